@@ -1,0 +1,105 @@
+/**
+ * The ccdrift data model, stated once. Every module refers here for units, layouts and the
+ * drift sign convention.
+ *
+ * Units: lengths in nanometres, times in frames (0-based frame index, as PYME's `t`/`tIndex`;
+ * readers of 1-based formats such as ThunderSTORM convert).
+ *
+ * Drift sign convention (identical to the original PYME plugin, so drift files are
+ * interchangeable): a drift trace holds the CORRECTION TO ADD,
+ *     x_corrected = x + drift.x(t),
+ * and its first sample is 0 by construction.
+ *
+ * Image layout: one frame (or volume) is a typed array with x fastest:
+ *     data[(z * height + y) * width + x].
+ */
+
+/** Any numeric typed array a column may be stored in (the type records the file's dtype). */
+export type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
+
+/** Metadata values, JSON-like. Keys are flat and PYME-style: `voxelsize.x`, `Camera.CycleTime`. */
+export type MetaValue = string | number | boolean | null | MetaValue[] | { [key: string]: MetaValue };
+export type Metadata = Record<string, MetaValue>;
+
+/**
+ * A localization table: equal-length columns. `x`, `y` (nm) and `t` (frames) are required,
+ * `z` (nm) optional; every other column is carried through unchanged.
+ */
+export interface LocTable {
+  /** Number of rows. */
+  length: number;
+  /** Columns in file order. */
+  columns: Map<string, NumericArray>;
+  /** Everything the file said about itself; travels with the table. */
+  metadata: Metadata;
+}
+
+/**
+ * Drift samples: the correction to ADD (see above) in nm at sample times `t` (frames).
+ * Columns of equal length; `z` is all zero for 2D data.
+ */
+export interface DriftTrace {
+  t: Float64Array;
+  x: Float64Array;
+  y: Float64Array;
+  z: Float64Array;
+}
+
+/** How a drift interpolator continues beyond its first and last sample. */
+export type Extrapolation = 'linear' | 'spline' | 'constant';
+
+/**
+ * A drift interpolator: the correction to add at any real frame time, extrapolating
+ * beyond the samples according to its `extrapolation` mode.
+ */
+export interface DriftInterpolator {
+  /** Evaluate at times `t` (frames). Returns a trace with a copy of `t`. */
+  evaluate(t: ArrayLike<number>): DriftTrace;
+  /** The measured samples each source contributed (one per loaded/measured trace), for plots. */
+  readonly sources: readonly DriftTrace[];
+  /** First and last sample time over all sources. */
+  readonly range: readonly [number, number];
+  readonly extrapolation: Extrapolation;
+}
+
+/** Element types an image stack may have on disk. */
+export type ImageDtype = 'uint8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+/**
+ * An image time series: 2D frames (depth = 1) or volumes over time. Frames are read lazily
+ * so stacks larger than memory can be processed one time point at a time.
+ */
+export interface ImageStack {
+  width: number;
+  height: number;
+  /** z planes per time point (1 for 2D). */
+  depth: number;
+  /** Number of time points. */
+  frames: number;
+  dtype: ImageDtype;
+  /** Voxel size in nm, [x, y, z]. */
+  voxelSizeNm: [number, number, number];
+  metadata: Metadata;
+  /** One time point, layout as stated at the top of this file. */
+  readFrame(index: number): Promise<NumericArray>;
+}
+
+/** Progress and warnings reach the outside world through this; the core never prints. */
+export interface ProgressReporter {
+  /** A named stage starts with `total` units of work. */
+  start?(stage: string, total: number): void;
+  /** `done` units of the current stage are complete. */
+  update?(done: number): void;
+  /** The current stage is finished. */
+  stop?(): void;
+  /** Something the user should know that does not stop the work. */
+  warn?(message: string): void;
+}

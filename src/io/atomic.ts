@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Temporary files still open by this process, removed on exit or Ctrl-C. */
+const pendingTemps = new Set<string>();
+let cleanupInstalled = false;
+
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  const removeAll = () => {
+    for (const p of pendingTemps) {
+      try {
+        rmSync(p, { force: true, recursive: true });
+      } catch {
+        /* best effort at exit */
+      }
+    }
+    pendingTemps.clear();
+  };
+  process.once('exit', removeAll);
+}
+
+/** Register a temporary path (file or directory) for removal if the process ends early. */
+export function trackTemporary(path: string): () => void {
+  installCleanup();
+  pendingTemps.add(path);
+  return () => pendingTemps.delete(path);
+}
+
+/** A temporary name beside `target` (same file system, so the final rename is atomic). */
+export function temporaryPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Write one or more output files atomically: `write` receives a temporary path per target,
+ * and only when it resolves are they renamed into place. On error every temporary file is
+ * removed and no target is touched. Refuses to write over any of `inputs`.
+ */
+export async function writeAtomically<T>(
+  targets: string[],
+  write: (temporaryPaths: string[]) => Promise<T>,
+  inputs: string[] = [],
+): Promise<T> {
+  const inputSet = new Set(inputs.map((p) => resolve(p)));
+  for (const t of targets) {
+    if (inputSet.has(resolve(t))) {
+      throw new Error(`refusing to overwrite the input file ${t}: choose another output path`);
+    }
+  }
+  const temps = targets.map(temporaryPathFor);
+  const untrack = temps.map(trackTemporary);
+  try {
+    const result = await write(temps);
+    for (let i = 0; i < targets.length; i++) await fs.rename(temps[i], targets[i]);
+    return result;
+  } finally {
+    for (const p of temps) await fs.rm(p, { force: true });
+    untrack.forEach((u) => u());
+  }
+}

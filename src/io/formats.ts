@@ -1,0 +1,128 @@
+/**
+ * The I/O layer: one reader/writer per format, chosen by file extension. Formats register
+ * themselves here (see `src/io/index.ts`); commands and recipes only call `readTable`,
+ * `writeTable`, `readImageStack`, `writeImageStack`.
+ */
+import { extname } from 'node:path';
+import { InputError, UsageError } from '../core/errors.js';
+import type { ImageStack, LocTable } from '../core/types.js';
+import { writeAtomically } from './atomic.js';
+
+export interface TableReadOptions {
+  /** Camera pixel size in nm, for formats that store pixels (Picasso) when the file does not say. */
+  pixelSizeNm?: number;
+  /** Table name inside a container file (HDF5), when it holds several. */
+  table?: string;
+}
+
+export interface TableWriteOptions {
+  pixelSizeNm?: number;
+  /** The files the table came from: writing over them is refused. */
+  inputs?: string[];
+  /** Free text describing what produced the file (recorded where the format allows). */
+  provenance?: Record<string, unknown>;
+}
+
+export interface TableFormat {
+  name: string;
+  /** Lower-case extensions with the dot, e.g. ['.csv']. */
+  extensions: string[];
+  read?(path: string, options: TableReadOptions): Promise<LocTable>;
+  /**
+   * Write `table` for `target`. Writers receive temporary paths (the atomic-write layer
+   * renames them into place): `temporaryPaths[0]` is the main file, further entries are the
+   * sidecars the format declared via `sidecars(target)`.
+   */
+  write?(temporaryPaths: string[], table: LocTable, options: TableWriteOptions, target: string): Promise<void>;
+  /** Extra files written beside `target` (e.g. Picasso's .yaml). */
+  sidecars?(target: string): string[];
+}
+
+export interface ImageFormat {
+  name: string;
+  extensions: string[];
+  read?(path: string, options: { voxelSizeNm?: [number, number, number] }): Promise<ImageStack>;
+  write?(temporaryPaths: string[], stack: ImageStack, options: { inputs?: string[] }, target: string): Promise<void>;
+  sidecars?(target: string): string[];
+}
+
+const tableFormats: TableFormat[] = [];
+const imageFormats: ImageFormat[] = [];
+
+export function registerTableFormat(format: TableFormat): void {
+  tableFormats.push(format);
+}
+
+export function registerImageFormat(format: ImageFormat): void {
+  imageFormats.push(format);
+}
+
+/** Lower-case extension, treating `.hdf5`, `.h5r` etc. as one unit. */
+export function extensionOf(path: string): string {
+  return extname(path).toLowerCase();
+}
+
+function known(kind: 'table' | 'image'): string {
+  const list = kind === 'table' ? tableFormats : imageFormats;
+  return [...new Set(list.flatMap((f) => f.extensions))].join(', ');
+}
+
+export function findTableFormat(path: string, mode: 'read' | 'write'): TableFormat {
+  const ext = extensionOf(path);
+  const f = tableFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read : fmt.write));
+  if (!f) {
+    throw new UsageError(
+      `${path}: cannot ${mode} localization tables with extension '${ext || '(none)'}'; ` +
+        `known: ${known('table') || '(none)'}`,
+    );
+  }
+  return f;
+}
+
+export function findImageFormat(path: string, mode: 'read' | 'write'): ImageFormat {
+  const ext = extensionOf(path);
+  const f = imageFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read : fmt.write));
+  if (!f) {
+    throw new UsageError(
+      `${path}: cannot ${mode} image stacks with extension '${ext || '(none)'}'; known: ${known('image') || '(none)'}`,
+    );
+  }
+  return f;
+}
+
+export function isImagePath(path: string): boolean {
+  const ext = extensionOf(path);
+  return imageFormats.some((f) => f.extensions.includes(ext)) && !tableFormats.some((f) => f.extensions.includes(ext));
+}
+
+export async function readTable(path: string, options: TableReadOptions = {}): Promise<LocTable> {
+  const f = findTableFormat(path, 'read');
+  try {
+    return await f.read!(path, options);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
+    throw err;
+  }
+}
+
+export async function writeTable(path: string, table: LocTable, options: TableWriteOptions = {}): Promise<string[]> {
+  const f = findTableFormat(path, 'write');
+  const targets = [path, ...(f.sidecars?.(path) ?? [])];
+  await writeAtomically(targets, (temps) => f.write!(temps, table, options, path), options.inputs ?? []);
+  return targets;
+}
+
+export async function readImageStack(
+  path: string,
+  options: { voxelSizeNm?: [number, number, number] } = {},
+): Promise<ImageStack> {
+  const f = findImageFormat(path, 'read');
+  return f.read!(path, options);
+}
+
+export async function writeImageStack(path: string, stack: ImageStack, options: { inputs?: string[] } = {}): Promise<string[]> {
+  const f = findImageFormat(path, 'write');
+  const targets = [path, ...(f.sidecars?.(path) ?? [])];
+  await writeAtomically(targets, (temps) => f.write!(temps, stack, options, path), options.inputs ?? []);
+  return targets;
+}
