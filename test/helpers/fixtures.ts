@@ -19,17 +19,30 @@ export function sharedFixture(...parts: string[]): string {
   return join(sharedFixturesDir, ...parts);
 }
 
-/** True when `python3 -c "import <modules>"` works, for tests that check files with numpy/h5py/tables. */
-export function havePython(...modules: string[]): boolean {
-  try {
-    execFileSync('python3', ['-c', `import ${['sys', ...modules].join(', ')}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+/**
+ * A Python interpreter that can import all of `modules` (numpy, scipy, h5py, tables,
+ * tifffile…), or null. Tries `python3` on the PATH first, then Debian's /usr/bin/python3
+ * (where `apt-get install python3-h5py python3-tables` puts them).
+ */
+export function findPython(...modules: string[]): string | null {
+  const key = modules.join(',');
+  if (pythonCache.has(key)) return pythonCache.get(key)!;
+  let found: string | null = null;
+  for (const exe of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(exe, ['-c', `import ${['sys', ...modules].join(', ')}`], { stdio: 'ignore' });
+      found = exe;
+      break;
+    } catch {
+      /* try the next interpreter */
+    }
   }
+  pythonCache.set(key, found);
+  return found;
 }
+const pythonCache = new Map<string, string | null>();
 
-/** Run a python3 snippet and return its stdout (throws with stderr on failure). */
-export function runPython(code: string, args: string[] = []): string {
-  return execFileSync('python3', ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+/** Run a Python snippet with `python` (from findPython) and return its stdout (throws with stderr on failure). */
+export function runPython(python: string, code: string, args: string[] = []): string {
+  return execFileSync(python, ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
 }
