@@ -1,0 +1,86 @@
+/**
+ * Drift traces as numpy `.npz` bytes, the file format of the original PYME plugin's
+ * `Drift_Save` (`numpy.savez(path, tIndex=..., drift=...)`): key `tIndex` float64 (n) holds
+ * the sample times in frames, key `drift` float64 (n, 3) the correction to ADD in nm, columns
+ * x, y, z (see `core/types.ts`). No `node:` imports, so the browser app can use it.
+ */
+import { InputError } from '../core/errors.js';
+import type { DriftTrace } from '../core/types.js';
+import { buildNpz, parseNpz, type NpyArray } from './npy.js';
+
+function shapeText(shape: number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}
+
+function allFinite(name: string, key: string, a: NpyArray, columns: number): void {
+  for (let i = 0; i < a.data.length; i++) {
+    if (!Number.isFinite(a.data[i])) {
+      const where = columns > 1 ? `[${Math.floor(i / columns)}, ${i % columns}]` : `[${i}]`;
+      throw new InputError(`${name}: key '${key}' holds ${a.data[i]} at ${where}; drift samples must be finite numbers`);
+    }
+  }
+}
+
+/**
+ * Decode `.npz` bytes into a drift trace. Accepts `drift` of shape (n, 3) or (n, 2) (z is
+ * then 0) and any numeric dtype (converted to float64). `name` (usually the file path)
+ * starts every error message.
+ */
+export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
+  const arrays = parseNpz(bytes, name);
+  const found = [...arrays.keys()].map((k) => `'${k}'`).join(', ') || '(none)';
+  const expectedKeys = "a drift file holds 'tIndex' (n sample times, frames) and 'drift' (n, 3) in nm";
+  const tIndex = arrays.get('tIndex');
+  const drift = arrays.get('drift');
+  if (!tIndex) throw new InputError(`${name}: no key 'tIndex' (keys found: ${found}); ${expectedKeys}`);
+  if (!drift) throw new InputError(`${name}: no key 'drift' (keys found: ${found}); ${expectedKeys}`);
+  if (tIndex.dtype === 'b1' || drift.dtype === 'b1') {
+    throw new InputError(`${name}: '${tIndex.dtype === 'b1' ? 'tIndex' : 'drift'}' is a boolean array; expected float64`);
+  }
+  if (tIndex.shape.length !== 1) {
+    throw new InputError(`${name}: key 'tIndex' has shape ${shapeText(tIndex.shape)}; expected (n,) (one sample time per row)`);
+  }
+  const n = tIndex.shape[0];
+  if (drift.shape.length !== 2 || drift.shape[0] !== n || (drift.shape[1] !== 3 && drift.shape[1] !== 2)) {
+    throw new InputError(
+      `${name}: key 'drift' has shape ${shapeText(drift.shape)}; expected (n, 3) with n = len(tIndex) = ${n}` +
+        ' (columns x, y, z in nm; (n, 2) is read with z = 0)',
+    );
+  }
+  if (n === 0) throw new InputError(`${name}: the drift trace has no samples (tIndex is empty)`);
+  allFinite(name, 'tIndex', tIndex, 1);
+  const columns = drift.shape[1];
+  allFinite(name, 'drift', drift, columns);
+  const trace: DriftTrace = {
+    t: Float64Array.from(tIndex.data),
+    x: new Float64Array(n),
+    y: new Float64Array(n),
+    z: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    trace.x[i] = drift.data[i * columns];
+    trace.y[i] = drift.data[i * columns + 1];
+    if (columns === 3) trace.z[i] = drift.data[i * columns + 2];
+  }
+  return trace;
+}
+
+/** Encode a drift trace as compressed `.npz` bytes (`tIndex` (n) and `drift` (n, 3), float64). */
+export function encodeDriftNpz(trace: DriftTrace): Uint8Array {
+  const n = trace.t.length;
+  for (const axis of ['x', 'y', 'z'] as const) {
+    if (trace[axis].length !== n) {
+      throw new RangeError(`drift trace: column ${axis} has ${trace[axis].length} samples, t has ${n}; they must be equal`);
+    }
+  }
+  const drift = new Float64Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    drift[3 * i] = trace.x[i];
+    drift[3 * i + 1] = trace.y[i];
+    drift[3 * i + 2] = trace.z[i];
+  }
+  return buildNpz({
+    tIndex: { data: Float64Array.from(trace.t), shape: [n] },
+    drift: { data: drift, shape: [n, 3] },
+  });
+}
