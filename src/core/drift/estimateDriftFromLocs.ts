@@ -1,0 +1,232 @@
+/**
+ * Locs_RCC: drift of a localization table by redundant cross-correlation of time-window
+ * histograms (Wang et al., Opt. Express 22:15982, 2014, doi:10.1364/OE.22.015982; SPEC §4.1).
+ */
+import { InputError, InsufficientDataError, UsageError } from '../errors.js';
+import { computeBinGrid, histogramInto, type BinGrid } from '../histogram/binGrid.js';
+import { tukeyWindow } from '../histogram/tukey.js';
+import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
+import { createRegistrationPlan, type RegistrationPlan } from '../registration/registrar.js';
+import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
+import { buildPairs, solveDrift, type DriftSolution, type RccMethod } from './solveDrift.js';
+
+export interface LocsRccOptions {
+  /** Frames between window starts. */
+  stepFrames: number;
+  /** Frames each window spans (≥ step). */
+  windowFrames: number;
+  binSizeNm: number;
+  /** Ignore z (a single z bin) even when the table has z. */
+  flattenZ: boolean;
+  /** Shape of the Tukey window applied to each histogram (0 = none, 1 = Hann). */
+  tukeySize: number;
+  method: RccMethod;
+  /** RCC rejects pair rows whose residual exceeds this, nm. */
+  shiftMaxNm: number;
+  /** Pairs (i, j) with j − i ≤ corrWindow (all pairs when ≤ 0). */
+  corrWindow: number;
+  /** Keep every pair's thresholded correlation image (debug output). */
+  keepCorrelations?: boolean;
+}
+
+export interface LocColumns {
+  x: NumericArray;
+  y: NumericArray;
+  z?: NumericArray;
+  t: NumericArray;
+}
+
+export interface TimeWindow {
+  startFrame: number;
+  endFrame: number;
+  /** Row range [from, to) in the time-sorted arrays. */
+  from: number;
+  to: number;
+}
+
+export interface LocsRccResult {
+  /** The drift (correction to ADD, nm) at each window's sample time. */
+  drift: DriftTrace;
+  windows: TimeWindow[];
+  grid: BinGrid;
+  plan: RegistrationPlan;
+  pairs: Int32Array;
+  /** Measured increment sums per pair (x, y, z) in nm, correction convention; NaN = none. */
+  pairShiftsNm: Float64Array;
+  solution: DriftSolution;
+  correlations?: Float32Array[];
+  regionShape: [number, number, number];
+}
+
+/** Validate the options (messages name the parameter as recipes and flags do). */
+export function validateLocsRccOptions(o: LocsRccOptions): void {
+  const positive = (v: number, name: string, unit: string) => {
+    if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${name} must be a positive number of ${unit}, got ${v}`);
+  };
+  positive(o.stepFrames, 'step', 'frames');
+  positive(o.windowFrames, 'window', 'frames');
+  positive(o.binSizeNm, 'binsize', 'nm');
+  if (o.windowFrames < o.stepFrames) {
+    throw new UsageError(`window (${o.windowFrames} frames) is shorter than step (${o.stepFrames}); window must be ≥ step`);
+  }
+  if (!(o.tukeySize >= 0 && o.tukeySize <= 1)) throw new UsageError(`tukey_size must be between 0 and 1, got ${o.tukeySize}`);
+  if (!(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm, got ${o.shiftMaxNm}`);
+  if (!['RCC', 'MCC', 'DCC'].includes(o.method)) throw new UsageError(`method must be RCC, MCC or DCC, got '${o.method}'`);
+  if (!Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number, got ${o.corrWindow}`);
+}
+
+function checkFinite(v: NumericArray, name: string): void {
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) throw new InputError(`column ${name} has a non-finite value (${v[i]}) at row ${i}; remove or fix such rows first`);
+  }
+}
+
+/**
+ * Rows ordered by frame. Frames are integer-valued, so a counting sort is O(rows + frames);
+ * already-sorted input (the usual case) is used as it is.
+ */
+function sortByFrame(cols: LocColumns): { x: NumericArray; y: NumericArray; z?: NumericArray; t: NumericArray } {
+  const { t } = cols;
+  let sorted = true;
+  for (let i = 1; i < t.length; i++) {
+    if (t[i] < t[i - 1]) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return cols;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < t.length; i++) {
+    lo = Math.min(lo, t[i]);
+    hi = Math.max(hi, t[i]);
+  }
+  const nBuckets = Math.floor(hi) - Math.floor(lo) + 1;
+  const counts = new Uint32Array(nBuckets + 1);
+  for (let i = 0; i < t.length; i++) counts[Math.floor(t[i]) - Math.floor(lo) + 1]++;
+  for (let b = 1; b <= nBuckets; b++) counts[b] += counts[b - 1];
+  const order = new Uint32Array(t.length);
+  for (let i = 0; i < t.length; i++) order[counts[Math.floor(t[i]) - Math.floor(lo)]++] = i;
+  const take = (v: NumericArray) => {
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < order.length; i++) out[i] = v[order[i]];
+    return out;
+  };
+  return { x: take(cols.x), y: take(cols.y), z: cols.z && take(cols.z), t: take(t) };
+}
+
+/** First index with t[i] ≥ value in an ascending array. */
+function lowerBound(t: NumericArray, value: number): number {
+  let a = 0;
+  let b = t.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (t[m] < value) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/**
+ * Windows start at t.min() every `step` frames and span `window` frames, clipped at t.max();
+ * a localization belongs to a window when start ≤ t < end; the sample time is (start + end)/2.
+ */
+export function makeTimeWindows(t: NumericArray, stepFrames: number, windowFrames: number): TimeWindow[] {
+  const tMin = t[0];
+  const tMax = t[t.length - 1];
+  const windows: TimeWindow[] = [];
+  for (let start = tMin; start < tMax; start += stepFrames) {
+    const end = Math.min(start + windowFrames, tMax);
+    windows.push({ startFrame: start, endFrame: end, from: lowerBound(t, start), to: lowerBound(t, end) });
+  }
+  return windows;
+}
+
+export async function estimateDriftFromLocs(
+  cols: LocColumns,
+  options: LocsRccOptions,
+  { executor = inlineExecutor, progress }: { executor?: CorrelationExecutor; progress?: ProgressReporter } = {},
+): Promise<LocsRccResult> {
+  validateLocsRccOptions(options);
+  const n = cols.t.length;
+  if (n === 0) throw new InsufficientDataError('the table has no localizations');
+  for (const [name, v] of [['x', cols.x], ['y', cols.y], ['t', cols.t], ['z', cols.z]] as const) {
+    if (v) checkFinite(v, name);
+  }
+  const { x, y, z, t } = sortByFrame(cols);
+  const tMin = t[0];
+  const tMax = t[n - 1];
+  if (tMin === tMax) {
+    throw new InsufficientDataError(`every localization is in frame ${tMin}: drift needs localizations from at least two time windows`);
+  }
+  const windows = makeTimeWindows(t, options.stepFrames, options.windowFrames);
+  if (windows.length < 2) {
+    throw new InsufficientDataError(
+      `frames ${tMin}–${tMax} give only ${windows.length} time window with step ${options.stepFrames}; ` +
+        `use a smaller step (at most ${Math.floor((tMax - tMin) / 2)} frames) to get at least two windows`,
+    );
+  }
+  const empty = windows.filter((w) => w.to === w.from).length;
+  if (empty > 0) progress?.warn?.(`${empty} of ${windows.length} time windows hold no localizations; their pairs give no measurement`);
+
+  const useZ = !!z && !options.flattenZ;
+  const grid = computeBinGrid(x, y, useZ ? z : undefined, options.binSizeNm, !useZ);
+  const [bx, by, bz] = grid.bins;
+  const plan = createRegistrationPlan({ nx: bx, ny: by, nz: bz });
+  const { nx, ny } = plan.fftShape;
+  const tukeys = grid.bins.map((b) => (b > 1 ? tukeyWindow(b, options.tukeySize) : null));
+
+  const fillGrid = (i: number, out: Float32Array) => {
+    const w = windows[i];
+    histogramInto(grid, x, y, useZ ? z : undefined, w.from, w.to, out, nx, ny);
+    // Separable Tukey window over the data region, every axis longer than 1.
+    for (let iz = 0; iz < bz; iz++) {
+      const wz = tukeys[2] ? tukeys[2][iz] : 1;
+      for (let iy = 0; iy < by; iy++) {
+        const wzy = wz * (tukeys[1] ? tukeys[1][iy] : 1);
+        const row = (iz * ny + iy) * nx;
+        const tx = tukeys[0];
+        for (let ix = 0; ix < bx; ix++) out[row + ix] *= wzy * (tx ? tx[ix] : 1);
+      }
+    }
+  };
+
+  const pairs = buildPairs(windows.length, options.method, options.corrWindow);
+  const result = await executor.run(
+    { plan, count: windows.length, fillGrid, pairs, keepCorrelations: options.keepCorrelations },
+    progress,
+  );
+  // Displacement d (pixels) of window j relative to i → correction increment −d·binsize (nm).
+  const nPairs = pairs.length / 2;
+  const pairShiftsNm = new Float64Array(3 * nPairs);
+  for (let p = 0; p < 3 * nPairs; p++) pairShiftsNm[p] = -result.shifts[p] * options.binSizeNm;
+  const failed = pairs.length / 2 - countFinite(pairShiftsNm);
+  if (failed > 0) progress?.warn?.(`${failed} of ${nPairs} window pairs gave no correlation peak and were left out`);
+  const solution = solveDrift(windows.length, pairs, pairShiftsNm, { method: options.method, shiftMax: options.shiftMaxNm });
+  if (!solution.fullRank) {
+    progress?.warn?.('the measured pairs do not connect every time window; the drift of unconnected windows is a minimum-norm guess');
+  }
+  const drift: DriftTrace = {
+    t: Float64Array.from(windows, (w) => (w.startFrame + w.endFrame) / 2),
+    x: solution.drift[0],
+    y: solution.drift[1],
+    z: useZ ? solution.drift[2] : new Float64Array(windows.length),
+  };
+  return {
+    drift,
+    windows,
+    grid,
+    plan,
+    pairs,
+    pairShiftsNm,
+    solution,
+    correlations: result.correlations,
+    regionShape: result.regionShape,
+  };
+}
+
+function countFinite(shifts: Float64Array): number {
+  let c = 0;
+  for (let p = 0; p < shifts.length; p += 3) if (Number.isFinite(shifts[p])) c++;
+  return c;
+}

@@ -1,0 +1,90 @@
+/**
+ * Where the correlations run. The pipeline describes the work (a registration plan, how to
+ * fill grid i, which pairs to correlate); an executor runs it. `runCorrelationsInline` is
+ * the single-threaded reference (also what the browser uses); the Node CLI has a worker-pool
+ * executor with an optional disk cache for spectra (src/node/workerExecutor.ts).
+ */
+import type { ProgressReporter } from '../types.js';
+import { loadPffft } from '../fft/pffft.js';
+import { Registrar, type RegistrationPlan } from './registrar.js';
+
+export interface CorrelationTask {
+  plan: RegistrationPlan;
+  /** Number of grids (time windows or time points). */
+  count: number;
+  /** Fill grid `index` (zeroed, in the plan's FFT shape, x fastest) with the data to register. */
+  fillGrid(index: number, grid: Float32Array): void | Promise<void>;
+  /** Pairs [i0, j0, i1, j1, …] to correlate. */
+  pairs: Int32Array;
+  /** Keep each pair's thresholded correlation region (debug output). */
+  keepCorrelations?: boolean;
+}
+
+export interface CorrelationResult {
+  /** Per pair: displacement of j relative to i in pixels (x, y, z), origin-corrected; NaN = no measurement. */
+  shifts: Float64Array;
+  /** Per grid: the autocorrelation peak (x, y, z) in shift pixels (≈ 0). */
+  origins: Float64Array;
+  /** Per pair (when asked): correlation region, thresholded at the peak mask's level, regionShape. */
+  correlations?: Float32Array[];
+  regionShape: [number, number, number];
+}
+
+export interface CorrelationExecutor {
+  run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult>;
+}
+
+/** Thresholded copy of a correlation region: values below min + 0.75·(max − min) set to 0. */
+export function thresholdCorrelation(region: Float32Array): Float32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of region) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const thr = lo + 0.75 * (hi - lo);
+  return region.map((v) => (v >= thr ? v : 0));
+}
+
+/** Single-threaded executor: every spectrum in memory. */
+export const inlineExecutor: CorrelationExecutor = {
+  async run(task, progress) {
+    const registrar = new Registrar(task.plan, await loadPffft());
+    try {
+      const { count, pairs } = task;
+      const grid = new Float32Array(registrar.fft.gridLength);
+      const spectra: Float32Array[] = [];
+      const origins = new Float64Array(3 * count).fill(NaN);
+      progress?.start?.('spectra', count);
+      for (let i = 0; i < count; i++) {
+        grid.fill(0);
+        await task.fillGrid(i, grid);
+        const spec = new Float32Array(registrar.fft.spectrumLength);
+        registrar.forward(grid, spec);
+        spectra.push(spec);
+        const o = registrar.peak(spec, spec);
+        if (o) origins.set(o, 3 * i);
+        progress?.update?.(i + 1);
+      }
+      progress?.stop?.();
+      const nPairs = pairs.length / 2;
+      const shifts = new Float64Array(3 * nPairs).fill(NaN);
+      const correlations: Float32Array[] | undefined = task.keepCorrelations ? [] : undefined;
+      progress?.start?.('correlations', nPairs);
+      for (let p = 0; p < nPairs; p++) {
+        const i = pairs[2 * p];
+        const j = pairs[2 * p + 1];
+        const peak = registrar.peak(spectra[i], spectra[j]);
+        if (peak && Number.isFinite(origins[3 * i])) {
+          for (let a = 0; a < 3; a++) shifts[3 * p + a] = peak[a] - origins[3 * i + a];
+        }
+        if (correlations) correlations.push(thresholdCorrelation(registrar.correlationRegion(spectra[i], spectra[j])));
+        progress?.update?.(p + 1);
+      }
+      progress?.stop?.();
+      return { shifts, origins, correlations, regionShape: registrar.regionShape };
+    } finally {
+      registrar.dispose();
+    }
+  },
+};
