@@ -1,0 +1,225 @@
+/**
+ * Drift interpolation (SPEC §4.2, §4.3): one smoothing spline per axis per drift trace
+ * (FITPACK curfit semantics, see ../spline/fitSmoothingSpline.ts), summed over the traces
+ * because drifts measured in stages add up. Values are the correction to ADD (see
+ * ../types.ts).
+ *
+ * Beyond each trace's own first and last sample the trace continues according to the
+ * extrapolation mode:
+ *   - 'linear'   (default) from the spline's end value along its end slope;
+ *   - 'spline'   the end polynomial pieces (the original plugin's behaviour, SciPy ext=0),
+ *                which can swing by hundreds of nm over the first and last frames;
+ *   - 'constant' holds the spline's end value.
+ */
+import { InputError, InsufficientDataError, UsageError } from '../errors.js';
+import { evaluateSpline } from '../spline/evaluateSpline.js';
+import { fitSmoothingSpline, type SmoothingSpline } from '../spline/fitSmoothingSpline.js';
+import type { DriftInterpolator, DriftTrace, Extrapolation, ProgressReporter } from '../types.js';
+
+export interface DriftInterpolatorOptions {
+  /** Spline degree, 1 (linear) … 5. @default 3 */
+  degree?: number;
+  /**
+   * Smoothing factor s in nm² (the spline's sum of squared residuals per axis); negative
+   * means SciPy's default s = number of samples, 0 interpolates. @default -1
+   */
+  smoothing?: number;
+  /** Continuation beyond each trace's samples. @default 'linear' */
+  extrapolation?: Extrapolation;
+  /** Receives warnings, e.g. a degree lowered because a trace has too few samples. */
+  reporter?: ProgressReporter;
+}
+
+/** The defaults, stated once for the recipes, CLI and web form. */
+export const DRIFT_INTERPOLATION_DEFAULTS = {
+  degree: 3,
+  smoothing: -1,
+  extrapolation: 'linear',
+} as const satisfies Required<Omit<DriftInterpolatorOptions, 'reporter'>>;
+
+export const EXTRAPOLATION_MODES: readonly Extrapolation[] = ['linear', 'spline', 'constant'];
+
+/** One axis of one trace: identically zero, or a spline with its end values and slopes. */
+type AxisModel =
+  | { zero: true }
+  | {
+      zero: false;
+      spline: SmoothingSpline;
+      tFirst: number;
+      tLast: number;
+      valueFirst: number;
+      valueLast: number;
+      slopeFirst: number;
+      slopeLast: number;
+    };
+
+const AXES = ['x', 'y', 'z'] as const;
+
+export function createDriftInterpolator(
+  traces: readonly DriftTrace[],
+  options: DriftInterpolatorOptions = {},
+): DriftInterpolator {
+  const degree = options.degree ?? DRIFT_INTERPOLATION_DEFAULTS.degree;
+  const smoothing = options.smoothing ?? DRIFT_INTERPOLATION_DEFAULTS.smoothing;
+  const extrapolation = options.extrapolation ?? DRIFT_INTERPOLATION_DEFAULTS.extrapolation;
+  if (!EXTRAPOLATION_MODES.includes(extrapolation)) {
+    throw new UsageError(
+      `drift extrapolation must be one of ${EXTRAPOLATION_MODES.map((e) => `'${e}'`).join(', ')}, ` +
+        `received '${String(extrapolation)}'`,
+    );
+  }
+  if (traces.length === 0) {
+    throw new InsufficientDataError(
+      'drift interpolation: no drift traces were given; at least one is needed',
+    );
+  }
+
+  let rangeFirst = Infinity;
+  let rangeLast = -Infinity;
+  const models: AxisModel[][] = traces.map((trace, index) => {
+    const label = traces.length > 1 ? `drift trace ${index + 1} of ${traces.length}` : 'drift trace';
+    const m = trace.t.length;
+    for (const axis of AXES) {
+      if (trace[axis].length !== m) {
+        throw new InputError(
+          `${label}: column ${axis} has ${trace[axis].length} samples but t has ${m}; ` +
+            'every column must have one value per sample time',
+        );
+      }
+    }
+    const warnings = new Set<string>();
+    const axes = AXES.map((axis) => {
+      const model = fitAxis(trace.t, trace[axis], degree, smoothing, `${label}, axis ${axis}`);
+      if (!model.zero && model.spline.warning) warnings.add(model.spline.warning);
+      return model;
+    });
+    for (const w of warnings) options.reporter?.warn?.(`${label}: ${w}`);
+    rangeFirst = Math.min(rangeFirst, trace.t[0]);
+    rangeLast = Math.max(rangeLast, trace.t[m - 1]);
+    return axes;
+  });
+
+  const evaluate = (t: ArrayLike<number>): DriftTrace => {
+    const n = t.length;
+    const result: DriftTrace = {
+      t: Float64Array.from(t),
+      x: new Float64Array(n),
+      y: new Float64Array(n),
+      z: new Float64Array(n),
+    };
+    const scratch = new Float64Array(n);
+    for (const axes of models) {
+      AXES.forEach((axis, a) => {
+        const model = axes[a];
+        if (model.zero) return;
+        addAxis(model, result.t, extrapolation, scratch, result[axis]);
+      });
+    }
+    return result;
+  };
+
+  return {
+    evaluate,
+    sources: Object.freeze([...traces]),
+    range: Object.freeze([rangeFirst, rangeLast]) as readonly [number, number],
+    extrapolation,
+  };
+}
+
+function fitAxis(
+  t: Float64Array,
+  values: Float64Array,
+  degree: number,
+  smoothing: number,
+  label: string,
+): AxisModel {
+  // An all-zero axis (z of 2D data) stays exactly zero, whatever the rounding of a fit.
+  // Non-finite values fall through to the fit, which reports them.
+  if (t.length > 0 && values.every((v) => v === 0)) {
+    fitOrExplain(t, values, degree, smoothing, label); // still validates t
+    return { zero: true };
+  }
+  const spline = fitOrExplain(t, values, degree, smoothing, label);
+  const m = t.length;
+  const ends = [t[0], t[m - 1]];
+  const endValues = evaluateSpline(spline, ends);
+  const endSlopes = evaluateSpline(spline, ends, undefined, 1);
+  return {
+    zero: false,
+    spline,
+    tFirst: ends[0],
+    tLast: ends[1],
+    valueFirst: endValues[0],
+    valueLast: endValues[1],
+    slopeFirst: endSlopes[0],
+    slopeLast: endSlopes[1],
+  };
+}
+
+/** Fit, and name the trace and axis in data errors (parameter errors pass through unchanged). */
+function fitOrExplain(
+  t: Float64Array,
+  values: Float64Array,
+  degree: number,
+  smoothing: number,
+  label: string,
+): SmoothingSpline {
+  try {
+    return fitSmoothingSpline(t, values, { degree, smoothing });
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${label}: ${e.message}`, { cause: e });
+    if (e instanceof InsufficientDataError) {
+      throw new InsufficientDataError(`${label}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** out[i] += this axis at t[i], with the extrapolation mode beyond the trace's samples. */
+function addAxis(
+  model: Extract<AxisModel, { zero: false }>,
+  t: Float64Array,
+  extrapolation: Extrapolation,
+  scratch: Float64Array,
+  out: Float64Array,
+): void {
+  evaluateSpline(model.spline, t, scratch);
+  const { tFirst, tLast, valueFirst, valueLast, slopeFirst, slopeLast } = model;
+  for (let i = 0; i < t.length; i++) {
+    const ti = t[i];
+    let v = scratch[i];
+    if (extrapolation !== 'spline') {
+      if (ti < tFirst) {
+        v = extrapolation === 'linear' ? valueFirst + slopeFirst * (ti - tFirst) : valueFirst;
+      } else if (ti > tLast) {
+        v = extrapolation === 'linear' ? valueLast + slopeLast * (ti - tLast) : valueLast;
+      }
+    }
+    out[i] += v;
+  }
+}
+
+/**
+ * The drift at every integer frame from `firstFrame` to `lastFrame` inclusive (one row per
+ * frame), e.g. for per-frame drift output.
+ */
+export function sampleDriftPerFrame(
+  interpolator: DriftInterpolator,
+  firstFrame: number,
+  lastFrame: number,
+): DriftTrace {
+  if (!Number.isSafeInteger(firstFrame) || !Number.isSafeInteger(lastFrame)) {
+    throw new UsageError(
+      `per-frame drift needs integer frames, received first ${firstFrame} and last ${lastFrame}`,
+    );
+  }
+  if (lastFrame < firstFrame) {
+    throw new UsageError(
+      `per-frame drift: last frame (${lastFrame}) is before first frame (${firstFrame}); ` +
+        'give first <= last',
+    );
+  }
+  const frames = new Float64Array(lastFrame - firstFrame + 1);
+  for (let i = 0; i < frames.length; i++) frames[i] = firstFrame + i;
+  return interpolator.evaluate(frames);
+}
