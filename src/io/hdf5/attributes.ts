@@ -1,0 +1,204 @@
+/**
+ * HDF5 attributes as PyTables writes and reads them, and PYME's metadata tree: `/MetaData`
+ * with one group per dotted key prefix (`Camera.ROI` is attribute `ROI` of `/MetaData/Camera`).
+ */
+import type { Metadata, MetaValue } from '../../core/types.js';
+import { H5T, mallocChecked, type H5File, type H5Module } from './h5Library.js';
+import { decodePickledText, encodePickle } from './pickledAttribute.js';
+import { dtypeSize, type ColumnDtype } from './compoundTable.js';
+
+/** How a metadata value was stored, so a write-back stores it the same way. */
+export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'pickle';
+
+/** PyTables' bookkeeping attributes on every node; not user metadata. */
+const SYSTEM_ATTRS = new Set(['CLASS', 'TITLE', 'VERSION', 'FILTERS', 'PYTABLES_FORMAT_VERSION']);
+
+/** Storage kinds per metadata key, for tables read from PYME files (metadata objects are keys). */
+export const metadataKinds = new WeakMap<Metadata, Map<string, AttrKind>>();
+
+function scalarOf(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const arr = Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+    return arr.length === 1 ? arr[0] : arr;
+  }
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.length === 1 ? scalarOf(value[0]) : value.map(scalarOf);
+  return value;
+}
+
+/** One attribute as a metadata value, or undefined when it cannot be represented. */
+export function readAttribute(
+  module: H5Module,
+  file: H5File,
+  objPath: string,
+  name: string,
+): { value: MetaValue; kind: AttrKind } | undefined {
+  const meta = module.get_attribute_metadata(file.file_id, objPath, name);
+  const entity = file.get(objPath) as { get_attribute(n: string, json: boolean): unknown } | null;
+  if (!entity) return undefined;
+  if (meta.type === H5T.STRING) {
+    const raw = meta.shape ? scalarOf(entity.get_attribute(name, false)) : '';
+    const text = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
+    const unpickled = decodePickledText(text);
+    return unpickled === undefined ? { value: text, kind: 'string' } : { value: unpickled, kind: 'pickle' };
+  }
+  if (meta.type === H5T.BITFIELD && meta.size === 1 && meta.shape) {
+    // numpy.bool_ as PyTables stores it: an 8-bit bitfield
+    const raw = new Uint8Array(1);
+    const ptr = mallocChecked(module, 1);
+    try {
+      module.get_attribute_data(file.file_id, objPath, name, BigInt(ptr));
+      raw[0] = module.HEAPU8[ptr];
+    } finally {
+      module._free(ptr);
+    }
+    return meta.shape.length === 0 ? { value: raw[0] !== 0, kind: 'bool' } : undefined;
+  }
+  if (meta.type === H5T.INTEGER || meta.type === H5T.FLOAT || meta.type === H5T.ENUM) {
+    if (!meta.shape) return undefined;
+    const v = scalarOf(entity.get_attribute(name, false)) as number | number[];
+    if (meta.type === H5T.ENUM && meta.size === 1 && typeof v === 'number') return { value: v !== 0, kind: 'bool' };
+    return { value: v, kind: meta.type === H5T.FLOAT ? 'float' : 'int' };
+  }
+  return undefined;
+}
+
+/** Write a scalar string attribute: fixed-length, null-terminated, ASCII when possible (as PyTables does). */
+export function writeStringAttribute(module: H5Module, fileId: bigint, objPath: string, name: string, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  const ascii = bytes.length === text.length;
+  const size = Math.max(1, bytes.length);
+  const ptr = mallocChecked(module, size);
+  try {
+    module.HEAPU8.fill(0, ptr, ptr + size);
+    module.HEAPU8.set(bytes, ptr);
+    module.create_attribute(fileId, objPath, name, BigInt(ptr), {
+      type: H5T.STRING,
+      size,
+      signed: false,
+      vlen: false,
+      cset: ascii ? 0 : 1,
+      littleEndian: true,
+      shape: [],
+      maxshape: [],
+    } as never);
+  } finally {
+    module._free(ptr);
+  }
+}
+
+/** Write a scalar numeric attribute of numpy dtype `dtype`. */
+export function writeNumberAttribute(
+  module: H5Module,
+  fileId: bigint,
+  objPath: string,
+  name: string,
+  value: number,
+  dtype: ColumnDtype,
+): void {
+  const size = dtypeSize(dtype);
+  const ptr = mallocChecked(module, 8);
+  try {
+    const dv = new DataView(module.HEAPU8.buffer, ptr, 8);
+    const v = dtype.startsWith('f') ? value : Math.trunc(value);
+    if (dtype === 'f8') dv.setFloat64(0, v, true);
+    else if (dtype === 'f4') dv.setFloat32(0, v, true);
+    else if (dtype === 'i8') dv.setBigInt64(0, BigInt(v), true);
+    else if (dtype === 'u8') dv.setBigUint64(0, BigInt(v), true);
+    else if (dtype === 'i4') dv.setInt32(0, v, true);
+    else if (dtype === 'u4') dv.setUint32(0, v, true);
+    else if (dtype === 'i2') dv.setInt16(0, v, true);
+    else if (dtype === 'u2') dv.setUint16(0, v, true);
+    else if (dtype === 'i1') dv.setInt8(0, v);
+    else dv.setUint8(0, v);
+    module.create_attribute(fileId, objPath, name, BigInt(ptr), {
+      type: dtype.startsWith('f') ? H5T.FLOAT : H5T.INTEGER,
+      size,
+      signed: !dtype.startsWith('u'),
+      vlen: false,
+      littleEndian: true,
+      shape: [],
+      maxshape: [],
+    } as never);
+  } finally {
+    module._free(ptr);
+  }
+}
+
+/** The attributes PyTables puts on a group (and the root: its format version). */
+export function writePyTablesGroupAttrs(module: H5Module, fileId: bigint, path: string): void {
+  writeStringAttribute(module, fileId, path, 'CLASS', 'GROUP');
+  writeStringAttribute(module, fileId, path, 'TITLE', '');
+  writeStringAttribute(module, fileId, path, 'VERSION', '1.0');
+  if (path === '/') writeStringAttribute(module, fileId, path, 'PYTABLES_FORMAT_VERSION', '2.1');
+}
+
+/**
+ * Read PYME's metadata tree under `groupPath` into flat dotted keys. Subgroups become key
+ * prefixes; PyTables' bookkeeping attributes are skipped.
+ */
+export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/MetaData'): Metadata {
+  const metadata: Metadata = {};
+  const kinds = new Map<string, AttrKind>();
+  const visit = (path: string, prefix: string) => {
+    const group = file.get(path) as { attrs: Record<string, unknown>; keys(): string[] } | null;
+    if (!group || typeof group.keys !== 'function') return;
+    for (const name of Object.keys(group.attrs)) {
+      if (SYSTEM_ATTRS.has(name)) continue;
+      const attr = readAttribute(module, file, path, name);
+      if (!attr) continue;
+      metadata[prefix + name] = attr.value;
+      kinds.set(prefix + name, attr.kind);
+    }
+    for (const child of group.keys()) {
+      const childPath = `${path === '/' ? '' : path}/${child}`;
+      if (module.get_type(file.file_id, childPath) === module.H5G_GROUP) visit(childPath, `${prefix}${child}.`);
+    }
+  };
+  if (module.get_type(file.file_id, groupPath) === module.H5G_GROUP) visit(groupPath, '');
+  metadataKinds.set(metadata, kinds);
+  return metadata;
+}
+
+function writeValue(module: H5Module, fileId: bigint, path: string, name: string, value: MetaValue, kind: AttrKind | undefined): void {
+  if (typeof value === 'string' && kind !== 'pickle') {
+    writeStringAttribute(module, fileId, path, name, value);
+  } else if (typeof value === 'number' && kind !== 'pickle') {
+    const asInt = kind === 'int' || (kind === undefined && Number.isSafeInteger(value));
+    writeNumberAttribute(module, fileId, path, name, value, asInt ? 'i8' : 'f8');
+  } else {
+    // booleans, None, lists and dicts: a protocol-0 pickle, which PyTables unpickles on read
+    writeStringAttribute(module, fileId, path, name, encodePickle(value));
+  }
+}
+
+/**
+ * Write flat dotted metadata as PYME's tree under `groupPath` (created here), restoring each
+ * value's original storage kind when the metadata came from a PYME file.
+ */
+export function writeMetadataTree(
+  module: H5Module,
+  fileId: bigint,
+  metadata: Metadata,
+  groupPath = '/MetaData',
+  kinds = metadataKinds.get(metadata),
+): void {
+  const groups = new Set<string>();
+  const ensureGroup = (path: string) => {
+    if (groups.has(path)) return;
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    if (parent !== '/') ensureGroup(parent);
+    module.create_group(fileId, path, false);
+    writePyTablesGroupAttrs(module, fileId, path);
+    groups.add(path);
+  };
+  ensureGroup(groupPath);
+  for (const [key, value] of Object.entries(metadata)) {
+    const parts = key.split('.').map((p) => p.replace(/\//g, '_'));
+    const name = parts.pop()!;
+    if (name === '' || parts.includes('') || SYSTEM_ATTRS.has(name)) continue;
+    const path = [groupPath, ...parts].join('/');
+    ensureGroup(path);
+    writeValue(module, fileId, path, name, value, kinds?.get(key));
+  }
+}
