@@ -63,10 +63,20 @@ export function readAttribute(
   return undefined;
 }
 
-/** Write a scalar string attribute: fixed-length, null-terminated, ASCII when possible (as PyTables does). */
-export function writeStringAttribute(module: H5Module, fileId: bigint, objPath: string, name: string, text: string): void {
+/**
+ * Write a scalar fixed-length string attribute with the UTF-8 character set, as PyTables does
+ * for Python 3 `str` values (PyTables returns ASCII-set attributes as `bytes`, UTF-8 as `str`).
+ * Pickles must be ASCII-set: PyTables only tries to unpickle `bytes` values ending in '.'.
+ */
+export function writeStringAttribute(
+  module: H5Module,
+  fileId: bigint,
+  objPath: string,
+  name: string,
+  text: string,
+  cset: 'utf8' | 'ascii' = 'utf8',
+): void {
   const bytes = Buffer.from(text, 'utf8');
-  const ascii = bytes.length === text.length;
   const size = Math.max(1, bytes.length);
   const ptr = mallocChecked(module, size);
   try {
@@ -77,7 +87,7 @@ export function writeStringAttribute(module: H5Module, fileId: bigint, objPath: 
       size,
       signed: false,
       vlen: false,
-      cset: ascii ? 0 : 1,
+      cset: cset === 'utf8' ? 1 : 0,
       littleEndian: true,
       shape: [],
       maxshape: [],
@@ -168,7 +178,7 @@ function writeValue(module: H5Module, fileId: bigint, path: string, name: string
     writeNumberAttribute(module, fileId, path, name, value, asInt ? 'i8' : 'f8');
   } else {
     // booleans, None, lists and dicts: a protocol-0 pickle, which PyTables unpickles on read
-    writeStringAttribute(module, fileId, path, name, encodePickle(value));
+    writeStringAttribute(module, fileId, path, name, encodePickle(value), 'ascii');
   }
 }
 

@@ -9,9 +9,17 @@ import type { MetaValue } from '../../core/types.js';
 
 const parser = new Parser();
 
+/** pickleparser leaves the `\\uXXXX` escapes of protocol-0 unicode strings undecoded. */
+function unescapeUnicode(s: string): string {
+  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4: string | undefined, u8: string | undefined) =>
+    String.fromCodePoint(parseInt(u4 ?? u8!, 16)),
+  );
+}
+
 function toMetaValue(value: unknown): MetaValue | undefined {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return unescapeUnicode(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return Number(value);
   if (Array.isArray(value)) {
     const out: MetaValue[] = [];
@@ -44,12 +52,12 @@ export function decodePickledText(text: string): MetaValue | undefined {
   }
 }
 
-/** Escape as Python's protocol-0 pickler does for the raw-unicode-escape `V` opcode. */
+/** Escape for the raw-unicode-escape `V` opcode; beyond ASCII too, so the pickle is pure ASCII. */
 function escapeUnicode(s: string): string {
   let out = '';
   for (const ch of s) {
     const code = ch.codePointAt(0)!;
-    if (ch === '\\' || ch === '\n' || ch === '\r' || ch === '\0' || ch === '\x1a' || code > 0xff) {
+    if (ch === '\\' || ch === '\n' || ch === '\r' || ch === '\0' || ch === '\x1a' || code > 0x7f) {
       out += code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
     } else out += ch;
   }
