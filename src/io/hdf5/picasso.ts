@@ -1,0 +1,186 @@
+/**
+ * Picasso localizations: an h5py `.hdf5` file with a compound dataset `locs` (x, y in camera
+ * pixels, `frame` 0-based) and a multi-document `.yaml` sidecar holding, among the processing
+ * history, the camera `Pixelsize` in nm.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { parseAllDocuments, stringify } from 'yaml';
+import { InputError, UsageError } from '../../core/errors.js';
+import type { LocTable, Metadata, MetaValue, NumericArray } from '../../core/types.js';
+import type { TableFormat, TableReadOptions, TableWriteOptions } from '../formats.js';
+import { columnDtype, writeCompoundColumns, type OutputField } from './compoundTable.js';
+import { openForReading, openForWriting, withFile } from './h5Library.js';
+import { listTables, readTableColumns, requireXYT } from './pymeTable.js';
+
+/** The yaml sidecar of a Picasso file: same stem, `.yaml`. */
+export function picassoYamlPath(path: string): string {
+  return path.replace(/\.hdf5$/i, '') + '.yaml';
+}
+
+/** The documents of each Picasso table, kept for writing the history back. */
+const yamlHistory = new WeakMap<Metadata, unknown[]>();
+
+function flatten(value: unknown, prefix: string, out: Metadata): void {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) out[prefix] = (value ?? null) as MetaValue;
+}
+
+/** Pixel size (nm) recorded in the documents: the last document that states one wins. */
+function pixelSizeOf(documents: unknown[]): number | undefined {
+  for (let i = documents.length - 1; i >= 0; i--) {
+    const doc = documents[i] as Record<string, unknown> | null;
+    const v = doc && typeof doc === 'object' ? doc.Pixelsize : undefined;
+    if (typeof v === 'number' && v > 0) return v;
+  }
+  return undefined;
+}
+
+async function readYaml(yamlPath: string): Promise<unknown[]> {
+  const text = await fs.readFile(yamlPath, 'utf8');
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw new InputError(`${yamlPath}: invalid YAML — ${d.errors[0].message}`);
+  }
+  return docs.map((d) => d.toJS() as unknown);
+}
+
+/** Read a Picasso `.hdf5` + `.yaml`: x, y converted to nm, `frame` becomes `t`. */
+export async function readPicasso(path: string, options: TableReadOptions = {}): Promise<LocTable> {
+  const yamlPath = picassoYamlPath(path);
+  const documents = existsSync(yamlPath) ? await readYaml(yamlPath) : [];
+  const pixelSizeNm = options.pixelSizeNm ?? pixelSizeOf(documents);
+  const table = await withFile(await openForReading(path), path, (module, file) => {
+    const { tables, others } = listTables(module, file);
+    const locs = tables.find((t) => t.path === '/locs');
+    if (!locs) {
+      if (others.includes('/ImageData')) {
+        throw new InputError(`${path}: this is a PYME image stack (/ImageData), not Picasso localizations; use \`ccdrift images\``);
+      }
+      throw new InputError(
+        `${path}: no 'locs' dataset (Picasso localizations); datasets in the file: ` +
+          `${[...tables.map((t) => t.path.slice(1)), ...others.map((o) => o.slice(1))].join(', ') || '(none)'}`,
+      );
+    }
+    const { columns } = readTableColumns(module, file, locs);
+    return { rows: locs.rows, columns };
+  });
+  const columns = new Map<string, NumericArray>();
+  for (const [name, values] of table.columns) columns.set(name === 'frame' ? 't' : name, values);
+  requireXYT(path, columns);
+  if (pixelSizeNm === undefined) {
+    throw new InputError(
+      existsSync(yamlPath)
+        ? `${path}: the sidecar ${yamlPath} states no Pixelsize, and Picasso stores x, y in camera pixels; give the pixel size with --pixel-size NM`
+        : `${path}: the sidecar ${yamlPath} is missing, so the camera pixel size is unknown (Picasso stores x, y in pixels); ` +
+            `put the .yaml beside the file or give the pixel size with --pixel-size NM`,
+    );
+  }
+  if (!(pixelSizeNm > 0)) throw new UsageError(`pixel size must be a positive number of nm; received ${pixelSizeNm}`);
+  for (const axis of ['x', 'y']) {
+    const px = columns.get(axis)!;
+    const nm = new Float64Array(px.length);
+    for (let i = 0; i < px.length; i++) nm[i] = px[i] * pixelSizeNm;
+    columns.set(axis, nm);
+  }
+  const metadata: Metadata = {};
+  for (const doc of documents) flatten(doc, '', metadata);
+  metadata.Pixelsize = pixelSizeNm;
+  metadata['voxelsize.x'] = pixelSizeNm / 1000;
+  metadata['voxelsize.y'] = pixelSizeNm / 1000;
+  metadata['voxelsize.units'] = 'um';
+  yamlHistory.set(metadata, documents);
+  return { length: table.rows, columns, metadata };
+}
+
+/** Pixel size for writing: the option, else Picasso's `Pixelsize`, else PYME's voxel size (µm). */
+function writePixelSize(table: LocTable, options: TableWriteOptions, target: string): number {
+  const md = table.metadata;
+  const fromPyme =
+    typeof md['voxelsize.x'] === 'number' && (md['voxelsize.units'] ?? 'um') === 'um' ? (md['voxelsize.x'] as number) * 1000 : undefined;
+  const px = options.pixelSizeNm ?? (typeof md.Pixelsize === 'number' ? md.Pixelsize : undefined) ?? fromPyme;
+  if (px === undefined || !(px > 0)) {
+    throw new UsageError(
+      `${target}: Picasso stores x, y in camera pixels but the pixel size is unknown (no Pixelsize or voxelsize.x in the metadata); ` +
+        `give it with --pixel-size NM`,
+    );
+  }
+  return px;
+}
+
+function maxOf(values: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i] > m) m = values[i];
+  return m;
+}
+
+/** Write Picasso `.hdf5` (x, y back in pixels as float32, `frame` uint32) and its `.yaml` with a new history document. */
+export async function writePicasso(
+  temporaryPaths: string[],
+  table: LocTable,
+  options: TableWriteOptions = {},
+  target = temporaryPaths[0],
+): Promise<void> {
+  const pixelSizeNm = writePixelSize(table, options, target);
+  const t = table.columns.get('t');
+  const x = table.columns.get('x');
+  const y = table.columns.get('y');
+  if (!t || !x || !y) requireXYT(target, table.columns);
+  for (let i = 0; i < t!.length; i++) {
+    const f = t![i];
+    if (!(f >= 0 && f <= 0xffffffff && Number.isInteger(f))) {
+      throw new InputError(`${target}: Picasso frames are non-negative integers (uint32); row ${i} has t = ${f}`);
+    }
+  }
+  const toPixels = (nm: NumericArray) => {
+    const out = new Float32Array(nm.length);
+    for (let i = 0; i < nm.length; i++) out[i] = nm[i] / pixelSizeNm;
+    return out;
+  };
+  const xPx = toPixels(x!);
+  const yPx = toPixels(y!);
+  const fields: OutputField[] = [
+    { name: 'frame', values: t!, dtype: 'u4' },
+    { name: 'x', values: xPx, dtype: 'f4' },
+    { name: 'y', values: yPx, dtype: 'f4' },
+  ];
+  for (const [name, values] of table.columns) {
+    if (name === 't' || name === 'x' || name === 'y' || name === 'frame') continue;
+    fields.push({ name, values, dtype: columnDtype(values) });
+  }
+  // Picasso Render needs the localization precision in pixels; derive it from PYME's error_x/y (nm).
+  for (const [err, lp] of [
+    ['error_x', 'lpx'],
+    ['error_y', 'lpy'],
+  ] as const) {
+    const e = table.columns.get(err);
+    if (e && !table.columns.has(lp)) fields.push({ name: lp, values: toPixels(e), dtype: 'f4' });
+  }
+  await withFile(await openForWriting(temporaryPaths[0]), target, (module, file) => {
+    writeCompoundColumns(module, file.file_id, '/locs', fields, table.length);
+  });
+
+  const history = yamlHistory.get(table.metadata);
+  const documents: unknown[] = history
+    ? [...history]
+    : [
+        {
+          'Generated by': 'ccdrift',
+          Frames: table.length ? maxOf(t!) + 1 : 0,
+          Width: table.length ? Math.ceil(maxOf(xPx)) + 1 : 0,
+          Height: table.length ? Math.ceil(maxOf(yPx)) + 1 : 0,
+        },
+      ];
+  documents.push({ 'Generated by': 'ccdrift', Pixelsize: pixelSizeNm, ...(options.provenance ?? {}) });
+  const text = documents.map((d) => stringify(d)).join('---\n');
+  await fs.writeFile(temporaryPaths[1], text, 'utf8');
+}
+
+export const picassoFormat: TableFormat = {
+  name: 'Picasso localizations (.hdf5 + .yaml)',
+  extensions: ['.hdf5'],
+  read: readPicasso,
+  write: writePicasso,
+  sidecars: (target) => [picassoYamlPath(target)],
+};
