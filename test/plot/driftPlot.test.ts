@@ -161,6 +161,14 @@ describe('drift plot SVG', () => {
     expect(texts).not.toContain('z');
     for (const label of ['RCC windows', 'Interpolated drift', 'Ground truth']) expect(texts).toContain(label);
     expect(pointPositionsByPanel(svg).map((p) => p.length)).toEqual([SAMPLES, SAMPLES]);
+    // Legend symbols match the marks: a dot for the source, a line for the curve, a dashed line for the reference.
+    const symbols = [...svg.matchAll(/<g class="mark-symbol role-legend-symbol"[^>]*><path ([^>]*)\/>/g)].map((m) => m[1]);
+    expect(symbols).toHaveLength(3);
+    expect(symbols[0]).toMatch(/d="M[\d.]+,0A/); // circle (arcs)
+    expect(symbols[1]).toMatch(/d="M-[\d.]+,0L[\d.]+,0"/);
+    expect(symbols[1]).not.toContain('stroke-dasharray="7,4"');
+    expect(symbols[2]).toMatch(/d="M-[\d.]+,0L[\d.]+,0"/);
+    expect(symbols[2]).toContain('stroke-dasharray="7,4"');
   });
 
   it('adds a z panel when any trace has non-zero z, and honours an explicit axes list', async () => {
