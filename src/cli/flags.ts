@@ -1,0 +1,72 @@
+/**
+ * Command-line flags derived from the recipe module declarations: the flag name, type,
+ * default and help text come from the one declaration (src/recipes/declare.ts).
+ */
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import type { ModuleDecl, ParamDecl } from '../recipes/declare.js';
+
+function describe(p: ParamDecl): string {
+  return p.description + (p.unit ? ` (${p.unit})` : '');
+}
+
+function kindOf(schema: z.ZodType): 'boolean' | 'number' | 'enum' | 'string' | 'array' {
+  const def = (schema as unknown as { def: { type: string } }).def;
+  switch (def.type) {
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+      return 'number';
+    case 'enum':
+      return 'enum';
+    case 'array':
+      return 'array';
+    default:
+      return 'string';
+  }
+}
+
+/** Add the flags of `decl`'s parameters that declare one. */
+export function addModuleFlags(cmd: Command, decl: ModuleDecl, only?: string[]): void {
+  for (const [name, p] of Object.entries(decl.params)) {
+    if (!p.flag || (only && !only.includes(name))) continue;
+    const kind = kindOf(p.schema);
+    if (kind === 'array') continue; // repeated flags (e.g. --drift) are declared by the command
+    if (kind === 'boolean') {
+      cmd.addOption(new Option(`--${p.flag}`, describe(p)));
+      continue;
+    }
+    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : 'value'}>`, describe(p)).default(p.default);
+    if (kind === 'enum') opt.choices((p.schema as unknown as { options: string[] }).options);
+    if (kind === 'number') opt.argParser((v: string) => parseNumberFlag(p.flag!, v));
+    cmd.addOption(opt);
+  }
+}
+
+export function parseNumberFlag(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${flag} expects a number, got '${text}'`);
+  return v;
+}
+
+/** commander's camelCase option key for a flag. */
+function optionKey(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Parameters of `decl` from parsed options (defaults where a flag was not given), validated. */
+export function paramsFromFlags(decl: ModuleDecl, opts: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, p] of Object.entries(decl.params)) {
+    let v = p.flag && opts[optionKey(p.flag)] !== undefined ? opts[optionKey(p.flag)] : p.default;
+    if (name in overrides) v = overrides[name];
+    const r = p.schema.safeParse(v);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new UsageError(`--${p.flag ?? name}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(v)})`);
+    }
+    out[name] = r.data;
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/**
+ * The terminal side of ProgressReporter: one cli-progress bar per stage on stderr, only when
+ * stderr is a terminal (quiet in pipes, CI and tests); warnings always go to stderr.
+ */
+import cliProgress from 'cli-progress';
+import type { ProgressReporter } from '../core/types.js';
+
+/** Stages shorter than this never show a bar. */
+const MIN_BAR_MS = 1000;
+
+export function createTerminalProgress({ quiet = false }: { quiet?: boolean } = {}): ProgressReporter {
+  const interactive = !quiet && process.stderr.isTTY === true;
+  let bar: cliProgress.SingleBar | undefined;
+  let pendingStage: { name: string; total: number; started: number } | undefined;
+  let last = 0;
+  return {
+    start(stage, total) {
+      bar?.stop();
+      bar = undefined;
+      last = 0;
+      pendingStage = interactive ? { name: stage, total, started: Date.now() } : undefined;
+    },
+    update(done) {
+      last = done;
+      if (!pendingStage) return;
+      if (!bar && Date.now() - pendingStage.started >= MIN_BAR_MS) {
+        bar = new cliProgress.SingleBar(
+          { format: `  ${pendingStage.name.padEnd(13)} [{bar}] {value}/{total}  {eta_formatted}`, stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(pendingStage.total, last);
+      }
+      bar?.update(done);
+    },
+    stop() {
+      bar?.update(last);
+      bar?.stop();
+      bar = undefined;
+      pendingStage = undefined;
+    },
+    warn(message) {
+      bar?.stop();
+      bar = undefined;
+      process.stderr.write(`ccdrift: warning: ${message}\n`);
+    },
+  };
+}

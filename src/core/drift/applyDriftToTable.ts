@@ -1,0 +1,44 @@
+/**
+ * Locs_Post_Shift (SPEC §4.4): evaluate the drift interpolator at every localization's frame,
+ * store it in columns dx, dy, dz and correct x, y, z by ADDING it (core/types.ts). A table that
+ * already carries dx/dy/dz was corrected before: the new correction composes with the old one
+ * (dx_total = dx_old + dx_new), it never silently replaces it.
+ */
+import { InputError } from '../errors.js';
+import type { DriftInterpolator, LocTable, NumericArray } from '../types.js';
+
+function requireColumn(table: LocTable, name: string): NumericArray {
+  const c = table.columns.get(name);
+  if (!c) throw new InputError(`the table has no '${name}' column (columns: ${[...table.columns.keys()].join(', ')})`);
+  return c;
+}
+
+export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): LocTable {
+  const t = requireColumn(table, 't');
+  const corr = drift.evaluate(t);
+  const columns = new Map<string, NumericArray>();
+  const has3d = table.columns.has('z');
+  const corrected = (name: 'x' | 'y' | 'z'): Float64Array => {
+    const src = table.columns.get(name);
+    const out = new Float64Array(table.length);
+    const d = corr[name];
+    for (let i = 0; i < out.length; i++) out[i] = (src ? src[i] : 0) + d[i];
+    return out;
+  };
+  const composed = (name: 'dx' | 'dy' | 'dz', axis: 'x' | 'y' | 'z'): Float64Array => {
+    const old = table.columns.get(name);
+    const d = corr[axis];
+    const out = new Float64Array(table.length);
+    for (let i = 0; i < out.length; i++) out[i] = (old ? old[i] : 0) + d[i];
+    return out;
+  };
+  for (const [name, col] of table.columns) {
+    if (name === 'x' || name === 'y' || (name === 'z' && has3d)) columns.set(name, corrected(name));
+    else if (name === 'dx' || name === 'dy' || name === 'dz') continue;
+    else columns.set(name, col);
+  }
+  columns.set('dx', composed('dx', 'x'));
+  columns.set('dy', composed('dy', 'y'));
+  columns.set('dz', composed('dz', 'z'));
+  return { length: table.length, columns, metadata: { ...table.metadata } };
+}

@@ -1,0 +1,109 @@
+/**
+ * Worker thread of the pool executor (./workerExecutor.ts): computes window spectra into the
+ * shared store and measures pair shifts from it. Messages are answered in order.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { loadPffft } from '../core/fft/pffft.js';
+import { thresholdCorrelation } from '../core/registration/correlationExecutor.js';
+import { Registrar, type RegistrationPlan } from '../core/registration/registrar.js';
+
+export type SpectrumStorage = { kind: 'memory'; buffers: SharedArrayBuffer[] } | { kind: 'disk'; path: string };
+
+export type WorkerRequest =
+  | { type: 'init'; plan: RegistrationPlan; storage: SpectrumStorage }
+  | { type: 'spectrum'; index: number; grid: SharedArrayBuffer }
+  | { type: 'pairs'; pairs: Int32Array; origins: Float64Array; keepCorrelations: boolean }
+  | { type: 'close' };
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'spectrum'; index: number; origin: [number, number, number] | null }
+  | { type: 'pairs'; peaks: Float64Array; correlations?: Float32Array[] }
+  | { type: 'error'; message: string; stack?: string };
+
+let registrar: Registrar | undefined;
+let storage: SpectrumStorage | undefined;
+let fd = -1;
+const cache = new Map<number, Float32Array>();
+/** Spectra kept per worker when reading from disk: a pair chunk shares its first window. */
+const DISK_CACHE_SPECTRA = 3;
+
+function spectrumBytes(): number {
+  return registrar!.fft.spectrumLength * 4;
+}
+
+function readSpectrum(index: number): Float32Array {
+  if (storage!.kind === 'memory') return new Float32Array(storage!.buffers[index]);
+  const hit = cache.get(index);
+  if (hit) return hit;
+  const bytes = spectrumBytes();
+  const out = new Float32Array(bytes / 4);
+  const view = new Uint8Array(out.buffer);
+  let done = 0;
+  while (done < bytes) done += readSync(fd, view, done, bytes - done, index * bytes + done);
+  if (cache.size >= DISK_CACHE_SPECTRA) cache.delete(cache.keys().next().value!);
+  cache.set(index, out);
+  return out;
+}
+
+function writeSpectrum(index: number, spec: Float32Array): void {
+  const bytes = spectrumBytes();
+  const view = new Uint8Array(spec.buffer, spec.byteOffset, bytes);
+  let done = 0;
+  while (done < bytes) done += writeSync(fd, view, done, bytes - done, index * bytes + done);
+}
+
+async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
+  switch (msg.type) {
+    case 'init': {
+      registrar = new Registrar(msg.plan, await loadPffft());
+      storage = msg.storage;
+      if (storage.kind === 'disk') fd = openSync(storage.path, 'r+');
+      return { type: 'ready' };
+    }
+    case 'spectrum': {
+      const grid = new Float32Array(msg.grid);
+      const spec =
+        storage!.kind === 'memory' ? new Float32Array(storage!.buffers[msg.index]) : new Float32Array(registrar!.fft.spectrumLength);
+      registrar!.forward(grid, spec);
+      if (storage!.kind === 'disk') writeSpectrum(msg.index, spec);
+      return { type: 'spectrum', index: msg.index, origin: registrar!.peak(spec, spec) };
+    }
+    case 'pairs': {
+      const n = msg.pairs.length / 2;
+      const peaks = new Float64Array(3 * n).fill(NaN);
+      const correlations: Float32Array[] | undefined = msg.keepCorrelations ? [] : undefined;
+      for (let p = 0; p < n; p++) {
+        const i = msg.pairs[2 * p];
+        const specI = readSpectrum(i);
+        const specJ = readSpectrum(msg.pairs[2 * p + 1]);
+        const peak = registrar!.peak(specI, specJ);
+        if (peak && Number.isFinite(msg.origins[3 * i])) {
+          for (let a = 0; a < 3; a++) peaks[3 * p + a] = peak[a] - msg.origins[3 * i + a];
+        }
+        if (correlations) correlations.push(thresholdCorrelation(registrar!.correlationRegion(specI, specJ)));
+      }
+      return { type: 'pairs', peaks, correlations };
+    }
+    case 'close': {
+      registrar?.dispose();
+      if (fd >= 0) closeSync(fd);
+      return null;
+    }
+  }
+}
+
+let queue = Promise.resolve();
+parentPort!.on('message', (msg: WorkerRequest) => {
+  queue = queue.then(async () => {
+    try {
+      const reply = await handle(msg);
+      if (reply) parentPort!.postMessage(reply);
+      else parentPort!.close();
+    } catch (err) {
+      const e = err as Error;
+      parentPort!.postMessage({ type: 'error', message: e.message, stack: e.stack } satisfies WorkerReply);
+    }
+  });
+});

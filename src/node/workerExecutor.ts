@@ -1,0 +1,188 @@
+/**
+ * The Node executor: correlations on a pool of worker threads. Spectra (float32) live in
+ * shared memory, or — when they would exceed the memory budget, or a cache file is asked
+ * for — in a disk cache that is removed afterwards, also on error or Ctrl-C.
+ *
+ * The main thread fills grids (histograms or image frames: cheap, and the data lives here);
+ * workers do the FFTs and the pair correlations.
+ */
+import { existsSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import {
+  inlineExecutor,
+  type CorrelationExecutor,
+  type CorrelationResult,
+  type CorrelationTask,
+} from '../core/registration/correlationExecutor.js';
+import type { ProgressReporter } from '../core/types.js';
+import { trackTemporary } from '../io/atomic.js';
+import type { SpectrumStorage, WorkerReply, WorkerRequest } from './correlationWorker.js';
+
+/** Default share of the machine's memory the spectra may take before spilling to disk. */
+export const DEFAULT_MEMORY_FRACTION = 0.4;
+
+export interface WorkerExecutorOptions {
+  /** Worker threads (default: all cores). 0 or 1 runs inline in this thread. */
+  workers?: number;
+  /** Bytes of spectra kept in memory before they go to a disk cache. */
+  memoryBudgetBytes?: number;
+  /** Keep the spectra in this file (removed afterwards) instead of memory. */
+  cacheFile?: string;
+  /** Told which storage was chosen (for the CLI's messages and the benchmark). */
+  onStorage?: (info: { kind: 'memory' | 'disk'; bytes: number; path?: string; workers: number }) => void;
+}
+
+export function defaultMemoryBudgetBytes(): number {
+  return Math.floor(totalmem() * DEFAULT_MEMORY_FRACTION);
+}
+
+/** The compiled worker script; tests and the CLI run the built code in dist/. */
+function workerScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const sibling = join(here, 'correlationWorker.js');
+  if (existsSync(sibling)) return sibling;
+  const built = join(here, '..', '..', 'dist', 'src', 'node', 'correlationWorker.js');
+  if (existsSync(built)) return built;
+  throw new Error(`worker script not found next to ${here} nor in dist/: run 'npm run build' first`);
+}
+
+class PoolWorker {
+  private readonly worker: Worker;
+  private pending: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }[] = [];
+
+  constructor(script: string) {
+    this.worker = new Worker(script);
+    this.worker.on('message', (reply: WorkerReply) => {
+      const p = this.pending.shift();
+      if (!p) return;
+      if (reply.type === 'error') {
+        const err = new Error(reply.message);
+        if (reply.stack) err.stack = reply.stack;
+        p.reject(err);
+      } else p.resolve(reply);
+    });
+    this.worker.on('error', (err) => this.pending.splice(0).forEach((p) => p.reject(err)));
+  }
+
+  request(msg: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+export function createWorkerExecutor(options: WorkerExecutorOptions = {}): CorrelationExecutor {
+  const nWorkers = options.workers ?? availableParallelism();
+  const budget = options.memoryBudgetBytes ?? defaultMemoryBudgetBytes();
+  return {
+    async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
+      const { count, pairs, plan } = task;
+      const { nx, ny, nz } = plan.fftShape;
+      const specFloats = 2 * (nx / 2 + 1) * ny * nz;
+      const specBytes = specFloats * 4;
+      const totalBytes = specBytes * count;
+      const useDisk = !!options.cacheFile || totalBytes > budget;
+      if (nWorkers <= 1 && !useDisk) {
+        options.onStorage?.({ kind: 'memory', bytes: totalBytes, workers: 1 });
+        return inlineExecutor.run(task, progress);
+      }
+      const poolSize = Math.max(1, nWorkers);
+      let storage: SpectrumStorage;
+      let untrack: () => unknown = () => undefined;
+      let cachePath: string | undefined;
+      if (useDisk) {
+        cachePath = options.cacheFile ?? join(tmpdir(), `ccdrift-fft-${process.pid}-${randomBytes(4).toString('hex')}.cache`);
+        untrack = trackTemporary(cachePath);
+        const fh = await open(cachePath, 'w');
+        await fh.truncate(totalBytes);
+        await fh.close();
+        storage = { kind: 'disk', path: cachePath };
+      } else {
+        storage = { kind: 'memory', buffers: Array.from({ length: count }, () => new SharedArrayBuffer(specBytes)) };
+      }
+      options.onStorage?.({ kind: storage.kind, bytes: totalBytes, path: cachePath, workers: poolSize });
+
+      const script = workerScript();
+      const workers = Array.from({ length: poolSize }, () => new PoolWorker(script));
+      try {
+        await Promise.all(workers.map((w) => w.request({ type: 'init', plan, storage })));
+
+        // Phase 1: spectra. One grid buffer per worker; the main thread fills the next grid
+        // while the workers transform.
+        const gridFloats = nx * ny * nz;
+        const origins = new Float64Array(3 * count).fill(NaN);
+        let next = 0;
+        let done = 0;
+        progress?.start?.('spectra', count);
+        await Promise.all(
+          workers.map(async (w) => {
+            const buf = new SharedArrayBuffer(gridFloats * 4);
+            const grid = new Float32Array(buf);
+            while (next < count) {
+              const index = next++;
+              grid.fill(0);
+              await task.fillGrid(index, grid);
+              const reply = await w.request({ type: 'spectrum', index, grid: buf });
+              if (reply.type === 'spectrum' && reply.origin) origins.set(reply.origin, 3 * index);
+              progress?.update?.(++done);
+            }
+          }),
+        );
+        progress?.stop?.();
+
+        // Phase 2: pairs, in chunks that share their first window (one disk read for several pairs).
+        const nPairs = pairs.length / 2;
+        const chunks: number[][] = [];
+        for (let p = 0; p < nPairs; p++) {
+          const last = chunks[chunks.length - 1];
+          if (last && pairs[2 * last[0]] === pairs[2 * p] && last.length < 8) last.push(p);
+          else chunks.push([p]);
+        }
+        const shifts = new Float64Array(3 * nPairs).fill(NaN);
+        const correlations: Float32Array[] | undefined = task.keepCorrelations ? new Array(nPairs) : undefined;
+        let nextChunk = 0;
+        let pairsDone = 0;
+        progress?.start?.('correlations', nPairs);
+        await Promise.all(
+          workers.map(async (w) => {
+            while (nextChunk < chunks.length) {
+              const chunk = chunks[nextChunk++];
+              const sub = new Int32Array(2 * chunk.length);
+              chunk.forEach((p, k) => {
+                sub[2 * k] = pairs[2 * p];
+                sub[2 * k + 1] = pairs[2 * p + 1];
+              });
+              const reply = await w.request({ type: 'pairs', pairs: sub, origins, keepCorrelations: !!task.keepCorrelations });
+              if (reply.type !== 'pairs') continue;
+              chunk.forEach((p, k) => {
+                shifts.set(reply.peaks.subarray(3 * k, 3 * k + 3), 3 * p);
+                if (correlations && reply.correlations) correlations[p] = reply.correlations[k];
+              });
+              pairsDone += chunk.length;
+              progress?.update?.(pairsDone);
+            }
+          }),
+        );
+        progress?.stop?.();
+        const regionShape = [0, 1, 2].map((a) => plan.shiftHi[a] - plan.shiftLo[a]) as [number, number, number];
+        return { shifts, origins, correlations, regionShape };
+      } finally {
+        await Promise.all(workers.map((w) => w.close()));
+        if (cachePath) {
+          await rm(cachePath, { force: true });
+          untrack();
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js';
+import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
+import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
+import { InputError } from '../../core/errors.js';
+import type { LocTable } from '../../core/types.js';
+import type { DriftPlotData } from '../../plot/driftPlot.js';
+import { REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+
+/** The correlation debug stack: one thresholded correlation image per pair. */
+export interface CrossCorrelationStack {
+  images: Float32Array[];
+  shape: [number, number, number];
+  pairs: Int32Array;
+}
+
+export function requireTable(value: unknown, slot: string): LocTable {
+  const t = value as LocTable;
+  if (!t || !(t.columns instanceof Map)) throw new InputError(`input '${slot}' is not a localization table`);
+  return t;
+}
+
+export const locsRcc: ModuleDecl = {
+  name: 'chung_cc.Locs_RCC',
+  summary: 'Measure drift from localizations by redundant cross-correlation of time-window histograms (Wang et al. 2014).',
+  inputs: {
+    input_for_correction: { default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
+  },
+  outputs: {
+    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each window centre' },
+    output_cross_cor: { default: 'cross_cor', description: 'stack of thresholded correlation images, one per pair (when debug_cor_file or a save asks for it)' },
+    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+    outputName: { default: 'corrected_localizations', description: '(legacy) the input corrected by an interpolating cubic spline through the samples' },
+  },
+  params: {
+    step: { schema: schemas.positiveNumber, default: 2500, unit: 'frames', description: 'frames between the starts of consecutive time windows', flag: 'step' },
+    window: { schema: schemas.positiveNumber, default: 2500, unit: 'frames', description: 'frames each time window spans (≥ step)', flag: 'window' },
+    binsize: { schema: schemas.positiveNumber, default: 30, unit: 'nm', description: 'histogram bin size', flag: 'binsize' },
+    flatten_z: { schema: schemas.boolean, default: false, description: 'ignore z: one z bin even for 3D data', flag: 'flatten-z' },
+    tukey_size: { schema: schemas.fraction, default: 0.25, description: 'shape of the Tukey window applied to each histogram (0 none … 1 Hann)', flag: 'tukey-size' },
+    method: { schema: schemas.method, default: 'RCC', description: 'RCC (redundant, outlier rejection), MCC (redundant, no rejection) or DCC (each window against the first)', flag: 'method' },
+    shift_max: { schema: schemas.positiveNumber, default: 5, unit: 'nm', description: 'RCC drops pair rows whose residual exceeds this (while the system keeps full rank)', flag: 'shift-max' },
+    corr_window: { schema: schemas.wholeNumber, default: 5, unit: 'windows', description: 'correlate windows at most this far apart (≤ 0: all pairs)', flag: 'corr-window' },
+    debug_cor_file: { schema: schemas.path, default: '', description: "TIFF file for the stack of thresholded correlation images ('' = off)", flag: 'debug-cor-file' },
+    cache_fft: {
+      schema: schemas.path,
+      default: '',
+      description: "file to keep the window spectra in instead of memory ('' = memory, spilling to a temporary file beyond --memory-budget)",
+      flag: 'cache-fft',
+    },
+    multiprocessing: {
+      schema: schemas.boolean,
+      default: false,
+      description: 'accepted for compatibility',
+      compatibility: 'ignored: ccdrift always correlates on a pool of worker threads (--workers, default all cores)',
+    },
+    input_for_mapping: {
+      schema: schemas.path,
+      default: '',
+      description: 'accepted for compatibility',
+      compatibility: 'ignored: the legacy outputName table is the input_for_correction table corrected',
+    },
+  },
+  async run(ctx, inputs, params) {
+    const table = requireTable(inputs.input_for_correction, 'input_for_correction');
+    const col = (name: string) => table.columns.get(name);
+    const x = col('x');
+    const y = col('y');
+    const t = col('t');
+    if (!x || !y || !t) {
+      const missing = ['x', 'y', 't'].filter((c) => !col(c));
+      throw new InputError(`the table has no ${missing.join(', ')} column (columns: ${[...table.columns.keys()].join(', ')})`);
+    }
+    const result = await estimateDriftFromLocs(
+      { x, y, z: col('z'), t },
+      {
+        stepFrames: params.step as number,
+        windowFrames: params.window as number,
+        binSizeNm: params.binsize as number,
+        flattenZ: params.flatten_z as boolean,
+        tukeySize: params.tukey_size as number,
+        method: params.method as 'RCC' | 'MCC' | 'DCC',
+        shiftMaxNm: params.shift_max as number,
+        corrWindow: params.corr_window as number,
+        keepCorrelations: (params.debug_cor_file as string) !== '',
+      },
+      { executor: ctx.executor, progress: ctx.progress },
+    );
+    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
+    // The original's legacy output: corrected by an interpolating cubic spline through the samples.
+    const legacy = applyDriftToTable(table, createDriftInterpolator([result.drift], { degree: 3, smoothing: 0, extrapolation: 'spline' }));
+    const crossCor: CrossCorrelationStack | undefined = result.correlations && {
+      images: result.correlations,
+      shape: result.regionShape,
+      pairs: result.pairs,
+    };
+    const s = result.solution;
+    const used = s.used.reduce((a, b) => a + b, 0);
+    const report =
+      `${result.windows.length} windows of ${params.window} frames every ${params.step}, ` +
+      `grid ${result.grid.bins.join('×')} bins of ${params.binsize} nm (FFT ${Object.values(result.plan.fftShape).join('×')}), ` +
+      `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${params.shift_max} nm)` : '');
+    return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report };
+  },
+};
