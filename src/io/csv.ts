@@ -398,7 +398,13 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
   }
   const chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const decoder = new TextDecoder('utf-8');
-  const fh = await open(path, 'r');
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`, { cause: err });
+    throw err;
+  }
   try {
     const fileBytes = (await fh.stat()).size;
     // buf[0, filled) holds bytes not yet parsed: at most one partial line plus a fresh chunk.

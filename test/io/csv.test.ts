@@ -194,6 +194,10 @@ describe('readCsvTable: errors name the file, line, column and text', () => {
     await expect(readCsvTable(dup)).rejects.toThrow(InputError);
   });
 
+  it('a missing file', async () => {
+    await expect(readCsvTable(join(tmp, 'absent.csv'))).rejects.toThrow(`${join(tmp, 'absent.csv')}: no such file`);
+  });
+
   it('a header-only file is an empty table', async () => {
     const t = await readCsvTable(csvFile('x,y,t\n'));
     expect(t.length).toBe(0);
