@@ -61,7 +61,7 @@ export function listTables(module: H5Module, file: H5File): { tables: TableInfo[
 }
 
 /** Pick the table to read: the `table` option, else `/Localizations`, `/FitResults`, or the only one. */
-function chooseTable(path: string, tables: TableInfo[], others: string[], wanted: string | undefined): TableInfo {
+export function chooseTable(path: string, tables: TableInfo[], others: string[], wanted: string | undefined): TableInfo {
   const names = tables.map((t) => t.path.slice(1));
   if (wanted !== undefined) {
     const want = wanted.replace(/^\//, '');
