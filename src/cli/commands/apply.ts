@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { DriftInterpolator, LocTable } from '../../core/types.js';
+import { readTable, writeTable } from '../../io/index.js';
+import { writeDriftPlot } from '../../io/plotFile.js';
+import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
+import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
+import { makeRunContext } from '../context.js';
+import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
+import { provenanceOf, say } from '../output.js';
+
+interface ApplyOptions {
+  drift: string[];
+  output: string;
+  plot?: string;
+  pixelSize?: number;
+  table?: string;
+  quiet?: boolean;
+}
+
+export function registerApplyCommand(program: Command): void {
+  const cmd = program
+    .command('apply')
+    .description('correct a table with drift file(s) (several files add up, as drift measured in stages does)')
+    .argument('<input>', 'localization file')
+    .requiredOption('--drift <file.npz>', 'drift samples (.npz, correction convention); repeat to sum several', (v: string, prev: string[] = []) => [...prev, v])
+    .requiredOption('-o, --output <file>', 'corrected output (format from the extension)')
+    .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parseNumberFlag('pixel-size', v))
+    .option('--table <name>', 'table inside an HDF5 file with several')
+    .option('-q, --quiet', 'no messages');
+  addModuleFlags(cmd, driftLoadInterpolate);
+  cmd.action(async (input: string, opts: ApplyOptions) => {
+    const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, { load_paths: opts.drift });
+    const ctx = makeRunContext({ quiet: opts.quiet, workers: 1 });
+    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
+    const loaded = await driftLoadInterpolate.run(ctx, {}, params);
+    const interp = loaded.output_drift_interpolator as DriftInterpolator;
+    const [a, b] = interp.range;
+    const t = table.columns.get('t');
+    if (t) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of t) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      if (lo < a || hi > b) {
+        ctx.progress?.warn?.(`frames ${lo}–${hi} reach beyond the drift samples (${a}–${b}); extrapolating (${params.extrapolation})`);
+      }
+    }
+    const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
+    const provenance = provenanceOf('apply', params, input);
+    corrected.metadata = { ...corrected.metadata, ...provenance.metadata };
+    const written = await writeTable(opts.output, corrected, { inputs: [input, ...opts.drift], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
+    say(opts, `wrote ${written.join(', ')}`);
+    if (opts.plot) {
+      await writeDriftPlot(opts.plot, loaded.output_drift_plot as never);
+      say(opts, `wrote ${opts.plot}`);
+    }
+  });
+}

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
+import type { DriftInterpolator, DriftTrace, LocTable } from '../../core/types.js';
+import { readTable, writeTable } from '../../io/index.js';
+import { writeDriftNpz } from '../../io/npz.js';
+import { writeDriftPlot } from '../../io/plotFile.js';
+import { REPORT_KEY } from '../../recipes/declare.js';
+import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
+import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
+import { locsRcc } from '../../recipes/modules/locsRcc.js';
+import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
+import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
+import { provenanceOf, say, writePerFrameOutputs } from '../output.js';
+
+interface LocsOptions extends CommonOptions {
+  output: string;
+  driftOut?: string;
+  plot?: string;
+  perFrame?: string;
+  pixelSize?: number;
+  table?: string;
+}
+
+export function registerLocsCommand(program: Command): void {
+  const cmd = program
+    .command('locs')
+    .description('measure the drift of a localization table by RCC, correct it, and write the corrected table')
+    .argument('<input>', 'localization file (.csv; .hdf/.h5r/.hdf5 when HDF5 support is present)')
+    .requiredOption('-o, --output <file>', 'corrected table (format from the extension)')
+    .option('--drift-out <file.npz>', 'write the measured drift samples (numpy .npz, the original plugin\'s format)')
+    .option('--plot <file>', 'drift plot, .png or .svg')
+    .option('--per-frame <file>', 'the interpolated drift at every frame: .csv (t,x,y,z nm) or Picasso .txt (needs --pixel-size)')
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt', (v) => parseNumberFlag('pixel-size', v))
+    .option('--table <name>', 'table inside an HDF5 file with several');
+  addModuleFlags(cmd, locsRcc);
+  addModuleFlags(cmd, driftInterpolate);
+  addCommonOptions(cmd);
+  cmd.action(async (input: string, opts: LocsOptions) => {
+    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>);
+    const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
+    const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
+    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
+    say(opts, `${input}: ${table.length} localizations`);
+    const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
+    say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
+    const drift = rcc.output_drift as DriftTrace;
+    const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
+    const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
+    const provenance = provenanceOf('locs', { ...rccParams, ...splineParams }, input);
+    corrected.metadata = { ...corrected.metadata, ...provenance.metadata };
+    const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
+    say(opts, `wrote ${written.join(', ')}`);
+    if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
+    if (opts.plot) {
+      await writeDriftPlot(opts.plot, interpolatorPlot(interp, ['measured (RCC)'], `Drift of ${input}`));
+      say(opts, `wrote ${opts.plot}`);
+    }
+    if (opts.perFrame) {
+      const t = table.columns.get('t')!;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of t) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      await writePerFrameOutputs(opts.perFrame, sampleDriftPerFrame(interp, Math.floor(lo), Math.ceil(hi)), opts.pixelSize, table.columns.has('z'));
+      say(opts, `wrote ${opts.perFrame}`);
+    }
+    const ex = drift.x;
+    say(opts, `drift range: x ${span(ex)} nm, y ${span(drift.y)} nm${table.columns.has('z') && !rccParams.flatten_z ? `, z ${span(drift.z)} nm` : ''}`);
+  });
+}
+
+function span(v: Float64Array): string {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const a of v) {
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, a);
+  }
+  return `${lo.toFixed(1)} … ${hi.toFixed(1)}`;
+}

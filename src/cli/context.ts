@@ -1,0 +1,44 @@
+/** Options every heavy command shares, and the RunContext built from them. */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { createWorkerExecutor, defaultMemoryBudgetBytes } from '../node/workerExecutor.js';
+import type { RunContext } from '../recipes/declare.js';
+import { createTerminalProgress } from './progress.js';
+
+export interface CommonOptions {
+  workers?: number;
+  memoryBudget?: string;
+  quiet?: boolean;
+  cacheFft?: string;
+}
+
+/** Parse a size such as 8G, 500M, 1.5GB or a number of bytes. */
+export function parseBytes(text: string, flag: string): number {
+  const m = /^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)i?b?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`--${flag} expects a size such as 8G, 500M or a number of bytes, got '${text}'`);
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.floor(Number(m[1]) * scale);
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--workers <n>', 'worker threads for the correlations (default: all cores; 1 = in this thread)').argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers expects a whole number ≥ 1, got '${v}'`);
+        return n;
+      }),
+    )
+    .option('--memory-budget <size>', `spectra beyond this go to a disk cache (default ${(defaultMemoryBudgetBytes() / 2 ** 30).toFixed(1)}G, 40% of RAM)`)
+    .option('-q, --quiet', 'no progress bars');
+}
+
+export function makeRunContext(opts: CommonOptions, extra: Partial<RunContext> = {}): RunContext {
+  const progress = createTerminalProgress({ quiet: opts.quiet });
+  const executor = createWorkerExecutor({
+    workers: opts.workers,
+    memoryBudgetBytes: opts.memoryBudget ? parseBytes(opts.memoryBudget, 'memory-budget') : undefined,
+    cacheFile: opts.cacheFft || undefined,
+  });
+  return { executor, progress, cwd: process.cwd(), ...extra };
+}

@@ -1,0 +1,35 @@
+/** Messages and small output helpers shared by the commands. */
+import { UsageError } from '../core/errors.js';
+import type { DriftTrace, Metadata } from '../core/types.js';
+import { extensionOf } from '../io/formats.js';
+import { writePerFrameDriftCsv, writePicassoDriftTxt } from '../io/driftText.js';
+import { VERSION } from '../version.js';
+
+/** A line on stderr unless --quiet (stdout stays free for data, e.g. `info`). */
+export function say(opts: { quiet?: boolean }, line: string): void {
+  if (!opts.quiet) process.stderr.write(`${line}\n`);
+}
+
+/** What produced a file: recorded in metadata (PYME-style keys) and in sidecars that take it. */
+export function provenanceOf(command: string, params: Record<string, unknown>, input: string): { metadata: Metadata; record: Record<string, unknown> } {
+  const record = { software: 'ccdrift', version: VERSION, command, input, parameters: params, date: new Date().toISOString() };
+  return {
+    record,
+    metadata: {
+      'ccdrift.version': VERSION,
+      'ccdrift.command': command,
+      'ccdrift.parameters': JSON.stringify(params),
+    },
+  };
+}
+
+/** Per-frame drift as CSV (t,x,y,z nm) or as Picasso's drift .txt (camera pixels). */
+export async function writePerFrameOutputs(path: string, trace: DriftTrace, pixelSizeNm: number | undefined, is3d: boolean): Promise<string> {
+  const ext = extensionOf(path);
+  if (ext === '.csv') return writePerFrameDriftCsv(path, trace);
+  if (ext === '.txt') {
+    if (!pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
+    return writePicassoDriftTxt(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2 });
+  }
+  throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm) or .txt (Picasso); got '${ext || '(none)'}'`);
+}
