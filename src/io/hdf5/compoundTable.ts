@@ -23,6 +23,11 @@ export interface CompoundLeaf {
   /** Byte offset within one row. */
   offset: number;
   dtype: ColumnDtype;
+  /**
+   * Byte order in the file. HDF5 converts big-endian scalars on read, but not the members of
+   * a compound type (whose own order is "none"), so those are swapped here.
+   */
+  littleEndian: boolean;
 }
 
 /**
@@ -118,12 +123,15 @@ export function compoundLeaves(meta: TypeMetadata): { leaves: CompoundLeaf[]; sk
       const elem = scalarDtype(m.array_type);
       const count = (m.shape ?? []).reduce((a, b) => a * b, 1);
       if (elem) {
-        for (let i = 0; i < count; i++) leaves.push({ path: [...path, String(i)], offset: base + i * m.array_type.size, dtype: elem });
+        const littleEndian = m.array_type.littleEndian !== false;
+        for (let i = 0; i < count; i++) {
+          leaves.push({ path: [...path, String(i)], offset: base + i * m.array_type.size, dtype: elem, littleEndian });
+        }
         return;
       }
     }
     const dtype = scalarDtype(m);
-    if (dtype) leaves.push({ path, offset: base, dtype });
+    if (dtype) leaves.push({ path, offset: base, dtype, littleEndian: m.littleEndian !== false || m.size === 1 });
     else skipped.push(path.join('.'));
   };
   visit(meta, [], 0);
@@ -149,19 +157,21 @@ function extractField(
 ): void {
   const size = dtypeSize(leaf.dtype);
   const at = ptr + leaf.offset;
+  const le = leaf.littleEndian;
   if (size === 8 && leaf.dtype !== 'f8') {
-    // 64-bit integers: combine the two 32-bit halves (little-endian), exact below 2^53.
+    // 64-bit integers: combine the two 32-bit halves, exact below 2^53.
     const dv = new DataView(heap);
     const signed = leaf.dtype === 'i8';
+    const [loAt, hiAt] = le ? [0, 4] : [4, 0];
     for (let i = 0; i < count; i++) {
       const p = at + i * rowBytes;
-      const lo = dv.getUint32(p, true);
-      const hi = signed ? dv.getInt32(p + 4, true) : dv.getUint32(p + 4, true);
+      const lo = dv.getUint32(p + loAt, le);
+      const hi = signed ? dv.getInt32(p + hiAt, le) : dv.getUint32(p + hiAt, le);
       out[start + i] = hi * 4294967296 + lo;
     }
     return;
   }
-  if (at % size === 0 && rowBytes % size === 0) {
+  if (le && at % size === 0 && rowBytes % size === 0) {
     const Ctor = out.constructor as new (b: ArrayBuffer) => NumericArray;
     const view = new Ctor(heap);
     const stride = rowBytes / size;
@@ -170,35 +180,32 @@ function extractField(
     return;
   }
   const dv = new DataView(heap);
-  const get = getter(dv, leaf.dtype);
+  const get = getter(dv, leaf.dtype, le);
   for (let i = 0; i < count; i++) out[start + i] = get(at + i * rowBytes);
 }
 
-function getter(dv: DataView, dtype: ColumnDtype): (p: number) => number {
+function getter(dv: DataView, dtype: ColumnDtype, le: boolean): (p: number) => number {
   switch (dtype) {
     case 'i1':
       return (p) => dv.getInt8(p);
     case 'u1':
       return (p) => dv.getUint8(p);
     case 'i2':
-      return (p) => dv.getInt16(p, true);
+      return (p) => dv.getInt16(p, le);
     case 'u2':
-      return (p) => dv.getUint16(p, true);
+      return (p) => dv.getUint16(p, le);
     case 'i4':
-      return (p) => dv.getInt32(p, true);
+      return (p) => dv.getInt32(p, le);
     case 'u4':
-      return (p) => dv.getUint32(p, true);
+      return (p) => dv.getUint32(p, le);
     case 'f4':
-      return (p) => dv.getFloat32(p, true);
+      return (p) => dv.getFloat32(p, le);
     default:
-      return (p) => dv.getFloat64(p, true);
+      return (p) => dv.getFloat64(p, le);
   }
 }
 
-/**
- * Read the numeric fields `leaves` of the 1-D compound dataset `datasetPath` into columns, in
- * blocks of rows. Big-endian files are converted to little-endian by HDF5 on the way in.
- */
+/** Read the numeric fields `leaves` of the 1-D compound dataset `datasetPath` into columns, in blocks of rows. */
 export function readCompoundColumns(
   module: H5Module,
   fileId: bigint,

@@ -13,7 +13,7 @@ const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
 const EXACT = { rtol: 0, atol: 0 };
 
 describe('readPymeTable (.hdf written by PyTables)', () => {
-  for (const name of ['pyme_locs.hdf', 'pyme_locs_blosc_lz4.hdf', 'pyme_locs_blosc_zstd.hdf']) {
+  for (const name of ['pyme_locs.hdf', 'pyme_locs_blosc_lz4.hdf', 'pyme_locs_blosc_zstd.hdf', 'pyme_locs_bigendian.hdf']) {
     it(`reads every column with its dtype from ${name}`, async () => {
       const table = await readPymeTable(join(dir, name));
       expect(table.length).toBe(200);
