@@ -1,0 +1,10 @@
+/** Seeded simulators of drifting SMLM localizations and image stacks with known ground truth. */
+export { simulateLocalizations } from './simulateLocalizations.js';
+export type { SimulateLocalizationsOptions, SimulatedLocalizations } from './simulateLocalizations.js';
+export { simulateImageStack } from './simulateImageStack.js';
+export type { SimulateImageStackOptions, SimulatedImageStack } from './simulateImageStack.js';
+export { simulateDriftTrace } from './simulateDriftTrace.js';
+export type { DriftJump, DriftTraceOptions } from './simulateDriftTrace.js';
+export { simulateFilaments } from './simulateFilaments.js';
+export type { FilamentOptions, Filaments } from './simulateFilaments.js';
+export { createRandom, SeededRandom } from './random.js';
