@@ -1,0 +1,124 @@
+/**
+ * Image_RCC: drift of an image stack by redundant cross-correlation of its time points
+ * (Wang et al., Opt. Express 22:15982, 2014, doi:10.1364/OE.22.015982; SPEC §4.5). The image
+ * front end of the registration core shared with Locs_RCC: one image (or volume) per time
+ * point instead of one histogram per time window; the same pairs, peak and solve.
+ *
+ * No binning and no Tukey window here: that is the pre-filter's job (prefilterStack,
+ * downsampleStack). Frames are read one at a time through `stack.readFrame` when the
+ * executor asks for them, so the stack itself is never held in memory.
+ */
+import { InputError, InsufficientDataError, UsageError } from '../errors.js';
+import { frameTimes } from '../image/frameTimes.js';
+import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
+import { createRegistrationPlan, type RegistrationPlan } from '../registration/registrar.js';
+import type { DriftTrace, ImageStack, ProgressReporter } from '../types.js';
+import { buildPairs, solveDrift, type DriftSolution, type RccMethod } from './solveDrift.js';
+
+export interface ImageRccOptions {
+  /** Pair scheme. SPEC default 'RCC' (`method`). */
+  method: RccMethod;
+  /** RCC rejects pair rows whose residual exceeds this, nm. SPEC default 5 (`shift_max`). */
+  shiftMaxNm: number;
+  /** Pairs (i, j) with j − i ≤ corrWindow (all pairs when ≤ 0). SPEC default 5 (`corr_window`). */
+  corrWindow: number;
+  /** Keep every pair's thresholded correlation image (debug output). Default off. */
+  keepCorrelations?: boolean;
+}
+
+export interface ImageRccResult {
+  /** The drift (correction to ADD, nm) at each time point's sample time (frames, binning-aware). */
+  drift: DriftTrace;
+  plan: RegistrationPlan;
+  pairs: Int32Array;
+  /** Measured increment sums per pair (x, y, z) in nm, correction convention; NaN = none. */
+  pairShiftsNm: Float64Array;
+  solution: DriftSolution;
+  correlations?: Float32Array[];
+  regionShape: [number, number, number];
+}
+
+/** Validate the options (messages name the parameters as recipes and flags do). */
+export function validateImageRccOptions(o: ImageRccOptions): void {
+  if (!['RCC', 'MCC', 'DCC'].includes(o.method)) throw new UsageError(`method must be RCC, MCC or DCC, got '${o.method}'`);
+  if (!(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm, got ${o.shiftMaxNm}`);
+  if (!Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number, got ${o.corrWindow}`);
+}
+
+/** Check that `stack` can be registered: at least two time points of at least 2 × 2 pixels, a usable voxel size. */
+export function validateStackForRcc(stack: ImageStack): void {
+  const { width, height, depth, frames } = stack;
+  if (frames < 2) {
+    throw new InsufficientDataError(
+      `the image has ${frames} time point${frames === 1 ? '' : 's'} (${width} × ${height}${depth > 1 ? ` × ${depth}` : ''} pixels); ` +
+        `drift needs a time series of at least two frames — if the pages of a TIFF are time points but were read as z planes, ` +
+        `fix the ImageJ description (frames=N) or write the stack with its time axis`,
+    );
+  }
+  if (width < 2 || height < 2) {
+    throw new InputError(`frames are ${width} × ${height} pixels; registration needs at least 2 × 2 pixels per frame`);
+  }
+  const [vx, vy, vz] = stack.voxelSizeNm;
+  for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
+    if (axis === 'z' && depth === 1) continue;
+    if (!(v > 0) || !Number.isFinite(v)) {
+      throw new InputError(`voxel size ${axis} is ${v} nm; it must be a positive number (give the voxel size in nm, e.g. --voxel-size 100,100,200)`);
+    }
+  }
+}
+
+export async function estimateDriftFromImages(
+  stack: ImageStack,
+  options: ImageRccOptions,
+  { executor = inlineExecutor, progress }: { executor?: CorrelationExecutor; progress?: ProgressReporter } = {},
+): Promise<ImageRccResult> {
+  validateImageRccOptions(options);
+  validateStackForRcc(stack);
+  const { width, height, depth, frames } = stack;
+  const plan = createRegistrationPlan({ nx: width, ny: height, nz: depth });
+  const { nx, ny } = plan.fftShape;
+
+  const fillGrid = async (i: number, grid: Float32Array) => {
+    const frame = await stack.readFrame(i);
+    if (frame.length !== width * height * depth) {
+      throw new InputError(`frame ${i} has ${frame.length} values, expected ${width} × ${height} × ${depth} = ${width * height * depth}`);
+    }
+    for (let z = 0; z < depth; z++) {
+      for (let y = 0; y < height; y++) {
+        const src = (z * height + y) * width;
+        const dst = (z * ny + y) * nx;
+        for (let x = 0; x < width; x++) {
+          const v = frame[src + x];
+          if (!Number.isFinite(v)) {
+            throw new InputError(`frame ${i} has a non-finite value (${v}) at x=${x}, y=${y}, z=${z}; replace NaN/Inf pixels (e.g. with the background) first`);
+          }
+          grid[dst + x] = v;
+        }
+      }
+    }
+  };
+
+  const pairs = buildPairs(frames, options.method, options.corrWindow);
+  const result = await executor.run({ plan, count: frames, fillGrid, pairs, keepCorrelations: options.keepCorrelations }, progress);
+  // Displacement d (pixels) of time point j relative to i → correction increment −d·voxel (nm).
+  const voxel = depth > 1 ? stack.voxelSizeNm : [stack.voxelSizeNm[0], stack.voxelSizeNm[1], 0];
+  const nPairs = pairs.length / 2;
+  const pairShiftsNm = new Float64Array(3 * nPairs);
+  for (let p = 0; p < nPairs; p++) {
+    for (let a = 0; a < 3; a++) pairShiftsNm[3 * p + a] = -result.shifts[3 * p + a] * voxel[a];
+  }
+  let failed = 0;
+  for (let p = 0; p < nPairs; p++) if (!Number.isFinite(pairShiftsNm[3 * p])) failed++;
+  if (failed > 0) progress?.warn?.(`${failed} of ${nPairs} frame pairs gave no correlation peak and were left out (blank or constant frames?)`);
+  const solution = solveDrift(frames, pairs, pairShiftsNm, { method: options.method, shiftMax: options.shiftMaxNm });
+  if (!solution.fullRank) {
+    progress?.warn?.('the measured pairs do not connect every time point; the drift of unconnected time points is a minimum-norm guess');
+  }
+  const drift: DriftTrace = {
+    t: frameTimes(stack.metadata, frames),
+    x: solution.drift[0],
+    y: solution.drift[1],
+    z: depth > 1 ? solution.drift[2] : new Float64Array(frames),
+  };
+  return { drift, plan, pairs, pairShiftsNm, solution, correlations: result.correlations, regionShape: result.regionShape };
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { estimateDriftFromImages, type ImageRccOptions } from '../../../src/core/drift/estimateDriftFromImages.js';
+import { prefilterStack } from '../../../src/core/image/prefilterStack.js';
+import { downsampleStack } from '../../../src/core/image/downsample.js';
+import type { ClipFilterParams } from '../../../src/core/image/clipFilter.js';
+import { simulateImageStack } from '../../../src/core/simulate/simulateImageStack.js';
+import { InputError, InsufficientDataError, UsageError } from '../../../src/core/errors.js';
+import { rmseAfterOffset } from '../../helpers/expectClose.js';
+import { memoryStack } from '../image/memoryStack.js';
+
+/** Issue 4's bound on the simulated 50-frame, 20 nm-pixel stack (after removing the mean offset). */
+const RMSE_FINE_NM = 2;
+/**
+ * Camera-like stack (100 nm pixels, offset 100 + background 10 photons, Poisson, uint16) with
+ * every default: the camera pedestal survives the default threshold_lower = 0, and after the
+ * Tukey taper it adds a broad correlation peak at zero shift that pulls the estimate toward
+ * zero (measured 2.4 and 3.4 nm in x and y). Still far below a pixel.
+ */
+const RMSE_CAMERA_DEFAULTS_NM = 5;
+/** Same stack with threshold_lower = clip_to_lower = offset + background (measured 1.1 and 0.9 nm). */
+const RMSE_CAMERA_CLIPPED_NM = 1.5;
+/** 3D stack (8 planes of 100 nm, 40 nm pixels): lateral and axial bounds. */
+const RMSE_3D_XY_NM = 2;
+const RMSE_3D_Z_NM = 5;
+
+const RCC_DEFAULTS: ImageRccOptions = { method: 'RCC', shiftMaxNm: 5, corrWindow: 5 };
+const PREFILTER_DEFAULTS: ClipFilterParams = {
+  medianFilterSize: 3,
+  thresholdLower: 0,
+  clipToLower: 0,
+  thresholdUpper: 65535,
+  clipToUpper: 0,
+  tukeySize: 0.25,
+};
+
+function report(label: string, est: Float64Array, truth: ArrayLike<number>): number {
+  const e = rmseAfterOffset(est, truth);
+  console.log(`${label}: RMSE after offset removal ${e.toFixed(3)} nm`);
+  return e;
+}
+
+describe('estimateDriftFromImages on simulated stacks with known drift', () => {
+  it(`recovers the drift of a 50-frame, 20 nm-pixel stack within ${RMSE_FINE_NM} nm, raw and pre-filtered`, async () => {
+    const sim = simulateImageStack({ frames: 50, pixelNm: 20, seed: 2 });
+    for (const [name, stack] of [['raw', sim.stack], ['pre-filtered', prefilterStack(sim.stack, PREFILTER_DEFAULTS)]] as const) {
+      const res = await estimateDriftFromImages(stack, RCC_DEFAULTS);
+      expect(Array.from(res.drift.t)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(res.drift.x[0]).toBe(0);
+      expect(res.drift.z.every((v) => v === 0)).toBe(true);
+      expect(report(`${name} x`, res.drift.x, sim.truth.x)).toBeLessThanOrEqual(RMSE_FINE_NM);
+      expect(report(`${name} y`, res.drift.y, sim.truth.y)).toBeLessThanOrEqual(RMSE_FINE_NM);
+    }
+  });
+
+  it('works with the defaults on a camera-like uint16 stack; clipping the camera pedestal does better', async () => {
+    const sim = simulateImageStack({ frames: 50, pixelNm: 100, dtype: 'uint16', offset: 100, backgroundPhotons: 10, seed: 4 });
+    expect(sim.stack.dtype).toBe('uint16');
+    const defaults = await estimateDriftFromImages(prefilterStack(sim.stack, PREFILTER_DEFAULTS), RCC_DEFAULTS);
+    expect(report('camera defaults x', defaults.drift.x, sim.truth.x)).toBeLessThanOrEqual(RMSE_CAMERA_DEFAULTS_NM);
+    expect(report('camera defaults y', defaults.drift.y, sim.truth.y)).toBeLessThanOrEqual(RMSE_CAMERA_DEFAULTS_NM);
+    const pedestal = { ...PREFILTER_DEFAULTS, thresholdLower: 110, clipToLower: 110 };
+    const clipped = await estimateDriftFromImages(prefilterStack(sim.stack, pedestal), RCC_DEFAULTS);
+    expect(report('camera clipped x', clipped.drift.x, sim.truth.x)).toBeLessThanOrEqual(RMSE_CAMERA_CLIPPED_NM);
+    expect(report('camera clipped y', clipped.drift.y, sim.truth.y)).toBeLessThanOrEqual(RMSE_CAMERA_CLIPPED_NM);
+  });
+
+  it('measures x, y and z drift from volumes', async () => {
+    const sim = simulateImageStack({ frames: 20, pixelNm: 40, dim: 3, width: 96, height: 96, depth: 8, zStepNm: 100, seed: 5 });
+    const res = await estimateDriftFromImages(sim.stack, RCC_DEFAULTS);
+    expect(report('3D x', res.drift.x, sim.truth.x)).toBeLessThanOrEqual(RMSE_3D_XY_NM);
+    expect(report('3D y', res.drift.y, sim.truth.y)).toBeLessThanOrEqual(RMSE_3D_XY_NM);
+    expect(report('3D z', res.drift.z, sim.truth.z)).toBeLessThanOrEqual(RMSE_3D_Z_NM);
+    expect(Math.max(...sim.truth.z.map(Math.abs))).toBeGreaterThan(30);
+  });
+
+  it('samples binned stacks at index·bt + bt/2 and scales shifts by the binned voxel size', async () => {
+    const sim = simulateImageStack({ frames: 40, pixelNm: 20, seed: 6 });
+    const binned = downsampleStack(sim.stack, { xStart: 0, xEnd: -1, yStart: 0, yEnd: -1, binning: [2, 2, 4] });
+    const res = await estimateDriftFromImages(binned, RCC_DEFAULTS);
+    expect(Array.from(res.drift.t)).toEqual(Array.from({ length: 10 }, (_, i) => 4 * i + 2));
+    // Each binned frame shows the mean position over its 4 frames.
+    const meanTruth = (a: Float64Array) => Float64Array.from({ length: 10 }, (_, i) => (a[4 * i] + a[4 * i + 1] + a[4 * i + 2] + a[4 * i + 3]) / 4);
+    expect(report('binned x', res.drift.x, meanTruth(sim.truth.x))).toBeLessThanOrEqual(RMSE_FINE_NM);
+    expect(report('binned y', res.drift.y, meanTruth(sim.truth.y))).toBeLessThanOrEqual(RMSE_FINE_NM);
+  });
+
+  it('DCC and MCC run the same front end', async () => {
+    const sim = simulateImageStack({ frames: 12, pixelNm: 20, width: 128, height: 128, seed: 7 });
+    for (const method of ['DCC', 'MCC'] as const) {
+      const res = await estimateDriftFromImages(sim.stack, { ...RCC_DEFAULTS, method, corrWindow: -1 });
+      expect(res.pairs.length / 2).toBe(method === 'DCC' ? 11 : 66);
+      expect(report(`${method} x`, res.drift.x, sim.truth.x)).toBeLessThanOrEqual(RMSE_FINE_NM);
+    }
+  });
+});
+
+describe('estimateDriftFromImages on bad input', () => {
+  const frame = new Float32Array(16 * 16).fill(1);
+  it('refuses a single image with a message about the time axis', async () => {
+    await expect(estimateDriftFromImages(memoryStack([frame], { width: 16, height: 16 }), RCC_DEFAULTS)).rejects.toThrow(InsufficientDataError);
+    await expect(estimateDriftFromImages(memoryStack([frame], { width: 16, height: 16 }), RCC_DEFAULTS)).rejects.toThrow(/1 time point .*at least two frames/);
+  });
+  it('refuses a missing voxel size, NaN pixels and bad options', async () => {
+    const st = memoryStack([frame, frame], { width: 16, height: 16 }, { voxelSizeNm: [NaN, 100, 100] });
+    await expect(estimateDriftFromImages(st, RCC_DEFAULTS)).rejects.toThrow(/voxel size x is NaN nm/);
+    const nan = Float32Array.from(frame);
+    nan[20] = NaN;
+    await expect(estimateDriftFromImages(memoryStack([frame, nan], { width: 16, height: 16 }), RCC_DEFAULTS)).rejects.toThrow(InputError);
+    await expect(estimateDriftFromImages(memoryStack([frame, frame], { width: 16, height: 16 }), { ...RCC_DEFAULTS, shiftMaxNm: 0 })).rejects.toThrow(UsageError);
+  });
+});
