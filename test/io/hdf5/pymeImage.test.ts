@@ -46,6 +46,16 @@ describe('readPymeImage', () => {
     });
   });
 
+  it('asks for --voxel-size when the file has none, and converts big-endian data', async () => {
+    const file = join(dir, 'image_no_voxelsize.h5');
+    await expect(readPymeImage(file)).rejects.toThrow(/no voxel size .*--voxel-size/);
+    const stack = await readPymeImage(file, { voxelSizeNm: [100, 100, 1] });
+    expect([stack.frames, stack.width, stack.height, stack.dtype]).toEqual([2, 3, 4, 'uint16']);
+    // numpy arange(24).reshape(2, 3, 4)[t, x, y] = 12 t + 4 x + y
+    const frame = await stack.readFrame(1);
+    expect(Array.from(frame)).toEqual([0, 1, 2, 3].flatMap((y) => [0, 1, 2].map((x) => 12 + 4 * x + y)));
+  });
+
   it('refuses a localization table with the command to use', async () => {
     const err = await readPymeImage(join(dir, 'pyme_locs.hdf')).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
