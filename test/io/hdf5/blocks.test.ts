@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { NumericArray } from '../../../src/core/types.js';
 import { readPymeTable, writePymeTable } from '../../../src/io/hdf5/pymeTable.js';
 import { findPython, runPython } from '../../helpers/fixtures.js';
 
@@ -67,7 +68,7 @@ with tables.open_file(sys.argv[1]) as a, tables.open_file(sys.argv[2]) as b:
 
   it('writes and reads an empty table', async () => {
     const out = join(tmp, 'empty.hdf');
-    const empty = { length: 0, columns: new Map([['x', new Float32Array(0)], ['y', new Float32Array(0)], ['t', new Int32Array(0)]]), metadata: {} };
+    const empty = { length: 0, columns: new Map<string, NumericArray>([['x', new Float32Array(0)], ['y', new Float32Array(0)], ['t', new Int32Array(0)]]), metadata: {} };
     await writePymeTable([out], empty, {}, out);
     const back = await readPymeTable(out);
     expect(back.length).toBe(0);
