@@ -239,7 +239,7 @@ describe('streaming', () => {
     });
   });
 
-  it('reads and writes 2·10^5 rows × 10 columns quickly (streamed)', async () => {
+  it('reads and writes 2·10^5 rows × 10 columns through the streaming path', async () => {
     const n = 200_000;
     const lines = [thunderstormHeader];
     for (let i = 0; i < n; i++) {
@@ -254,10 +254,8 @@ describe('streaming', () => {
     const t1 = performance.now();
     await writeCsvTable(out, t);
     const writeMs = performance.now() - t1;
-    // ~0.2 s each on an idle core; generous bounds for a shared, loaded machine.
+    // Speed is reported, not asserted: `npm run bench` measures it.
     console.info(`csv: 2e5 rows x 10 columns read in ${readMs.toFixed(0)} ms, written in ${writeMs.toFixed(0)} ms`);
-    expect(readMs, `read took ${readMs.toFixed(0)} ms`).toBeLessThan(4000);
-    expect(writeMs, `write took ${writeMs.toFixed(0)} ms`).toBeLessThan(8000);
     const back = await readCsvTable(out);
     expect(col(back, 'x').slice(-3)).toEqual(col(t, 'x').slice(-3));
   }, 60_000);

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { estimateDriftFromLocs, type LocsRccOptions } from '../../src/core/drift/estimateDriftFromLocs.js';
+import { simulateLocalizations } from '../../src/core/simulate/simulateLocalizations.js';
+import { createWorkerExecutor } from '../../src/node/workerExecutor.js';
+import { expectClose } from '../helpers/expectClose.js';
+
+const options: LocsRccOptions = {
+  stepFrames: 1000, windowFrames: 1000, binSizeNm: 20, flattenZ: false, tukeySize: 0.25, method: 'RCC', shiftMaxNm: 5, corrWindow: 3,
+};
+
+describe('worker-pool executor', () => {
+  const sim = simulateLocalizations({ frames: 6000, locs: 30000, seed: 9, fieldNm: 8000 });
+  const c = sim.table.columns;
+  const cols = { x: c.get('x')!, y: c.get('y')!, t: c.get('t')! };
+
+  it('gives the same drift as the inline executor, in memory and through the disk cache (removed afterwards)', async () => {
+    const inline = await estimateDriftFromLocs(cols, options);
+    const storages: string[] = [];
+    const pooled = await estimateDriftFromLocs(cols, options, {
+      executor: createWorkerExecutor({ workers: 2, onStorage: (s) => storages.push(s.kind) }),
+    });
+    let cachePath: string | undefined;
+    const disk = await estimateDriftFromLocs(cols, options, {
+      executor: createWorkerExecutor({ workers: 2, memoryBudgetBytes: 1, onStorage: (s) => { storages.push(s.kind); cachePath = s.path; } }),
+    });
+    expect(storages).toEqual(['memory', 'disk']);
+    for (const axis of ['x', 'y'] as const) {
+      expectClose(pooled.drift[axis], inline.drift[axis], { atol: 1e-9 }, `memory ${axis}`);
+      expectClose(disk.drift[axis], inline.drift[axis], { atol: 1e-9 }, `disk ${axis}`);
+    }
+    expect(cachePath).toBeDefined();
+    expect(existsSync(cachePath!)).toBe(false);
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`ccdrift-fft-${process.pid}`))).toEqual([]);
+  });
+});
