@@ -81,7 +81,7 @@ export async function withFile<T>(
     return await body(opened.module, opened.file);
   } catch (err) {
     if (err instanceof Error && err.name !== 'Error') throw err;
-    throw new InputError(`${path}: HDF5 error — ${hdf5Reason(err)}`, { cause: err });
+    throw new InputError(`${path}: HDF5 error — ${hdf5Reason(err)}; the file may be corrupt or incomplete`, { cause: err });
   } finally {
     try {
       opened.file.close();

@@ -100,6 +100,16 @@ describe('readPymeTable: bad input', () => {
     expect(err.message).toMatch(/cut\.hdf: cannot open as HDF5 — .*truncated/);
   });
 
+  it('reports corrupt data inside a readable file as an InputError', async () => {
+    const bytes = readFileSync(join(dir, 'pyme_locs.hdf'));
+    bytes.fill(0x55, Math.floor(bytes.length * 0.4));
+    const bad = join(tmp, 'corrupt.hdf');
+    writeFileSync(bad, bytes);
+    const err = await readPymeTable(bad).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/corrupt\.hdf: HDF5 error — .*the file may be corrupt or incomplete/);
+  });
+
   it('reports a file that is not HDF5', async () => {
     const junk = join(tmp, 'junk.hdf');
     writeFileSync(junk, 'x,y,t\n1,2,3\n');
