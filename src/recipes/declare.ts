@@ -20,12 +20,22 @@ export interface ParamDecl {
    * says what they do here (shown by `ccdrift modules`).
    */
   compatibility?: string;
+  /**
+   * The parameter is a file path (relative to the working directory) where the recipe runner
+   * writes the named output when the path is not '' (e.g. Locs_RCC's `debug_cor_file`).
+   */
+  savesOutput?: string;
 }
 
 export interface SlotDecl {
   /** Default slot name in the recipe namespace. */
   default: string;
   description: string;
+  /**
+   * Debug or optional output computed only on request (a `--save` of its slot, a consumer, or
+   * a parameter with `savesOutput`); never saved by default.
+   */
+  onRequest?: boolean;
 }
 
 /** What a running module may use besides its inputs. */
@@ -36,6 +46,11 @@ export interface RunContext {
   cwd: string;
   /** The recipe text, recorded as provenance in written files. */
   recipeText?: string;
+  /**
+   * Output parameter names of the running module whose values someone uses (a later module,
+   * a save). Modules may skip optional work for the others; undefined means all are used.
+   */
+  wantedOutputs?: ReadonlySet<string>;
 }
 
 export interface ModuleDecl {

@@ -27,7 +27,11 @@ export const locsRcc: ModuleDecl = {
   },
   outputs: {
     output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each window centre' },
-    output_cross_cor: { default: 'cross_cor', description: 'stack of thresholded correlation images, one per pair (when debug_cor_file or a save asks for it)' },
+    output_cross_cor: {
+      default: 'cross_cor',
+      description: 'stack of thresholded correlation images, one per pair (when debug_cor_file or a save asks for it)',
+      onRequest: true,
+    },
     output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
     outputName: { default: 'corrected_localizations', description: '(legacy) the input corrected by an interpolating cubic spline through the samples' },
   },
@@ -40,7 +44,7 @@ export const locsRcc: ModuleDecl = {
     method: { schema: schemas.method, default: 'RCC', description: 'RCC (redundant, outlier rejection), MCC (redundant, no rejection) or DCC (each window against the first)', flag: 'method' },
     shift_max: { schema: schemas.positiveNumber, default: 5, unit: 'nm', description: 'RCC drops pair rows whose residual exceeds this (while the system keeps full rank)', flag: 'shift-max' },
     corr_window: { schema: schemas.wholeNumber, default: 5, unit: 'windows', description: 'correlate windows at most this far apart (≤ 0: all pairs)', flag: 'corr-window' },
-    debug_cor_file: { schema: schemas.path, default: '', description: "TIFF file for the stack of thresholded correlation images ('' = off)", flag: 'debug-cor-file' },
+    debug_cor_file: { schema: schemas.path, default: '', description: "TIFF file for the stack of thresholded correlation images ('' = off)", flag: 'debug-cor-file', savesOutput: 'output_cross_cor' },
     cache_fft: {
       schema: schemas.path,
       default: '',
@@ -62,6 +66,7 @@ export const locsRcc: ModuleDecl = {
   },
   async run(ctx, inputs, params) {
     const table = requireTable(inputs.input_for_correction, 'input_for_correction');
+    const wanted = (output: string) => ctx.wantedOutputs?.has(output) ?? true;
     const col = (name: string) => table.columns.get(name);
     const x = col('x');
     const y = col('y');
@@ -81,13 +86,16 @@ export const locsRcc: ModuleDecl = {
         method: params.method as 'RCC' | 'MCC' | 'DCC',
         shiftMaxNm: params.shift_max as number,
         corrWindow: params.corr_window as number,
-        keepCorrelations: (params.debug_cor_file as string) !== '',
+        // An on-request output: only when asked for (undefined wantedOutputs does not ask).
+        keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
       },
       { executor: ctx.executor, progress: ctx.progress },
     );
     const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
     // The original's legacy output: corrected by an interpolating cubic spline through the samples.
-    const legacy = applyDriftToTable(table, createDriftInterpolator([result.drift], { degree: 3, smoothing: 0, extrapolation: 'spline' }));
+    const legacy = wanted('outputName')
+      ? applyDriftToTable(table, createDriftInterpolator([result.drift], { degree: 3, smoothing: 0, extrapolation: 'spline' }))
+      : undefined;
     const crossCor: CrossCorrelationStack | undefined = result.correlations && {
       images: result.correlations,
       shape: result.regionShape,

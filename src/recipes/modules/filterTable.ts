@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { InputError } from '../../core/errors.js';
+import type { LocTable, NumericArray } from '../../core/types.js';
+import type { ModuleDecl } from '../declare.js';
+import { requireTable } from './locsRcc.js';
+
+/** Column name → open interval (min, max). */
+export type TableFilters = Record<string, [number, number]>;
+
+/**
+ * Rows with min < value < max for every listed column (strict, as PYME's FilterTable; NaN
+ * fails every test). Columns keep their types; metadata is carried over.
+ */
+export function filterTable(table: LocTable, filters: TableFilters): LocTable {
+  const names = Object.keys(filters);
+  const missing = names.filter((n) => !table.columns.has(n));
+  if (missing.length > 0) {
+    throw new InputError(
+      `FilterTable: no column ${missing.map((m) => `'${m}'`).join(', ')} in the table; available: ${[...table.columns.keys()].join(', ')}`,
+    );
+  }
+  const keep = new Uint8Array(table.length).fill(1);
+  for (const n of names) {
+    const [lo, hi] = filters[n];
+    const col = table.columns.get(n)!;
+    for (let i = 0; i < table.length; i++) if (!(col[i] > lo && col[i] < hi)) keep[i] = 0;
+  }
+  let count = 0;
+  for (let i = 0; i < keep.length; i++) count += keep[i];
+  const columns = new Map<string, NumericArray>();
+  for (const [name, col] of table.columns) {
+    const out = new (col.constructor as new (n: number) => NumericArray)(count);
+    for (let i = 0, k = 0; i < table.length; i++) if (keep[i]) out[k++] = col[i];
+    columns.set(name, out);
+  }
+  return { length: count, columns, metadata: { ...table.metadata } };
+}
+
+/** PYME's `tablefilters.FilterTable`. */
+export const filterTableModule: ModuleDecl = {
+  name: 'tablefilters.FilterTable',
+  summary: 'Keep the rows with min < value < max for every listed column (PYME built-in).',
+  inputs: { inputName: { default: 'Localizations', description: 'table to filter' } },
+  outputs: { outputName: { default: 'filtered_localizations', description: 'the rows that pass every filter' } },
+  params: {
+    filters: {
+      schema: z.record(
+        z.string(),
+        z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo < hi, { message: 'expected [min, max] with min < max' }),
+      ),
+      default: {},
+      unit: 'column units',
+      description: 'column → [min, max]: keep rows with min < value < max (both ends excluded) for every listed column',
+    },
+  },
+  async run(_ctx, inputs, params) {
+    const table = requireTable(inputs.inputName, 'inputName');
+    return { outputName: filterTable(table, params.filters as TableFilters) };
+  },
+};
