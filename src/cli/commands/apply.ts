@@ -50,7 +50,7 @@ export function registerApplyCommand(program: Command): void {
     }
     const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
     const provenance = provenanceOf('apply', params, input);
-    corrected.metadata = { ...corrected.metadata, ...provenance.metadata };
+    Object.assign(corrected.metadata, provenance.metadata);
     const written = await writeTable(opts.output, corrected, { inputs: [input, ...opts.drift], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
     say(opts, `wrote ${written.join(', ')}`);
     if (opts.plot) {

@@ -2,10 +2,16 @@ import type { Command } from 'commander';
 import type { LocTable, MetaValue } from '../../core/types.js';
 import { extensionOf, readTable } from '../../io/index.js';
 import { readDriftNpz } from '../../io/npz.js';
+import { describeHdf5 } from '../../io/hdf5/index.js';
 import { parseNumberFlag } from '../flags.js';
 
 /** Describers for container formats (HDF5, TIFF) register here; tables and .npz are built in. */
-export const describers = new Map<string, (path: string) => Promise<string>>();
+export const describers = new Map<string, (path: string) => Promise<string>>([
+  ['.hdf', describeHdf5],
+  ['.h5r', describeHdf5],
+  ['.hdf5', describeHdf5],
+  ['.h5', describeHdf5],
+]);
 
 function range(v: ArrayLike<number>): [number, number] {
   let lo = Infinity;

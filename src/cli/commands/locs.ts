@@ -47,7 +47,7 @@ export function registerLocsCommand(program: Command): void {
     const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
     const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
     const provenance = provenanceOf('locs', { ...rccParams, ...splineParams }, input);
-    corrected.metadata = { ...corrected.metadata, ...provenance.metadata };
+    Object.assign(corrected.metadata, provenance.metadata);
     const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
     say(opts, `wrote ${written.join(', ')}`);
     if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);

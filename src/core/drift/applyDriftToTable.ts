@@ -40,5 +40,7 @@ export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): Lo
   columns.set('dx', composed('dx', 'x'));
   columns.set('dy', composed('dy', 'y'));
   columns.set('dz', composed('dz', 'z'));
-  return { length: table.length, columns, metadata: { ...table.metadata } };
+  // The metadata object travels as it is (format writers may keep per-file state keyed on it,
+  // e.g. Picasso's yaml history); callers add provenance keys to it.
+  return { length: table.length, columns, metadata: table.metadata };
 }
