@@ -3,6 +3,7 @@ import type { LocTable, MetaValue } from '../../core/types.js';
 import { extensionOf, readTable } from '../../io/index.js';
 import { readDriftNpz } from '../../io/npz.js';
 import { describeHdf5 } from '../../io/hdf5/index.js';
+import { describeTiff } from '../../io/tiff.js';
 import { parseNumberFlag } from '../flags.js';
 
 /** Describers for container formats (HDF5, TIFF) register here; tables and .npz are built in. */
@@ -11,6 +12,8 @@ export const describers = new Map<string, (path: string) => Promise<string>>([
   ['.h5r', describeHdf5],
   ['.hdf5', describeHdf5],
   ['.h5', describeHdf5],
+  ['.tif', describeTiff],
+  ['.tiff', describeTiff],
 ]);
 
 function range(v: ArrayLike<number>): [number, number] {
