@@ -37,16 +37,20 @@ export type ModuleLookup =
 
 /** Resolve a module name as written in a recipe or on the command line. */
 export function lookupModule(name: string, modules: readonly ModuleDecl[] = MODULES): ModuleLookup {
-  const exact = modules.find((m) => m.name === name) ?? modules.find((m) => shortName(m.name) === name);
-  if (exact) return { decl: exact };
-  const lower = name.toLowerCase();
-  const folded = modules.filter((m) => m.name.toLowerCase() === lower || shortName(m.name).toLowerCase() === lower);
-  if (folded.length === 1) return { decl: folded[0] };
-  if (folded.length > 1) {
-    return {
-      kind: 'ambiguous-module',
-      message: `module '${name}' matches ${folded.map((m) => `'${m.name}'`).join(' and ')} when letter case is ignored; write it exactly`,
-    };
+  const full = modules.find((m) => m.name === name);
+  if (full) return { decl: full };
+  const tiers: [ModuleDecl[], string][] = [
+    [modules.filter((m) => shortName(m.name) === name), 'as a short name; write the full name'],
+    [
+      modules.filter((m) => m.name.toLowerCase() === name.toLowerCase() || shortName(m.name).toLowerCase() === name.toLowerCase()),
+      'when letter case is ignored; write it exactly',
+    ],
+  ];
+  for (const [found, how] of tiers) {
+    if (found.length === 1) return { decl: found[0] };
+    if (found.length > 1) {
+      return { kind: 'ambiguous-module', message: `module '${name}' matches ${found.map((m) => `'${m.name}'`).join(' and ')} ${how}` };
+    }
   }
   const candidates = modules.flatMap((m) => [m.name, shortName(m.name)]);
   const hint = didYouMean(name, candidates) || `; known modules: ${modules.map((m) => m.name).join(', ')}`;

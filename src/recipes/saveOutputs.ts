@@ -227,8 +227,10 @@ export async function saveSlotValue(path: string, value: unknown, options: SaveO
   const ext = extensionOf(path);
   switch (kind) {
     case 'table': {
-      const t = value as LocTable;
-      const table: LocTable = { length: t.length, columns: t.columns, metadata: { ...t.metadata, ...meta } };
+      // Provenance goes into the table's own metadata object: format writers keep per-file
+      // state keyed on it (Picasso's yaml history, PYME attribute kinds).
+      const table = value as LocTable;
+      Object.assign(table.metadata, meta);
       const record = { software: 'ccdrift', version: VERSION, command: 'run', input: options.inputPath ?? null, recipe: options.recipeText };
       return writeTable(path, table, { inputs, pixelSizeNm: options.pixelSizeNm, provenance: record });
     }
@@ -241,7 +243,7 @@ export async function saveSlotValue(path: string, value: unknown, options: SaveO
         frames: s.frames,
         dtype: s.dtype,
         voxelSizeNm: s.voxelSizeNm,
-        metadata: { ...s.metadata, ...meta },
+        metadata: Object.assign(s.metadata, meta),
         readFrame: (i) => s.readFrame(i),
       };
       return writeImageStack(path, stack, { inputs });

@@ -9,7 +9,7 @@ export type TableFilters = Record<string, [number, number]>;
 
 /**
  * Rows with min < value < max for every listed column (strict, as PYME's FilterTable; NaN
- * fails every test). Columns keep their types; metadata is carried over.
+ * fails every test). Columns keep their types; the metadata object is shared with the input.
  */
 export function filterTable(table: LocTable, filters: TableFilters): LocTable {
   const names = Object.keys(filters);
@@ -33,7 +33,8 @@ export function filterTable(table: LocTable, filters: TableFilters): LocTable {
     for (let i = 0, k = 0; i < table.length; i++) if (keep[i]) out[k++] = col[i];
     columns.set(name, out);
   }
-  return { length: count, columns, metadata: { ...table.metadata } };
+  // The metadata object travels as it is: format writers keep per-file state keyed on it.
+  return { length: count, columns, metadata: table.metadata };
 }
 
 /** PYME's `tablefilters.FilterTable`. */
