@@ -10,6 +10,10 @@ import { driftInterpolate } from './modules/driftInterpolate.js';
 import { driftLoadInterpolate } from './modules/driftLoadInterpolate.js';
 import { driftSave } from './modules/driftSave.js';
 import { filterTableModule } from './modules/filterTable.js';
+import { imagePostShift } from './modules/imagePostShift.js';
+import { imagePreClipFilter } from './modules/imagePreClipFilter.js';
+import { imagePreDownsample } from './modules/imagePreDownsample.js';
+import { imageRcc } from './modules/imageRcc.js';
 import { locsPostShift } from './modules/locsPostShift.js';
 import { locsRcc } from './modules/locsRcc.js';
 import { processColour } from './modules/processColour.js';
@@ -21,6 +25,10 @@ export const MODULES: readonly ModuleDecl[] = [
   locsPostShift,
   driftSave,
   driftLoadInterpolate,
+  imageRcc,
+  imagePostShift,
+  imagePreClipFilter,
+  imagePreDownsample,
   processColour,
   filterTableModule,
 ];

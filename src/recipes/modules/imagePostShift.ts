@@ -1,0 +1,35 @@
+import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
+import { z } from 'zod';
+import { schemas, type ModuleDecl } from '../declare.js';
+import { requireImage } from './imageRcc.js';
+import { requireInterpolator } from './locsPostShift.js';
+
+export const imagePostShift: ModuleDecl = {
+  name: 'chung_cc.Image_Post_Shift',
+  summary: 'Correct an image stack: shift every frame by the interpolated drift at its time (sub-pixel Fourier shift after zero padding; volumes in 3D).',
+  inputs: {
+    input_image: { default: 'input', description: 'stack to correct (the original data, not the pre-filtered copy)' },
+    input_drift_interpolator: { default: 'drift_interpolator', description: 'drift at any frame' },
+  },
+  outputs: { outputName: { default: 'drift_corrected_image', description: 'corrected stack, same type as the input (integers rounded and clamped)' } },
+  params: {
+    padding_multipler: {
+      schema: z.number().min(0),
+      default: 1,
+      unit: 'frame sizes',
+      description: 'zero padding on every side before the Fourier shift, as a multiple of the frame size (the original\'s spelling)',
+      flag: 'padding-multiplier',
+    },
+    cache_image: {
+      schema: schemas.path,
+      default: '',
+      description: 'accepted for compatibility',
+      compatibility: 'ignored: frames are shifted one at a time as they are written, so nothing is cached',
+    },
+  },
+  async run(ctx, inputs, params) {
+    const stack = requireImage(inputs.input_image, 'input_image');
+    const interp = requireInterpolator(inputs.input_drift_interpolator, 'input_drift_interpolator');
+    return { outputName: applyDriftToStack(stack, interp, { paddingMultiplier: params.padding_multipler as number }, { progress: ctx.progress }) };
+  },
+};

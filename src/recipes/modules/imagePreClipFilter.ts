@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { prefilterStack } from '../../core/image/prefilterStack.js';
+import { schemas, type ModuleDecl } from '../declare.js';
+import { requireImage } from './imageRcc.js';
+
+export const imagePreClipFilter: ModuleDecl = {
+  name: 'chung_cc.Image_Pre_Clip&Filter',
+  summary: 'Pre-filter each frame for Image_RCC: median filter, clip intensities, subtract the lower clip value, taper with a Tukey window.',
+  inputs: { input_name: { default: 'input', description: 'image stack' } },
+  outputs: { output_name: { default: 'clipped_images', description: 'pre-filtered float32 stack (computed frame by frame as it is read)' } },
+  params: {
+    median_filter_size: {
+      schema: z.number().int(),
+      default: 3,
+      unit: 'pixels',
+      description: 'side of the median filter box in x–y, edges replicated (≤ 1: off)',
+      flag: 'median-filter-size',
+    },
+    threshold_lower: { schema: schemas.number, default: 0, unit: 'counts', description: 'values ≤ this become clip_to_lower', flag: 'threshold-lower' },
+    clip_to_lower: { schema: schemas.number, default: 0, unit: 'counts', description: 'replacement for values ≤ threshold_lower; also subtracted from every pixel', flag: 'clip-to-lower' },
+    threshold_upper: { schema: schemas.number, default: 65535, unit: 'counts', description: 'values ≥ this become clip_to_upper (hot pixels, saturation)', flag: 'threshold-upper' },
+    clip_to_upper: { schema: schemas.number, default: 0, unit: 'counts', description: 'replacement for values ≥ threshold_upper', flag: 'clip-to-upper' },
+    tukey_size: { schema: schemas.fraction, default: 0.25, description: 'shape of the Tukey window multiplied in along x and y (and z for volumes): 0 none … 1 Hann', flag: 'tukey-size' },
+    cache_clip: {
+      schema: schemas.path,
+      default: '',
+      description: 'accepted for compatibility',
+      compatibility: 'ignored: frames are filtered when they are read, so nothing is cached',
+    },
+  },
+  async run(_ctx, inputs, params) {
+    const stack = requireImage(inputs.input_name, 'input_name');
+    return {
+      output_name: prefilterStack(stack, {
+        medianFilterSize: params.median_filter_size as number,
+        thresholdLower: params.threshold_lower as number,
+        clipToLower: params.clip_to_lower as number,
+        thresholdUpper: params.threshold_upper as number,
+        clipToUpper: params.clip_to_upper as number,
+        tukeySize: params.tukey_size as number,
+      }),
+    };
+  },
+};

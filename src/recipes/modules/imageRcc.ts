@@ -1,0 +1,57 @@
+import { estimateDriftFromImages } from '../../core/drift/estimateDriftFromImages.js';
+import { InputError } from '../../core/errors.js';
+import type { ImageStack } from '../../core/types.js';
+import type { DriftPlotData } from '../../plot/driftPlot.js';
+import { REPORT_KEY, type ModuleDecl } from '../declare.js';
+import { locsRcc, type CrossCorrelationStack } from './locsRcc.js';
+
+export function requireImage(value: unknown, slot: string): ImageStack {
+  const s = value as ImageStack;
+  if (!s || typeof s.readFrame !== 'function') throw new InputError(`input '${slot}' is not an image stack`);
+  return s;
+}
+
+/** The RCC parameters Image_RCC shares with Locs_RCC (one declaration, one default). */
+const shared = ['method', 'shift_max', 'corr_window', 'debug_cor_file', 'cache_fft', 'multiprocessing'] as const;
+
+export const imageRcc: ModuleDecl = {
+  name: 'chung_cc.Image_RCC',
+  summary: 'Measure drift of an image stack by redundant cross-correlation of its time points (one image or volume per time point; pre-filter first).',
+  inputs: { input_image: { default: 'input', description: 'image stack, usually pre-filtered (Image_Pre_Clip&Filter, Image_Pre_Downsample)' } },
+  outputs: {
+    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each time point (binning-aware frame times)' },
+    output_cross_cor: {
+      default: 'cross_cor',
+      description: 'stack of thresholded correlation images, one per pair (when debug_cor_file or a save asks for it)',
+      onRequest: true,
+    },
+    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+  },
+  params: {
+    ...Object.fromEntries(shared.map((k) => [k, locsRcc.params[k]])),
+    shift_max: { ...locsRcc.params.shift_max, description: 'RCC drops pair rows whose residual exceeds this, in nm (not pixels), while the system keeps full rank' },
+  },
+  async run(ctx, inputs, params) {
+    const stack = requireImage(inputs.input_image, 'input_image');
+    const result = await estimateDriftFromImages(
+      stack,
+      {
+        method: params.method as 'RCC' | 'MCC' | 'DCC',
+        shiftMaxNm: params.shift_max as number,
+        corrWindow: params.corr_window as number,
+        keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
+      },
+      { executor: ctx.executor, progress: ctx.progress },
+    );
+    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
+    const crossCor: CrossCorrelationStack | undefined = result.correlations && { images: result.correlations, shape: result.regionShape, pairs: result.pairs };
+    const s = result.solution;
+    const used = s.used.reduce((a, b) => a + b, 0);
+    const report =
+      `${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} pixels ` +
+      `(${stack.voxelSizeNm.slice(0, stack.depth > 1 ? 3 : 2).join('×')} nm), ${result.pairs.length / 2} pairs, ${used} used` +
+      (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${params.shift_max} nm)` : '');
+    return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, [REPORT_KEY]: report };
+  },
+};
+
