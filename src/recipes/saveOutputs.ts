@@ -144,7 +144,11 @@ export function planSaves(plan: RecipePlan, options: SaveOptions): SavePlan {
     if (plan.consumers.has(slot) || explicit.has(slot)) continue;
     const param = Object.entries(step.outputs).find(([, s]) => s === slot)![0];
     if (step.decl.outputs[param]?.onRequest) {
-      notByDefault.push({ slot, reason: `debug output, made only on request (--save ${slot}=FILE.tif${step.decl.params.debug_cor_file ? ' or debug_cor_file' : ''})` });
+      const debug = param === 'output_cross_cor';
+      notByDefault.push({
+        slot,
+        reason: `${debug ? 'debug' : 'optional'} output, made only on request (--save ${slot}=FILE${debug ? '.tif or debug_cor_file' : ''})`,
+      });
     } else if (skip.has(slot)) notByDefault.push({ slot, reason: 'skipped (--skip)' });
     else if (!options.outDir) notByDefault.push({ slot, reason: 'no output directory (-o DIR) given' });
     else defaults.add(slot);

@@ -98,12 +98,14 @@ describe('correct_drift_locs.yaml on simulated localizations', () => {
   });
 
   it('saves every output nobody reads into -o DIR, named after its slot, and says why others are not', () => {
-    expect(readdirSync(outDir()).sort()).toEqual(['corrected_localizations.hdf', 'drift_plot.png', 'dump_corrected_localizations.hdf', 'dump_drift_plot.png']);
+    expect(readdirSync(outDir()).sort()).toEqual(['corrected_localizations.hdf', 'drift_plot.png', 'dump_drift_plot.png']);
     const reasons = Object.fromEntries(records.filter((r) => r.reason).map((r) => [r.slot, r.reason]));
     expect(reasons.cross_cor).toMatch(/debug output, made only on request/);
     expect(reasons.dummy).toMatch(/the module wrote .*drift\.npz itself/);
+    // The legacy spline-corrected table is optional: neither saved nor computed by default.
+    expect(reasons.dump_corrected_localizations).toMatch(/optional output, made only on request/);
     // Released: only what was saved is still held.
-    expect([...result.slots.keys()].sort()).toEqual(['corrected_localizations', 'drift_plot', 'drift_raw', 'dummy', 'dump_corrected_localizations', 'dump_drift_plot']);
+    expect([...result.slots.keys()].sort()).toEqual(['corrected_localizations', 'drift_plot', 'drift_raw', 'dummy', 'dump_drift_plot']);
     expect(readFileSync(join(outDir(), 'drift_plot.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 

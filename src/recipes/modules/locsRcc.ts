@@ -33,7 +33,12 @@ export const locsRcc: ModuleDecl = {
       onRequest: true,
     },
     output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
-    outputName: { default: 'corrected_localizations', description: '(legacy) the input corrected by an interpolating cubic spline through the samples' },
+    outputName: {
+      // Not 'corrected_localizations': that is Locs_Post_Shift's default, and a minimal recipe must not produce it twice.
+      default: 'dump_corrected_localizations',
+      description: '(legacy) the input corrected by an interpolating cubic spline through the samples',
+      onRequest: true,
+    },
   },
   params: {
     step: { schema: schemas.positiveNumber, default: 2500, unit: 'frames', description: 'frames between the starts of consecutive time windows', flag: 'step' },
