@@ -9,6 +9,8 @@ import { registerApplyCommand } from './commands/apply.js';
 import { registerDriftCommand } from './commands/drift.js';
 import { registerInfoCommand } from './commands/info.js';
 import { registerLocsCommand } from './commands/locs.js';
+import { registerModulesCommand } from './commands/modules.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerDriftCommand(program);
   registerInfoCommand(program);
   registerSimulateCommand(program);
+  registerRunCommand(program);
+  registerModulesCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

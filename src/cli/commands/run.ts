@@ -75,7 +75,8 @@ export function registerRunCommand(program: Command): void {
     const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText });
 
     const data = isImage ? await readImageStack(input) : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
-    say(opts, isImage ? `${input}: image stack` : `${input}: ${(data as { length: number }).length} localizations`);
+    if ('readFrame' in data) say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
+    else say(opts, `${input}: ${data.length} localizations`);
     const sink = createSaveSink(savePlan, saveOptions);
     await runRecipe(plan, { [isImage ? IMAGE_SLOT : TABLE_SLOT]: data }, ctx, {
       wantedSlots: savePlan.wanted,
