@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerDriftCommand } from './commands/drift.js';
+import { registerImagesCommand } from './commands/images.js';
 import { registerInfoCommand } from './commands/info.js';
 import { registerLocsCommand } from './commands/locs.js';
 import { registerModulesCommand } from './commands/modules.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerLocsCommand(program);
+  registerImagesCommand(program);
   registerApplyCommand(program);
   registerDriftCommand(program);
   registerInfoCommand(program);

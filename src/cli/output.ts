@@ -1,7 +1,9 @@
 /** Messages and small output helpers shared by the commands. */
 import { UsageError } from '../core/errors.js';
 import type { DriftTrace, Metadata } from '../core/types.js';
-import { extensionOf } from '../io/formats.js';
+import { extensionOf, writeImageStack } from '../io/index.js';
+import type { CrossCorrelationStack } from '../recipes/modules/locsRcc.js';
+import { crossCorrelationAsStack } from '../recipes/saveOutputs.js';
 import { writePerFrameDriftCsv, writePicassoDriftTxt } from '../io/driftText.js';
 import { VERSION } from '../version.js';
 
@@ -32,4 +34,13 @@ export async function writePerFrameOutputs(path: string, trace: DriftTrace, pixe
     return writePicassoDriftTxt(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2 });
   }
   throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm) or .txt (Picasso); got '${ext || '(none)'}'`);
+}
+
+/** The `debug_cor_file` of Locs_RCC/Image_RCC: one thresholded correlation image per pair, as TIFF. */
+export async function writeDebugCorrelations(path: string, stack: CrossCorrelationStack | undefined, inputs: string[]): Promise<string> {
+  if (!stack) throw new Error('internal: the correlation images were not kept for debug_cor_file');
+  const ext = extensionOf(path);
+  if (ext !== '.tif' && ext !== '.tiff') throw new UsageError(`--debug-cor-file ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);
+  await writeImageStack(path, crossCorrelationAsStack(stack), { inputs });
+  return path;
 }

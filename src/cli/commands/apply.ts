@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import type { DriftInterpolator, LocTable } from '../../core/types.js';
-import { readTable, writeTable } from '../../io/index.js';
+import { isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
+import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
+import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
+import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
@@ -15,26 +18,50 @@ interface ApplyOptions {
   pixelSize?: number;
   table?: string;
   quiet?: boolean;
+  padding?: number;
+  float?: boolean;
+  voxelSize?: [number, number, number];
 }
 
 export function registerApplyCommand(program: Command): void {
   const cmd = program
     .command('apply')
     .description('correct a table with drift file(s) (several files add up, as drift measured in stages does)')
-    .argument('<input>', 'localization file')
+    .argument('<input>', 'localization file, or an image stack (.tif/.h5: every frame is shifted by the drift at its time)')
     .requiredOption('--drift <file.npz>', 'drift samples (.npz, correction convention); repeat to sum several', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('-o, --output <file>', 'corrected output (format from the extension)')
     .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parseNumberFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
+    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
+    .option('--float', 'image stacks: write float32 frames instead of the input dtype')
+    .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (input: string, opts: ApplyOptions) => {
     const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, { load_paths: opts.drift });
     const ctx = makeRunContext({ quiet: opts.quiet, workers: 1 });
-    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
     const loaded = await driftLoadInterpolate.run(ctx, {}, params);
     const interp = loaded.output_drift_interpolator as DriftInterpolator;
+    if (opts.plot) {
+      await writeDriftPlot(opts.plot, loaded.output_drift_plot as never);
+      say(opts, `wrote ${opts.plot}`);
+    }
+    if (isImagePath(input)) {
+      const stack = await readStackForCli(input, opts.voxelSize);
+      const padding = opts.padding ?? (imagePostShift.params.padding_multipler.default as number);
+      // Image_Post_Shift warns (through ctx.progress) when frame times reach beyond the samples.
+      const corrected = applyDriftToStack(stack, interp, { paddingMultiplier: padding, floatOutput: opts.float }, { progress: ctx.progress });
+      Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
+      try {
+        const written = await writeImageStack(opts.output, corrected, { inputs: [input, ...opts.drift] });
+        say(opts, `wrote ${written.join(', ')}`);
+      } finally {
+        corrected.dispose();
+      }
+      return;
+    }
+    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
     const [a, b] = interp.range;
     const t = table.columns.get('t');
     if (t) {
@@ -53,9 +80,5 @@ export function registerApplyCommand(program: Command): void {
     Object.assign(corrected.metadata, provenance.metadata);
     const written = await writeTable(opts.output, corrected, { inputs: [input, ...opts.drift], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
     say(opts, `wrote ${written.join(', ')}`);
-    if (opts.plot) {
-      await writeDriftPlot(opts.plot, loaded.output_drift_plot as never);
-      say(opts, `wrote ${opts.plot}`);
-    }
   });
 }

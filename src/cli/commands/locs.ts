@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { basename } from 'node:path';
+import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
 import type { DriftInterpolator, DriftTrace, LocTable } from '../../core/types.js';
 import { readTable, writeTable } from '../../io/index.js';
@@ -10,7 +12,7 @@ import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { provenanceOf, say, writePerFrameOutputs } from '../output.js';
+import { provenanceOf, say, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
   output: string;
@@ -51,8 +53,11 @@ export function registerLocsCommand(program: Command): void {
     const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
     say(opts, `wrote ${written.join(', ')}`);
     if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
+    if (rccParams.debug_cor_file) {
+      say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+    }
     if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, ['measured (RCC)'], `Drift of ${input}`));
+      await writeDriftPlot(opts.plot, interpolatorPlot(interp, ['measured (RCC)'], `Drift of ${basename(input)}`));
       say(opts, `wrote ${opts.plot}`);
     }
     if (opts.perFrame) {

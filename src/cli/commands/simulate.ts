@@ -2,20 +2,23 @@ import type { Command } from 'commander';
 import { basename, dirname, extname, join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { simulateLocalizations } from '../../core/simulate/simulateLocalizations.js';
-import { writeTable } from '../../io/index.js';
+import { simulateImageStack } from '../../core/simulate/simulateImageStack.js';
+import { writeImageStack, writeTable } from '../../io/index.js';
 import { writeDriftNpz } from '../../io/npz.js';
 import { parseNumberFlag } from '../flags.js';
 import { say } from '../output.js';
 
 interface SimulateOptions {
   output: string;
-  frames: number;
+  frames?: number;
   locs: number;
   dim: number;
   seed: number;
   field: number;
   jumps?: string;
   quiet?: boolean;
+  images?: boolean;
+  pixel?: number;
 }
 
 /** worms.csv → worms.truth.npz beside it. */
@@ -28,7 +31,9 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('simulate a drifting SMLM dataset (wormlike filaments, blinking, known drift); writes the truth (.truth.npz) beside it')
     .requiredOption('-o, --output <file>', 'localization table to write (format from the extension)')
-    .option('--frames <n>', 'frames', (v) => parseNumberFlag('frames', v), 30000)
+    .option('--images', 'simulate an image stack (time points of rendered filaments) instead of localizations')
+    .option('--pixel <nm>', 'images: pixel size; 20 gives fine float32 frames, ≥ 50 camera-like uint16 frames (offset, background, Poisson noise)', (v) => parseNumberFlag('pixel', v), 20)
+    .option('--frames <n>', 'frames (default 30000; 50 with --images)', (v) => parseNumberFlag('frames', v))
     .option('--locs <n>', 'localizations', (v) => parseNumberFlag('locs', v), 130000)
     .option('--dim <2|3>', '2D or 3D', (v) => parseNumberFlag('dim', v), 2)
     .option('--seed <n>', 'random seed', (v) => parseNumberFlag('seed', v), 1)
@@ -37,6 +42,16 @@ export function registerSimulateCommand(program: Command): void {
     .option('-q, --quiet', 'no messages')
     .action(async (opts: SimulateOptions) => {
       if (opts.dim !== 2 && opts.dim !== 3) throw new UsageError(`--dim must be 2 or 3, got ${opts.dim}`);
+      if (opts.images) {
+        const frames = opts.frames ?? 50;
+        const sim = simulateImageStack({ frames, pixelNm: opts.pixel, dim: opts.dim as 2 | 3, seed: opts.seed });
+        const written = await writeImageStack(opts.output, sim.stack);
+        const truth = await writeDriftNpz(truthPathFor(opts.output), sim.truth);
+        const s = sim.stack;
+        say(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
+        return;
+      }
+      opts.frames ??= 30000;
       if (!Number.isInteger(opts.frames) || opts.frames < 2) throw new UsageError(`--frames must be a whole number ≥ 2, got ${opts.frames}`);
       if (!Number.isInteger(opts.locs) || opts.locs < 1) throw new UsageError(`--locs must be a whole number ≥ 1, got ${opts.locs}`);
       const jumps = opts.jumps ? opts.jumps.split(',').map((s) => parseNumberFlag('jumps', s)) : [];

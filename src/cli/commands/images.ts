@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { basename } from 'node:path';
+import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
+import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
+import { UsageError } from '../../core/errors.js';
+import type { DriftInterpolator, DriftTrace, ImageStack } from '../../core/types.js';
+import { readImageStack, writeImageStack } from '../../io/index.js';
+import { writeDriftNpz } from '../../io/npz.js';
+import { writeDriftPlot } from '../../io/plotFile.js';
+import { REPORT_KEY } from '../../recipes/declare.js';
+import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
+import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
+import { imagePreClipFilter } from '../../recipes/modules/imagePreClipFilter.js';
+import { imagePreDownsample } from '../../recipes/modules/imagePreDownsample.js';
+import { imageRcc } from '../../recipes/modules/imageRcc.js';
+import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
+import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
+import { provenanceOf, say, writeDebugCorrelations } from '../output.js';
+
+interface ImagesOptions extends CommonOptions {
+  output: string;
+  driftOut?: string;
+  plot?: string;
+  prefilter: boolean;
+  bin?: [number, number, number];
+  xStart?: number;
+  xEnd?: number;
+  yStart?: number;
+  yEnd?: number;
+  padding?: number;
+  voxelSize?: [number, number, number];
+  float?: boolean;
+}
+
+/** "a,b,c" → three numbers (voxel sizes, bins). */
+export function parseTriple(flag: string, text: string): [number, number, number] {
+  const parts = text.split(',').map((s) => s.trim());
+  const v = parts.map(Number);
+  if (parts.length !== 3 || v.some((x, i) => parts[i] === '' || !Number.isFinite(x))) {
+    throw new UsageError(`--${flag} expects three comma-separated numbers (x,y,${flag === 'bin' ? 't' : 'z'}), got '${text}'`);
+  }
+  return v as [number, number, number];
+}
+
+/** Read a stack and, with --voxel-size, check or supply its calibration. */
+export async function readStackForCli(path: string, voxelSizeNm?: [number, number, number]): Promise<ImageStack> {
+  return readImageStack(path, { voxelSizeNm });
+}
+
+export function registerImagesCommand(program: Command): void {
+  const cmd = program
+    .command('images')
+    .description('measure the drift of an image stack (pre-filtered, optionally binned) by RCC and shift the original frames by it')
+    .argument('<input>', 'image stack (.tif/.tiff, PYME .h5)')
+    .requiredOption('-o, --output <file>', 'corrected stack (.tif or .h5; same dtype as the input unless --float)')
+    .option('--drift-out <file.npz>', 'write the measured drift samples (.npz)')
+    .option('--plot <file>', 'drift plot, .png or .svg')
+    .option('--no-prefilter', 'measure on the raw frames (skip Image_Pre_Clip&Filter)')
+    .option('--bin <x,y,t>', 'bin pixels and time points before measuring (Image_Pre_Downsample binsize)', (v) => parseTriple('bin', v))
+    .option('--x-start <px>', 'crop before measuring: first x pixel', (v) => parseNumberFlag('x-start', v))
+    .option('--x-end <px>', 'crop: end of the x range (exclusive; −1 = through the last pixel)', (v) => parseNumberFlag('x-end', v))
+    .option('--y-start <px>', 'crop: first y pixel', (v) => parseNumberFlag('y-start', v))
+    .option('--y-end <px>', 'crop: end of the y range', (v) => parseNumberFlag('y-end', v))
+    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
+    .option('--voxel-size <x,y,z>', 'voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
+    .option('--float', 'write float32 frames instead of the input dtype');
+  addModuleFlags(cmd, imagePreClipFilter);
+  addModuleFlags(cmd, imageRcc);
+  addModuleFlags(cmd, driftInterpolate);
+  addCommonOptions(cmd);
+  cmd.action(async (input: string, opts: ImagesOptions) => {
+    const o = opts as unknown as Record<string, unknown>;
+    const filterParams = paramsFromFlags(imagePreClipFilter, o);
+    const downsampleParams = paramsFromFlags(imagePreDownsample, o, {
+      ...(opts.bin && { binsize: opts.bin }),
+      ...(opts.xStart !== undefined && { x_start: opts.xStart }),
+      ...(opts.xEnd !== undefined && { x_end: opts.xEnd }),
+      ...(opts.yStart !== undefined && { y_start: opts.yStart }),
+      ...(opts.yEnd !== undefined && { y_end: opts.yEnd }),
+    });
+    const rccParams = paramsFromFlags(imageRcc, o);
+    const splineParams = paramsFromFlags(driftInterpolate, o);
+    const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
+    const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
+
+    const stack = await readStackForCli(input, opts.voxelSize);
+    say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
+    // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
+    let measured: ImageStack = stack;
+    if (opts.prefilter) measured = (await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams)).output_name as ImageStack;
+    const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
+    if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
+    const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);
+    say(opts, `Image_RCC: ${rcc[REPORT_KEY]}`);
+    const drift = rcc.output_drift as DriftTrace;
+    const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
+    const corrected = opts.float
+      ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler as number, floatOutput: true }, { progress: ctx.progress })
+      : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
+    const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...shiftParams }, input);
+    Object.assign(corrected.metadata, provenance.metadata);
+    try {
+      const written = await writeImageStack(opts.output, corrected, { inputs: [input] });
+      say(opts, `wrote ${written.join(', ')}`);
+    } finally {
+      corrected.dispose();
+    }
+    if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
+    if (rccParams.debug_cor_file) {
+      say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+    }
+    if (opts.plot) {
+      await writeDriftPlot(opts.plot, interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`));
+      say(opts, `wrote ${opts.plot}`);
+    }
+  });
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readDriftNpz } from '../../src/io/npz.js';
+import { runCli } from '../helpers/cli.js';
+import { rmseAfterOffset } from '../helpers/expectClose.js';
+import { haveSharedFixtures, sharedFixture } from '../helpers/fixtures.js';
+
+/** Issue 4's bound for a simulated 20 nm-pixel stack. */
+const STACK_RMSE_NM = 2;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ccdrift-img-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ccdrift images / apply on stacks', () => {
+  it(`measures a simulated 20 nm-pixel stack's drift within ${STACK_RMSE_NM} nm and writes a corrected TIFF`, async () => {
+    expect(runCli(['simulate', '--images', '-o', 'stack.tif', '--frames', '30', '--pixel', '20'], dir).code).toBe(0);
+    const r = runCli(['images', 'stack.tif', '-o', 'corr.tif', '--drift-out', 'drift.npz', '--plot', 'drift.png', '--debug-cor-file', 'cor.tif', '--workers', '2'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['corr.tif', 'drift.npz', 'drift.png', 'cor.tif']) expect(existsSync(join(dir, f)), f).toBe(true);
+    const est = await readDriftNpz(join(dir, 'drift.npz'));
+    const truth = await readDriftNpz(join(dir, 'stack.truth.npz'));
+    for (const a of ['x', 'y'] as const) expect(rmseAfterOffset(est[a], Array.from(est.t, (t) => truth[a][t]))).toBeLessThan(STACK_RMSE_NM);
+  });
+
+  it('apply shifts a stack with a drift file; the corrected stack re-measures flat', async () => {
+    // The truth is sampled at every frame: interpolate it exactly (s = 0).
+    const r = runCli(['apply', 'stack.tif', '--drift', 'stack.truth.npz', '--smoothing', '0', '-o', 'applied.tif'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const again = runCli(['images', 'applied.tif', '-o', 'again.tif', '--drift-out', 'again.npz'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    const d = await readDriftNpz(join(dir, 'again.npz'));
+    for (const a of ['x', 'y'] as const) expect(Math.max(...d[a].map(Math.abs))).toBeLessThan(2);
+  });
+
+  it('a stack where a table is expected names the right command', () => {
+    const r = runCli(['locs', 'stack.tif', '-o', 'x.csv'], dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/stack\.tif/);
+  });
+
+  it.skipIf(!haveSharedFixtures)("the original plugin's example .h5 runs end to end", () => {
+    const r = runCli(['images', sharedFixture('seed-example', 'wormlike_simulated_images_with_drift.h5'), '-o', 'seed.h5', '--median-filter-size', '-1', '--corr-window', '-1'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const info = runCli(['info', 'seed.h5'], dir);
+    expect(info.stdout).toMatch(/\(10, 448, 448\)/);
+  });
+});
