@@ -114,12 +114,27 @@ export async function runRecipe(
       for (const slot of read) {
         const left = (remainingReaders.get(slot) ?? 1) - 1;
         remainingReaders.set(slot, left);
-        if (left <= 0 && !wantedSlots.has(slot)) slots.delete(slot);
+        if (left <= 0 && !wantedSlots.has(slot)) releaseSlot(slots, slot);
       }
       for (const slot of Object.values(step.outputs)) {
-        if (!plan.consumers.has(slot) && !wantedSlots.has(slot)) slots.delete(slot);
+        if (!plan.consumers.has(slot) && !wantedSlots.has(slot)) releaseSlot(slots, slot);
       }
     }
   }
   return { slots, reports };
+}
+
+/**
+ * Drop a slot nobody reads any more, freeing what its value holds outside the JS heap
+ * (e.g. the WebAssembly FFT memory of a lazily shifted image stack).
+ */
+function releaseSlot(slots: Map<string, unknown>, slot: string): void {
+  disposeSlotValue(slots.get(slot));
+  slots.delete(slot);
+}
+
+/** Call `dispose()` on a slot value that has one. */
+export function disposeSlotValue(value: unknown): void {
+  const d = (value as { dispose?: unknown } | null | undefined)?.dispose;
+  if (typeof d === 'function') d.call(value);
 }

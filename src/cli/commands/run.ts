@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InputError, UsageError } from '../../core/errors.js';
 import { findImageFormat, findTableFormat, isImagePath, readImageStack, readTable } from '../../io/index.js';
 import { formatRecipe, parseRecipe } from '../../recipes/parseRecipe.js';
-import { runRecipe } from '../../recipes/runRecipe.js';
+import { disposeSlotValue, runRecipe } from '../../recipes/runRecipe.js';
 import { createSaveSink, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { parseNumberFlag } from '../flags.js';
@@ -78,7 +78,7 @@ export function registerRunCommand(program: Command): void {
     if ('readFrame' in data) say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
     else say(opts, `${input}: ${data.length} localizations`);
     const sink = createSaveSink(savePlan, saveOptions);
-    await runRecipe(plan, { [isImage ? IMAGE_SLOT : TABLE_SLOT]: data }, ctx, {
+    const { slots } = await runRecipe(plan, { [isImage ? IMAGE_SLOT : TABLE_SLOT]: data }, ctx, {
       wantedSlots: savePlan.wanted,
       sink,
       onStepStart: (step, i, n) => say(opts, `[${i + 1}/${n}] ${step.decl.name} (item ${step.item})`),
@@ -87,6 +87,7 @@ export function registerRunCommand(program: Command): void {
         if (seconds >= 1) say(opts, `  ${seconds.toFixed(1)} s`);
       },
     });
+    for (const value of slots.values()) disposeSlotValue(value);
     for (const r of sink.records) {
       if (r.files) say(opts, `wrote ${r.slot}: ${r.files.join(', ')}`);
       else say(opts, `not saved: ${r.slot}: ${r.reason}`);
