@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildPairs, solveDrift } from '../../../src/core/drift/solveDrift.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expectClose } from '../../helpers/expectClose.js';
+import { fixturesDir } from '../../helpers/fixtures.js';
 
 /** Pair measurements consistent with a drift (x, y, z per window). */
 function consistentShifts(drift: number[][], pairs: Int32Array): Float64Array {
@@ -60,7 +63,7 @@ describe('solveDrift', () => {
     const shifts = Float64Array.from([100, 0, 0, 5, 0, 0]);
     const sol = solveDrift(n, pairs, shifts, { method: 'RCC', shiftMax: 1 });
     expect(sol.rejected).toBe(0);
-    expect(Array.from(sol.drift[0])).toEqual([0, 100, 105]);
+    expectClose(sol.drift[0], [0, 100, 105], { atol: 1e-9 });
   });
 
   it('drops missing measurements (NaN rows) and still solves', () => {
@@ -72,5 +75,27 @@ describe('solveDrift', () => {
     const sol = solveDrift(n, pairs, shifts, { method: 'RCC', shiftMax: 5 });
     expect(sol.used[0]).toBe(0);
     expectClose(sol.drift[0], drift.map((d) => d[0]), { atol: 1e-9 });
+  });
+
+  it('rank-deficient pairs give numpy.linalg.pinv\'s minimum-norm solution (MCC: no rejection)', () => {
+    const fx = JSON.parse(readFileSync(join(fixturesDir, 'core', 'pinv.json'), 'utf8'));
+    expect(fx.rank).toBeLessThan(fx.n - 1);
+    const pairs = Int32Array.from(fx.pairs.flat());
+    const shifts = new Float64Array(3 * fx.pairs.length);
+    fx.shifts.forEach((v: number, r: number) => (shifts[3 * r] = v));
+    const sol = solveDrift(fx.n, pairs, shifts, { method: 'MCC', shiftMax: 5 });
+    expect(sol.fullRank).toBe(false);
+    expectClose(sol.drift[0], fx.drift, { atol: 1e-5 });
+  });
+
+  it('solves 10 000 windows (an image stack) with a banded system', () => {
+    const n = 10_000;
+    const drift = Array.from({ length: n }, (_, w) => [w === 0 ? 0 : 50 * Math.sin(w / 700), w === 0 ? 0 : 0.01 * w, 0]);
+    const pairs = buildPairs(n, 'RCC', 5);
+    const sol = solveDrift(n, pairs, consistentShifts(drift, pairs), { method: 'RCC', shiftMax: 5 });
+    expectClose(sol.drift[0], drift.map((d) => d[0]), { atol: 1e-6 });
+    const dcc = buildPairs(n, 'DCC', 5);
+    const solDcc = solveDrift(n, dcc, consistentShifts(drift, dcc), { method: 'DCC', shiftMax: 5 });
+    expectClose(solDcc.drift[1], drift.map((d) => d[1]), { atol: 1e-9 });
   });
 });
