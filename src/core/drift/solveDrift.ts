@@ -129,8 +129,13 @@ function keepsFullRank(n: number, pairs: Int32Array, used: Uint8Array): boolean 
  * for row k, column l ≥ k − w). When the graph is not connected, a ridge λ·Σ(d_{k+1} − d_k)²
  * with λ → 0 selects the minimum-norm increments, as numpy.linalg.pinv does.
  */
-function leastSquares(n: number, pairs: Int32Array, shifts: Float64Array, used: Uint8Array): { drift: Float64Array[]; fullRank: boolean } {
-  const drift = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+function leastSquares(
+  n: number,
+  pairs: Int32Array,
+  shifts: Float64Array,
+  used: Uint8Array,
+): { drift: [Float64Array, Float64Array, Float64Array]; fullRank: boolean } {
+  const drift: [Float64Array, Float64Array, Float64Array] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
   const m = n - 1;
   if (m === 0) return { drift, fullRank: true };
   const fullRank = keepsFullRank(n, pairs, used);
