@@ -124,9 +124,7 @@ export class RealFftNd {
     }
     // Pass 3: complex FFT along z (stride 2·ny).
     if (nz > 1) {
-      for (let kx = 0; kx < nxh; kx++) {
-        for (let ky = 0; ky < ny; ky++) this.transformStrided(spectrum, 2 * (kx * nz * ny + ky), 2 * ny, nz, this.setupZ, PFFFT_FORWARD);
-      }
+      for (let kx = 0; kx < nxh; kx++) this.transformZ(spectrum, kx, 0, ny, PFFFT_FORWARD);
     }
   }
 
@@ -137,15 +135,17 @@ export class RealFftNd {
   inverse(spectrum: Float32Array, grid: Float32Array, rows?: RowRange): void {
     const { nx, ny, nz, nxh, m } = this;
     const { y0: ya, y1: yb, z0: za, z1: zb } = rows ?? { y0: 0, y1: ny, z0: 0, z1: nz };
-    if (nz > 1) {
+    // y first (contiguous, every kz), then z only for the output rows y ∈ [ya, yb): the
+    // strided z pass is the expensive one, and the search region is a quarter of y.
+    if (ny > 1) {
+      const zFrom = nz > 1 ? 0 : za;
+      const zTo = nz > 1 ? nz : zb;
       for (let kx = 0; kx < nxh; kx++) {
-        for (let ky = 0; ky < ny; ky++) this.transformStrided(spectrum, 2 * (kx * nz * ny + ky), 2 * ny, nz, this.setupZ, PFFFT_BACKWARD);
+        for (let kz = zFrom; kz < zTo; kz++) this.transformContiguous(spectrum, 2 * (kx * nz + kz) * ny, ny, this.setupY, PFFFT_BACKWARD);
       }
     }
-    if (ny > 1) {
-      for (let kx = 0; kx < nxh; kx++) {
-        for (let z = za; z < zb; z++) this.transformContiguous(spectrum, 2 * (kx * nz + z) * ny, ny, this.setupY, PFFFT_BACKWARD);
-      }
+    if (nz > 1) {
+      for (let kx = 0; kx < nxh; kx++) this.transformZ(spectrum, kx, ya, yb, PFFFT_BACKWARD);
     }
     const inIdx = this.inPtr >> 2;
     const outIdx = this.outPtr >> 2;
@@ -182,20 +182,27 @@ export class RealFftNd {
     data.set(m.HEAPF32.subarray(o, o + 2 * n), offset);
   }
 
-  private transformStrided(data: Float32Array, offset: number, stride: number, n: number, setup: number, direction: number): void {
-    const m = this.m;
-    let heap = m.HEAPF32;
+  /** Complex FFT along z (stride 2·ny) of the columns y ∈ [y0, y1) of plane kx. */
+  private transformZ(data: Float32Array, kx: number, y0: number, y1: number, direction: number): void {
+    const { ny, nz, m } = this;
     const inIdx = this.inPtr >> 2;
-    for (let i = 0, s = offset; i < n; i++, s += stride) {
-      heap[inIdx + 2 * i] = data[s];
-      heap[inIdx + 2 * i + 1] = data[s + 1];
-    }
-    m._pffft_transform_ordered(setup, this.inPtr, this.outPtr, this.workPtr, direction);
-    heap = m.HEAPF32;
-    const o = this.outPtr >> 2;
-    for (let i = 0, s = offset; i < n; i++, s += stride) {
-      data[s] = heap[o + 2 * i];
-      data[s + 1] = heap[o + 2 * i + 1];
+    const outIdx = this.outPtr >> 2;
+    const stride = 2 * ny;
+    for (let y = y0; y < y1; y++) {
+      const offset = 2 * (kx * nz * ny + y);
+      let heap = m.HEAPF32;
+      for (let i = 0, s = offset; i < nz; i++, s += stride) {
+        heap[inIdx + 2 * i] = data[s];
+        heap[inIdx + 2 * i + 1] = data[s + 1];
+      }
+      m._pffft_transform_ordered(this.setupZ, this.inPtr, this.outPtr, this.workPtr, direction);
+      heap = m.HEAPF32;
+      for (let i = 0, s = offset; i < nz; i++, s += stride) {
+        data[s] = heap[outIdx + 2 * i];
+        data[s + 1] = heap[outIdx + 2 * i + 1];
+      }
     }
   }
+
+
 }
