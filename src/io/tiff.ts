@@ -23,6 +23,7 @@ import type { ImageDtype, ImageStack, Metadata, NumericArray } from '../core/typ
 import type { ImageFormat } from './formats.js';
 import { formatNumber, nmPerUnit, parseImageJDescription, parseOmeDescription } from './tiff/description.js';
 import { readTiffStructure, TAG, type TiffPage, type TiffStructure } from './tiff/ifd.js';
+import { allocateImageArray } from '../core/image/allocateImageArray.js';
 
 /** Relative difference above which a file's voxel size and the option's count as different. */
 const VOXEL_MISMATCH_RTOL = 1e-3;
@@ -48,24 +49,6 @@ const BITS_FORMAT: Record<ImageDtype, [number, number]> = {
   float64: [64, 3],
 };
 
-function allocate(dtype: ImageDtype, n: number): NumericArray {
-  switch (dtype) {
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    default:
-      return new Float32Array(n);
-  }
-}
 
 /** The stack's shape and page order as the file describes it. */
 interface Layout {
@@ -320,7 +303,7 @@ async function readTiff(path: string, options: { voxelSizeNm?: [number, number, 
     metadata,
     async readFrame(t: number) {
       if (!Number.isInteger(t) || t < 0 || t >= frames) throw new RangeError(`frame index ${t} is outside 0 … ${frames - 1}`);
-      const out = allocate(dtype, width * height * depth);
+      const out = allocateImageArray(dtype, width * height * depth);
       const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       const fh = await open(path, 'r');
       try {
@@ -435,9 +418,9 @@ export function imageJDescription(stack: Pick<ImageStack, 'depth' | 'frames' | '
 }
 
 function toDtype(frame: NumericArray, dtype: ImageDtype): NumericArray {
-  const target = allocate(dtype, 0);
+  const target = allocateImageArray(dtype, 0);
   if (frame.constructor === target.constructor) return frame;
-  const out = allocate(dtype, frame.length);
+  const out = allocateImageArray(dtype, frame.length);
   const integer = !dtype.startsWith('float');
   for (let i = 0; i < frame.length; i++) out[i] = integer ? Math.round(frame[i]) : frame[i];
   return out;

@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { createFourierShifter, type FourierShifter } from '../shift/fourierShift.js';
 import type { DriftInterpolator, ImageDtype, ImageStack, NumericArray, ProgressReporter } from '../types.js';
 import { frameTimes } from './frameTimes.js';
+import { allocateImageArray } from './allocateImageArray.js';
 
 export interface ApplyDriftOptions {
   /** Zero padding on every side, as a multiple of the frame size. SPEC default 1 (`padding_multipler`). */
@@ -28,29 +29,11 @@ const INTEGER_RANGE: Partial<Record<ImageDtype, [number, number]>> = {
   int32: [-2147483648, 2147483647],
 };
 
-function allocate(dtype: ImageDtype, n: number): NumericArray {
-  switch (dtype) {
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    default:
-      return new Float32Array(n);
-  }
-}
 
 /** Convert shifted float values to `dtype`: integer types are rounded and clamped (ringing can overshoot the range). */
 export function convertFrame(values: Float32Array, dtype: ImageDtype): NumericArray {
   if (dtype === 'float32') return values;
-  const out = allocate(dtype, values.length);
+  const out = allocateImageArray(dtype, values.length);
   const range = INTEGER_RANGE[dtype];
   if (!range) {
     out.set(values);

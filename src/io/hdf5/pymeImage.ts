@@ -10,6 +10,7 @@ import { readMetadataTree, writeMetadataTree, writeNumberAttribute, writePyTable
 import type { ColumnDtype, TypeMetadata } from './compoundTable.js';
 import { H5S_UNLIMITED, H5T, mallocChecked, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
 import { listTables } from './pymeTable.js';
+import { allocateImageArray } from '../../core/image/allocateImageArray.js';
 
 /** zlib level of written stacks (PYME's own default for image data is 1 too). */
 const DEFLATE_LEVEL = 1;
@@ -34,24 +35,6 @@ function imageDtypeOf(meta: TypeMetadata): ImageDtype | null {
   return found ?? null;
 }
 
-function allocateFrame(dtype: ImageDtype, n: number): NumericArray {
-  switch (dtype) {
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'float32':
-      return new Float32Array(n);
-    default:
-      return new Float64Array(n);
-  }
-}
 
 /** Voxel size in nm from PYME's `voxelsize.{x,y,z}` (+ `units`, µm by default). */
 export function voxelSizeFromMetadata(metadata: Metadata): [number, number, number] | undefined {
@@ -132,7 +115,7 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
           const offset = info.rank === 3 ? [BigInt(index), 0n, 0n] : [0n, 0n];
           const strides = count.map(() => 1n);
           module.get_dataset_data(file.file_id, '/ImageData', count, offset, strides, BigInt(ptr));
-          const out = allocateFrame(info.dtype, width * height);
+          const out = allocateImageArray(info.dtype, width * height);
           const Ctor = out.constructor as new (b: ArrayBuffer, o: number, n: number) => NumericArray;
           const src = new Ctor(module.HEAPU8.buffer as ArrayBuffer, ptr, width * height);
           // file: src[x * height + y]; ccdrift: out[y * width + x]
@@ -190,7 +173,7 @@ export async function writePymeImage(
     const count = [1n, BigInt(width), BigInt(height)];
     for (let t = 0; t < frames; t++) {
       const frame = await stack.readFrame(t);
-      const Ctor = allocateFrame(stack.dtype, 0).constructor as new (b: ArrayBuffer, o: number, n: number) => NumericArray;
+      const Ctor = allocateImageArray(stack.dtype, 0).constructor as new (b: ArrayBuffer, o: number, n: number) => NumericArray;
       const dst = new Ctor(module.HEAPU8.buffer as ArrayBuffer, ptr, width * height);
       for (let x = 0; x < width; x++) {
         const row = x * height;
