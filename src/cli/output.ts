@@ -1,6 +1,6 @@
 /** Messages and small output helpers shared by the commands. */
 import { UsageError } from '../core/errors.js';
-import type { DriftTrace, Metadata } from '../core/types.js';
+import type { DriftTrace, ImageStack, Metadata, ProgressReporter } from '../core/types.js';
 import { extensionOf, writeImageStack } from '../io/index.js';
 import type { CrossCorrelationStack } from '../recipes/modules/locsRcc.js';
 import { crossCorrelationAsStack } from '../recipes/saveOutputs.js';
@@ -43,4 +43,23 @@ export async function writeDebugCorrelations(path: string, stack: CrossCorrelati
   if (ext !== '.tif' && ext !== '.tiff') throw new UsageError(`--debug-cor-file ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);
   await writeImageStack(path, crossCorrelationAsStack(stack), { inputs });
   return path;
+}
+
+/** The same lazy stack, reporting each frame read (i.e. written out) as 'writing' progress. */
+export function withFrameProgress<T extends ImageStack>(stack: T, progress: ProgressReporter | undefined): T {
+  if (!progress) return stack;
+  let done = 0;
+  let started = false;
+  return Object.assign(Object.create(Object.getPrototypeOf(stack)), stack, {
+    async readFrame(index: number) {
+      if (!started) {
+        progress.start?.('writing', stack.frames);
+        started = true;
+      }
+      const frame = await stack.readFrame(index);
+      progress.update?.(++done);
+      if (done === stack.frames) progress.stop?.();
+      return frame;
+    },
+  });
 }

@@ -8,6 +8,15 @@ import type { ProgressReporter } from '../core/types.js';
 /** Stages shorter than this never show a bar. */
 const MIN_BAR_MS = 1000;
 
+/** 1234567 → "1.23M": rows and bytes of large files stay readable. */
+function compact(v: number): string {
+  if (v < 1e4) return String(v);
+  for (const [scale, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (v >= scale) return `${(v / scale).toPrecision(3)}${suffix}`;
+  }
+  return String(v);
+}
+
 export function createTerminalProgress({ quiet = false }: { quiet?: boolean } = {}): ProgressReporter {
   const interactive = !quiet && process.stderr.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
@@ -25,7 +34,12 @@ export function createTerminalProgress({ quiet = false }: { quiet?: boolean } = 
       if (!pendingStage) return;
       if (!bar && Date.now() - pendingStage.started >= MIN_BAR_MS) {
         bar = new cliProgress.SingleBar(
-          { format: `  ${pendingStage.name.padEnd(13)} [{bar}] {value}/{total}  {eta_formatted}`, stream: process.stderr, hideCursor: true },
+          {
+            format: `  ${pendingStage.name.padEnd(13)} [{bar}] {value}/{total}  {eta_formatted}`,
+            stream: process.stderr,
+            hideCursor: true,
+            formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? compact(v) : String(v)),
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(pendingStage.total, last);

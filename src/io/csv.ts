@@ -31,7 +31,7 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
-import type { LocTable, Metadata, NumericArray } from '../core/types.js';
+import type { LocTable, Metadata, NumericArray, ProgressReporter } from '../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from './formats.js';
 
 /** Metadata keys the reader records so the writer can reproduce the input's style. */
@@ -407,6 +407,8 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
   }
   try {
     const fileBytes = (await fh.stat()).size;
+    let bytesDone = 0;
+    options.progress?.start?.('reading', fileBytes);
     // buf[0, filled) holds bytes not yet parsed: at most one partial line plus a fresh chunk.
     let buf = new Uint8Array(2 * chunkBytes);
     let filled = 0;
@@ -420,6 +422,8 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
         buf = grown;
       }
       const { bytesRead } = await fh.read(buf, filled, chunkBytes, null);
+      bytesDone += bytesRead;
+      options.progress?.update?.(bytesDone);
       const eof = bytesRead === 0;
       filled += bytesRead;
       let start = 0; // (a byte-order mark is dropped by the decoder when the header is decoded)
@@ -456,6 +460,7 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
     if (!parser || !plan) throw new InputError(`${path}: the file is empty; expected a header row such as x,y,t`);
     return { length: parser.length, columns: parser.finish(), metadata: plan.metadata };
   } finally {
+    options.progress?.stop?.();
     await fh.close();
   }
 }
@@ -528,7 +533,12 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
  * format registry hand a temporary path). `target` (default `path`) picks the delimiter:
  * tab for `.tsv`, else the input's comma or semicolon, else comma.
  */
-export async function writeCsvTable(path: string, table: LocTable, target: string = path): Promise<void> {
+export async function writeCsvTable(
+  path: string,
+  table: LocTable,
+  target: string = path,
+  progress?: ProgressReporter,
+): Promise<void> {
   const { columns, quoted, delimiter: inputDelimiter } = outputColumns(table);
   const delimiter =
     extname(target).toLowerCase() === '.tsv' ? '\t' : inputDelimiter === ';' || inputDelimiter === ',' ? inputDelimiter : ',';
@@ -538,6 +548,7 @@ export async function writeCsvTable(path: string, table: LocTable, target: strin
     }
   }
   const fh = await open(path, 'w');
+  progress?.start?.('writing', table.length);
   try {
     await fh.write(columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
     const ncols = columns.length;
@@ -553,8 +564,10 @@ export async function writeCsvTable(path: string, table: LocTable, target: strin
         text += '\n';
       }
       await fh.write(text);
+      progress?.update?.(stop);
     }
   } finally {
+    progress?.stop?.();
     await fh.close();
   }
 }
@@ -564,6 +577,6 @@ export const csvFormat: TableFormat = {
   name: 'CSV (ThunderSTORM / generic)',
   extensions: ['.csv', '.tsv'],
   read: (path: string, options: TableReadOptions) => readCsvTable(path, options),
-  write: (temporaryPaths: string[], table: LocTable, _options: TableWriteOptions, target: string) =>
-    writeCsvTable(temporaryPaths[0], table, target),
+  write: (temporaryPaths: string[], table: LocTable, options: TableWriteOptions, target: string) =>
+    writeCsvTable(temporaryPaths[0], table, target, options.progress),
 };

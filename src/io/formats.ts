@@ -5,7 +5,7 @@
  */
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
-import type { ImageStack, LocTable } from '../core/types.js';
+import type { ImageStack, LocTable, ProgressReporter } from '../core/types.js';
 import { writeAtomically } from './atomic.js';
 
 export interface TableReadOptions {
@@ -13,6 +13,8 @@ export interface TableReadOptions {
   pixelSizeNm?: number;
   /** Table name inside a container file (HDF5), when it holds several. */
   table?: string;
+  /** Told how far a long read has come (stage 'reading'). */
+  progress?: ProgressReporter;
 }
 
 export interface TableWriteOptions {
@@ -21,6 +23,8 @@ export interface TableWriteOptions {
   inputs?: string[];
   /** Free text describing what produced the file (recorded where the format allows). */
   provenance?: Record<string, unknown>;
+  /** Told how far a long write has come (stage 'writing', in rows). */
+  progress?: ProgressReporter;
 }
 
 export interface TableFormat {

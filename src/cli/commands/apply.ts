@@ -9,7 +9,7 @@ import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { provenanceOf, say } from '../output.js';
+import { provenanceOf, say, withFrameProgress } from '../output.js';
 
 interface ApplyOptions {
   drift: string[];
@@ -54,14 +54,14 @@ export function registerApplyCommand(program: Command): void {
       const corrected = applyDriftToStack(stack, interp, { paddingMultiplier: padding, floatOutput: opts.float }, { progress: ctx.progress });
       Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
       try {
-        const written = await writeImageStack(opts.output, corrected, { inputs: [input, ...opts.drift] });
+        const written = await writeImageStack(opts.output, withFrameProgress(corrected, ctx.progress), { inputs: [input, ...opts.drift] });
         say(opts, `wrote ${written.join(', ')}`);
       } finally {
         corrected.dispose();
       }
       return;
     }
-    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
+    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     const [a, b] = interp.range;
     const t = table.columns.get('t');
     if (t) {
@@ -78,7 +78,7 @@ export function registerApplyCommand(program: Command): void {
     const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
     const provenance = provenanceOf('apply', params, input);
     Object.assign(corrected.metadata, provenance.metadata);
-    const written = await writeTable(opts.output, corrected, { inputs: [input, ...opts.drift], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
+    const written = await writeTable(opts.output, corrected, { inputs: [input, ...opts.drift], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
     say(opts, `wrote ${written.join(', ')}`);
   });
 }

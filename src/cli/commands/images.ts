@@ -15,7 +15,7 @@ import { imagePreDownsample } from '../../recipes/modules/imagePreDownsample.js'
 import { imageRcc } from '../../recipes/modules/imageRcc.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { provenanceOf, say, writeDebugCorrelations } from '../output.js';
+import { provenanceOf, say, withFrameProgress, writeDebugCorrelations } from '../output.js';
 
 interface ImagesOptions extends CommonOptions {
   output: string;
@@ -100,7 +100,7 @@ export function registerImagesCommand(program: Command): void {
     const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...shiftParams }, input);
     Object.assign(corrected.metadata, provenance.metadata);
     try {
-      const written = await writeImageStack(opts.output, corrected, { inputs: [input] });
+      const written = await writeImageStack(opts.output, withFrameProgress(corrected, ctx.progress), { inputs: [input] });
       say(opts, `wrote ${written.join(', ')}`);
     } finally {
       corrected.dispose();

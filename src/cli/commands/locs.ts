@@ -41,7 +41,7 @@ export function registerLocsCommand(program: Command): void {
     const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
     const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
-    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
+    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     say(opts, `${input}: ${table.length} localizations`);
     const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
     say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
@@ -50,7 +50,7 @@ export function registerLocsCommand(program: Command): void {
     const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
     const provenance = provenanceOf('locs', { ...rccParams, ...splineParams }, input);
     Object.assign(corrected.metadata, provenance.metadata);
-    const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record });
+    const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
     say(opts, `wrote ${written.join(', ')}`);
     if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
     if (rccParams.debug_cor_file) {

@@ -214,6 +214,7 @@ export function readCompoundColumns(
   rowBytes: number,
   nRows: number,
   chunkRows: number | null,
+  onRows?: (done: number) => void,
 ): NumericArray[] {
   const columns = leaves.map((leaf) => allocateColumn(leaf.dtype, nRows));
   if (nRows === 0) return columns;
@@ -226,6 +227,7 @@ export function readCompoundColumns(
       // The heap may have grown (and been replaced) during the read: take the buffer afresh.
       const heap = module.HEAPU8.buffer as ArrayBuffer;
       for (let c = 0; c < leaves.length; c++) extractField(heap, ptr, rowBytes, leaves[c], columns[c], start, count);
+      onRows?.(start + count);
     }
   } finally {
     module._free(ptr);
@@ -323,7 +325,11 @@ export function writeCompoundColumns(
   datasetPath: string,
   fields: OutputField[],
   nRows: number,
-  { chunkBytes = 256 << 10, deflateLevel = 0 }: { chunkBytes?: number; deflateLevel?: number } = {},
+  {
+    chunkBytes = 256 << 10,
+    deflateLevel = 0,
+    onRows,
+  }: { chunkBytes?: number; deflateLevel?: number; onRows?: (done: number) => void } = {},
 ): { chunkRows: number } {
   const { meta, offsets, rowBytes } = compoundWriteMetadata(fields);
   const chunkRows = Math.max(1, Math.min(Math.floor(chunkBytes / rowBytes), Math.max(nRows, 1)));
@@ -351,6 +357,7 @@ export function writeCompoundColumns(
       const heap = module.HEAPU8.buffer as ArrayBuffer;
       for (let f = 0; f < fields.length; f++) putField(heap, ptr, rowBytes, offsets[f], fields[f], start, count);
       module.set_dataset_data(fileId, datasetPath, [BigInt(count)], [BigInt(start)], [1n], BigInt(ptr));
+      onRows?.(start + count);
     }
   } finally {
     module._free(ptr);

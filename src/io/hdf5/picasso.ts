@@ -63,7 +63,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
           `${[...tables.map((t) => t.path.slice(1)), ...others.map((o) => o.slice(1))].join(', ') || '(none)'}`,
       );
     }
-    const { columns } = readTableColumns(module, file, locs);
+    const { columns } = readTableColumns(module, file, locs, options.progress);
     return { rows: locs.rows, columns };
   });
   const columns = new Map<string, NumericArray>();
@@ -158,7 +158,9 @@ export async function writePicasso(
     if (e && !table.columns.has(lp)) fields.push({ name: lp, values: toPixels(e), dtype: 'f4' });
   }
   await withFile(await openForWriting(temporaryPaths[0]), target, (module, file) => {
-    writeCompoundColumns(module, file.file_id, '/locs', fields, table.length);
+    options.progress?.start?.('writing', table.length);
+    writeCompoundColumns(module, file.file_id, '/locs', fields, table.length, { onRows: (done) => options.progress?.update?.(done) });
+    options.progress?.stop?.();
   });
 
   const history = yamlHistory.get(table.metadata);

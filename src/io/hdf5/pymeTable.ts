@@ -2,7 +2,7 @@
  * PYME localization tables (`.hdf`, written by PyTables) and analysis results (`.h5r`,
  * `/FitResults` with nested records), read and written in blocks of rows.
  */
-import type { LocTable, Metadata, MetaValue, NumericArray } from '../../core/types.js';
+import type { LocTable, Metadata, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { extensionOf, type TableFormat, type TableReadOptions, type TableWriteOptions } from '../formats.js';
 import { metadataKinds, readMetadataTree, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
@@ -111,10 +111,17 @@ export function requireXYT(path: string, columns: Map<string, NumericArray>): vo
 }
 
 /** Read the table's columns (all numeric fields) in blocks. */
-export function readTableColumns(module: H5Module, file: H5File, table: TableInfo): { columns: Map<string, NumericArray>; skipped: string[] } {
+export function readTableColumns(
+  module: H5Module,
+  file: H5File,
+  table: TableInfo,
+  progress?: ProgressReporter,
+): { columns: Map<string, NumericArray>; skipped: string[] } {
   const { leaves, skipped } = compoundLeaves(table.type);
   const nested = leaves.some((l) => l.path.length > 1);
-  const data = readCompoundColumns(module, file.file_id, table.path, leaves, table.type.size, table.rows, table.chunkRows);
+  progress?.start?.('reading', table.rows);
+  const data = readCompoundColumns(module, file.file_id, table.path, leaves, table.type.size, table.rows, table.chunkRows, (done) => progress?.update?.(done));
+  progress?.stop?.();
   const columns = new Map<string, NumericArray>();
   leaves.forEach((leaf, i) => columns.set(columnName(leaf, nested), data[i]));
   if (!columns.has('t') && columns.has('tIndex')) {
@@ -129,7 +136,7 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
   return withFile(await openForReading(path), path, (module, file) => {
     const { tables, others } = listTables(module, file);
     const table = chooseTable(path, tables, others, options.table);
-    const { columns } = readTableColumns(module, file, table);
+    const { columns } = readTableColumns(module, file, table, options.progress);
     if (table.path === '/locs' && columns.has('frame') && !columns.has('t')) {
       throw new InputError(
         `${path}: this looks like a Picasso file (dataset 'locs', x/y in camera pixels); ` +
@@ -168,7 +175,9 @@ export async function writePymeTable(
     writePyTablesGroupAttrs(module, id, '/');
     const fields: OutputField[] = [...table.columns].map(([name, values]) => ({ name, values, dtype: columnDtype(values) }));
     const tablePath = '/Localizations';
-    writeCompoundColumns(module, id, tablePath, fields, table.length, { deflateLevel: DEFLATE_LEVEL });
+    options.progress?.start?.('writing', table.length);
+    writeCompoundColumns(module, id, tablePath, fields, table.length, { deflateLevel: DEFLATE_LEVEL, onRows: (done) => options.progress?.update?.(done) });
+    options.progress?.stop?.();
     writePyTablesTableAttrs(module, id, tablePath, fields, table.length);
     const metadata = withProvenance(table.metadata, options.provenance);
     writeMetadataTree(module, id, metadata, '/MetaData', metadataKinds.get(table.metadata));
