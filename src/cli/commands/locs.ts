@@ -40,7 +40,12 @@ export function registerLocsCommand(program: Command): void {
   cmd.action(async (input: string, opts: LocsOptions) => {
     const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
-    const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
+    // The command uses the drift, the interpolator and the corrected table; Locs_RCC's legacy
+    // outputName table (a second full correction) is not asked for.
+    const ctx = makeRunContext(
+      { ...opts, cacheFft: rccParams.cache_fft as string },
+      { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) },
+    );
     const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     say(opts, `${input}: ${table.length} localizations`);
     const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
