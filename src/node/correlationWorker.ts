@@ -11,9 +11,9 @@ import { Registrar, type RegistrationPlan } from '../core/registration/registrar
 export type SpectrumStorage = { kind: 'memory'; buffers: SharedArrayBuffer[] } | { kind: 'disk'; path: string };
 
 export type WorkerRequest =
-  | { type: 'init'; plan: RegistrationPlan; storage: SpectrumStorage }
+  | { type: 'init'; plan: RegistrationPlan; storage: SpectrumStorage; origins: SharedArrayBuffer }
   | { type: 'spectrum'; index: number; grid: SharedArrayBuffer }
-  | { type: 'pairs'; pairs: Int32Array; origins: Float64Array; keepCorrelations: boolean }
+  | { type: 'pairs'; pairs: Int32Array; keepCorrelations: boolean }
   | { type: 'close' };
 
 export type WorkerReply =
@@ -24,6 +24,8 @@ export type WorkerReply =
 
 let registrar: Registrar | undefined;
 let storage: SpectrumStorage | undefined;
+/** Autocorrelation peaks per grid (x, y, z), written by the main thread after phase 1. */
+let origins: Float64Array | undefined;
 let fd = -1;
 const cache = new Map<number, Float32Array>();
 /** Spectra kept per worker when reading from disk: a pair chunk shares its first window. */
@@ -59,6 +61,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
     case 'init': {
       registrar = new Registrar(msg.plan, await loadPffft());
       storage = msg.storage;
+      origins = new Float64Array(msg.origins);
       if (storage.kind === 'disk') fd = openSync(storage.path, 'r+');
       return { type: 'ready' };
     }
@@ -79,8 +82,8 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
         const specI = readSpectrum(i);
         const specJ = readSpectrum(msg.pairs[2 * p + 1]);
         const peak = registrar!.peak(specI, specJ);
-        if (peak && Number.isFinite(msg.origins[3 * i])) {
-          for (let a = 0; a < 3; a++) peaks[3 * p + a] = peak[a] - msg.origins[3 * i + a];
+        if (peak && Number.isFinite(origins![3 * i])) {
+          for (let a = 0; a < 3; a++) peaks[3 * p + a] = peak[a] - origins![3 * i + a];
         }
         if (correlations) correlations.push(thresholdCorrelation(registrar!.correlationRegion(specI, specJ)));
       }

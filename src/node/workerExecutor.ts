@@ -25,6 +25,8 @@ import type { SpectrumStorage, WorkerReply, WorkerRequest } from './correlationW
 
 /** Default share of the machine's memory the spectra may take before spilling to disk. */
 export const DEFAULT_MEMORY_FRACTION = 0.4;
+/** Share of the machine's memory the workers' scratch buffers may take together. */
+const WORKER_SCRATCH_FRACTION = 0.25;
 
 export interface WorkerExecutorOptions {
   /** Worker threads (default: all cores). 0 or 1 runs inline in this thread. */
@@ -96,7 +98,12 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
         options.onStorage?.({ kind: 'memory', bytes: totalBytes, workers: 1 });
         return inlineExecutor.run(task, progress);
       }
-      const poolSize = Math.max(1, nWorkers);
+      // Each worker holds a product spectrum, a correlation grid and (disk cache) a few spectra:
+      // more workers than memory allows would only swap.
+      const gridFloats = nx * ny * nz;
+      const perWorkerBytes = 4 * (specFloats + gridFloats) + (useDisk ? 3 * specBytes : 0);
+      const byMemory = Math.max(1, Math.floor((totalmem() * WORKER_SCRATCH_FRACTION) / perWorkerBytes));
+      const poolSize = Math.max(1, Math.min(nWorkers, byMemory, count));
       let storage: SpectrumStorage;
       let untrack: () => unknown = () => undefined;
       let cachePath: string | undefined;
@@ -115,12 +122,12 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       const script = workerScript();
       const workers = Array.from({ length: poolSize }, () => new PoolWorker(script));
       try {
-        await Promise.all(workers.map((w) => w.request({ type: 'init', plan, storage })));
+        const originsBuffer = new SharedArrayBuffer(3 * count * 8);
+        const origins = new Float64Array(originsBuffer).fill(NaN);
+        await Promise.all(workers.map((w) => w.request({ type: 'init', plan, storage, origins: originsBuffer })));
 
         // Phase 1: spectra. One grid buffer per worker; the main thread fills the next grid
         // while the workers transform.
-        const gridFloats = nx * ny * nz;
-        const origins = new Float64Array(3 * count).fill(NaN);
         let next = 0;
         let done = 0;
         progress?.start?.('spectra', count);
@@ -162,7 +169,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
                 sub[2 * k] = pairs[2 * p];
                 sub[2 * k + 1] = pairs[2 * p + 1];
               });
-              const reply = await w.request({ type: 'pairs', pairs: sub, origins, keepCorrelations: !!task.keepCorrelations });
+              const reply = await w.request({ type: 'pairs', pairs: sub, keepCorrelations: !!task.keepCorrelations });
               if (reply.type !== 'pairs') continue;
               chunk.forEach((p, k) => {
                 shifts.set(reply.peaks.subarray(3 * k, 3 * k + 3), 3 * p);
