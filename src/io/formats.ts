@@ -75,9 +75,10 @@ export function findTableFormat(path: string, mode: 'read' | 'write'): TableForm
   const ext = extensionOf(path);
   const f = tableFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read : fmt.write));
   if (!f) {
+    const hint = imageFormats.some((fmt) => fmt.extensions.includes(ext)) ? ` (${ext} is an image stack: use \`ccdrift images\`)` : '';
     throw new UsageError(
       `${path}: cannot ${mode} localization tables with extension '${ext || '(none)'}'; ` +
-        `known: ${known('table') || '(none)'}`,
+        `known: ${known('table') || '(none)'}${hint}`,
     );
   }
   return f;
@@ -87,8 +88,9 @@ export function findImageFormat(path: string, mode: 'read' | 'write'): ImageForm
   const ext = extensionOf(path);
   const f = imageFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read : fmt.write));
   if (!f) {
+    const hint = tableFormats.some((fmt) => fmt.extensions.includes(ext)) ? ` (${ext} holds localizations: use \`ccdrift locs\`)` : '';
     throw new UsageError(
-      `${path}: cannot ${mode} image stacks with extension '${ext || '(none)'}'; known: ${known('image') || '(none)'}`,
+      `${path}: cannot ${mode} image stacks with extension '${ext || '(none)'}'; known: ${known('image') || '(none)'}${hint}`,
     );
   }
   return f;

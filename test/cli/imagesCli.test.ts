@@ -41,6 +41,7 @@ describe('ccdrift images / apply on stacks', () => {
     const r = runCli(['locs', 'stack.tif', '-o', 'x.csv'], dir);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/stack\.tif/);
+    expect(r.stderr).toMatch(/use `ccdrift images`/);
   });
 
   it.skipIf(!haveSharedFixtures)("the original plugin's example .h5 runs end to end", () => {
