@@ -44,10 +44,21 @@ export interface TimeWindow {
   to: number;
 }
 
+/**
+ * A window with fewer localizations than this fraction of the median window is left out: its
+ * histogram is mostly noise, its correlations give confident but wrong shifts (a gap in the
+ * acquisition, a laser switched off), and they pull every window near it.
+ */
+export const SPARSE_WINDOW_FRACTION = 0.1;
+
 export interface LocsRccResult {
-  /** The drift (correction to ADD, nm) at each window's sample time. */
+  /** The drift (correction to ADD, nm) at the sample time of every measured window. */
   drift: DriftTrace;
   windows: TimeWindow[];
+  /** Indices of the windows in `drift` (sparse or unconnected windows are left out). */
+  measuredWindows: number[];
+  /** Indices of the windows left out for having too few localizations. */
+  sparseWindows: number[];
   grid: BinGrid;
   plan: RegistrationPlan;
   pairs: Int32Array;
@@ -166,8 +177,20 @@ export async function estimateDriftFromLocs(
         `use a smaller step (at most ${Math.floor((tMax - tMin) / 2)} frames) to get at least two windows`,
     );
   }
-  const empty = windows.filter((w) => w.to === w.from).length;
-  if (empty > 0) progress?.warn?.(`${empty} of ${windows.length} time windows hold no localizations; their pairs give no measurement`);
+  const counts = windows.map((w) => w.to - w.from);
+  const median = [...counts].sort((a, b) => a - b)[Math.floor(counts.length / 2)];
+  const sparseWindows = counts.flatMap((c, i) => (c < SPARSE_WINDOW_FRACTION * median || c === 0 ? [i] : []));
+  if (sparseWindows.length > 0) {
+    const list = sparseWindows
+      .slice(0, 5)
+      .map((i) => `${i} (frames ${windows[i].startFrame}–${windows[i].endFrame}: ${counts[i]})`)
+      .join(', ');
+    progress?.warn?.(
+      `${sparseWindows.length} of ${windows.length} time windows hold fewer than ${SPARSE_WINDOW_FRACTION * 100}% of the median ` +
+        `${median} localizations and are left out: ${list}${sparseWindows.length > 5 ? ', …' : ''}`,
+    );
+  }
+  const sparse = new Set(sparseWindows);
 
   const useZ = !!z && !options.flattenZ;
   const grid = computeBinGrid(x, y, useZ ? z : undefined, options.binSizeNm, !useZ);
@@ -191,7 +214,12 @@ export async function estimateDriftFromLocs(
     }
   };
 
-  const pairs = buildPairs(windows.length, options.method, options.corrWindow);
+  const allPairs = buildPairs(windows.length, options.method, options.corrWindow);
+  const pairs = Int32Array.from(
+    Array.from({ length: allPairs.length / 2 }, (_, p) => [allPairs[2 * p], allPairs[2 * p + 1]])
+      .filter(([i, j]) => !sparse.has(i) && !sparse.has(j))
+      .flat(),
+  );
   const result = await executor.run(
     { plan, count: windows.length, fillGrid, pairs, keepCorrelations: options.keepCorrelations },
     progress,
@@ -203,18 +231,34 @@ export async function estimateDriftFromLocs(
   const failed = pairs.length / 2 - countFinite(pairShiftsNm);
   if (failed > 0) progress?.warn?.(`${failed} of ${nPairs} window pairs gave no correlation peak and were left out`);
   const solution = solveDrift(windows.length, pairs, pairShiftsNm, { method: options.method, shiftMax: options.shiftMaxNm });
-  if (!solution.fullRank) {
-    progress?.warn?.('the measured pairs do not connect every time window; the drift of unconnected windows is a minimum-norm guess');
+  // Windows no kept pair reaches were not measured: leave them out of the trace (the spline
+  // bridges them) rather than report a guess as a sample.
+  const reached = new Uint8Array(windows.length);
+  for (let p = 0; p < nPairs; p++) {
+    if (solution.used[p]) reached[pairs[2 * p]] = reached[pairs[2 * p + 1]] = 1;
   }
+  const measuredWindows = windows.flatMap((_, i) => (reached[i] ? [i] : []));
+  if (measuredWindows.length < 2) {
+    throw new InsufficientDataError(
+      `only ${measuredWindows.length} of ${windows.length} time windows could be registered; ` +
+        `use longer windows (window, step) or larger bins (binsize) so each window holds more localizations`,
+    );
+  }
+  const unreached = windows.length - measuredWindows.length - sparseWindows.length;
+  if (unreached > 0) progress?.warn?.(`${unreached} time windows gave no usable correlation with any other and are left out`);
+  // The first measured window is the reference: its drift is 0 by construction.
+  const pick = (a: Float64Array) => Float64Array.from(measuredWindows, (i) => a[i] - a[measuredWindows[0]]);
   const drift: DriftTrace = {
-    t: Float64Array.from(windows, (w) => (w.startFrame + w.endFrame) / 2),
-    x: solution.drift[0],
-    y: solution.drift[1],
-    z: useZ ? solution.drift[2] : new Float64Array(windows.length),
+    t: Float64Array.from(measuredWindows, (i) => (windows[i].startFrame + windows[i].endFrame) / 2),
+    x: pick(solution.drift[0]),
+    y: pick(solution.drift[1]),
+    z: useZ ? pick(solution.drift[2]) : new Float64Array(measuredWindows.length),
   };
   return {
     drift,
     windows,
+    measuredWindows,
+    sparseWindows,
     grid,
     plan,
     pairs,

@@ -49,10 +49,21 @@ export interface DriftSolution {
 const RANK_DEFICIENT_RIDGE = 1e-9;
 
 /**
+ * Gross outliers (residual above this multiple of shiftMax) are removed in rounds, re-solving
+ * after each: an outlier inflates the residuals of every row near it, so judging all rows on
+ * the first solution — as the original did — throws good rows away with it.
+ */
+const OUTLIER_FACTOR = 3;
+/** Each outlier round drops the rows above this fraction of the current worst residual. */
+const OUTLIER_ROUND_FRACTION = 0.5;
+
+/**
  * Solve for the drift from pair measurements. `shifts` holds, per pair, the measured
  * d_j − d_i (x, y, z) in the unit of the result (NaN in any component = no measurement).
  * For RCC, rows whose residual norm exceeds `shiftMax` are dropped, largest first, only while
- * the system keeps full column rank, then the system is solved again.
+ * the pair graph stays as connected as it was (full column rank when it was), and the system
+ * is solved again — after first removing gross outliers in rounds (see OUTLIER_FACTOR). On
+ * data without gross outliers this is exactly the original's single rejection pass.
  */
 export function solveDrift(
   n: number,
@@ -67,17 +78,37 @@ export function solveDrift(
   }
   let sol = leastSquares(n, pairs, shifts, used);
   let rejected = 0;
-  if (method === 'RCC' && n > 1 && sol.fullRank) {
-    const res = residualNorms(pairs, shifts, used, sol.drift);
-    const order = Array.from({ length: rows }, (_, r) => r)
-      .filter((r) => used[r] && res[r] > shiftMax)
-      .sort((a, b) => res[b] - res[a]);
-    for (const r of order) {
-      used[r] = 0;
-      if (keepsFullRank(n, pairs, used)) rejected++;
-      else used[r] = 1;
+  if (method === 'RCC' && n > 1) {
+    const components = componentCount(n, pairs, used);
+    /** Rows that alone connect some windows: never rejected. */
+    const pinned = new Uint8Array(rows);
+    /** Drop the rows above `cutoff`, largest first, keeping the graph's connectivity. */
+    const rejectAbove = (cutoff: number): number => {
+      const res = residualNorms(pairs, shifts, used, sol.drift);
+      const order = Array.from({ length: rows }, (_, r) => r)
+        .filter((r) => used[r] && !pinned[r] && res[r] > cutoff)
+        .sort((a, b) => res[b] - res[a]);
+      let removed = 0;
+      for (const r of order) {
+        used[r] = 0;
+        if (componentCount(n, pairs, used) === components) removed++;
+        else {
+          used[r] = 1;
+          pinned[r] = 1;
+        }
+      }
+      if (removed > 0) sol = leastSquares(n, pairs, shifts, used);
+      return removed;
+    };
+    for (let round = 0; round < rows; round++) {
+      const res = residualNorms(pairs, shifts, used, sol.drift);
+      let worst = 0;
+      for (let r = 0; r < rows; r++) if (used[r] && !pinned[r] && res[r] > worst) worst = res[r];
+      if (!(worst > OUTLIER_FACTOR * shiftMax)) break;
+      const removed = rejectAbove(Math.max(OUTLIER_FACTOR * shiftMax, OUTLIER_ROUND_FRACTION * worst));
+      rejected += removed;
     }
-    if (rejected > 0) sol = leastSquares(n, pairs, shifts, used);
+    rejected += rejectAbove(shiftMax);
   }
   const residuals = residualNorms(pairs, shifts, new Uint8Array(rows).fill(1), sol.drift);
   return { drift: sol.drift, used, residuals, rejected, fullRank: sol.fullRank };
@@ -99,9 +130,10 @@ function residualNorms(pairs: Int32Array, shifts: Float64Array, used: Uint8Array
 
 /**
  * Row (i, j) measures drift_j − drift_i: A is the incidence matrix of a graph on the windows,
- * so it has full column rank exactly when that graph is connected (union–find, O(rows)).
+ * so its rank is n − (number of connected components); full column rank (n − 1 unknowns,
+ * d_0 = 0) exactly when the graph is connected. Union–find, O(rows).
  */
-function keepsFullRank(n: number, pairs: Int32Array, used: Uint8Array): boolean {
+function componentCount(n: number, pairs: Int32Array, used: Uint8Array): number {
   const parent = Int32Array.from({ length: n }, (_, i) => i);
   const find = (a: number): number => {
     while (parent[a] !== a) {
@@ -120,7 +152,7 @@ function keepsFullRank(n: number, pairs: Int32Array, used: Uint8Array): boolean 
       components--;
     }
   }
-  return components === 1;
+  return components;
 }
 
 /**
@@ -138,7 +170,7 @@ function leastSquares(
   const drift: [Float64Array, Float64Array, Float64Array] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
   const m = n - 1;
   if (m === 0) return { drift, fullRank: true };
-  const fullRank = keepsFullRank(n, pairs, used);
+  const fullRank = componentCount(n, pairs, used) === 1;
   let w = fullRank ? 0 : 1;
   // Pairs with window 0 touch only the diagonal (d_0 = 0 is not an unknown).
   for (let r = 0; r < used.length; r++) if (used[r] && pairs[2 * r] > 0) w = Math.max(w, pairs[2 * r + 1] - pairs[2 * r]);

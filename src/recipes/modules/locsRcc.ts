@@ -109,7 +109,9 @@ export const locsRcc: ModuleDecl = {
     const s = result.solution;
     const used = s.used.reduce((a, b) => a + b, 0);
     const report =
-      `${result.windows.length} windows of ${params.window} frames every ${params.step}, ` +
+      `${result.windows.length} windows of ${params.window} frames every ${params.step}` +
+      (result.measuredWindows.length < result.windows.length ? ` (${result.windows.length - result.measuredWindows.length} left out)` : '') +
+      ', ' +
       `grid ${result.grid.bins.join('×')} bins of ${params.binsize} nm (FFT ${Object.values(result.plan.fftShape).join('×')}), ` +
       `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${params.shift_max} nm)` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report };

@@ -76,6 +76,34 @@ describe('estimateDriftFromLocs on simulated data with known drift', () => {
   });
 });
 
+describe('a gap in the acquisition', () => {
+  it('leaves the near-empty window out (with a warning) and keeps the rest accurate', async () => {
+    const sim = simulateLocalizations({ frames: 30000, locs: 130000, dim: 2, seed: 2 });
+    const c = sim.table.columns;
+    const t = c.get('t')!;
+    const keep = Array.from(t, (v, i) => (v >= 10000 && v < 11000 ? -1 : i)).filter((i) => i >= 0);
+    const pick = (a: ArrayLike<number>) => Float64Array.from(keep, (i) => a[i]);
+    const warnings: string[] = [];
+    const res = await estimateDriftFromLocs({ x: pick(c.get('x')!), y: pick(c.get('y')!), t: pick(t) }, seedOptions, {
+      progress: { warn: (m) => warnings.push(m) },
+    });
+    expect(res.sparseWindows.length).toBe(1);
+    expect(warnings.join('\n')).toMatch(/1 of 30 time windows hold fewer than 10% of the median/);
+    expect(res.drift.t.length).toBe(29);
+    expect(res.drift.x[0]).toBe(0);
+    const meanTruth = (a: Float64Array) =>
+      Float64Array.from(res.measuredWindows, (i) => {
+        const w = res.windows[i];
+        let s = 0;
+        for (let f = w.startFrame; f < w.endFrame; f++) s += a[f];
+        return s / (w.endFrame - w.startFrame);
+      });
+    for (const axis of ['x', 'y'] as const) {
+      expect(rmseAfterOffset(res.drift[axis], meanTruth(sim.truth[axis])), axis).toBeLessThan(RMSE_2D_NM * 1.5);
+    }
+  });
+});
+
 describe('estimateDriftFromLocs input checks', () => {
   const base = { x: Float64Array.from([0, 100, 50]), y: Float64Array.from([0, 100, 50]), t: Float64Array.from([0, 0, 0]) };
   it('refuses a single frame', async () => {
