@@ -7,11 +7,12 @@ import { parentPort } from 'node:worker_threads';
 import { loadPffft } from '../core/fft/pffft.js';
 import { thresholdCorrelation } from '../core/registration/correlationExecutor.js';
 import { Registrar, type RegistrationPlan } from '../core/registration/registrar.js';
+import { prepareGrid, type GridPreparation } from '../core/registration/prepareGrid.js';
 
 export type SpectrumStorage = { kind: 'memory'; buffers: SharedArrayBuffer[] } | { kind: 'disk'; path: string };
 
 export type WorkerRequest =
-  | { type: 'init'; plan: RegistrationPlan; storage: SpectrumStorage; origins: SharedArrayBuffer }
+  | { type: 'init'; plan: RegistrationPlan; storage: SpectrumStorage; origins: SharedArrayBuffer; prepare?: GridPreparation }
   | { type: 'spectrum'; index: number; grid: SharedArrayBuffer }
   | { type: 'pairs'; pairs: Int32Array; keepCorrelations: boolean }
   | { type: 'close' };
@@ -26,6 +27,7 @@ let registrar: Registrar | undefined;
 let storage: SpectrumStorage | undefined;
 /** Autocorrelation peaks per grid (x, y, z), written by the main thread after phase 1. */
 let origins: Float64Array | undefined;
+let preparation: GridPreparation | undefined;
 let fd = -1;
 const cache = new Map<number, Float32Array>();
 /** Spectra kept per worker when reading from disk: a pair chunk shares its first window. */
@@ -62,11 +64,13 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
       registrar = new Registrar(msg.plan, await loadPffft());
       storage = msg.storage;
       origins = new Float64Array(msg.origins);
+      preparation = msg.prepare;
       if (storage.kind === 'disk') fd = openSync(storage.path, 'r+');
       return { type: 'ready' };
     }
     case 'spectrum': {
       const grid = new Float32Array(msg.grid);
+      if (preparation) prepareGrid(preparation, grid, registrar!.plan.fftShape);
       const spec =
         storage!.kind === 'memory' ? new Float32Array(storage!.buffers[msg.index]) : new Float32Array(registrar!.fft.spectrumLength);
       registrar!.forward(grid, spec);

@@ -124,7 +124,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       try {
         const originsBuffer = new SharedArrayBuffer(3 * count * 8);
         const origins = new Float64Array(originsBuffer).fill(NaN);
-        await Promise.all(workers.map((w) => w.request({ type: 'init', plan, storage, origins: originsBuffer })));
+        await Promise.all(workers.map((w) => w.request({ type: 'init', plan, storage, origins: originsBuffer, prepare: task.prepare })));
 
         // Phase 1: spectra. One grid buffer per worker; the main thread fills the next grid
         // while the workers transform.

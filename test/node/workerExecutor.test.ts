@@ -3,6 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { estimateDriftFromLocs, type LocsRccOptions } from '../../src/core/drift/estimateDriftFromLocs.js';
 import { simulateLocalizations } from '../../src/core/simulate/simulateLocalizations.js';
+import { simulateImageStack } from '../../src/core/simulate/simulateImageStack.js';
+import { prefilterStack } from '../../src/core/image/prefilterStack.js';
+import { estimateDriftFromImages } from '../../src/core/drift/estimateDriftFromImages.js';
 import { createWorkerExecutor } from '../../src/node/workerExecutor.js';
 import { expectClose } from '../helpers/expectClose.js';
 
@@ -33,5 +36,17 @@ describe('worker-pool executor', () => {
     expect(cachePath).toBeDefined();
     expect(existsSync(cachePath!)).toBe(false);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`ccdrift-fft-${process.pid}`))).toEqual([]);
+  });
+
+  it('pre-filters image frames in the workers with the same result as on the main thread', async () => {
+    const { stack } = simulateImageStack({ frames: 12, pixelNm: 100, seed: 5 });
+    const params = { medianFilterSize: 3, thresholdLower: 110, clipToLower: 110, thresholdUpper: 65535, clipToUpper: 0, tukeySize: 0.25 };
+    const pre = prefilterStack(stack, params);
+    // Without the marker the stack filters as it is read (main thread).
+    const plain = { ...pre, prefilter: undefined } as unknown as typeof stack;
+    const options = { method: 'RCC' as const, shiftMaxNm: 5, corrWindow: 5 };
+    const onMain = await estimateDriftFromImages(plain, options);
+    const inWorkers = await estimateDriftFromImages(pre, options, { executor: createWorkerExecutor({ workers: 2 }) });
+    for (const axis of ['x', 'y'] as const) expectClose(inWorkers.drift[axis], onMain.drift[axis], { atol: 1e-6 }, axis);
   });
 });

@@ -14,6 +14,8 @@ import { inlineExecutor, type CorrelationExecutor } from '../registration/correl
 import { createRegistrationPlan, type RegistrationPlan } from '../registration/registrar.js';
 import type { DriftTrace, ImageStack, ProgressReporter } from '../types.js';
 import { buildPairs, solveDrift, type DriftSolution, type RccMethod } from './solveDrift.js';
+import { isPrefilteredStack } from '../image/prefilterStack.js';
+import type { GridPreparation } from '../registration/prepareGrid.js';
 
 export interface ImageRccOptions {
   /** Pair scheme. SPEC default 'RCC' (`method`). */
@@ -78,8 +80,13 @@ export async function estimateDriftFromImages(
   const plan = createRegistrationPlan({ nx: width, ny: height, nz: depth });
   const { nx, ny } = plan.fftShape;
 
+  // A pre-filtered stack hands its raw frames to the executor with the filter described as
+  // data: the workers filter (in parallel) instead of the main thread, frame after frame.
+  const deferred = isPrefilteredStack(stack) ? stack.prefilter : undefined;
+  const frameSource = deferred ? deferred.source : stack;
+  const prepare: GridPreparation | undefined = deferred && { kind: 'clipFilter', params: deferred.params, shape: [width, height, depth] };
   const fillGrid = async (i: number, grid: Float32Array) => {
-    const frame = await stack.readFrame(i);
+    const frame = await frameSource.readFrame(i);
     if (frame.length !== width * height * depth) {
       throw new InputError(`frame ${i} has ${frame.length} values, expected ${width} × ${height} × ${depth} = ${width * height * depth}`);
     }
@@ -99,7 +106,7 @@ export async function estimateDriftFromImages(
   };
 
   const pairs = buildPairs(frames, options.method, options.corrWindow);
-  const result = await executor.run({ plan, count: frames, fillGrid, pairs, keepCorrelations: options.keepCorrelations }, progress);
+  const result = await executor.run({ plan, count: frames, fillGrid, prepare, pairs, keepCorrelations: options.keepCorrelations }, progress);
   // Displacement d (pixels) of time point j relative to i → correction increment −d·voxel (nm).
   const voxel = depth > 1 ? stack.voxelSizeNm : [stack.voxelSizeNm[0], stack.voxelSizeNm[1], 0];
   const nPairs = pairs.length / 2;

@@ -13,7 +13,16 @@ export const CLIP_FILTER_METADATA_PREFIX = 'recipe.clip_filter.';
  * Tukey-tapered (`clipAndFilterFrame`). Voxel size and metadata are kept; the settings are
  * recorded under `recipe.clip_filter.*`.
  */
-export function prefilterStack(stack: ImageStack, params: ClipFilterParams): ImageStack {
+/** A pre-filtered stack that also says what it was made from, so the filter can be deferred. */
+export interface PrefilteredStack extends ImageStack {
+  prefilter: { source: ImageStack; params: ClipFilterParams };
+}
+
+export function isPrefilteredStack(stack: ImageStack): stack is PrefilteredStack {
+  return typeof (stack as Partial<PrefilteredStack>).prefilter === 'object';
+}
+
+export function prefilterStack(stack: ImageStack, params: ClipFilterParams): PrefilteredStack {
   validateClipFilterParams(params);
   const { width, height, depth } = stack;
   const metadata: Metadata = {
@@ -33,6 +42,7 @@ export function prefilterStack(stack: ImageStack, params: ClipFilterParams): Ima
     dtype: 'float32',
     voxelSizeNm: [...stack.voxelSizeNm],
     metadata,
+    prefilter: { source: stack, params },
     async readFrame(index: number) {
       return clipAndFilterFrame(await stack.readFrame(index), width, height, depth, params);
     },

@@ -7,6 +7,7 @@
 import type { ProgressReporter } from '../types.js';
 import { loadPffft } from '../fft/pffft.js';
 import { Registrar, type RegistrationPlan } from './registrar.js';
+import { prepareGrid, type GridPreparation } from './prepareGrid.js';
 
 export interface CorrelationTask {
   plan: RegistrationPlan;
@@ -16,6 +17,8 @@ export interface CorrelationTask {
   fillGrid(index: number, grid: Float32Array): void | Promise<void>;
   /** Pairs [i0, j0, i1, j1, …] to correlate. */
   pairs: Int32Array;
+  /** Applied to every filled grid before its FFT, wherever the executor runs the FFT. */
+  prepare?: GridPreparation;
   /** Keep each pair's thresholded correlation region (debug output). */
   keepCorrelations?: boolean;
 }
@@ -59,6 +62,7 @@ export const inlineExecutor: CorrelationExecutor = {
       for (let i = 0; i < count; i++) {
         grid.fill(0);
         await task.fillGrid(i, grid);
+        if (task.prepare) prepareGrid(task.prepare, grid, task.plan.fftShape);
         const spec = new Float32Array(registrar.fft.spectrumLength);
         registrar.forward(grid, spec);
         spectra.push(spec);
