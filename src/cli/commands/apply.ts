@@ -26,7 +26,7 @@ interface ApplyOptions {
 export function registerApplyCommand(program: Command): void {
   const cmd = program
     .command('apply')
-    .description('correct a table with drift file(s) (several files add up, as drift measured in stages does)')
+    .description('correct a table or an image stack with drift file(s) (several files add up, as drift measured in stages does)')
     .argument('<input>', 'localization file, or an image stack (.tif/.h5: every frame is shifted by the drift at its time)')
     .requiredOption('--drift <file.npz>', 'drift samples (.npz, correction convention); repeat to sum several', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('-o, --output <file>', 'corrected output (format from the extension)')

@@ -104,6 +104,20 @@ describe('a gap in the acquisition', () => {
   });
 });
 
+describe('fast drift within a window', () => {
+  it('warns that the windows are smeared and suggests a shorter step', async () => {
+    const sim = simulateLocalizations({ frames: 4000, locs: 20000, fieldNm: 8000 });
+    const c = sim.table.columns;
+    const warnings: string[] = [];
+    const cols = { x: c.get('x')!, y: c.get('y')!, t: c.get('t')! };
+    await estimateDriftFromLocs(cols, seedOptions, { progress: { warn: (m) => warnings.push(m) } });
+    expect(warnings.join('\n')).toMatch(/between consecutive windows .* use a shorter step and window \(e\.g\. 250 frames\)/);
+    const quiet: string[] = [];
+    await estimateDriftFromLocs(cols, { ...seedOptions, stepFrames: 250, windowFrames: 250 }, { progress: { warn: (m) => quiet.push(m) } });
+    expect(quiet.filter((m) => /smeared/.test(m))).toEqual([]);
+  });
+});
+
 describe('estimateDriftFromLocs input checks', () => {
   const base = { x: Float64Array.from([0, 100, 50]), y: Float64Array.from([0, 100, 50]), t: Float64Array.from([0, 0, 0]) };
   it('refuses a single frame', async () => {
