@@ -207,19 +207,23 @@ function swapBytes(bytes: Uint8Array, size: number): void {
   }
 }
 
+/** Open for reading; a missing file is an InputError that names it. */
+async function openTiff(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
+    throw err;
+  }
+}
+
 /** Uncompressed, untiled pages are read straight from disk; others go through geotiff. */
 function isDirect(page: TiffPage): boolean {
   return page.compression === 1 && !page.tiled && page.stripOffsets.length > 0;
 }
 
 async function readTiff(path: string, options: { voxelSizeNm?: [number, number, number] }): Promise<ImageStack> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
-    throw err;
-  }
+  const fh = await openTiff(path);
   let structure: TiffStructure;
   try {
     structure = await readTiffStructure(fh, path);
@@ -522,13 +526,7 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
 
 /** A human-readable summary of a TIFF file for `ccdrift info`. */
 export async function describeTiff(path: string): Promise<string> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
-    throw err;
-  }
+  const fh = await openTiff(path);
   let structure: TiffStructure;
   try {
     structure = await readTiffStructure(fh, path);

@@ -3,7 +3,7 @@ import { InputError } from '../../core/errors.js';
 import type { ImageStack } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { REPORT_KEY, type ModuleDecl } from '../declare.js';
-import { locsRcc, type CrossCorrelationStack } from './locsRcc.js';
+import { locsRcc, sharedRccOptions, type CrossCorrelationStack } from './locsRcc.js';
 
 export function requireImage(value: unknown, slot: string): ImageStack {
   const s = value as ImageStack;
@@ -33,16 +33,7 @@ export const imageRcc: ModuleDecl = {
   },
   async run(ctx, inputs, params) {
     const stack = requireImage(inputs.input_image, 'input_image');
-    const result = await estimateDriftFromImages(
-      stack,
-      {
-        method: params.method as 'RCC' | 'MCC' | 'DCC',
-        shiftMaxNm: params.shift_max as number,
-        corrWindow: params.corr_window as number,
-        keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
-      },
-      { executor: ctx.executor, progress: ctx.progress },
-    );
+    const result = await estimateDriftFromImages(stack, sharedRccOptions(ctx, params), { executor: ctx.executor, progress: ctx.progress });
     const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
     const crossCor: CrossCorrelationStack | undefined = result.correlations && { images: result.correlations, shape: result.regionShape, pairs: result.pairs };
     const s = result.solution;

@@ -4,7 +4,7 @@ import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
 import { InputError } from '../../core/errors.js';
 import type { LocTable } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+import { REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
 
 /** The correlation debug stack: one thresholded correlation image per pair. */
 export interface CrossCorrelationStack {
@@ -17,6 +17,17 @@ export function requireTable(value: unknown, slot: string): LocTable {
   const t = value as LocTable;
   if (!t || !(t.columns instanceof Map)) throw new InputError(`input '${slot}' is not a localization table`);
   return t;
+}
+
+/** The RCC options Locs_RCC and Image_RCC share, from recipe parameters (names as the original's). */
+export function sharedRccOptions(ctx: RunContext, params: Record<string, unknown>) {
+  return {
+    method: params.method as 'RCC' | 'MCC' | 'DCC',
+    shiftMaxNm: params.shift_max as number,
+    corrWindow: params.corr_window as number,
+    // The correlation stack is an on-request output (undefined wantedOutputs does not ask).
+    keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
+  };
 }
 
 export const locsRcc: ModuleDecl = {
@@ -88,11 +99,7 @@ export const locsRcc: ModuleDecl = {
         binSizeNm: params.binsize as number,
         flattenZ: params.flatten_z as boolean,
         tukeySize: params.tukey_size as number,
-        method: params.method as 'RCC' | 'MCC' | 'DCC',
-        shiftMaxNm: params.shift_max as number,
-        corrWindow: params.corr_window as number,
-        // An on-request output: only when asked for (undefined wantedOutputs does not ask).
-        keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
+        ...sharedRccOptions(ctx, params),
       },
       { executor: ctx.executor, progress: ctx.progress },
     );
