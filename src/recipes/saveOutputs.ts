@@ -217,7 +217,7 @@ export function crossCorrelationAsStack(cc: CrossCorrelationStack, metadata: Met
     depth: cc.shape[2],
     frames: cc.images.length,
     dtype: 'float32',
-    voxelSizeNm: [1, 1, 1],
+    voxelSizeNm: [...cc.pixelSizeNm],
     metadata: { ...metadata, 'ccdrift.correlation_pairs': pairs },
     readFrame: async (i: number) => cc.images[i],
   };

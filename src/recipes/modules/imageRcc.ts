@@ -35,7 +35,12 @@ export const imageRcc: ModuleDecl = {
     const stack = requireImage(inputs.input_image, 'input_image');
     const result = await estimateDriftFromImages(stack, sharedRccOptions(ctx, params), { executor: ctx.executor, progress: ctx.progress });
     const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
-    const crossCor: CrossCorrelationStack | undefined = result.correlations && { images: result.correlations, shape: result.regionShape, pairs: result.pairs };
+    const crossCor: CrossCorrelationStack | undefined = result.correlations && {
+      images: result.correlations,
+      shape: result.regionShape,
+      pairs: result.pairs,
+      pixelSizeNm: [...stack.voxelSizeNm],
+    };
     const s = result.solution;
     const used = s.used.reduce((a, b) => a + b, 0);
     const report =

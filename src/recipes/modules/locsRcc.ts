@@ -11,6 +11,8 @@ export interface CrossCorrelationStack {
   images: Float32Array[];
   shape: [number, number, number];
   pairs: Int32Array;
+  /** Size of one correlation pixel (x, y, z) in nm: the bin size, or the voxel size for images. */
+  pixelSizeNm: [number, number, number];
 }
 
 export function requireTable(value: unknown, slot: string): LocTable {
@@ -112,6 +114,7 @@ export const locsRcc: ModuleDecl = {
       images: result.correlations,
       shape: result.regionShape,
       pairs: result.pairs,
+      pixelSizeNm: [result.grid.binSizeNm, result.grid.binSizeNm, result.grid.binSizeNm],
     };
     const s = result.solution;
     const used = s.used.reduce((a, b) => a + b, 0);
