@@ -11,7 +11,7 @@ export type { LocsRccOptions, LocsRccResult, LocColumns, TimeWindow } from './dr
 export { estimateDriftFromImages } from './drift/estimateDriftFromImages.js';
 export type { ImageRccOptions, ImageRccResult } from './drift/estimateDriftFromImages.js';
 export { buildPairs, solveDrift } from './drift/solveDrift.js';
-export type { RccMethod, DriftSolution } from './drift/solveDrift.js';
+export type { RccMethod, DriftSolution, RccResult } from './drift/solveDrift.js';
 export { createRegistrationPlan, Registrar } from './registration/registrar.js';
 export type { RegistrationPlan } from './registration/registrar.js';
 export { findPeak } from './registration/findPeak.js';

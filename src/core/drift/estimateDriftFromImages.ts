@@ -11,9 +11,9 @@
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { frameTimes } from '../image/frameTimes.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
-import { createRegistrationPlan, type RegistrationPlan } from '../registration/registrar.js';
+import { createRegistrationPlan } from '../registration/registrar.js';
 import type { DriftTrace, ImageStack, ProgressReporter } from '../types.js';
-import { buildPairs, solveDrift, type DriftSolution, type RccMethod } from './solveDrift.js';
+import { buildPairs, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
 import { isPrefilteredStack } from '../image/prefilterStack.js';
 import type { GridPreparation } from '../registration/prepareGrid.js';
 
@@ -28,17 +28,8 @@ export interface ImageRccOptions {
   keepCorrelations?: boolean;
 }
 
-export interface ImageRccResult {
-  /** The drift (correction to ADD, nm) at each time point's sample time (frames, binning-aware). */
-  drift: DriftTrace;
-  plan: RegistrationPlan;
-  pairs: Int32Array;
-  /** Measured increment sums per pair (x, y, z) in nm, correction convention; NaN = none. */
-  pairShiftsNm: Float64Array;
-  solution: DriftSolution;
-  correlations?: Float32Array[];
-  regionShape: [number, number, number];
-}
+/** Drift at each time point's sample time (frames, binning-aware). */
+export type ImageRccResult = RccResult;
 
 /** Validate the options (messages name the parameters as recipes and flags do). */
 export function validateImageRccOptions(o: ImageRccOptions): void {

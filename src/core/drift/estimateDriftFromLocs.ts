@@ -6,9 +6,9 @@ import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { computeBinGrid, histogramInto, type BinGrid } from '../histogram/binGrid.js';
 import { tukeyWindow } from '../histogram/tukey.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
-import { createRegistrationPlan, type RegistrationPlan } from '../registration/registrar.js';
+import { createRegistrationPlan } from '../registration/registrar.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
-import { buildPairs, solveDrift, type DriftSolution, type RccMethod } from './solveDrift.js';
+import { buildPairs, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
 
 export interface LocsRccOptions {
   /** Frames between window starts. */
@@ -60,22 +60,13 @@ export const SPARSE_WINDOW_FRACTION = 0.1;
  */
 export const SMEAR_WARNING_BINS = 10;
 
-export interface LocsRccResult {
-  /** The drift (correction to ADD, nm) at the sample time of every measured window. */
-  drift: DriftTrace;
+export interface LocsRccResult extends RccResult {
   windows: TimeWindow[];
   /** Indices of the windows in `drift` (sparse or unconnected windows are left out). */
   measuredWindows: number[];
   /** Indices of the windows left out for having too few localizations. */
   sparseWindows: number[];
   grid: BinGrid;
-  plan: RegistrationPlan;
-  pairs: Int32Array;
-  /** Measured increment sums per pair (x, y, z) in nm, correction convention; NaN = none. */
-  pairShiftsNm: Float64Array;
-  solution: DriftSolution;
-  correlations?: Float32Array[];
-  regionShape: [number, number, number];
 }
 
 /** Validate the options (messages name the parameter as recipes and flags do). */

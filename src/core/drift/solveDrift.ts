@@ -10,6 +10,8 @@
  * points. The solution is identical when the pairs determine every window; otherwise the
  * minimum-norm increments of the pseudo-inverse are reached by a vanishing ridge on them.
  */
+import type { RegistrationPlan } from '../registration/registrar.js';
+import type { DriftTrace } from '../types.js';
 
 export type RccMethod = 'RCC' | 'MCC' | 'DCC';
 
@@ -30,6 +32,20 @@ export function buildPairs(n: number, method: RccMethod, corrWindow: number): In
     }
   }
   return Int32Array.from(out);
+}
+
+/** What both RCC front ends (localizations, images) return; they add their own fields. */
+export interface RccResult {
+  /** The drift (correction to ADD, nm) at each measured sample time (frames). */
+  drift: DriftTrace;
+  plan: RegistrationPlan;
+  pairs: Int32Array;
+  /** Measured increment sums per pair (x, y, z) in nm, correction convention; NaN = none. */
+  pairShiftsNm: Float64Array;
+  solution: DriftSolution;
+  /** Per pair (when asked): the thresholded correlation region, `regionShape`. */
+  correlations?: Float32Array[];
+  regionShape: [number, number, number];
 }
 
 export interface DriftSolution {
