@@ -2,7 +2,7 @@
  * A small, fast, seeded pseudo-random generator for the simulators: xoshiro128** (Blackman &
  * Vigna, "Scrambled linear pseudorandom number generators", ACM TOMS 47(4), 2021,
  * doi:10.1145/3460772) seeded through splitmix32, with uniform, normal (Marsaglia polar),
- * lognormal, exponential and Poisson (Knuth / PTRS) variates. The same seed (and stream)
+ * lognormal, exponential, gamma (Marsaglia–Tsang) and Poisson (Knuth / PTRS) variates. The same seed (and stream)
  * gives the same sequence on every platform: only 32-bit integer arithmetic and IEEE doubles.
  */
 import { UsageError } from '../errors.js';
@@ -97,6 +97,30 @@ export class SeededRandom {
   /** Exponential variate with the given mean. */
   exponential(mean: number): number {
     return -mean * Math.log(this.uniform());
+  }
+
+  /**
+   * Gamma variate with the given shape k > 0 and scale θ (mean kθ): Marsaglia and Tsang's
+   * squeeze method ("A simple method for generating gamma variables", ACM TOMS 26:363, 2000,
+   * doi:10.1145/358407.358414); for k < 1 a Gamma(k + 1) variate times U^(1/k).
+   */
+  gamma(shape: number, scale = 1): number {
+    if (!(shape > 0)) return 0;
+    if (shape < 1) return this.gamma(shape + 1, scale) * this.uniform() ** (1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      if (u < 1 - 0.0331 * x * x * x * x) return d * v * scale;
+      if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v * scale;
+    }
   }
 
   /**

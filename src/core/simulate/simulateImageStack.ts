@@ -49,8 +49,35 @@ export interface SimulateImageStackOptions {
   signalPeak?: number;
   /** uint16: background photons per pixel. @default 10 */
   backgroundPhotons?: number;
-  /** uint16: camera offset (counts). @default 100 */
+  /** uint16: camera offset (counts, ADU). @default 100 */
   offset?: number;
+  /**
+   * uint16: camera noise model. 'poisson': shot noise only, one count per photon (an ideal
+   * camera); 'scmos': shot noise, Gaussian read noise with a per-pixel spread, a per-pixel
+   * offset pattern (fixed from frame to frame) and `adPerElectron` counts per electron;
+   * 'emccd': shot noise multiplied by the electron-multiplying register (gamma-distributed
+   * gain, excess noise factor √2), then read noise. @default 'poisson'
+   */
+  camera?: 'poisson' | 'scmos' | 'emccd';
+  /** uint16: read noise, electrons rms (median over pixels for sCMOS). @default 0 (poisson), 1.6 (scmos), 50 (emccd) */
+  readNoiseE?: number;
+  /** uint16: counts (ADU) per electron after any EM gain. @default 1 (poisson), 0.5 (scmos), 0.1 (emccd) */
+  adPerElectron?: number;
+  /** uint16, 'emccd': mean electron-multiplication gain. @default 100 */
+  emGain?: number;
+  /** uint16: standard deviation of the per-pixel offset pattern (ADU), the same in every frame. @default 0 (poisson, emccd), 2 (scmos) */
+  offsetPatternSd?: number;
+  /**
+   * uint16: number of hot pixels, fixed to the camera: each adds HOT_PIXEL_MIN_ADU plus an
+   * exponential excess of mean HOT_PIXEL_MEAN_EXCESS_ADU to its offset in every frame. @default 0
+   */
+  hotPixels?: number;
+  /**
+   * Photons per emitter per exposure (integrated over its PSF in a 2D frame, or over the
+   * in-focus plane of a volume), instead of `signalPeak`. Emitters sit every
+   * `EMITTER_SPACING_PER_SIGMA` PSF sigmas along the filaments. @default from signalPeak
+   */
+  photonsPerEmitter?: number;
   /** float32: standard deviation of additive Gaussian noise. @default 1 */
   noiseSd?: number;
   /** Peak |drift| of the smooth part in x and y (nm). @default 200 */
@@ -83,6 +110,28 @@ const Z_FILL_FRACTION = 0.6;
 /** …and keep this many axial PSF sigmas (plus the z drift) from the top and bottom planes. */
 const Z_PSF_MARGIN_SD = 2;
 const UINT16_MAX = 65535;
+/** Random stream of the camera's fixed per-pixel maps (offset pattern, read noise spread); frames use 1 … frames. */
+const CAMERA_MAP_STREAM = 0xffffffff;
+/** Hot pixels: the least extra offset, and the mean excess above it (ADU). */
+export const HOT_PIXEL_MIN_ADU = 200;
+export const HOT_PIXEL_MEAN_EXCESS_ADU = 800;
+/** Log-space spread of the per-pixel read noise of the sCMOS model (a few pixels are much noisier). */
+const SCMOS_READ_NOISE_SPREAD_LOG = 0.4;
+
+interface CameraModel {
+  kind: 'poisson' | 'scmos' | 'emccd';
+  readNoiseE: number;
+  adPerElectron: number;
+  emGain: number;
+  offsetPatternSd: number;
+  hotPixels: number;
+}
+
+const CAMERA_DEFAULTS: Record<CameraModel['kind'], Omit<CameraModel, 'kind'>> = {
+  poisson: { readNoiseE: 0, adPerElectron: 1, emGain: 1, offsetPatternSd: 0, hotPixels: 0 },
+  scmos: { readNoiseE: 1.6, adPerElectron: 0.5, emGain: 1, offsetPatternSd: 2, hotPixels: 0 },
+  emccd: { readNoiseE: 50, adPerElectron: 0.1, emGain: 100, offsetPatternSd: 0, hotPixels: 0 },
+};
 
 function positiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer; received ${value}`);
@@ -129,6 +178,16 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
   const backgroundPhotons = options.backgroundPhotons ?? 10;
   const offset = options.offset ?? 100;
   const noiseSd = options.noiseSd ?? 1;
+  const cameraKind = options.camera ?? 'poisson';
+  if (!(cameraKind in CAMERA_DEFAULTS)) throw new UsageError(`camera must be 'poisson', 'scmos' or 'emccd'; received ${String(cameraKind)}`);
+  const camera: CameraModel = {
+    kind: cameraKind,
+    readNoiseE: options.readNoiseE ?? CAMERA_DEFAULTS[cameraKind].readNoiseE,
+    adPerElectron: options.adPerElectron ?? CAMERA_DEFAULTS[cameraKind].adPerElectron,
+    emGain: options.emGain ?? CAMERA_DEFAULTS[cameraKind].emGain,
+    offsetPatternSd: options.offsetPatternSd ?? CAMERA_DEFAULTS[cameraKind].offsetPatternSd,
+    hotPixels: options.hotPixels ?? 0,
+  };
   const driftAmplitudeNm = options.driftAmplitudeNm ?? 200;
   const driftAmplitudeZNm = options.driftAmplitudeZNm ?? 100;
   const jumpSizeNm = options.jumpSizeNm ?? 200;
@@ -147,6 +206,9 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
     ['backgroundPhotons', backgroundPhotons],
     ['offset', offset],
     ['noiseSd', noiseSd],
+    ['readNoiseE', camera.readNoiseE],
+    ['offsetPatternSd', camera.offsetPatternSd],
+    ['hotPixels', camera.hotPixels],
   ] as const) {
     if (!(value >= 0) || !Number.isFinite(value)) throw new UsageError(`${name} must be a finite number ≥ 0; received ${value}`);
   }
@@ -212,7 +274,10 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
   const sigmaPlanes = psfSigmaZNm / zStepNm;
   const lineFraction = pixelNm / (spacingNm * Math.sqrt(2 * Math.PI) * sigmaPx);
   const zFraction = dim === 3 ? Math.min(1, 1 / (Math.sqrt(2 * Math.PI) * sigmaPlanes)) : 1;
-  const emitterIntensity = signalPeak / (lineFraction * zFraction);
+  if (options.photonsPerEmitter !== undefined) positiveFinite('photonsPerEmitter', options.photonsPerEmitter);
+  // photonsPerEmitter counts what one exposure (a 2D frame, or the in-focus plane of a volume) collects.
+  const emitterIntensity = options.photonsPerEmitter !== undefined ? options.photonsPerEmitter / zFraction : signalPeak / (lineFraction * zFraction);
+  for (const [name, value] of [['adPerElectron', camera.adPerElectron], ['emGain', camera.emGain]] as const) positiveFinite(name, value);
 
   const halfX = Math.ceil(PSF_CUTOFF_SD * sigmaPx);
   const halfZ = dim === 3 ? Math.ceil(PSF_CUTOFF_SD * sigmaPlanes) : 0;
@@ -277,10 +342,40 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
       return out;
     }
     const out = new Uint16Array(voxels);
+    if (camera.kind === 'poisson' && camera.readNoiseE === 0 && camera.offsetPatternSd === 0 && camera.hotPixels === 0 && camera.adPerElectron === 1) {
+      for (let v = 0; v < voxels; v++) {
+        out[v] = Math.min(UINT16_MAX, Math.round(offset) + noise.poisson(backgroundPhotons + signal[v]));
+      }
+      return out;
+    }
+    const maps = cameraMaps();
+    const { adPerElectron, emGain } = camera;
     for (let v = 0; v < voxels; v++) {
-      out[v] = Math.min(UINT16_MAX, Math.round(offset) + noise.poisson(backgroundPhotons + signal[v]));
+      let electrons = noise.poisson(backgroundPhotons + signal[v]);
+      if (camera.kind === 'emccd' && electrons > 0) electrons = noise.gamma(electrons, emGain);
+      const counts = offset + maps.offset[v] + adPerElectron * (electrons + maps.readNoise[v] * noise.normal());
+      out[v] = Math.min(UINT16_MAX, Math.max(0, Math.round(counts)));
     }
     return out;
+  }
+
+  /** The camera's fixed per-pixel offset pattern (ADU) and read noise (electrons), made once. */
+  let mapCache: { offset: Float32Array; readNoise: Float32Array } | undefined;
+  function cameraMaps(): { offset: Float32Array; readNoise: Float32Array } {
+    if (mapCache) return mapCache;
+    const r = createRandom(seed, CAMERA_MAP_STREAM);
+    const offsetMap = new Float32Array(voxels);
+    const readNoise = new Float32Array(voxels);
+    for (let v = 0; v < voxels; v++) {
+      offsetMap[v] = camera.offsetPatternSd * r.normal();
+      readNoise[v] = camera.kind === 'scmos' ? r.lognormal(camera.readNoiseE, SCMOS_READ_NOISE_SPREAD_LOG) : camera.readNoiseE;
+    }
+    for (let k = 0; k < camera.hotPixels; k++) {
+      const v = Math.min(voxels - 1, Math.floor(r.uniform() * voxels));
+      offsetMap[v] += HOT_PIXEL_MIN_ADU - HOT_PIXEL_MEAN_EXCESS_ADU * Math.log(1 - r.uniform());
+    }
+    mapCache = { offset: offsetMap, readNoise };
+    return mapCache;
   }
 
   const metadata: Metadata = {
@@ -302,6 +397,8 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
       backgroundPhotons,
       offset,
       noiseSd,
+      camera: { ...camera },
+      emitterIntensity,
       driftAmplitudeNm,
       driftAmplitudeZNm,
       jumpSizeNm,
