@@ -87,7 +87,11 @@ export function registerImagesCommand(program: Command): void {
     say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
     // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
     let measured: ImageStack = stack;
-    if (opts.prefilter) measured = (await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams)).output_name as ImageStack;
+    if (opts.prefilter) {
+      const filtered = await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams);
+      say(opts, `Image_Pre_Clip&Filter: ${filtered[REPORT_KEY]}`);
+      measured = filtered.output_name as ImageStack;
+    }
     const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
     if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
     const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { clipAndFilterFrame, medianFilter2d } from '../../../src/core/image/clipFilter.js';
+import { clipAndFilterFrame, medianFilter2d, THIN_VOLUME_PLANES } from '../../../src/core/image/clipFilter.js';
 import { prefilterStack } from '../../../src/core/image/prefilterStack.js';
 import { tukeyWindow } from '../../../src/core/histogram/tukey.js';
 import { expectClose } from '../../helpers/expectClose.js';
 import { findPython, runPython } from '../../helpers/fixtures.js';
 import { memoryStack } from './memoryStack.js';
 
-const NO_FILTER = { medianFilterSize: 0, thresholdLower: -Infinity, clipToLower: 0, thresholdUpper: Infinity, clipToUpper: 0, tukeySize: 0 };
+const NO_FILTER = { medianFilterSize: 0, thresholdLower: -Infinity, clipToLower: 0, thresholdUpper: Infinity, clipToUpper: 0, tukeySize: 0, background: 'none' as const };
 
 describe('clipAndFilterFrame', () => {
   it('clips upper first, then lower, subtracts clip_to_lower (exact, uint16 input)', () => {
@@ -18,8 +18,9 @@ describe('clipAndFilterFrame', () => {
     expect(Array.from(out2)).toEqual([100, 105, 110, 200, 200, 90]);
   });
 
-  it('multiplies by the outer product of scipy-identical Tukey windows (and along z for volumes)', () => {
-    const [w, h, d] = [9, 7, 5];
+  it('multiplies by the outer product of scipy-identical Tukey windows (along z only for thick volumes)', () => {
+    const [w, h] = [9, 7];
+    const d = THIN_VOLUME_PLANES;
     const ones = new Float32Array(w * h * d).fill(1);
     const out = clipAndFilterFrame(ones, w, h, d, { ...NO_FILTER, tukeySize: 0.5 });
     const [tx, ty, tz] = [tukeyWindow(w, 0.5), tukeyWindow(h, 0.5), tukeyWindow(d, 0.5)];
@@ -27,7 +28,11 @@ describe('clipAndFilterFrame', () => {
     for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expected[(z * h + y) * w + x] = tz[z] * ty[y] * tx[x];
     expectClose(out, expected, { rtol: 1e-6, atol: 1e-7 });
     const flat = clipAndFilterFrame(ones.subarray(0, w * h), w, h, 1, { ...NO_FILTER, tukeySize: 0.5 });
-    expectClose(flat, expected.subarray(2 * w * h, 3 * w * h).map((v) => v / tz[2]), { rtol: 1e-6, atol: 1e-7 }, '2D frame has no z taper');
+    const xy = expected.subarray(2 * w * h, 3 * w * h).map((v) => v / tz[2]);
+    expectClose(flat, xy, { rtol: 1e-6, atol: 1e-7 }, '2D frame has no z taper');
+    // Thin volumes (z-stacks of a few planes) are not tapered along z: every plane as the 2D frame.
+    const thin = clipAndFilterFrame(ones.subarray(0, 5 * w * h), w, h, 5, { ...NO_FILTER, tukeySize: 0.5 });
+    for (let z = 0; z < 5; z++) expectClose(thin.subarray(z * w * h, (z + 1) * w * h), xy, { rtol: 1e-6, atol: 1e-7 }, `thin volume plane ${z}`);
   });
 
   it('rejects bad parameters with the recipe names', () => {
@@ -80,5 +85,26 @@ describe('prefilterStack', () => {
     expect(Array.from(await st.readFrame(1))).toEqual([3, 4, 5, 6]);
     expect(src.reads).toEqual([1]);
     expect(Array.from(await st.readFrame(0))).toEqual([0, 0, 1, 2]);
+  });
+});
+
+describe('background auto', () => {
+  it('removes a pedestal and a smooth illumination gradient, keeps the structure, leaves noise zero-mean', () => {
+    const [w, h] = [128, 96];
+    const frame = new Uint16Array(w * h);
+    let s = 3;
+    const noise = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return (s / 2 ** 32 - 0.5) * 10;
+    };
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) frame[y * w + x] = Math.round(1000 + 0.5 * x + 0.2 * y + noise() + (x === 64 && y > 20 && y < 70 ? 300 : 0));
+    const out = clipAndFilterFrame(frame, w, h, 1, { ...NO_FILTER, background: 'auto' });
+    let sum = 0;
+    let count = 0;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (Math.abs(x - 64) > 3) { sum += out[y * w + x]; count++; }
+    expect(Math.abs(sum / count)).toBeLessThan(0.5);
+    expect(out[40 * w + 64]).toBeGreaterThan(290);
+    const none = clipAndFilterFrame(frame, w, h, 1, { ...NO_FILTER, background: 'none' });
+    expect(none[40 * w + 10]).toBeGreaterThan(990);
   });
 });
