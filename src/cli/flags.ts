@@ -5,14 +5,15 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
-import type { ModuleDecl, ParamDecl } from '../recipes/declare.js';
+import { acceptsAuto, AUTO, type ModuleDecl, type ParamDecl } from '../recipes/declare.js';
 
 function describe(p: ParamDecl): string {
   return p.description + (p.unit ? ` (${p.unit})` : '');
 }
 
-function kindOf(schema: z.ZodType): 'boolean' | 'number' | 'enum' | 'string' | 'array' {
+function kindOf(schema: z.ZodType): 'boolean' | 'number' | 'enum' | 'string' | 'array' | 'autoNumber' {
   const def = (schema as unknown as { def: { type: string } }).def;
+  if (def.type === 'union' && acceptsAuto(schema)) return 'autoNumber';
   switch (def.type) {
     case 'boolean':
       return 'boolean';
@@ -37,9 +38,10 @@ export function addModuleFlags(cmd: Command, decl: ModuleDecl, only?: string[]):
       cmd.addOption(new Option(`--${p.flag}`, describe(p)));
       continue;
     }
-    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : 'value'}>`, describe(p)).default(p.default);
+    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : kind === 'autoNumber' ? 'n|auto' : 'value'}>`, describe(p)).default(p.default);
     if (kind === 'enum') opt.choices((p.schema as unknown as { options: string[] }).options);
     if (kind === 'number') opt.argParser((v: string) => parseNumberFlag(p.flag!, v));
+    if (kind === 'autoNumber') opt.argParser((v: string) => (v.trim().toLowerCase() === AUTO ? AUTO : parseNumberFlag(p.flag!, v)));
     cmd.addOption(opt);
   }
 }

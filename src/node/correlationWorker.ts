@@ -20,7 +20,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'spectrum'; index: number; origin: [number, number, number] | null }
-  | { type: 'pairs'; peaks: Float64Array; correlations?: Float32Array[] }
+  | { type: 'pairs'; peaks: Float64Array; secondaryRatios: Float64Array; correlations?: Float32Array[] }
   | { type: 'error'; message: string; stack?: string };
 
 let registrar: Registrar | undefined;
@@ -80,18 +80,20 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
     case 'pairs': {
       const n = msg.pairs.length / 2;
       const peaks = new Float64Array(3 * n).fill(NaN);
+      const secondaryRatios = new Float64Array(n).fill(NaN);
       const correlations: Float32Array[] | undefined = msg.keepCorrelations ? [] : undefined;
       for (let p = 0; p < n; p++) {
         const i = msg.pairs[2 * p];
         const specI = readSpectrum(i);
         const specJ = readSpectrum(msg.pairs[2 * p + 1]);
-        const peak = registrar!.peak(specI, specJ);
-        if (peak && Number.isFinite(origins![3 * i])) {
-          for (let a = 0; a < 3; a++) peaks[3 * p + a] = peak[a] - origins![3 * i + a];
+        const m = registrar!.measure(specI, specJ);
+        if (m && Number.isFinite(origins![3 * i])) {
+          for (let a = 0; a < 3; a++) peaks[3 * p + a] = m.shift[a] - origins![3 * i + a];
+          secondaryRatios[p] = m.secondaryRatio;
         }
         if (correlations) correlations.push(thresholdCorrelation(registrar!.correlationRegion(specI, specJ)));
       }
-      return { type: 'pairs', peaks, correlations };
+      return { type: 'pairs', peaks, secondaryRatios, correlations };
     }
     case 'close': {
       registrar?.dispose();

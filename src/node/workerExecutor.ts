@@ -156,6 +156,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
           else chunks.push([p]);
         }
         const shifts = new Float64Array(3 * nPairs).fill(NaN);
+        const secondaryRatios = new Float64Array(nPairs).fill(NaN);
         const correlations: Float32Array[] | undefined = task.keepCorrelations ? new Array(nPairs) : undefined;
         let nextChunk = 0;
         let pairsDone = 0;
@@ -173,6 +174,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
               if (reply.type !== 'pairs') continue;
               chunk.forEach((p, k) => {
                 shifts.set(reply.peaks.subarray(3 * k, 3 * k + 3), 3 * p);
+                secondaryRatios[p] = reply.secondaryRatios[k];
                 if (correlations && reply.correlations) correlations[p] = reply.correlations[k];
               });
               pairsDone += chunk.length;
@@ -182,7 +184,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
         );
         progress?.stop?.();
         const regionShape = [0, 1, 2].map((a) => plan.shiftHi[a] - plan.shiftLo[a]) as [number, number, number];
-        return { shifts, origins, correlations, regionShape };
+        return { shifts, origins, secondaryRatios, correlations, regionShape };
       } finally {
         await Promise.all(workers.map((w) => w.close()));
         if (cachePath) {

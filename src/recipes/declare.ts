@@ -77,6 +77,19 @@ export function defaultParams(decl: ModuleDecl): Record<string, unknown> {
   return Object.fromEntries(Object.entries(decl.params).map(([k, p]) => [k, p.default]));
 }
 
+/** The value that asks ccdrift to choose a parameter from the data. */
+export const AUTO = 'auto';
+
+/** A parameter that takes `schema`'s values or 'auto'. */
+export function autoOr<T extends z.ZodType>(schema: T) {
+  return z.union([z.literal(AUTO), schema]);
+}
+
+/** Does this schema accept 'auto' (see autoOr)? */
+export function acceptsAuto(schema: z.ZodType): boolean {
+  return schema.safeParse(AUTO).success;
+}
+
 /** Shared parameter schemas. */
 export const schemas = {
   positiveNumber: z.number().positive(),

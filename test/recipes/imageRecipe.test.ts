@@ -25,7 +25,7 @@ describe('correct_drift_images.yaml: validation and order', () => {
       [3, 'chung_cc.Image_Post_Shift'],
     ]);
     expect(plan.steps[0].params).toMatchObject({ median_filter_size: -1, threshold_upper: 65535, tukey_size: 0.25 });
-    expect(plan.steps[1].params).toMatchObject({ corr_window: -1, multiprocessing: true, shift_max: 5, method: 'RCC' });
+    expect(plan.steps[1].params).toMatchObject({ corr_window: -1, multiprocessing: true, shift_max: 'auto', method: 'RCC' });
   });
 
   it('with a table loaded instead, the missing image slot is named', () => {

@@ -11,31 +11,43 @@
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { frameTimes } from '../image/frameTimes.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
+import { diagnosePairs, pairWarnings } from '../registration/pairDiagnostics.js';
 import { createRegistrationPlan } from '../registration/registrar.js';
 import type { DriftTrace, ImageStack, ProgressReporter } from '../types.js';
-import { buildPairs, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
+import { buildPairs, resolveCorrWindow, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
 import { isPrefilteredStack } from '../image/prefilterStack.js';
+import { isThinVolume } from '../image/clipFilter.js';
+
 import type { GridPreparation } from '../registration/prepareGrid.js';
 
 export interface ImageRccOptions {
   /** Pair scheme. SPEC default 'RCC' (`method`). */
   method: RccMethod;
-  /** RCC rejects pair rows whose residual exceeds this, nm. SPEC default 5 (`shift_max`). */
-  shiftMaxNm: number;
-  /** Pairs (i, j) with j − i ≤ corrWindow (all pairs when ≤ 0). SPEC default 5 (`corr_window`). */
-  corrWindow: number;
+  /**
+   * RCC rejects pair rows whose residual exceeds this, nm; 'auto' = AUTO_SHIFT_MAX_FACTOR × the
+   * median residual (solveDrift.ts). SPEC default 5 (`shift_max`, pixels in the original).
+   */
+  shiftMaxNm: number | 'auto';
+  /**
+   * Pairs (i, j) with j − i ≤ corrWindow (all pairs when ≤ 0); 'auto' = every pair up to
+   * AUTO_PAIR_BUDGET pairs, else the widest window within it (at least 5). SPEC default 5 (`corr_window`).
+   */
+  corrWindow: number | 'auto';
   /** Keep every pair's thresholded correlation image (debug output). Default off. */
   keepCorrelations?: boolean;
 }
 
 /** Drift at each time point's sample time (frames, binning-aware). */
-export type ImageRccResult = RccResult;
+export type ImageRccResult = RccResult & {
+  /** The corr_window used (0 = all pairs), resolved when 'auto'. */
+  corrWindow: number;
+};
 
 /** Validate the options (messages name the parameters as recipes and flags do). */
 export function validateImageRccOptions(o: ImageRccOptions): void {
   if (!['RCC', 'MCC', 'DCC'].includes(o.method)) throw new UsageError(`method must be RCC, MCC or DCC, got '${o.method}'`);
-  if (!(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm, got ${o.shiftMaxNm}`);
-  if (!Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number, got ${o.corrWindow}`);
+  if (o.shiftMaxNm !== 'auto' && !(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm or 'auto', got ${o.shiftMaxNm}`);
+  if (o.corrWindow !== 'auto' && !Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number or 'auto', got ${o.corrWindow}`);
 }
 
 /** Check that `stack` can be registered: at least two time points of at least 2 × 2 pixels, a usable voxel size. */
@@ -68,7 +80,7 @@ export async function estimateDriftFromImages(
   validateImageRccOptions(options);
   validateStackForRcc(stack);
   const { width, height, depth, frames } = stack;
-  const plan = createRegistrationPlan({ nx: width, ny: height, nz: depth });
+  const plan = createRegistrationPlan({ nx: width, ny: height, nz: depth }, { linearZ: isThinVolume(depth) });
   const { nx, ny } = plan.fftShape;
 
   // A pre-filtered stack hands its raw frames to the executor with the filter described as
@@ -96,7 +108,8 @@ export async function estimateDriftFromImages(
     }
   };
 
-  const pairs = buildPairs(frames, options.method, options.corrWindow);
+  const corrWindow = resolveCorrWindow(options.corrWindow, frames);
+  const pairs = buildPairs(frames, options.method, corrWindow);
   const result = await executor.run({ plan, count: frames, fillGrid, prepare, pairs, keepCorrelations: options.keepCorrelations }, progress);
   // Displacement d (pixels) of time point j relative to i → correction increment −d·voxel (nm).
   const voxel = depth > 1 ? stack.voxelSizeNm : [stack.voxelSizeNm[0], stack.voxelSizeNm[1], 0];
@@ -108,6 +121,8 @@ export async function estimateDriftFromImages(
   let failed = 0;
   for (let p = 0; p < nPairs; p++) if (!Number.isFinite(pairShiftsNm[3 * p])) failed++;
   if (failed > 0) progress?.warn?.(`${failed} of ${nPairs} frame pairs gave no correlation peak and were left out (blank or constant frames?)`);
+  const diagnostics = diagnosePairs(result.shifts, result.secondaryRatios, plan);
+  for (const w of pairWarnings(diagnostics, 'images')) progress?.warn?.(w);
   const solution = solveDrift(frames, pairs, pairShiftsNm, { method: options.method, shiftMax: options.shiftMaxNm });
   if (!solution.fullRank) {
     progress?.warn?.('the measured pairs do not connect every time point; the drift of unconnected time points is a minimum-norm guess');
@@ -118,5 +133,5 @@ export async function estimateDriftFromImages(
     y: solution.drift[1],
     z: depth > 1 ? solution.drift[2] : new Float64Array(frames),
   };
-  return { drift, plan, pairs, pairShiftsNm, solution, correlations: result.correlations, regionShape: result.regionShape };
+  return { drift, plan, pairs, pairShiftsNm, solution, correlations: result.correlations, regionShape: result.regionShape, corrWindow, diagnostics };
 }

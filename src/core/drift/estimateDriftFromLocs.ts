@@ -7,8 +7,9 @@ import { computeBinGrid, histogramInto, type BinGrid } from '../histogram/binGri
 import { tukeyWindow } from '../histogram/tukey.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
 import { createRegistrationPlan } from '../registration/registrar.js';
+import { diagnosePairs, pairWarnings } from '../registration/pairDiagnostics.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
-import { buildPairs, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
+import { buildPairs, resolveCorrWindow, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
 
 export interface LocsRccOptions {
   /** Frames between window starts. */
@@ -21,10 +22,10 @@ export interface LocsRccOptions {
   /** Shape of the Tukey window applied to each histogram (0 = none, 1 = Hann). */
   tukeySize: number;
   method: RccMethod;
-  /** RCC rejects pair rows whose residual exceeds this, nm. */
-  shiftMaxNm: number;
-  /** Pairs (i, j) with j − i ≤ corrWindow (all pairs when ≤ 0). */
-  corrWindow: number;
+  /** RCC rejects pair rows whose residual exceeds this, nm ('auto': see solveDrift's AUTO_SHIFT_MAX_FACTOR). */
+  shiftMaxNm: number | 'auto';
+  /** Pairs (i, j) with j − i ≤ corrWindow (all pairs when ≤ 0; 'auto': see resolveCorrWindow). */
+  corrWindow: number | 'auto';
   /** Keep every pair's thresholded correlation image (debug output). */
   keepCorrelations?: boolean;
 }
@@ -81,9 +82,9 @@ export function validateLocsRccOptions(o: LocsRccOptions): void {
     throw new UsageError(`window (${o.windowFrames} frames) is shorter than step (${o.stepFrames}); window must be ≥ step`);
   }
   if (!(o.tukeySize >= 0 && o.tukeySize <= 1)) throw new UsageError(`tukey_size must be between 0 and 1, got ${o.tukeySize}`);
-  if (!(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm, got ${o.shiftMaxNm}`);
+  if (o.shiftMaxNm !== 'auto' && !(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm or 'auto', got ${o.shiftMaxNm}`);
   if (!['RCC', 'MCC', 'DCC'].includes(o.method)) throw new UsageError(`method must be RCC, MCC or DCC, got '${o.method}'`);
-  if (!Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number, got ${o.corrWindow}`);
+  if (o.corrWindow !== 'auto' && !Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number or 'auto', got ${o.corrWindow}`);
 }
 
 function checkFinite(v: NumericArray, name: string): void {
@@ -214,7 +215,7 @@ export async function estimateDriftFromLocs(
     }
   };
 
-  const allPairs = buildPairs(windows.length, options.method, options.corrWindow);
+  const allPairs = buildPairs(windows.length, options.method, resolveCorrWindow(options.corrWindow, windows.length));
   const pairs = Int32Array.from(
     Array.from({ length: allPairs.length / 2 }, (_, p) => [allPairs[2 * p], allPairs[2 * p + 1]])
       .filter(([i, j]) => !sparse.has(i) && !sparse.has(j))
@@ -230,6 +231,8 @@ export async function estimateDriftFromLocs(
   for (let p = 0; p < 3 * nPairs; p++) pairShiftsNm[p] = -result.shifts[p] * options.binSizeNm;
   const failed = pairs.length / 2 - countFinite(pairShiftsNm);
   if (failed > 0) progress?.warn?.(`${failed} of ${nPairs} window pairs gave no correlation peak and were left out`);
+  const diagnostics = diagnosePairs(result.shifts, result.secondaryRatios, plan);
+  for (const w of pairWarnings(diagnostics, 'localizations')) progress?.warn?.(w);
   const solution = solveDrift(windows.length, pairs, pairShiftsNm, { method: options.method, shiftMax: options.shiftMaxNm });
   // Windows no kept pair reaches were not measured: leave them out of the trace (the spline
   // bridges them) rather than report a guess as a sample.
@@ -277,6 +280,7 @@ export async function estimateDriftFromLocs(
     solution,
     correlations: result.correlations,
     regionShape: result.regionShape,
+    diagnostics,
   };
 }
 

@@ -34,7 +34,28 @@ export function buildPairs(n: number, method: RccMethod, corrWindow: number): In
   return Int32Array.from(out);
 }
 
+/**
+ * corr_window 'auto' correlates every pair of time windows or time points while there are at most this many
+ * pairs (100 time points or windows): long-range pairs stop the random-walk growth of the error that
+ * neighbour-only pairs leave; beyond, the widest window that stays within the budget.
+ */
+export const AUTO_PAIR_BUDGET = 5000;
+/** …and never fewer neighbours than the original's default. */
+const AUTO_MIN_CORR_WINDOW = 5;
+
+/** The corr_window for `n` time windows or time points (0 = all pairs). */
+export function resolveCorrWindow(corrWindow: number | 'auto', n: number): number {
+  if (corrWindow !== 'auto') return corrWindow;
+  if ((n * (n - 1)) / 2 <= AUTO_PAIR_BUDGET) return 0;
+  // Pairs with j − i ≤ w number about n·w − w²/2.
+  let w = AUTO_MIN_CORR_WINDOW;
+  while (w + 1 < n && (n * (w + 1) - ((w + 1) * (w + 2)) / 2) <= AUTO_PAIR_BUDGET) w++;
+  return w;
+}
+
 /** What both RCC front ends (localizations, images) return; they add their own fields. */
+import type { PairDiagnostics } from '../registration/pairDiagnostics.js';
+
 export interface RccResult {
   /** The drift (correction to ADD, nm) at each measured sample time (frames). */
   drift: DriftTrace;
@@ -46,6 +67,8 @@ export interface RccResult {
   /** Per pair (when asked): the thresholded correlation region, `regionShape`. */
   correlations?: Float32Array[];
   regionShape: [number, number, number];
+  /** How trustworthy the pair peaks look (registration/pairDiagnostics.ts); warned about when not. */
+  diagnostics: PairDiagnostics;
 }
 
 export interface DriftSolution {
@@ -57,6 +80,8 @@ export interface DriftSolution {
   residuals: Float64Array;
   /** Number of rows rejected by the RCC residual test. */
   rejected: number;
+  /** The residual threshold the RCC test used (shiftMax, or the one chosen for 'auto'); NaN for MCC/DCC. */
+  shiftMax: number;
   /** False when the kept rows do not determine every increment (minimum-norm solution returned). */
   fullRank: boolean;
 }
@@ -72,6 +97,16 @@ const RANK_DEFICIENT_RIDGE = 1e-9;
 const OUTLIER_FACTOR = 3;
 /** Each outlier round drops the rows above this fraction of the current worst residual. */
 const OUTLIER_ROUND_FRACTION = 0.5;
+/**
+ * shiftMax 'auto': rows whose residual exceeds this multiple of the median residual are
+ * rejected. Residual norms of Gaussian errors are χ-distributed (2 or 3 degrees of freedom):
+ * 3 × the median lies beyond their 99.7th percentile, so only outliers go, however noisy the
+ * data — a fixed threshold in nm either rejects nothing or, on noisy data, everything but a
+ * spanning tree (which makes the solve no better than a chain of single pairs).
+ */
+export const AUTO_SHIFT_MAX_FACTOR = 3;
+/** …but never below this (consistent, noise-free pairs have residuals at rounding level). */
+const AUTO_SHIFT_MAX_FLOOR = 1e-3;
 
 /**
  * Solve for the drift from pair measurements. `shifts` holds, per pair, the measured
@@ -85,7 +120,7 @@ export function solveDrift(
   n: number,
   pairs: Int32Array,
   shifts: Float64Array,
-  { method, shiftMax }: { method: RccMethod; shiftMax: number },
+  { method, shiftMax: shiftMaxOption }: { method: RccMethod; shiftMax: number | 'auto' },
 ): DriftSolution {
   const rows = pairs.length / 2;
   const used = new Uint8Array(rows);
@@ -94,7 +129,16 @@ export function solveDrift(
   }
   let sol = leastSquares(n, pairs, shifts, used);
   let rejected = 0;
+  const auto = shiftMaxOption === 'auto';
+  /** The threshold for 'auto', from the median residual of the rows in use. */
+  const autoThreshold = (): number => {
+    const res = residualNorms(pairs, shifts, used, sol.drift);
+    const kept = Array.from(res).filter((v, r) => used[r] && Number.isFinite(v)).sort((a, b) => a - b);
+    return Math.max(AUTO_SHIFT_MAX_FLOOR, AUTO_SHIFT_MAX_FACTOR * (kept.length ? kept[kept.length >> 1] : 0));
+  };
+  let shiftMax = auto ? NaN : shiftMaxOption;
   if (method === 'RCC' && n > 1) {
+    if (auto) shiftMax = autoThreshold();
     const components = componentCount(n, pairs, used);
     /** Rows that alone connect some windows: never rejected. */
     const pinned = new Uint8Array(rows);
@@ -123,11 +167,13 @@ export function solveDrift(
       if (!(worst > OUTLIER_FACTOR * shiftMax)) break;
       const removed = rejectAbove(Math.max(OUTLIER_FACTOR * shiftMax, OUTLIER_ROUND_FRACTION * worst));
       rejected += removed;
+      // Gross outliers inflate every residual near them: judge the rest on the new solution.
+      if (auto && removed > 0) shiftMax = autoThreshold();
     }
     rejected += rejectAbove(shiftMax);
   }
   const residuals = residualNorms(pairs, shifts, new Uint8Array(rows).fill(1), sol.drift);
-  return { drift: sol.drift, used, residuals, rejected, fullRank: sol.fullRank };
+  return { drift: sol.drift, used, residuals, rejected, fullRank: sol.fullRank, shiftMax: method === 'RCC' ? shiftMax : NaN };
 }
 
 function residualNorms(pairs: Int32Array, shifts: Float64Array, used: Uint8Array, d: Float64Array[]): Float64Array {

@@ -28,6 +28,8 @@ export interface CorrelationResult {
   shifts: Float64Array;
   /** Per grid: the autocorrelation peak (x, y, z) in shift pixels (≈ 0). */
   origins: Float64Array;
+  /** Per pair: the peak's ambiguity (findPeak's secondaryRatio); NaN = no measurement. */
+  secondaryRatios: Float64Array;
   /** Per pair (when asked): correlation region, thresholded at the peak mask's level, regionShape. */
   correlations?: Float32Array[];
   regionShape: [number, number, number];
@@ -73,20 +75,22 @@ export const inlineExecutor: CorrelationExecutor = {
       progress?.stop?.();
       const nPairs = pairs.length / 2;
       const shifts = new Float64Array(3 * nPairs).fill(NaN);
+      const secondaryRatios = new Float64Array(nPairs).fill(NaN);
       const correlations: Float32Array[] | undefined = task.keepCorrelations ? [] : undefined;
       progress?.start?.('correlations', nPairs);
       for (let p = 0; p < nPairs; p++) {
         const i = pairs[2 * p];
         const j = pairs[2 * p + 1];
-        const peak = registrar.peak(spectra[i], spectra[j]);
-        if (peak && Number.isFinite(origins[3 * i])) {
-          for (let a = 0; a < 3; a++) shifts[3 * p + a] = peak[a] - origins[3 * i + a];
+        const m = registrar.measure(spectra[i], spectra[j]);
+        if (m && Number.isFinite(origins[3 * i])) {
+          for (let a = 0; a < 3; a++) shifts[3 * p + a] = m.shift[a] - origins[3 * i + a];
+          secondaryRatios[p] = m.secondaryRatio;
         }
         if (correlations) correlations.push(thresholdCorrelation(registrar.correlationRegion(spectra[i], spectra[j])));
         progress?.update?.(p + 1);
       }
       progress?.stop?.();
-      return { shifts, origins, correlations, regionShape: registrar.regionShape };
+      return { shifts, origins, secondaryRatios, correlations, regionShape: registrar.regionShape };
     } finally {
       registrar.dispose();
     }

@@ -30,6 +30,12 @@ export interface PeakResult {
   maxIndex: [number, number, number];
   /** Dilated component mask (1 inside), same layout as the image; for debug output. */
   mask: Uint8Array;
+  /**
+   * How ambiguous the peak is: the highest value outside the dilated component, relative to
+   * the peak, both above the image's median — 0 for a lone peak, near 1 when another blob is
+   * almost as high (the correlation of frames whose structure is lost in noise).
+   */
+  secondaryRatio: number;
 }
 
 /** Returns null when the image is flat or not finite (no measurement). */
@@ -81,7 +87,20 @@ export function findPeak(img: Float32Array, nx: number, ny: number, nz: number):
   const mz = Math.floor(iMax / nxy);
   const fitted = fitQuadraticPeak(img, mask, nx, ny, nz, mx, my, mz, hi);
   const position = fitted ?? threePointPeak(img, nx, ny, nz, mx, my, mz);
-  return { position, maxIndex: [mx, my, mz], mask };
+  return { position, maxIndex: [mx, my, mz], mask, secondaryRatio: secondaryRatio(img, mask, hi) };
+}
+
+/** See PeakResult.secondaryRatio. */
+function secondaryRatio(img: Float32Array, mask: Uint8Array, max: number): number {
+  const sample = new Float64Array(Math.min(img.length, 4096));
+  const step = img.length / sample.length;
+  for (let k = 0; k < sample.length; k++) sample[k] = img[Math.floor(k * step)];
+  sample.sort();
+  const median = sample[sample.length >> 1];
+  let outside = -Infinity;
+  for (let i = 0; i < img.length; i++) if (!mask[i] && img[i] > outside) outside = img[i];
+  if (!(outside > median) || !(max > median)) return 0;
+  return (outside - median) / (max - median);
 }
 
 /** Binary dilation with a box of side `size` (clipped at the borders). */

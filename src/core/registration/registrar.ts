@@ -43,15 +43,31 @@ function searchRange(dataLength: number, fftLength: number): [number, number] {
   return [-half, half + 1];
 }
 
-export function createRegistrationPlan(dataShape: GridShape, smoothingSigmaPx = SMOOTHING_SIGMA_PX): RegistrationPlan {
+export interface RegistrationPlanOptions {
+  /** σ of the Gaussian smoothing, pixels. @default SMOOTHING_SIGMA_PX */
+  smoothingSigmaPx?: number;
+  /**
+   * Zero-pad z to at least 2·nz − 1 (a linear, not circular, correlation along z) and search
+   * ±nz/2 planes: for thin volumes, which are not tapered along z and whose z drift is a
+   * sizeable fraction of their depth (image/clipFilter.ts, THIN_VOLUME_PLANES). @default false
+   */
+  linearZ?: boolean;
+}
+
+export function createRegistrationPlan(
+  dataShape: GridShape,
+  { smoothingSigmaPx = SMOOTHING_SIGMA_PX, linearZ = false }: RegistrationPlanOptions = {},
+): RegistrationPlan {
+  const padZ = linearZ && dataShape.nz > 1;
   const fftShape: GridShape = {
     nx: fftSize(dataShape.nx, 'real'),
     ny: dataShape.ny > 1 ? fftSize(dataShape.ny, 'complex') : 1,
-    nz: dataShape.nz > 1 ? fftSize(dataShape.nz, 'complex') : 1,
+    nz: dataShape.nz > 1 ? fftSize(padZ ? 2 * dataShape.nz - 1 : dataShape.nz, 'complex') : 1,
   };
   const rx = searchRange(dataShape.nx, fftShape.nx);
   const ry = searchRange(dataShape.ny, fftShape.ny);
-  const rz = searchRange(dataShape.nz, fftShape.nz);
+  const halfZ = Math.floor(dataShape.nz / 2);
+  const rz: [number, number] = padZ ? [-halfZ, halfZ + 1] : searchRange(dataShape.nz, fftShape.nz);
   return {
     dataShape,
     fftShape,
@@ -150,11 +166,16 @@ export class Registrar {
    * the autocorrelation origin). Null when the correlation is flat (e.g. an empty window).
    */
   peak(specI: Float32Array, specJ: Float32Array): [number, number, number] | null {
+    return this.measure(specI, specJ)?.shift ?? null;
+  }
+
+  /** `peak` with its ambiguity (PeakResult.secondaryRatio). */
+  measure(specI: Float32Array, specJ: Float32Array): { shift: [number, number, number]; secondaryRatio: number } | null {
     const region = this.correlationRegion(specI, specJ);
     const [rx, ry, rz] = this.regionShape;
     const found = findPeak(region, rx, ry, rz);
     if (!found) return null;
     const [lx, ly, lz] = this.plan.shiftLo;
-    return [found.position[0] + lx, found.position[1] + ly, found.position[2] + lz];
+    return { shift: [found.position[0] + lx, found.position[1] + ly, found.position[2] + lz], secondaryRatio: found.secondaryRatio };
   }
 }

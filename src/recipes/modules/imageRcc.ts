@@ -2,8 +2,12 @@ import { estimateDriftFromImages } from '../../core/drift/estimateDriftFromImage
 import { InputError } from '../../core/errors.js';
 import type { ImageStack } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { REPORT_KEY, type ModuleDecl } from '../declare.js';
+import { autoOr, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
 import { locsRcc, sharedRccOptions, type CrossCorrelationStack } from './locsRcc.js';
+
+function formatNm(v: number): string {
+  return v >= 10 ? v.toFixed(0) : v.toPrecision(2);
+}
 
 export function requireImage(value: unknown, slot: string): ImageStack {
   const s = value as ImageStack;
@@ -29,7 +33,19 @@ export const imageRcc: ModuleDecl = {
   },
   params: {
     ...Object.fromEntries(shared.map((k) => [k, locsRcc.params[k]])),
-    shift_max: { ...locsRcc.params.shift_max, description: 'RCC drops pair rows whose residual exceeds this, in nm (not pixels), while the system keeps full rank' },
+    shift_max: {
+      ...locsRcc.params.shift_max,
+      schema: autoOr(schemas.positiveNumber),
+      default: 'auto',
+      description:
+        "RCC drops pair rows whose residual exceeds this, in nm (not pixels, as the original had it), while the system keeps full rank; 'auto': 3 × the median residual, so only outliers go",
+    },
+    corr_window: {
+      ...locsRcc.params.corr_window,
+      schema: autoOr(schemas.wholeNumber),
+      default: 'auto',
+      description: "correlate time points at most this far apart (≤ 0: all pairs); 'auto': all pairs up to 5000 pairs (100 time points), else the widest window within that many",
+    },
   },
   async run(ctx, inputs, params) {
     const stack = requireImage(inputs.input_image, 'input_image');
@@ -45,8 +61,10 @@ export const imageRcc: ModuleDecl = {
     const used = s.used.reduce((a, b) => a + b, 0);
     const report =
       `${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} pixels ` +
-      `(${stack.voxelSizeNm.slice(0, stack.depth > 1 ? 3 : 2).join('×')} nm), ${result.pairs.length / 2} pairs, ${used} used` +
-      (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${params.shift_max} nm)` : '');
+      `(${stack.voxelSizeNm.slice(0, stack.depth > 1 ? 3 : 2).join('×')} nm), ${result.pairs.length / 2} pairs` +
+      (params.corr_window === 'auto' ? ` (${result.corrWindow === 0 ? 'all' : `corr_window ${result.corrWindow}`})` : '') +
+      `, ${used} used` +
+      (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${formatNm(s.shiftMax)} nm${params.shift_max === 'auto' ? ', auto' : ''})` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, [REPORT_KEY]: report };
   },
 };

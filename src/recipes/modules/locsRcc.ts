@@ -25,8 +25,8 @@ export function requireTable(value: unknown, slot: string): LocTable {
 export function sharedRccOptions(ctx: RunContext, params: Record<string, unknown>) {
   return {
     method: params.method as 'RCC' | 'MCC' | 'DCC',
-    shiftMaxNm: params.shift_max as number,
-    corrWindow: params.corr_window as number,
+    shiftMaxNm: params.shift_max as number | 'auto',
+    corrWindow: params.corr_window as number | 'auto',
     // The correlation stack is an on-request output (undefined wantedOutputs does not ask).
     keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
   };
