@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import type { LocTable, MetaValue } from '../../core/types.js';
-import { extensionOf, readTable } from '../../io/index.js';
+import { frameStatistics, type FrameStatistics } from '../../core/image/frameStatistics.js';
+import type { ImageStack, LocTable, MetaValue } from '../../core/types.js';
+import { extensionOf, readImageStack, readTable } from '../../io/index.js';
+import { isImagePath } from '../../io/formats.js';
 import { readDriftNpz } from '../../io/npz.js';
 import { describeHdf5 } from '../../io/hdf5/index.js';
 import { describeTiff } from '../../io/tiff.js';
@@ -60,10 +62,45 @@ export function describeTable(path: string, table: LocTable): string {
   return lines.join('\n');
 }
 
+/** Frames whose pixel statistics `info` prints (evenly spread, first and last included). */
+export const INFO_SAMPLE_FRAMES = 8;
+
+/**
+ * Pixel statistics of an image stack: order statistics and the robust background of sampled
+ * frames, and what they say about the camera pedestal (issue 8) — the numbers to choose
+ * --threshold-lower/--clip-to-lower by, or to see what --background auto removes.
+ */
+export async function describeStackPixels(stack: ImageStack): Promise<string> {
+  const count = Math.min(stack.frames, INFO_SAMPLE_FRAMES);
+  const rows: [number, FrameStatistics][] = [];
+  for (let k = 0; k < count; k++) {
+    const i = count === 1 ? 0 : Math.round((k * (stack.frames - 1)) / (count - 1));
+    rows.push([i, frameStatistics(await stack.readFrame(i), stack.width, stack.height, stack.depth)]);
+  }
+  const v = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+  const cols = ['min', 'p1', 'median', 'p99.9', 'max', 'background', 'noise sd'];
+  const lines = [
+    `  pixel statistics (counts) of ${count} of ${stack.frames} frames:`,
+    `    ${'frame'.padStart(7)} ${cols.map((c) => c.padStart(10)).join(' ')}`,
+    ...rows.map(([i, s]) => `    ${String(i).padStart(7)} ${[s.min, s.p1, s.median, s.p999, s.max, s.background, s.noiseSd].map((x) => v(x).padStart(10)).join(' ')}`),
+  ];
+  const mid = (f: (s: FrameStatistics) => number) => rows.map(([, s]) => f(s)).sort((a, b) => a - b)[rows.length >> 1];
+  const background = mid((s) => s.background);
+  const noise = mid((s) => s.noiseSd);
+  const signal = mid((s) => s.p999 - s.background);
+  const low = mid((s) => s.p1);
+  lines.push(
+    `  offset + background: ~${v(background)} counts under the structure (noise sd ${v(noise)}; 1st percentile ${v(low)}), ` +
+      `signal up to ~${v(signal)} counts above it (99.9th percentile)` +
+      (Math.abs(background) > 3 * Math.max(noise, 1e-9) ? '; images removes it by default (--background auto)' : ''),
+  );
+  return lines.join('\n');
+}
+
 export function registerInfoCommand(program: Command): void {
   program
     .command('info')
-    .description('what a file holds: rows, columns, frame range, extent, metadata (tables); samples (drift .npz); shape, dtype, voxel size (images)')
+    .description('what a file holds: rows, columns, frame range, extent, metadata (tables); samples (drift .npz); shape, dtype, voxel size and pixel statistics — pedestal, background, signal (images)')
     .argument('<file>')
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files without one', (v) => parseNumberFlag('pixel-size', v))
     .action(async (file: string, opts: { pixelSize?: number }) => {
@@ -82,6 +119,11 @@ export function registerInfoCommand(program: Command): void {
         ].join('\n');
       } else if (describers.has(ext)) {
         text = await describers.get(ext)!(file);
+        if (isImagePath(file) || ext === '.h5') {
+          // An HDF5 file may hold localizations instead: then there are no pixels to describe.
+          const stack = await readImageStack(file).catch(() => undefined);
+          if (stack) text += `\n${await describeStackPixels(stack)}`;
+        }
       } else {
         text = describeTable(file, await readTable(file, { pixelSizeNm: opts.pixelSize }));
       }
