@@ -37,6 +37,19 @@ describe('ccdrift images / apply on stacks', () => {
     for (const a of ['x', 'y'] as const) expect(Math.max(...d[a].map(Math.abs))).toBeLessThan(2);
   });
 
+  it('on a camera stack, info shows the pedestal and images says what background it removed', () => {
+    expect(runCli(['simulate', '--images', '-o', 'camera.tif', '--frames', '12', '--pixel', '100'], dir).code).toBe(0);
+    const info = runCli(['info', 'camera.tif'], dir);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/pixel statistics \(counts\) of 8 of 12 frames/);
+    expect(info.stdout).toMatch(/frame +min +p1 +median +p99\.9 +max +background +noise sd/);
+    // Offset 100 + 10 photons of background in the simulator's camera defaults.
+    expect(info.stdout).toMatch(/offset \+ background: ~11\d(\.\d+)? counts under the structure/);
+    const r = runCli(['images', 'camera.tif', '-o', 'camera_corr.tif'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/Image_Pre_Clip&Filter: background auto: removed a smooth background map of median 11\d/);
+  });
+
   it('a stack where a table is expected names the right command', () => {
     const r = runCli(['locs', 'stack.tif', '-o', 'x.csv'], dir);
     expect(r.code).not.toBe(0);
