@@ -129,8 +129,8 @@ describe('bad input: one clear line, exit code, nothing written', () => {
   it('refuses to overwrite the input', () => {
     const before = readFileSync(join(dir, 'worms.csv'));
     const r = runCli(['apply', 'worms.csv', '--drift', 'drift.npz', '-o', 'worms.csv'], dir);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/refusing to overwrite the input file/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/-o worms.csv is the input file worms.csv: ccdrift never writes over an input/);
     expect(readFileSync(join(dir, 'worms.csv')).equals(before)).toBe(true);
   });
   it('a bad number flag', () => {

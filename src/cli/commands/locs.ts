@@ -4,8 +4,9 @@ import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
 import type { DriftInterpolator, DriftTrace, LocTable } from '../../core/types.js';
 import { readTable, writeTable } from '../../io/index.js';
-import { writeDriftNpz } from '../../io/npz.js';
+import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
+import { accepts, checkOutputPlan, optionalFile } from '../outputPlan.js';
 import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
@@ -45,6 +46,17 @@ export function registerLocsCommand(program: Command): void {
     const ctx = makeRunContext(
       { ...opts, cacheFft: rccParams.cache_fft as string },
       { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) },
+    );
+    checkOutputPlan(
+      [input],
+      [
+        { path: opts.output, what: '-o', check: accepts.table(opts.output) },
+        ...optionalFile(opts.driftOut && driftNpzPath(opts.driftOut), '--drift-out'),
+        ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
+        ...optionalFile(opts.perFrame, '--per-frame', opts.perFrame ? accepts.perFrame(opts.perFrame, opts.pixelSize) : undefined),
+        ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
+      ],
+      optionalFile(rccParams.cache_fft as string, '--cache-fft'),
     );
     const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     say(opts, `${input}: ${table.length} localizations`);

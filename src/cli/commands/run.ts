@@ -8,6 +8,9 @@ import { createSaveSink, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { parseNumberFlag } from '../flags.js';
 import { say } from '../output.js';
+import { checkOutputPlan, optionalFile, type PlannedFile } from '../outputPlan.js';
+import { driftNpzPath } from '../../io/npz.js';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 interface RunOptions extends CommonOptions {
   output?: string;
@@ -70,6 +73,7 @@ export function registerRunCommand(program: Command): void {
     const recipeText = formatRecipe(plan);
     const saveOptions = { outDir: opts.output, saves, skip: opts.skip, inputPath: input, cwd, recipeText, pixelSizeNm: opts.pixelSize };
     const savePlan = planSaves(plan, saveOptions);
+    checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft });
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
     const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText });
@@ -93,4 +97,43 @@ export function registerRunCommand(program: Command): void {
       else say(opts, `not saved: ${r.slot}: ${r.reason}`);
     }
   });
+}
+
+/** Recipe parameters that name a file the run writes, and whether it is scratch (created and removed). */
+const RECIPE_FILE_PARAMS: { param: string; scratch?: boolean; npz?: boolean }[] = [
+  { param: 'save_path', npz: true },
+  { param: 'debug_cor_file' },
+  { param: 'cache_fft', scratch: true },
+];
+
+/**
+ * Before the data is read (issue 12): a recipe is data someone may send you, so the files its
+ * parameters name must be relative paths inside the folder the run works in; no output may be
+ * the input or the recipe, or another output; folders must exist; the FFT cache must not.
+ */
+function checkRecipeOutputs(
+  steps: readonly { decl: { name: string }; item: number; params: Record<string, unknown> }[],
+  explicit: ReadonlyMap<string, string>,
+  { input, recipePath, cwd, cacheFft }: { input: string; recipePath: string; cwd: string; cacheFft?: string },
+): void {
+  const outputs: PlannedFile[] = [...explicit].map(([slot, path]) => ({ path, what: `--save ${slot}` }));
+  const scratch: PlannedFile[] = optionalFile(cacheFft, '--cache-fft');
+  for (const step of steps) {
+    for (const { param, scratch: isScratch, npz } of RECIPE_FILE_PARAMS) {
+      const value = step.params[param];
+      if (typeof value !== 'string' || value === '') continue;
+      const what = `${step.decl.name} ${param} (item ${step.item})`;
+      const inside = relative(cwd, resolve(cwd, value));
+      if (isAbsolute(value) || inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+        throw new UsageError(
+          `${what} '${value}' would write outside ${cwd}: a recipe may only write inside the folder it runs in; give a relative path there (or save a slot anywhere with --save)`,
+        );
+      }
+      const path = resolve(cwd, npz ? driftNpzPath(value) : value);
+      if (isScratch) {
+        if (!cacheFft && !scratch.some((f) => resolve(f.path) === path)) scratch.push({ path, what });
+      } else outputs.push({ path, what });
+    }
+  }
+  checkOutputPlan([input, recipePath], outputs, scratch);
 }
