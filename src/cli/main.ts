@@ -34,8 +34,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // Ctrl-C: exit through process.exit so the temporary and cache files are removed.
-  const onSignal = () => process.exit(130);
+  // Ctrl-C / kill: exit through process.exit (which ends the worker threads) so the 'exit'
+  // handler removes the temporary and cache files; 128 + the signal number, as shells do.
+  // The long loops yield to the event loop (registration/yieldNow.ts) so this runs promptly.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`ccdrift: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; temporary files removed\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const program = buildProgram();

@@ -8,10 +8,12 @@
  * file there would be overwritten and then deleted.
  */
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { extensionOf, findImageFormat, findTableFormat } from '../io/index.js';
 import { PLOT_EXTENSIONS } from '../io/plotFile.js';
+import { removeStaleTemporaries } from '../io/atomic.js';
 
 export interface PlannedFile {
   /** As the user gave it. */
@@ -102,3 +104,18 @@ export const accepts = {
     if (ext !== '.csv' && ext !== '.txt') throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm) or .txt (Picasso); got '${ext || '(none)'}'`);
   },
 };
+
+/**
+ * checkOutputPlan, then remove what dead ccdrift processes left in the output folders and the
+ * temporary folder (removeStaleTemporaries), saying what was removed through `report`.
+ */
+export async function planOutputs(
+  inputs: readonly string[],
+  outputs: readonly PlannedFile[],
+  scratch: readonly PlannedFile[],
+  report: (message: string) => void,
+): Promise<void> {
+  checkOutputPlan(inputs, outputs, scratch);
+  const removed = await removeStaleTemporaries([tmpdir(), ...[...outputs, ...scratch].map((f) => dirname(resolve(f.path)))]);
+  for (const path of removed) report(`removed ${path}, left behind by a ccdrift run that no longer exists`);
+}

@@ -61,3 +61,48 @@ export async function writeAtomically<T>(
     untrack.forEach((u) => u());
   }
 }
+
+/** Temporary outputs (temporaryPathFor) and FFT caches carry the owning process id. */
+const STALE_PATTERNS = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^ccdrift-fft-(\d+)-[0-9a-f]{8}\.cache$/];
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove ccdrift's temporary and cache files in `dirs` whose owning process is gone (killed
+ * with SIGKILL, power loss): they are recognized by name and process id, so nothing else is
+ * touched. Returns the paths removed.
+ */
+export async function removeStaleTemporaries(dirs: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of new Set(dirs.map((d) => resolve(d)))) {
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      for (const pattern of STALE_PATTERNS) {
+        const m = pattern.exec(name);
+        if (!m || processAlive(Number(m[1]))) continue;
+        const path = join(dir, name);
+        try {
+          await fs.rm(path, { force: true, recursive: true });
+          removed.push(path);
+        } catch {
+          /* not ours to remove after all (permissions): leave it */
+        }
+      }
+    }
+  }
+  return removed;
+}

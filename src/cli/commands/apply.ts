@@ -5,7 +5,7 @@ import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, checkOutputPlan, optionalFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
@@ -41,13 +41,12 @@ export function registerApplyCommand(program: Command): void {
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (input: string, opts: ApplyOptions) => {
     const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, { load_paths: opts.drift });
-    checkOutputPlan(
+    await planOutputs(
       [input, ...opts.drift],
       [
         { path: opts.output, what: '-o', check: isImagePath(input) ? accepts.image(opts.output) : accepts.table(opts.output) },
         ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
-      ],
-    );
+      ], [], (m) => say(opts, m));
     const ctx = makeRunContext({ quiet: opts.quiet, workers: 1 });
     const loaded = await driftLoadInterpolate.run(ctx, {}, params);
     const interp = loaded.output_drift_interpolator as DriftInterpolator;

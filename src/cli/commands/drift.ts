@@ -3,7 +3,7 @@ import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
 import { UsageError } from '../../core/errors.js';
 import type { DriftInterpolator } from '../../core/types.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, checkOutputPlan, optionalFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
@@ -41,10 +41,10 @@ export function registerDriftCommand(program: Command): void {
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (files: string[], opts: DriftOptions) => {
     const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, { load_paths: files });
-    checkOutputPlan(files, [
+    await planOutputs(files, [
       { path: opts.output, what: '-o', check: accepts.perFrame(opts.output, opts.pixelSize) },
       ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
-    ]);
+    ], [], (m) => say(opts, m));
     const ctx = makeRunContext({ quiet: opts.quiet, workers: 1 });
     const loaded = await driftLoadInterpolate.run(ctx, {}, params);
     const interp = loaded.output_drift_interpolator as DriftInterpolator;

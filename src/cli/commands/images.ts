@@ -6,7 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import type { DriftInterpolator, DriftTrace, ImageStack } from '../../core/types.js';
 import { readImageStack, writeImageStack } from '../../io/index.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
-import { accepts, checkOutputPlan, optionalFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
@@ -84,7 +84,7 @@ export function registerImagesCommand(program: Command): void {
     const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
     const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
 
-    checkOutputPlan(
+    await planOutputs(
       [input],
       [
         { path: opts.output, what: '-o', check: accepts.image(opts.output) },
@@ -92,8 +92,7 @@ export function registerImagesCommand(program: Command): void {
         ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ],
-      optionalFile(rccParams.cache_fft as string, '--cache-fft'),
-    );
+      optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
     const stack = await readStackForCli(input, opts.voxelSize);
     say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
     // Measured on the pre-filtered (and optionally binned) stack; applied to the original.

@@ -6,7 +6,7 @@ import type { DriftInterpolator, DriftTrace, LocTable } from '../../core/types.j
 import { readTable, writeTable } from '../../io/index.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, checkOutputPlan, optionalFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
@@ -47,7 +47,7 @@ export function registerLocsCommand(program: Command): void {
       { ...opts, cacheFft: rccParams.cache_fft as string },
       { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) },
     );
-    checkOutputPlan(
+    await planOutputs(
       [input],
       [
         { path: opts.output, what: '-o', check: accepts.table(opts.output) },
@@ -56,8 +56,7 @@ export function registerLocsCommand(program: Command): void {
         ...optionalFile(opts.perFrame, '--per-frame', opts.perFrame ? accepts.perFrame(opts.perFrame, opts.pixelSize) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ],
-      optionalFile(rccParams.cache_fft as string, '--cache-fft'),
-    );
+      optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
     const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     say(opts, `${input}: ${table.length} localizations`);
     const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);

@@ -8,7 +8,7 @@ import { createSaveSink, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { parseNumberFlag } from '../flags.js';
 import { say } from '../output.js';
-import { checkOutputPlan, optionalFile, type PlannedFile } from '../outputPlan.js';
+import { optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { driftNpzPath } from '../../io/npz.js';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
@@ -73,7 +73,7 @@ export function registerRunCommand(program: Command): void {
     const recipeText = formatRecipe(plan);
     const saveOptions = { outDir: opts.output, saves, skip: opts.skip, inputPath: input, cwd, recipeText, pixelSizeNm: opts.pixelSize };
     const savePlan = planSaves(plan, saveOptions);
-    checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft });
+    await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft }, (m) => say(opts, m));
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
     const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText });
@@ -111,11 +111,12 @@ const RECIPE_FILE_PARAMS: { param: string; scratch?: boolean; npz?: boolean }[] 
  * parameters name must be relative paths inside the folder the run works in; no output may be
  * the input or the recipe, or another output; folders must exist; the FFT cache must not.
  */
-function checkRecipeOutputs(
+async function checkRecipeOutputs(
   steps: readonly { decl: { name: string }; item: number; params: Record<string, unknown> }[],
   explicit: ReadonlyMap<string, string>,
   { input, recipePath, cwd, cacheFft }: { input: string; recipePath: string; cwd: string; cacheFft?: string },
-): void {
+  report: (message: string) => void,
+): Promise<void> {
   const outputs: PlannedFile[] = [...explicit].map(([slot, path]) => ({ path, what: `--save ${slot}` }));
   const scratch: PlannedFile[] = optionalFile(cacheFft, '--cache-fft');
   for (const step of steps) {
@@ -135,5 +136,5 @@ function checkRecipeOutputs(
       } else outputs.push({ path, what });
     }
   }
-  checkOutputPlan([input, recipePath], outputs, scratch);
+  await planOutputs([input, recipePath], outputs, scratch, report);
 }

@@ -4,6 +4,7 @@
  * the single-threaded reference (also what the browser uses); the Node CLI has a worker-pool
  * executor with an optional disk cache for spectra (src/node/workerExecutor.ts).
  */
+import { createYielder } from './yieldNow.js';
 import type { ProgressReporter } from '../types.js';
 import { loadPffft } from '../fft/pffft.js';
 import { Registrar, type RegistrationPlan } from './registrar.js';
@@ -60,8 +61,10 @@ export const inlineExecutor: CorrelationExecutor = {
       const grid = new Float32Array(registrar.fft.gridLength);
       const spectra: Float32Array[] = [];
       const origins = new Float64Array(3 * count).fill(NaN);
+      const yieldNow = createYielder();
       progress?.start?.('spectra', count);
       for (let i = 0; i < count; i++) {
+        await yieldNow();
         grid.fill(0);
         await task.fillGrid(i, grid);
         if (task.prepare) prepareGrid(task.prepare, grid, task.plan.fftShape);
@@ -79,6 +82,7 @@ export const inlineExecutor: CorrelationExecutor = {
       const correlations: Float32Array[] | undefined = task.keepCorrelations ? [] : undefined;
       progress?.start?.('correlations', nPairs);
       for (let p = 0; p < nPairs; p++) {
+        await yieldNow();
         const i = pairs[2 * p];
         const j = pairs[2 * p + 1];
         const m = registrar.measure(spectra[i], spectra[j]);
