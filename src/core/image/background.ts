@@ -40,7 +40,7 @@ function tileEdges(length: number): Int32Array {
 }
 
 /** The k-th smallest of a[0 … n) (0-based), by quickselect; reorders a. */
-function select(a: Float64Array, n: number, k: number): number {
+export function selectKth(a: Float64Array, n: number, k: number): number {
   let lo = 0;
   let hi = n - 1;
   while (hi > lo) {
@@ -72,9 +72,9 @@ function select(a: Float64Array, n: number, k: number): number {
  */
 export function sigmaClippedMean(values: ArrayLike<number>, n: number, scratch: Float64Array): { mean: number; sd: number } {
   for (let i = 0; i < n; i++) scratch[i] = values[i];
-  let centre = select(scratch, n, n >> 1);
+  let centre = selectKth(scratch, n, n >> 1);
   for (let i = 0; i < n; i++) scratch[i] = Math.abs(values[i] - centre);
-  let sd = MAD_TO_SD * select(scratch, n, n >> 1);
+  let sd = MAD_TO_SD * selectKth(scratch, n, n >> 1);
   let mean = centre;
   for (let round = 0; round < CLIP_ROUNDS; round++) {
     const lo = centre - CLIP_SIGMAS * sd;
@@ -166,5 +166,5 @@ function bracket(centres: Float64Array, p: number): [number, number] {
 
 function median(v: Float64Array): number {
   const a = Float64Array.from(v);
-  return select(a, a.length, a.length >> 1);
+  return selectKth(a, a.length, a.length >> 1);
 }

@@ -8,7 +8,7 @@
  */
 import { tukeyWindow } from '../histogram/tukey.js';
 import type { NumericArray } from '../types.js';
-import { estimateBackground } from './background.js';
+import { estimateBackground, selectKth } from './background.js';
 
 /**
  * How the camera offset and background are removed before the window: 'auto' estimates a
@@ -266,26 +266,5 @@ function med3(a: number, b: number, c: number): number {
 
 /** The k-th smallest of buf (0-based), by quickselect; reorders buf. */
 function select(buf: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = buf.length - 1;
-  while (hi > lo) {
-    const pivot = buf[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (buf[i] < pivot) i++;
-      while (buf[j] > pivot) j--;
-      if (i <= j) {
-        const t = buf[i];
-        buf[i] = buf[j];
-        buf[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return buf[k];
-  }
-  return buf[k];
+  return selectKth(buf, buf.length, k);
 }
