@@ -51,6 +51,13 @@ export interface DriftTrace {
   x: Float64Array;
   y: Float64Array;
   z: Float64Array;
+  /**
+   * Frames where the drift jumps (a stage step): the drift model breaks there, so frames ≥ a
+   * break follow the samples after it only. Absent: none.
+   */
+  breaks?: Float64Array;
+  /** Standard error of each sample per axis (nm), when known; sets the weights of smoothing 'auto'. */
+  sd?: { x: Float64Array; y: Float64Array; z: Float64Array };
 }
 
 /** How a drift interpolator continues beyond its first and last sample. */

@@ -14,6 +14,7 @@
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { evaluateSpline } from '../spline/evaluateSpline.js';
 import { fitSmoothingSpline, type SmoothingSpline } from '../spline/fitSmoothingSpline.js';
+import { crossValidatedSmoothing } from '../spline/cubicSmoothingSpline.js';
 import type { DriftInterpolator, DriftTrace, Extrapolation, ProgressReporter } from '../types.js';
 
 export interface DriftInterpolatorOptions {
@@ -21,11 +22,14 @@ export interface DriftInterpolatorOptions {
   degree?: number;
   /**
    * Smoothing factor s in nm² (the spline's sum of squared residuals per axis); negative
-   * means SciPy's default s = number of samples, 0 interpolates. @default -1
+   * means SciPy's default s = number of samples, 0 interpolates; 'auto' smooths by a cubic
+   * smoothing spline whose strength cross-validation picks from the samples (weighted by the
+   * trace's `sd` when present), then interpolates (autoSmoothedValues). @default -1
    */
-  smoothing?: number;
+  smoothing?: number | 'auto';
   /** Continuation beyond each trace's samples. @default 'linear' */
   extrapolation?: Extrapolation;
+
   /** Receives warnings, e.g. a degree lowered because a trace has too few samples. */
   reporter?: ProgressReporter;
 }
@@ -40,6 +44,14 @@ export const DRIFT_INTERPOLATION_DEFAULTS = {
 export const EXTRAPOLATION_MODES: readonly Extrapolation[] = ['linear', 'spline', 'constant'];
 
 /** One axis of one trace: identically zero, or a spline with its end values and slopes. */
+/** A trace's samples between two breaks, fitted on their own. */
+interface Piece {
+  /** Frames [lo, hi) this piece covers (±Infinity at the ends). */
+  lo: number;
+  hi: number;
+  axes: AxisModel[];
+}
+
 type AxisModel =
   | { zero: true }
   | {
@@ -76,7 +88,7 @@ export function createDriftInterpolator(
 
   let rangeFirst = Infinity;
   let rangeLast = -Infinity;
-  const models: AxisModel[][] = traces.map((trace, index) => {
+  const models: Piece[][] = traces.map((trace, index) => {
     const label = traces.length > 1 ? `drift trace ${index + 1} of ${traces.length}` : 'drift trace';
     const m = trace.t.length;
     for (const axis of AXES) {
@@ -88,15 +100,24 @@ export function createDriftInterpolator(
       }
     }
     const warnings = new Set<string>();
-    const axes = AXES.map((axis) => {
-      const model = fitAxis(trace.t, trace[axis], degree, smoothing, `${label}, axis ${axis}`);
-      if (!model.zero && model.spline.warning) warnings.add(model.spline.warning);
-      return model;
-    });
+    const edges = piecesOf(trace);
+    const pieces: Piece[] = [];
+    for (const [lo, hi, a, b] of edges) {
+      const t = trace.t.subarray(a, b);
+      const axes = AXES.map((axis) => {
+        const v = trace[axis].subarray(a, b);
+        const auto = smoothing === 'auto';
+        const values = auto ? autoSmoothedValues(t, v, trace.sd?.[axis].subarray(a, b)) : v;
+        const model = fitAxis(t, values, degree, auto ? 0 : smoothing, `${label}, axis ${axis}${edges.length > 1 ? ` (frames ${lo}–${hi})` : ''}`);
+        if (!model.zero && model.spline.warning) warnings.add(model.spline.warning);
+        return model;
+      });
+      pieces.push({ lo, hi, axes });
+    }
     for (const w of warnings) options.reporter?.warn?.(`${label}: ${w}`);
     rangeFirst = Math.min(rangeFirst, trace.t[0]);
     rangeLast = Math.max(rangeLast, trace.t[m - 1]);
-    return axes;
+    return pieces;
   });
 
   const evaluate = (t: ArrayLike<number>): DriftTrace => {
@@ -108,12 +129,30 @@ export function createDriftInterpolator(
       z: new Float64Array(n),
     };
     const scratch = new Float64Array(n);
-    for (const axes of models) {
-      AXES.forEach((axis, a) => {
-        const model = axes[a];
-        if (model.zero) return;
-        addAxis(model, result.t, extrapolation, scratch, result[axis]);
-      });
+    for (const pieces of models) {
+      for (const piece of pieces) {
+        // The frames this piece covers (all of them when there are no breaks).
+        const ts = pieces.length === 1 ? result.t : result.t.filter((v) => v >= piece.lo && v < piece.hi);
+        if (ts.length === 0) continue;
+        const part = pieces.length === 1 ? null : { x: new Float64Array(ts.length), y: new Float64Array(ts.length), z: new Float64Array(ts.length) };
+        AXES.forEach((axis, a) => {
+          const model = piece.axes[a];
+          if (model.zero) return;
+          addAxis(model, ts, extrapolation, part ? scratch.subarray(0, ts.length) : scratch, part ? part[axis] : result[axis]);
+        });
+        if (part) {
+          let j = 0;
+          for (let i = 0; i < n; i++) {
+            const v = result.t[i];
+            if (v >= piece.lo && v < piece.hi) {
+              result.x[i] += part.x[j];
+              result.y[i] += part.y[j];
+              result.z[i] += part.z[j];
+              j++;
+            }
+          }
+        }
+      }
     }
     return result;
   };
@@ -126,12 +165,54 @@ export function createDriftInterpolator(
   };
 }
 
+/**
+ * The pieces of a trace between its breaks: [lo, hi) frames and the sample range [a, b).
+ * A break with no sample on one side is dropped (nothing to fit there).
+ */
+function piecesOf(trace: DriftTrace): [number, number, number, number][] {
+  const m = trace.t.length;
+  const breaks = trace.breaks ? [...trace.breaks].filter(Number.isFinite).sort((p, q) => p - q) : [];
+  const out: [number, number, number, number][] = [];
+  let lo = -Infinity;
+  let a = 0;
+  for (const b of breaks) {
+    let k = a;
+    while (k < m && trace.t[k] < b) k++;
+    if (k === a || k === m) continue;
+    out.push([lo, b, a, k]);
+    lo = b;
+    a = k;
+  }
+  out.push([lo, Infinity, a, m]);
+  return out;
+}
+
+/**
+ * Smoothing 'auto' for one axis of one piece: the cubic smoothing spline whose λ two-fold
+ * cross-validation picks (spline/cubicSmoothingSpline.ts), each sample weighted by 1/sd² when
+ * the trace knows its standard errors; the result is then interpolated.
+ */
+export function autoSmoothedValues(t: Float64Array, v: Float64Array, sd?: Float64Array): Float64Array {
+  if (v.every((a) => a === 0)) return v;
+  const w = new Float64Array(v.length).fill(1);
+  if (sd) {
+    for (let i = 0; i < v.length; i++) if (Number.isFinite(sd[i]) && sd[i] > 0) w[i] = 1 / sd[i] ** 2;
+    // Relative weights only: λ is chosen by cross-validation.
+    let mean = 0;
+    for (const x of w) mean += x;
+    mean /= w.length;
+    for (let i = 0; i < w.length; i++) w[i] /= mean;
+  }
+  return crossValidatedSmoothing(t, v, w).spline.f;
+}
+
 function fitAxis(
   t: Float64Array,
   values: Float64Array,
   degree: number,
   smoothing: number,
   label: string,
+  weights?: Float64Array,
 ): AxisModel {
   // An all-zero axis (z of 2D data) stays exactly zero, whatever the rounding of a fit.
   // Non-finite values fall through to the fit, which reports them.
@@ -139,7 +220,7 @@ function fitAxis(
     fitOrExplain(t, values, degree, smoothing, label); // still validates t
     return { zero: true };
   }
-  const spline = fitOrExplain(t, values, degree, smoothing, label);
+  const spline = fitOrExplain(t, values, degree, smoothing, label, weights);
   const m = t.length;
   const ends = [t[0], t[m - 1]];
   const endValues = evaluateSpline(spline, ends);
@@ -163,9 +244,10 @@ function fitOrExplain(
   degree: number,
   smoothing: number,
   label: string,
+  weights?: Float64Array,
 ): SmoothingSpline {
   try {
-    return fitSmoothingSpline(t, values, { degree, smoothing });
+    return fitSmoothingSpline(t, values, { degree, smoothing, weights });
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${label}: ${e.message}`, { cause: e });
     if (e instanceof InsufficientDataError) {

@@ -10,13 +10,22 @@ import { createRegistrationPlan } from '../registration/registrar.js';
 import { diagnosePairs, pairWarnings } from '../registration/pairDiagnostics.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { buildPairs, resolveCorrWindow, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
+import {
+  chooseBinSize,
+  chooseWindowCount,
+  estimatePrecision,
+  makeCountWindows,
+  type PrecisionEstimate,
+} from './autoParameters.js';
+import { refineDrift, type RefineResult } from './refineDrift.js';
 
 export interface LocsRccOptions {
-  /** Frames between window starts. */
-  stepFrames: number;
-  /** Frames each window spans (≥ step). */
-  windowFrames: number;
-  binSizeNm: number;
+  /** Frames between window starts; 'auto': windows of equal localization count (autoParameters.ts). */
+  stepFrames: number | 'auto';
+  /** Frames each window spans (≥ step); 'auto': the step (or count windows when step is 'auto' too). */
+  windowFrames: number | 'auto';
+  /** Histogram bin (nm); 'auto': from the localization precision. */
+  binSizeNm: number | 'auto';
   /** Ignore z (a single z bin) even when the table has z. */
   flattenZ: boolean;
   /** Shape of the Tukey window applied to each histogram (0 = none, 1 = Hann). */
@@ -28,7 +37,31 @@ export interface LocsRccOptions {
   corrWindow: number | 'auto';
   /** Keep every pair's thresholded correlation image (debug output). */
   keepCorrelations?: boolean;
+  /**
+   * The fine stage after RCC (refineDrift.ts): true or its options; false for RCC alone.
+   */
+  refine?: boolean | { segmentLocs?: number | 'auto'; toleranceNm?: number; maxIterations?: number };
+  /** Frames where the drift jumps: given, 'auto' (detected by the fine stage) or 'none'. */
+  breaks?: readonly number[] | 'auto' | 'none';
+  /** The localization precision, when known (else from the table: autoParameters.ts). */
+  precision?: PrecisionEstimate;
+  /** Number of count windows when step and window are 'auto' (else chooseWindowCount). */
+  windowCount?: number;
 }
+
+/** What estimateDriftFromLocs does when asked nothing: everything from the data, with the fine stage. */
+export const LOCS_DRIFT_DEFAULTS = {
+  stepFrames: 'auto',
+  windowFrames: 'auto',
+  binSizeNm: 'auto',
+  flattenZ: false,
+  tukeySize: 0.25,
+  method: 'RCC',
+  shiftMaxNm: 'auto',
+  corrWindow: 'auto',
+  refine: true,
+  breaks: 'auto',
+} as const satisfies LocsRccOptions;
 
 export interface LocColumns {
   x: NumericArray;
@@ -37,12 +70,17 @@ export interface LocColumns {
   t: NumericArray;
 }
 
+/** A localization table (columns by name) also serves, and its precision columns are used. */
+export type LocInput = LocColumns | { columns: ReadonlyMap<string, NumericArray>; metadata?: import('../types.js').Metadata };
+
 export interface TimeWindow {
   startFrame: number;
   endFrame: number;
   /** Row range [from, to) in the time-sorted arrays. */
   from: number;
   to: number;
+  /** Sample time when not the window's middle (count windows: the mean frame of its rows). */
+  sampleTime?: number;
 }
 
 /**
@@ -68,17 +106,35 @@ export interface LocsRccResult extends RccResult {
   /** Indices of the windows left out for having too few localizations. */
   sparseWindows: number[];
   grid: BinGrid;
+  /** The RCC samples (before the fine stage; `drift` when there is none). */
+  rccDrift: DriftTrace;
+  /** The fine stage, when it ran. */
+  refinement?: RefineResult;
+  /** The parameters as used (auto ones resolved) and why, for reports and provenance. */
+  choices: LocsDriftChoices;
+}
+
+export interface LocsDriftChoices {
+  binSizeNm: number;
+  windows: number;
+  /** Frames, when windows were by frames; 'count' when by localization count. */
+  stepFrames: number | 'count';
+  windowFrames: number | 'count';
+  precision?: PrecisionEstimate;
+  /** One or two lines: what was chosen and why. */
+  summary: string;
 }
 
 /** Validate the options (messages name the parameter as recipes and flags do). */
 export function validateLocsRccOptions(o: LocsRccOptions): void {
-  const positive = (v: number, name: string, unit: string) => {
-    if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${name} must be a positive number of ${unit}, got ${v}`);
+  const positive = (v: number | 'auto', name: string, unit: string) => {
+    if (v === 'auto') return;
+    if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${name} must be a positive number of ${unit} or 'auto', got ${v}`);
   };
   positive(o.stepFrames, 'step', 'frames');
   positive(o.windowFrames, 'window', 'frames');
   positive(o.binSizeNm, 'binsize', 'nm');
-  if (o.windowFrames < o.stepFrames) {
+  if (o.windowFrames !== 'auto' && o.stepFrames !== 'auto' && o.windowFrames < o.stepFrames) {
     throw new UsageError(`window (${o.windowFrames} frames) is shorter than step (${o.stepFrames}); window must be ≥ step`);
   }
   if (!(o.tukeySize >= 0 && o.tukeySize <= 1)) throw new UsageError(`tukey_size must be between 0 and 1, got ${o.tukeySize}`);
@@ -154,12 +210,19 @@ export function makeTimeWindows(t: NumericArray, stepFrames: number, windowFrame
   return windows;
 }
 
+/**
+ * The drift of a localization table: RCC over time windows, then (unless `refine: false`) the
+ * fine stage. Every option may be left out: `estimateDriftFromLocs(table)` chooses everything
+ * from the data (LOCS_DRIFT_DEFAULTS).
+ */
 export async function estimateDriftFromLocs(
-  cols: LocColumns,
-  options: LocsRccOptions,
-  { executor = inlineExecutor, progress }: { executor?: CorrelationExecutor; progress?: ProgressReporter } = {},
+  input: LocInput,
+  partialOptions: Partial<LocsRccOptions> = {},
+  { executor = inlineExecutor, progress, yieldNow }: { executor?: CorrelationExecutor; progress?: ProgressReporter; yieldNow?: () => Promise<void> } = {},
 ): Promise<LocsRccResult> {
+  const options: LocsRccOptions = { ...LOCS_DRIFT_DEFAULTS, ...stripUndefined(partialOptions) };
   validateLocsRccOptions(options);
+  const cols = locColumnsOf(input);
   const n = cols.t.length;
   if (n === 0) throw new InsufficientDataError('the table has no localizations');
   for (const [name, v] of [['x', cols.x], ['y', cols.y], ['t', cols.t], ['z', cols.z]] as const) {
@@ -171,11 +234,23 @@ export async function estimateDriftFromLocs(
   if (tMin === tMax) {
     throw new InsufficientDataError(`every localization is in frame ${tMin}: drift needs localizations from at least two time windows`);
   }
-  const windows = makeTimeWindows(t, options.stepFrames, options.windowFrames);
+  const refine = options.refine !== false;
+  const userBreaks = Array.isArray(options.breaks) ? (options.breaks as number[]) : [];
+  const needPrecision = options.binSizeNm === 'auto' || refine;
+  const precision = needPrecision
+    ? (options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined))
+    : undefined;
+  const binSizeNm = options.binSizeNm === 'auto' ? chooseBinSize(precision!.lateralNm) : options.binSizeNm;
+  const byCount = options.stepFrames === 'auto' && options.windowFrames === 'auto';
+  const stepFrames = options.stepFrames === 'auto' ? (options.windowFrames as number) : options.stepFrames;
+  const windowFrames = options.windowFrames === 'auto' ? stepFrames : options.windowFrames;
+  const windows = byCount ? makeCountWindows(t, options.windowCount ?? chooseWindowCount(n, refine), userBreaks) : makeTimeWindows(t, stepFrames, windowFrames);
   if (windows.length < 2) {
     throw new InsufficientDataError(
-      `frames ${tMin}–${tMax} give only ${windows.length} time window with step ${options.stepFrames}; ` +
-        `use a smaller step (at most ${Math.floor((tMax - tMin) / 2)} frames) to get at least two windows`,
+      byCount
+        ? `frames ${tMin}–${tMax} give only one time window; drift needs localizations from at least two`
+        : `frames ${tMin}–${tMax} give only ${windows.length} time window with step ${stepFrames}; ` +
+            `use a smaller step (at most ${Math.floor((tMax - tMin) / 2)} frames) to get at least two windows`,
     );
   }
   const counts = windows.map((w) => w.to - w.from);
@@ -194,7 +269,7 @@ export async function estimateDriftFromLocs(
   const sparse = new Set(sparseWindows);
 
   const useZ = !!z && !options.flattenZ;
-  const grid = computeBinGrid(x, y, useZ ? z : undefined, options.binSizeNm, !useZ);
+  const grid = computeBinGrid(x, y, useZ ? z : undefined, binSizeNm, !useZ);
   const [bx, by, bz] = grid.bins;
   const plan = createRegistrationPlan({ nx: bx, ny: by, nz: bz });
   const { nx, ny } = plan.fftShape;
@@ -228,7 +303,7 @@ export async function estimateDriftFromLocs(
   // Displacement d (pixels) of window j relative to i → correction increment −d·binsize (nm).
   const nPairs = pairs.length / 2;
   const pairShiftsNm = new Float64Array(3 * nPairs);
-  for (let p = 0; p < 3 * nPairs; p++) pairShiftsNm[p] = -result.shifts[p] * options.binSizeNm;
+  for (let p = 0; p < 3 * nPairs; p++) pairShiftsNm[p] = -result.shifts[p] * binSizeNm;
   const failed = pairs.length / 2 - countFinite(pairShiftsNm);
   if (failed > 0) progress?.warn?.(`${failed} of ${nPairs} window pairs gave no correlation peak and were left out`);
   const diagnostics = diagnosePairs(result.shifts, result.secondaryRatios, plan);
@@ -252,7 +327,7 @@ export async function estimateDriftFromLocs(
   // The first measured window is the reference: its drift is 0 by construction.
   const pick = (a: Float64Array) => Float64Array.from(measuredWindows, (i) => a[i] - a[measuredWindows[0]]);
   const drift: DriftTrace = {
-    t: Float64Array.from(measuredWindows, (i) => (windows[i].startFrame + windows[i].endFrame) / 2),
+    t: Float64Array.from(measuredWindows, (i) => windows[i].sampleTime ?? (windows[i].startFrame + windows[i].endFrame) / 2),
     x: pick(solution.drift[0]),
     y: pick(solution.drift[1]),
     z: useZ ? pick(solution.drift[2]) : new Float64Array(measuredWindows.length),
@@ -261,15 +336,77 @@ export async function estimateDriftFromLocs(
   for (let k = 1; k < drift.t.length; k++) {
     fastest = Math.max(fastest, Math.hypot(drift.x[k] - drift.x[k - 1], drift.y[k] - drift.y[k - 1], drift.z[k] - drift.z[k - 1]));
   }
-  if (fastest > SMEAR_WARNING_BINS * options.binSizeNm) {
+  if (fastest > SMEAR_WARNING_BINS * binSizeNm && !refine) {
+    const typical = byCount ? Math.round((tMax - tMin) / windows.length) : stepFrames;
     progress?.warn?.(
       `the drift moves up to ${fastest.toFixed(0)} nm between consecutive windows (more than ${SMEAR_WARNING_BINS} bins of ` +
-        `${options.binSizeNm} nm): each window's localizations are smeared along the drift, which biases the result; ` +
-        `use a shorter step and window (e.g. ${Math.max(1, Math.round(options.stepFrames / 4))} frames)`,
+        `${binSizeNm} nm): each window's localizations are smeared along the drift, which biases the result; ` +
+        `use a shorter step and window (e.g. ${Math.max(1, Math.round(typical / 4))} frames) or the fine stage`,
     );
   }
+  if (userBreaks.length > 0) drift.breaks = Float64Array.from(userBreaks);
+  const sizes = windows.map((w) => w.to - w.from).sort((a, b) => a - b);
+  const medianLocs = sizes[sizes.length >> 1];
+  if (medianLocs < FEW_WINDOW_LOCS) {
+    progress?.warn?.(
+      `the time windows hold a median of only ${medianLocs} localizations (fewer than ${FEW_WINDOW_LOCS}): RCC's peaks are unreliable; ` +
+        (byCount ? 'the data are too sparse for more windows' : 'use longer windows (--step, --window) or leave them at auto'),
+    );
+  }
+  const usedPairs = solution.used.reduce((a, b) => a + b, 0);
+  if (nPairs > 0 && usedPairs < nPairs / 2) {
+    progress?.warn?.(
+      `RCC rejected ${nPairs - usedPairs} of ${nPairs} window pairs: the windows disagree, so the drift is uncertain; ` +
+        'use longer windows or larger bins, or check the data for jumps (--breaks)',
+    );
+  }
+  let refinement: RefineResult | undefined;
+  let finalDrift = drift;
+  if (refine) {
+    const ro = typeof options.refine === 'object' ? options.refine : {};
+    refinement = await refineDrift({ x, y, z: useZ ? z : undefined, t }, drift, {
+      precisionNm: precision!.lateralNm,
+      precisionZNm: precision!.axialNm,
+      segmentLocs: ro.segmentLocs,
+      toleranceNm: ro.toleranceNm,
+      maxIterations: ro.maxIterations,
+      breaks: options.breaks,
+      progress,
+      yieldNow,
+    });
+    finalDrift = refinement.drift;
+    const weak = refinement.weakSegments.length;
+    if (weak > refinement.segments.length * WEAK_SEGMENT_FRACTION) {
+      progress?.warn?.(
+        `${weak} of ${refinement.segments.length} fine-stage segments had no clear peak and were left out: the data are sparse for ` +
+          'segments this short; the drift there is bridged',
+      );
+    }
+  }
+  const precisionText = precision ? `a median precision of ${precision.lateralNm.toFixed(1)} nm (${precision.source})` : '';
+  const windowText = byCount
+    ? `${windows.length} windows of ~${Math.round(n / windows.length)} localizations`
+    : `${windows.length} windows of ${windowFrames} frames every ${stepFrames}`;
+  let summary = `bin ${binSizeNm} nm${options.binSizeNm === 'auto' ? ` from ${precisionText}` : ''}; ${windowText}`;
+  if (refinement) {
+    const segFrames = Math.round((tMax - tMin + 1) / refinement.segments.length);
+    summary +=
+      `; refined in ${refinement.segments.length} segments of ~${segFrames} frames (${refinement.iterations} passes, last change ${refinement.lastChangeNm.toFixed(2)} nm)` +
+      (refinement.detectedBreaks.length ? `; jumps found at frames ${refinement.detectedBreaks.join(', ')}` : '');
+  }
+  const choices: LocsDriftChoices = {
+    binSizeNm,
+    windows: windows.length,
+    stepFrames: byCount ? 'count' : stepFrames,
+    windowFrames: byCount ? 'count' : windowFrames,
+    precision,
+    summary,
+  };
   return {
-    drift,
+    drift: finalDrift,
+    rccDrift: drift,
+    refinement,
+    choices,
     windows,
     measuredWindows,
     sparseWindows,
@@ -282,6 +419,28 @@ export async function estimateDriftFromLocs(
     regionShape: result.regionShape,
     diagnostics,
   };
+}
+
+/** Windows with fewer localizations than this (median) give unreliable RCC peaks: say so. */
+export const FEW_WINDOW_LOCS = 300;
+/** More than this fraction of fine segments without a peak is worth a warning. */
+const WEAK_SEGMENT_FRACTION = 0.2;
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function locColumnsOf(input: LocInput): LocColumns {
+  if (!('columns' in input)) return input;
+  const get = (c: string) => input.columns.get(c);
+  const x = get('x');
+  const y = get('y');
+  const t = get('t');
+  if (!x || !y || !t) {
+    const missing = ['x', 'y', 't'].filter((c) => !get(c));
+    throw new InputError(`the table has no ${missing.join(', ')} column (columns: ${[...input.columns.keys()].join(', ')})`);
+  }
+  return { x, y, z: get('z'), t };
 }
 
 function countFinite(shifts: Float64Array): number {

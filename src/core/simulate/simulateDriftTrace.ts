@@ -31,6 +31,17 @@ export interface DriftTraceOptions {
   jumps?: ReadonlyArray<number | DriftJump>;
   /** Lateral size of the steps given as bare frames (nm). @default 200 */
   jumpSizeNm?: number;
+  /**
+   * Fast periodic drift added to x and y (stage or thermal oscillation), each with its own random
+   * phase per axis, 0 at t = 0. @default []
+   */
+  oscillations?: ReadonlyArray<DriftOscillation>;
+}
+
+/** A periodic component of the drift: amplitude (nm) and period (frames). */
+export interface DriftOscillation {
+  amplitudeNm: number;
+  periodFrames: number;
 }
 
 /** Number of sinusoids in each axis's smooth drift. */
@@ -119,7 +130,7 @@ export function simulateDriftTrace(
   rng: SeededRandom,
   options: DriftTraceOptions,
 ): { trace: DriftTrace; jumps: Required<DriftJump>[] } {
-  const { frames, dim = 2, amplitudeNm = 300, amplitudeZNm = 100, jumps = [], jumpSizeNm = 200 } = options;
+  const { frames, dim = 2, amplitudeNm = 300, amplitudeZNm = 100, jumps = [], jumpSizeNm = 200, oscillations = [] } = options;
   if (dim !== 2 && dim !== 3) throw new UsageError(`dim must be 2 or 3; received ${dim}`);
   if (!Number.isInteger(frames) || frames < 1) {
     throw new UsageError(`frames must be a positive integer; received ${frames}`);
@@ -141,6 +152,18 @@ export function simulateDriftTrace(
   smoothAxis(rng, frames, amplitudeNm, x);
   smoothAxis(rng, frames, amplitudeNm, y);
   if (dim === 3) smoothAxis(rng, frames, amplitudeZNm, z);
+  oscillations.forEach((o, k) => {
+    if (!(o.amplitudeNm >= 0) || !Number.isFinite(o.amplitudeNm) || !(o.periodFrames > 0) || !Number.isFinite(o.periodFrames)) {
+      throw new UsageError(
+        `oscillations[${k}] needs a finite amplitudeNm ≥ 0 and periodFrames > 0; received ${o.amplitudeNm} nm, ${o.periodFrames} frames`,
+      );
+    }
+    for (const axis of [x, y]) {
+      const phase = 2 * Math.PI * rng.uniform();
+      const w = (2 * Math.PI) / o.periodFrames;
+      for (let i = 1; i < frames; i++) axis[i] += o.amplitudeNm * (Math.sin(w * i + phase) - Math.sin(phase));
+    }
+  });
   const resolved = resolveJumps(rng, frames, jumps, jumpSizeNm, dim === 3);
   for (const jump of resolved) {
     for (let i = jump.frame; i < frames; i++) {

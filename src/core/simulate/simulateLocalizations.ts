@@ -9,7 +9,7 @@
 import { UsageError } from '../errors.js';
 import type { DriftTrace, LocTable, Metadata, NumericArray } from '../types.js';
 import { createRandom, type SeededRandom } from './random.js';
-import { simulateDriftTrace, type DriftJump } from './simulateDriftTrace.js';
+import { simulateDriftTrace, type DriftJump, type DriftOscillation } from './simulateDriftTrace.js';
 import { simulateFilaments } from './simulateFilaments.js';
 
 export interface SimulateLocalizationsOptions {
@@ -56,7 +56,16 @@ export interface SimulateLocalizationsOptions {
   jumps?: ReadonlyArray<number | DriftJump>;
   /** Lateral size of jumps given as bare frames (nm). @default 200 */
   jumpSizeNm?: number;
-  /** Add an Int32 column `emitter` with the true emitter index (−1 for spurious). @default false */
+  /** Fast periodic drift added to x and y (see simulateDriftTrace). @default [] */
+  oscillations?: ReadonlyArray<DriftOscillation>;
+  /**
+   * Always-on fiducial markers (gold beads, bright fluorescent beads): one localization per
+   * marker in every frame, in addition to `locs`, at random positions in the field. @default 0
+   */
+  beads?: number;
+  /** Photons per bead localization (sets its precision). @default 8000 */
+  beadPhotons?: number;
+  /** Add an Int32 column `emitter` with the true emitter index (−1 for spurious, −2 − k for bead k). @default false */
   emitterColumn?: boolean;
 }
 
@@ -110,6 +119,8 @@ interface Resolved {
   driftAmplitudeNm: number;
   driftAmplitudeZNm: number;
   jumpSizeNm: number;
+  beads: number;
+  beadPhotons: number;
   emitterColumn: boolean;
 }
 
@@ -135,6 +146,8 @@ function resolveOptions(o: SimulateLocalizationsOptions): Resolved {
     driftAmplitudeNm: o.driftAmplitudeNm ?? 300,
     driftAmplitudeZNm: o.driftAmplitudeZNm ?? 100,
     jumpSizeNm: o.jumpSizeNm ?? 200,
+    beads: o.beads ?? 0,
+    beadPhotons: o.beadPhotons ?? 8000,
     emitterColumn: o.emitterColumn ?? false,
   };
   if (r.dim !== 2 && r.dim !== 3) throw new UsageError(`dim must be 2 or 3; received ${r.dim}`);
@@ -158,6 +171,8 @@ function resolveOptions(o: SimulateLocalizationsOptions): Resolved {
       throw new UsageError(`${key} must be a finite number > 0; received ${r[key]}`);
     }
   }
+  if (!Number.isInteger(r.beads) || r.beads < 0) throw new UsageError(`beads must be a whole number ≥ 0; received ${r.beads}`);
+  if (!(r.beadPhotons > 0) || !Number.isFinite(r.beadPhotons)) throw new UsageError(`beadPhotons must be a finite number > 0; received ${r.beadPhotons}`);
   if (!(r.backgroundPhotons >= 0) || !Number.isFinite(r.backgroundPhotons)) {
     throw new UsageError(`backgroundPhotons must be a finite number ≥ 0; received ${r.backgroundPhotons}`);
   }
@@ -256,6 +271,7 @@ export function simulateLocalizations(options: SimulateLocalizationsOptions = {}
     amplitudeZNm: r.driftAmplitudeZNm,
     jumps: options.jumps ?? [],
     jumpSizeNm: r.jumpSizeNm,
+    oscillations: options.oscillations ?? [],
   });
 
   const spurious = r.locs === 0 ? 0 : Math.round(r.locs * r.spuriousFraction);
@@ -287,8 +303,12 @@ export function simulateLocalizations(options: SimulateLocalizationsOptions = {}
   }
 
   const { emitterOfRow, frameStart } = assignRows(rng, r, real, emitterCount);
+  const beadX = Float64Array.from({ length: r.beads }, () => r.fieldNm * (0.05 + 0.9 * rng.uniform()));
+  const beadY = Float64Array.from({ length: r.beads }, () => r.fieldNm * (0.05 + 0.9 * rng.uniform()));
+  const beadZ = Float64Array.from({ length: r.beads }, () => (threeD ? r.zRangeNm * (rng.uniform() - 0.5) : 0));
 
-  const n = r.locs;
+  const n = r.locs + r.beads * r.frames;
+  const emitterOut = r.emitterColumn ? new Int32Array(n) : null;
   const x = new Float64Array(n);
   const y = new Float64Array(n);
   const z = threeD ? new Float64Array(n) : null;
@@ -305,14 +325,24 @@ export function simulateLocalizations(options: SimulateLocalizationsOptions = {}
   const truthX = truth.x;
   const truthY = truth.y;
   const truthZ = truth.z;
+  let row = 0;
   for (let f = 0; f < r.frames; f++) {
-    for (let row = frameStart[f]; row < frameStart[f + 1]; row++) {
-      const e = emitterOfRow[row];
+    const rowsOfFrame = frameStart[f + 1] - frameStart[f] + r.beads;
+    for (let k = 0; k < rowsOfFrame; k++, row++) {
+      const source = frameStart[f] + k;
+      const bead = source < frameStart[f + 1] ? -1 : source - frameStart[f + 1];
+      const e = bead >= 0 ? -2 - bead : emitterOfRow[source];
+      if (emitterOut) emitterOut[row] = e;
       let tx: number;
       let ty: number;
       let tz = 0;
       let ph: number;
-      if (e >= 0) {
+      if (bead >= 0) {
+        tx = beadX[bead];
+        ty = beadY[bead];
+        tz = beadZ[bead];
+        ph = r.beadPhotons * Math.exp(0.1 * rng.normal());
+      } else if (e >= 0) {
         tx = emitters.x[e];
         ty = emitters.y[e];
         tz = emitters.z[e];
@@ -361,7 +391,7 @@ export function simulateLocalizations(options: SimulateLocalizationsOptions = {}
   if (errorZ) columns.set('error_z', errorZ);
   columns.set('photons', photons);
   columns.set('bg', bg);
-  if (r.emitterColumn) columns.set('emitter', emitterOfRow);
+  if (emitterOut) columns.set('emitter', emitterOut);
 
   const metadata: Metadata = {
     'ccdrift.simulation': {

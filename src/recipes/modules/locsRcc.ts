@@ -102,6 +102,8 @@ export const locsRcc: ModuleDecl = {
         flattenZ: params.flatten_z as boolean,
         tukeySize: params.tukey_size as number,
         ...sharedRccOptions(ctx, params),
+        refine: false,
+        breaks: 'none',
       },
       { executor: ctx.executor, progress: ctx.progress },
     );

@@ -1,0 +1,287 @@
+/**
+ * A smoothed localization density on a regular grid — the reference the fine drift stage
+ * registers short segments against (see refineDrift.ts). The density is a nearest-bin
+ * histogram blurred by a separable Gaussian; a segment's own localizations can be taken out
+ * (and put back) exactly, kernel for kernel, so a segment is never registered against itself.
+ *
+ * Values are read by bilinear interpolation (trilinear in 3D) at a point and at the eight
+ * points one bin away, all sharing the same fractional weights: the 3×3 neighbourhood the
+ * peak search climbs on costs one 4×4 (×2 in 3D) patch read per localization.
+ */
+import { UsageError } from '../errors.js';
+import type { NumericArray } from '../types.js';
+
+/** Gaussian kernels are cut at this many standard deviations. */
+const KERNEL_CUTOFF_SD = 3;
+
+export interface DensityGridOptions {
+  /** Lateral bin (nm) and kernel standard deviation (nm). */
+  binNm: number;
+  sigmaNm: number;
+  /** Axial bin and kernel (nm); 3D when given. */
+  binZNm?: number;
+  sigmaZNm?: number;
+  /** Extent (nm) the grid must cover: [xLo, xHi, yLo, yHi, zLo, zHi]. */
+  extent: [number, number, number, number, number, number];
+  /** Refuse grids of more than this many cells (memory). */
+  maxCells: number;
+}
+
+function gaussianKernel(sigmaBins: number): Float32Array {
+  const r = Math.max(1, Math.ceil(KERNEL_CUTOFF_SD * sigmaBins));
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-0.5 * (i / sigmaBins) ** 2);
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+export class DensityGrid {
+  readonly nx: number;
+  readonly ny: number;
+  readonly nz: number;
+  readonly binNm: number;
+  readonly binZNm: number;
+  readonly x0: number;
+  readonly y0: number;
+  readonly z0: number;
+  readonly data: Float32Array;
+  private readonly kx: Float32Array;
+  private readonly kz: Float32Array | null;
+
+  constructor(o: DensityGridOptions) {
+    const [xl, xh, yl, yh, zl, zh] = o.extent;
+    this.binNm = o.binNm;
+    this.binZNm = o.binZNm ?? 1;
+    this.kx = gaussianKernel(o.sigmaNm / o.binNm);
+    const threeD = o.binZNm !== undefined;
+    this.kz = threeD ? gaussianKernel((o.sigmaZNm ?? o.binZNm!) / o.binZNm!) : null;
+    const rx = (this.kx.length - 1) / 2 + 2;
+    this.x0 = xl - rx * o.binNm;
+    this.y0 = yl - rx * o.binNm;
+    this.nx = Math.ceil((xh - xl) / o.binNm) + 2 * rx + 1;
+    this.ny = Math.ceil((yh - yl) / o.binNm) + 2 * rx + 1;
+    if (threeD) {
+      const rz = (this.kz!.length - 1) / 2 + 2;
+      this.z0 = zl - rz * this.binZNm;
+      this.nz = Math.ceil((zh - zl) / this.binZNm) + 2 * rz + 1;
+    } else {
+      this.z0 = 0;
+      this.nz = 1;
+    }
+    const cells = this.nx * this.ny * this.nz;
+    if (!(cells <= o.maxCells)) {
+      throw new UsageError(
+        `the fine drift stage would need a ${this.nx}×${this.ny}×${this.nz} reference grid (${(cells / 1e6).toFixed(0)} M cells, ` +
+          `${((cells * 4) / 2 ** 30).toFixed(1)} GiB); the field is too large for its bin of ${o.binNm.toFixed(1)} nm`,
+      );
+    }
+    this.data = new Float32Array(cells);
+  }
+
+  get threeD(): boolean {
+    return this.kz !== null;
+  }
+
+  /** Nearest cell of a point; −1 when outside the grid. */
+  cellOf(x: number, y: number, z: number): number {
+    const ix = Math.floor((x - this.x0) / this.binNm);
+    const iy = Math.floor((y - this.y0) / this.binNm);
+    const iz = this.kz ? Math.floor((z - this.z0) / this.binZNm) : 0;
+    if (ix < 0 || iy < 0 || iz < 0 || ix >= this.nx || iy >= this.ny || iz >= this.nz) return -1;
+    return (iz * this.ny + iy) * this.nx + ix;
+  }
+
+  /** Histogram of the given cells (−1 skipped), then the separable blur. */
+  build(cells: Int32Array): void {
+    const d = this.data;
+    d.fill(0);
+    for (let i = 0; i < cells.length; i++) if (cells[i] >= 0) d[cells[i]]++;
+    this.blurAxis(1, this.nx, this.kx);
+    this.blurAxis(this.nx, this.ny, this.kx);
+    if (this.kz) this.blurAxis(this.nx * this.ny, this.nz, this.kz);
+  }
+
+  /**
+   * Blur along one axis. Lines of `stride` contiguous values (a row, a plane) are combined
+   * whole, so every access runs along memory.
+   */
+  private blurAxis(stride: number, length: number, k: Float32Array): void {
+    const d = this.data;
+    const r = (k.length - 1) / 2;
+    if (stride === 1) {
+      const line = new Float32Array(length);
+      for (let base = 0; base < d.length; base += length) {
+        let any = false;
+        for (let i = 0; i < length; i++) {
+          line[i] = d[base + i];
+          if (line[i] !== 0) any = true;
+        }
+        if (!any) continue;
+        for (let i = 0; i < length; i++) {
+          let acc = 0;
+          const a = Math.max(0, i - r);
+          const b = Math.min(length - 1, i + r);
+          for (let j = a; j <= b; j++) acc += line[j] * k[j - i + r];
+          d[base + i] = acc;
+        }
+      }
+      return;
+    }
+    const block = stride * length;
+    const copy = new Float32Array(block);
+    for (let base = 0; base < d.length; base += block) {
+      copy.set(d.subarray(base, base + block));
+      for (let i = 0; i < length; i++) {
+        const out = base + i * stride;
+        d.fill(0, out, out + stride);
+        const a = Math.max(0, i - r);
+        const b = Math.min(length - 1, i + r);
+        for (let j = a; j <= b; j++) {
+          const w = k[j - i + r];
+          const src = j * stride;
+          for (let q = 0; q < stride; q++) d[out + q] += w * copy[src + q];
+        }
+      }
+    }
+  }
+
+  /** Add `sign` × one localization's blurred kernel at `cell` (the exact share it has in the grid). */
+  splat(cell: number, sign: number): void {
+    if (cell < 0) return;
+    const nx = this.nx;
+    const nxy = nx * this.ny;
+    const ix = cell % nx;
+    const iy = Math.floor(cell / nx) % this.ny;
+    const iz = Math.floor(cell / nxy);
+    const k = this.kx;
+    const r = (k.length - 1) / 2;
+    const kz = this.kz ?? ONE;
+    const rz = (kz.length - 1) / 2;
+    const d = this.data;
+    for (let c = -rz; c <= rz; c++) {
+      const z = iz + c;
+      if (z < 0 || z >= this.nz) continue;
+      const wz = sign * kz[c + rz];
+      for (let b = -r; b <= r; b++) {
+        const y = iy + b;
+        if (y < 0 || y >= this.ny) continue;
+        const wzy = wz * k[b + r];
+        const row = z * nxy + y * nx;
+        const a0 = Math.max(-r, -ix);
+        const a1 = Math.min(r, nx - 1 - ix);
+        for (let a = a0; a <= a1; a++) d[row + ix + a] += wzy * k[a + r];
+      }
+    }
+  }
+
+  /**
+   * Lateral 3×3 neighbourhood: out[(b+1)·3 + (a+1)] += value at (x + a·bin, y + b·bin, z),
+   * a, b ∈ {−1, 0, 1}. Also returns the centre value (for gradients, see `lateral`).
+   */
+  addLateral3x3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array): void {
+    const u = (x - this.x0) / this.binNm - 0.5;
+    const v = (y - this.y0) / this.binNm - 0.5;
+    const i0 = Math.floor(u);
+    const j0 = Math.floor(v);
+    const fx = u - i0;
+    const fy = v - j0;
+    if (i0 < 1 || j0 < 1 || i0 + 2 >= this.nx || j0 + 2 >= this.ny) return;
+    let k0 = 0;
+    let fz = 0;
+    if (this.kz) {
+      const w = (z - this.z0) / this.binZNm - 0.5;
+      k0 = Math.floor(w);
+      fz = w - k0;
+      if (k0 < 0 || k0 + 1 >= this.nz) return;
+    }
+    const nx = this.nx;
+    const d = this.data;
+    const nxy = nx * this.ny;
+    // 4×4 patch (rows j0−1…j0+2, columns i0−1…i0+2), blended over the two z planes.
+    const p = PATCH;
+    for (let b = 0; b < 4; b++) {
+      const row = k0 * nxy + (j0 - 1 + b) * nx + i0 - 1;
+      if (this.kz) {
+        for (let a = 0; a < 4; a++) p[b * 4 + a] = (1 - fz) * d[row + a] + fz * d[row + nxy + a];
+      } else {
+        for (let a = 0; a < 4; a++) p[b * 4 + a] = d[row + a];
+      }
+    }
+    const w00 = (1 - fx) * (1 - fy);
+    const w10 = fx * (1 - fy);
+    const w01 = (1 - fx) * fy;
+    const w11 = fx * fy;
+    for (let b = 0; b < 3; b++) {
+      for (let a = 0; a < 3; a++) {
+        const q = b * 4 + a;
+        const val = w00 * p[q] + w10 * p[q + 1] + w01 * p[q + 4] + w11 * p[q + 5];
+        out[b * 3 + a] += val;
+        VALUES[b * 3 + a] = val;
+      }
+    }
+    if (grad) {
+      // Per-localization gradient by central differences (per bin), for the sandwich covariance.
+      const gx = (VALUES[5] - VALUES[3]) / 2;
+      const gy = (VALUES[7] - VALUES[1]) / 2;
+      grad[0] += gx;
+      grad[1] += gy;
+      grad[2] += gx * gx;
+      grad[3] += gx * gy;
+      grad[4] += gy * gy;
+    }
+  }
+
+  /** Axial 1×3: out[c+1] += value at (x, y, z + c·binZ), c ∈ {−1, 0, 1}. */
+  addAxial3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array): void {
+    const u = (x - this.x0) / this.binNm - 0.5;
+    const v = (y - this.y0) / this.binNm - 0.5;
+    const w = (z - this.z0) / this.binZNm - 0.5;
+    const i0 = Math.floor(u);
+    const j0 = Math.floor(v);
+    const k0 = Math.floor(w);
+    if (i0 < 0 || j0 < 0 || i0 + 1 >= this.nx || j0 + 1 >= this.ny || k0 < 1 || k0 + 2 >= this.nz) return;
+    const fx = u - i0;
+    const fy = v - j0;
+    const fz = w - k0;
+    const nx = this.nx;
+    const nxy = nx * this.ny;
+    const d = this.data;
+    const base = j0 * nx + i0;
+    const planes = PLANES;
+    for (let c = 0; c < 4; c++) {
+      const o = (k0 - 1 + c) * nxy + base;
+      planes[c] = (1 - fy) * ((1 - fx) * d[o] + fx * d[o + 1]) + fy * ((1 - fx) * d[o + nx] + fx * d[o + nx + 1]);
+    }
+    let lo = 0;
+    let hi = 0;
+    for (let c = 0; c < 3; c++) {
+      const val = (1 - fz) * planes[c] + fz * planes[c + 1];
+      out[c] += val;
+      if (c === 0) lo = val;
+      if (c === 2) hi = val;
+    }
+    if (grad) {
+      const g = (hi - lo) / 2;
+      grad[0] += g;
+      grad[1] += g * g;
+    }
+  }
+}
+
+const ONE = Float32Array.of(1);
+const PATCH = new Float64Array(16);
+const VALUES = new Float64Array(9);
+const PLANES = new Float64Array(4);
+
+/** Min and max of the finite values of a column. */
+export function finiteRange(v: NumericArray): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const a = v[i];
+    if (a < lo) lo = a;
+    if (a > hi) hi = a;
+  }
+  return [lo, hi];
+}
