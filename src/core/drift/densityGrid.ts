@@ -25,10 +25,12 @@ export interface DensityGridOptions {
   extent: [number, number, number, number, number, number];
   /** Refuse grids of more than this many cells (memory). */
   maxCells: number;
+  /** Kernels are cut at this many sd. @default KERNEL_CUTOFF_SD */
+  cutoffSd?: number;
 }
 
-function gaussianKernel(sigmaBins: number): Float32Array {
-  const r = Math.max(1, Math.ceil(KERNEL_CUTOFF_SD * sigmaBins));
+function gaussianKernel(sigmaBins: number, cutoffSd = KERNEL_CUTOFF_SD): Float32Array {
+  const r = Math.max(1, Math.ceil(cutoffSd * sigmaBins));
   const k = new Float32Array(2 * r + 1);
   let sum = 0;
   for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-0.5 * (i / sigmaBins) ** 2);
@@ -53,9 +55,9 @@ export class DensityGrid {
     const [xl, xh, yl, yh, zl, zh] = o.extent;
     this.binNm = o.binNm;
     this.binZNm = o.binZNm ?? 1;
-    this.kx = gaussianKernel(o.sigmaNm / o.binNm);
+    this.kx = gaussianKernel(o.sigmaNm / o.binNm, o.cutoffSd);
     const threeD = o.binZNm !== undefined;
-    this.kz = threeD ? gaussianKernel((o.sigmaZNm ?? o.binZNm!) / o.binZNm!) : null;
+    this.kz = threeD ? gaussianKernel((o.sigmaZNm ?? o.binZNm!) / o.binZNm!, o.cutoffSd) : null;
     const rx = (this.kx.length - 1) / 2 + 2;
     this.x0 = xl - rx * o.binNm;
     this.y0 = yl - rx * o.binNm;

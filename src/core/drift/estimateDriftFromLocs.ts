@@ -240,7 +240,7 @@ export async function estimateDriftFromLocs(
   const precision = needPrecision
     ? (options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined))
     : undefined;
-  const binSizeNm = options.binSizeNm === 'auto' ? chooseBinSize(precision!.lateralNm) : options.binSizeNm;
+  const binSizeNm = options.binSizeNm === 'auto' ? chooseBinSize(precision!.lateralNm, refine) : options.binSizeNm;
   const byCount = options.stepFrames === 'auto' && options.windowFrames === 'auto';
   const stepFrames = options.stepFrames === 'auto' ? (options.windowFrames as number) : options.stepFrames;
   const windowFrames = options.windowFrames === 'auto' ? stepFrames : options.windowFrames;
@@ -269,7 +269,10 @@ export async function estimateDriftFromLocs(
   const sparse = new Set(sparseWindows);
 
   const useZ = !!z && !options.flattenZ;
-  const grid = computeBinGrid(x, y, useZ ? z : undefined, binSizeNm, !useZ);
+  // With the fine stage, RCC only brings the lateral drift within its reach: a 3D RCC costs
+  // ~50× a 2D one (the z axis of every FFT), and the fine stage finds z itself (refineDrift.ts).
+  const rccZ = useZ && !refine;
+  const grid = computeBinGrid(x, y, rccZ ? z : undefined, binSizeNm, !rccZ);
   const [bx, by, bz] = grid.bins;
   const plan = createRegistrationPlan({ nx: bx, ny: by, nz: bz });
   const { nx, ny } = plan.fftShape;
@@ -277,7 +280,7 @@ export async function estimateDriftFromLocs(
 
   const fillGrid = (i: number, out: Float32Array) => {
     const w = windows[i];
-    histogramInto(grid, x, y, useZ ? z : undefined, w.from, w.to, out, nx, ny);
+    histogramInto(grid, x, y, rccZ ? z : undefined, w.from, w.to, out, nx, ny);
     // Separable Tukey window over the data region, every axis longer than 1.
     for (let iz = 0; iz < bz; iz++) {
       const wz = tukeys[2] ? tukeys[2][iz] : 1;
@@ -330,7 +333,7 @@ export async function estimateDriftFromLocs(
     t: Float64Array.from(measuredWindows, (i) => windows[i].sampleTime ?? (windows[i].startFrame + windows[i].endFrame) / 2),
     x: pick(solution.drift[0]),
     y: pick(solution.drift[1]),
-    z: useZ ? pick(solution.drift[2]) : new Float64Array(measuredWindows.length),
+    z: rccZ ? pick(solution.drift[2]) : new Float64Array(measuredWindows.length),
   };
   let fastest = 0;
   for (let k = 1; k < drift.t.length; k++) {

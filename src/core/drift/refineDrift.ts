@@ -69,7 +69,10 @@ export const SEGMENT_TARGET_LOCS = 400;
 export const MIN_SEGMENT_FRAMES = 20;
 /** The reference's kernel, relative to the localization precision, and its bin relative to the kernel. */
 const KERNEL_PER_PRECISION = 0.8;
-const BIN_PER_KERNEL = 0.8;
+const BIN_PER_KERNEL = 1;
+const BIN_PER_KERNEL_3D = 1.25;
+/** 3D kernels are cut at 2.5 sd (a 5³ instead of a 7³ footprint). */
+const KERNEL_CUTOFF_SD_3D = 2.5;
 /** The first pass climbs on a coarser reference (this factor) to catch a coarse drift that is far off. */
 const CAPTURE_FACTOR = 3;
 /** Hill-climbing steps (bins) per segment and pass. */
@@ -240,8 +243,10 @@ export async function refineDrift(
 
   const kernel = KERNEL_PER_PRECISION * precision;
   const kernelZ = KERNEL_PER_PRECISION * precisionZ;
-  let bin = BIN_PER_KERNEL * kernel;
-  let binZ = BIN_PER_KERNEL * kernelZ;
+  // In 3D a bin of one kernel width keeps the grid (and its blur) within reach.
+  const binPerKernel = threeD ? BIN_PER_KERNEL_3D : BIN_PER_KERNEL;
+  let bin = binPerKernel * kernel;
+  let binZ = binPerKernel * kernelZ;
 
   // The grid covers the coarse-corrected positions with room for the drift to change.
   const px = new Float64Array(n);
@@ -258,11 +263,14 @@ export async function refineDrift(
   correct();
   let maxStep = 0;
   for (let k = 1; k < coarse.t.length; k++) maxStep = Math.max(maxStep, Math.hypot(coarse.x[k] - coarse.x[k - 1], coarse.y[k] - coarse.y[k - 1]));
-  const margin = Math.max(200, 2 * maxStep);
+  // Room for the drift to change: laterally what RCC did not see (its largest step, a jump);
+  // axially RCC saw nothing, so a quarter of the depth.
+  const margin = Math.max(8 * kernel, 2 * maxStep);
   const [xl, xh] = finiteRange(px);
   const [yl, yh] = finiteRange(py);
   const [zl, zh] = pz ? finiteRange(pz) : [0, 0];
-  const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, zl - margin, zh + margin];
+  const marginZ = Math.max(4 * kernelZ, 0.25 * (zh - zl));
+  const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, zl - marginZ, zh + marginZ];
   // Very large fields: coarsen the bin (and kernel) until the grid fits.
   const cellsAt = (b: number, bz: number) => ((extent[1] - extent[0]) / b + 20) * ((extent[3] - extent[2]) / b + 20) * (threeD ? (extent[5] - extent[4]) / bz + 20 : 1);
   let kernelNm = kernel;
@@ -283,6 +291,7 @@ export async function refineDrift(
       sigmaZNm: threeD ? kernelZNm * scale : undefined,
       extent,
       maxCells: MAX_GRID_CELLS,
+      cutoffSd: threeD ? KERNEL_CUTOFF_SD_3D : undefined,
     });
 
   let breaks = [...userBreaks];
@@ -388,7 +397,7 @@ export async function refineDrift(
       sdx,
       sdy,
       sdz,
-      ok: ok && sdx < (WEAK_SD_KERNELS * grid.binNm) / BIN_PER_KERNEL && sdy < (WEAK_SD_KERNELS * grid.binNm) / BIN_PER_KERNEL,
+      ok: ok && sdx < (WEAK_SD_KERNELS * grid.binNm) / binPerKernel && sdy < (WEAK_SD_KERNELS * grid.binNm) / binPerKernel,
     };
   };
 
