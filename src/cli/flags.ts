@@ -38,7 +38,7 @@ export function addModuleFlags(cmd: Command, decl: ModuleDecl, only?: string[]):
       cmd.addOption(new Option(`--${p.flag}`, describe(p)));
       continue;
     }
-    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : kind === 'autoNumber' ? 'n|auto' : 'value'}>`, describe(p)).default(p.default);
+    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : kind === 'autoNumber' ? 'n|auto' : 'value'}>`, describe(p)).default(p.cliDefault ?? p.default);
     if (kind === 'enum') opt.choices((p.schema as unknown as { options: string[] }).options);
     if (kind === 'number') opt.argParser((v: string) => parseNumberFlag(p.flag!, v));
     if (kind === 'autoNumber') opt.argParser((v: string) => (v.trim().toLowerCase() === AUTO ? AUTO : parseNumberFlag(p.flag!, v)));
@@ -61,7 +61,7 @@ function optionKey(flag: string): string {
 export function paramsFromFlags(decl: ModuleDecl, opts: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(decl.params)) {
-    let v = p.flag && opts[optionKey(p.flag)] !== undefined ? opts[optionKey(p.flag)] : p.default;
+    let v = p.flag && opts[optionKey(p.flag)] !== undefined ? opts[optionKey(p.flag)] : (p.cliDefault ?? p.default);
     if (name in overrides) v = overrides[name];
     const r = p.schema.safeParse(v);
     if (!r.success) {

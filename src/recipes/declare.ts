@@ -16,6 +16,11 @@ export interface ParamDecl {
   /** Command-line flag (kebab-case, without --) when the parameter is exposed there. */
   flag?: string;
   /**
+   * The flag's default when it differs from the recipe default: recipes keep the original's
+   * defaults, the commands choose from the data ('auto').
+   */
+  cliDefault?: unknown;
+  /**
    * Set for parameters the original had that ccdrift accepts but does not need; the text
    * says what they do here (shown by `ccdrift modules`).
    */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
 import { basename } from 'node:path';
 import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
@@ -22,6 +23,8 @@ interface LocsOptions extends CommonOptions {
   perFrame?: string;
   pixelSize?: number;
   table?: string;
+  refine: string;
+  breaks: string;
 }
 
 export function registerLocsCommand(program: Command): void {
@@ -34,12 +37,15 @@ export function registerLocsCommand(program: Command): void {
     .option('--plot <file>', 'drift plot, .png or .svg')
     .option('--per-frame <file>', 'the interpolated drift at every frame: .csv (t,x,y,z nm) or Picasso .txt (needs --pixel-size)')
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt', (v) => parseNumberFlag('pixel-size', v))
-    .option('--table <name>', 'table inside an HDF5 file with several');
+    .option('--table <name>', 'table inside an HDF5 file with several')
+    .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
+    .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
   addModuleFlags(cmd, locsRcc);
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
   cmd.action(async (input: string, opts: LocsOptions) => {
-    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>);
+    if (!['on', 'off'].includes(opts.refine)) throw new UsageError(`--refine must be on or off, got '${opts.refine}'`);
+    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, { refine: opts.refine === 'on', breaks: opts.breaks });
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
     // The command uses the drift, the interpolator and the corrected table; Locs_RCC's legacy
     // outputName table (a second full correction) is not asked for.
@@ -64,7 +70,7 @@ export function registerLocsCommand(program: Command): void {
     const drift = rcc.output_drift as DriftTrace;
     const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
     const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-    const provenance = provenanceOf('locs', { ...rccParams, ...splineParams }, input);
+    const provenance = provenanceOf('locs', { ...rccParams, ...splineParams, chosen: rcc[REPORT_KEY] }, input);
     Object.assign(corrected.metadata, provenance.metadata);
     const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
     say(opts, `wrote ${written.join(', ')}`);
@@ -73,7 +79,7 @@ export function registerLocsCommand(program: Command): void {
       say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
     }
     if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, ['measured (RCC)'], `Drift of ${basename(input)}`));
+      await writeDriftPlot(opts.plot, interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`));
       say(opts, `wrote ${opts.plot}`);
     }
     if (opts.perFrame) {

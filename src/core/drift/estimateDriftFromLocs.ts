@@ -218,7 +218,7 @@ export function makeTimeWindows(t: NumericArray, stepFrames: number, windowFrame
 export async function estimateDriftFromLocs(
   input: LocInput,
   partialOptions: Partial<LocsRccOptions> = {},
-  { executor = inlineExecutor, progress, yieldNow }: { executor?: CorrelationExecutor; progress?: ProgressReporter; yieldNow?: () => Promise<void> } = {},
+  { executor = inlineExecutor, progress, yieldNow }: { executor?: CorrelationExecutor; progress?: ProgressReporter; yieldNow?: () => Promise<void> | undefined } = {},
 ): Promise<LocsRccResult> {
   const options: LocsRccOptions = { ...LOCS_DRIFT_DEFAULTS, ...stripUndefined(partialOptions) };
   validateLocsRccOptions(options);

@@ -34,7 +34,7 @@ export interface RefineOptions {
   maxIterations?: number;
   progress?: ProgressReporter;
   /** Cancellation / event-loop yield between segments (see registration/yieldNow.ts). */
-  yieldNow?: () => Promise<void>;
+  yieldNow?: () => Promise<void> | undefined;
 }
 
 export interface RefineSegment {
@@ -435,7 +435,7 @@ export async function refineDrift(
       fits.push(fitSegment(grid, segments[k]));
       if (k % 64 === 63) {
         options.progress?.update?.(k + 1);
-        if (options.yieldNow) await options.yieldNow();
+        await options.yieldNow?.();
       }
     }
     options.progress?.stop?.();

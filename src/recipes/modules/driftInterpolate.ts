@@ -2,7 +2,7 @@ import { createDriftInterpolator, DRIFT_INTERPOLATION_DEFAULTS } from '../../cor
 import { InputError } from '../../core/errors.js';
 import type { DriftInterpolator, DriftTrace, Extrapolation } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { schemas, type ModuleDecl, type ParamDecl, type RunContext } from '../declare.js';
+import { autoOr, schemas, type ModuleDecl, type ParamDecl, type RunContext } from '../declare.js';
 
 /** Points per plotted interpolated curve. */
 const CURVE_POINTS = 1500;
@@ -16,10 +16,13 @@ export const splineParams: Record<string, ParamDecl> = {
     flag: 'degree',
   },
   smoothing_factor: {
-    schema: schemas.number,
+    schema: autoOr(schemas.number),
     default: DRIFT_INTERPOLATION_DEFAULTS.smoothing,
+    cliDefault: 'auto',
     unit: 'nm²',
-    description: "FITPACK smoothing factor s: the spline's sum of squared residuals per axis; negative = number of samples (SciPy's default), 0 interpolates",
+    description:
+      "FITPACK smoothing factor s: the spline's sum of squared residuals per axis; negative = number of samples (SciPy's default), 0 interpolates; " +
+      "'auto': a cubic smoothing spline whose strength cross-validation picks from the samples (weighted by their standard errors when known)",
     flag: 'smoothing',
   },
   extrapolation: {
@@ -39,7 +42,7 @@ export function requireTrace(value: unknown, slot: string): DriftTrace {
 export function buildInterpolator(ctx: RunContext, traces: DriftTrace[], params: Record<string, unknown>): DriftInterpolator {
   return createDriftInterpolator(traces, {
     degree: params.degree_of_spline as number,
-    smoothing: params.smoothing_factor as number,
+    smoothing: params.smoothing_factor as number | 'auto',
     extrapolation: params.extrapolation as Extrapolation,
     reporter: ctx.progress,
   });

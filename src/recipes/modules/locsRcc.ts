@@ -4,7 +4,9 @@ import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
 import { InputError } from '../../core/errors.js';
 import type { LocTable } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
+import { z } from 'zod';
+import { createYielder } from '../../core/registration/yieldNow.js';
+import { autoOr, REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
 
 /** The correlation debug stack: one thresholded correlation image per pair. */
 export interface CrossCorrelationStack {
@@ -13,6 +15,13 @@ export interface CrossCorrelationStack {
   pairs: Int32Array;
   /** Size of one correlation pixel (x, y, z) in nm: the bin size, or the voxel size for images. */
   pixelSizeNm: [number, number, number];
+}
+
+/** The `breaks` parameter: 'auto', 'none' or a comma-separated list of frames. */
+export function parseBreaks(text: string): number[] | 'auto' | 'none' {
+  const v = text.trim();
+  if (v === 'auto' || v === 'none') return v;
+  return v.split(',').map((f) => Number(f.trim()));
 }
 
 export function requireTable(value: unknown, slot: string): LocTable {
@@ -54,14 +63,61 @@ export const locsRcc: ModuleDecl = {
     },
   },
   params: {
-    step: { schema: schemas.positiveNumber, default: 2500, unit: 'frames', description: 'frames between the starts of consecutive time windows', flag: 'step' },
-    window: { schema: schemas.positiveNumber, default: 2500, unit: 'frames', description: 'frames each time window spans (≥ step)', flag: 'window' },
-    binsize: { schema: schemas.positiveNumber, default: 30, unit: 'nm', description: 'histogram bin size', flag: 'binsize' },
+    step: {
+      schema: autoOr(schemas.positiveNumber),
+      default: 2500,
+      cliDefault: 'auto',
+      unit: 'frames',
+      description: "frames between the starts of consecutive time windows; 'auto' (with window auto): windows of equal localization count, ~3000 each, 10–60 (10–25 with the fine stage)",
+      flag: 'step',
+    },
+    window: {
+      schema: autoOr(schemas.positiveNumber),
+      default: 2500,
+      cliDefault: 'auto',
+      unit: 'frames',
+      description: "frames each time window spans (≥ step); 'auto': the step",
+      flag: 'window',
+    },
+    binsize: {
+      schema: autoOr(schemas.positiveNumber),
+      default: 30,
+      cliDefault: 'auto',
+      unit: 'nm',
+      description: "histogram bin size; 'auto': 1.3 × the localization precision (2.5 × with the fine stage), from error_x/error_y, uncertainty, lpx/lpy or NeNA",
+      flag: 'binsize',
+    },
+    refine: {
+      schema: schemas.boolean,
+      default: false,
+      description:
+        'after RCC, the fine stage: ~100-frame segments registered against a leave-one-out reference of all other localizations near the RCC drift, ' +
+        'repeated until the drift changes by < 0.05 nm; resolves drift faster than the windows, and jumps (the CLI turns it on; --refine off)',
+    },
+    breaks: {
+      schema: z.string().regex(/^(auto|none|\s*\d+(\s*,\s*\d+)*\s*)$/, "'auto', 'none' or frames separated by commas"),
+      default: 'auto',
+      description: "with refine: frames where the drift jumps — 'auto' (detected), 'none', or frames like '12000,20000'",
+    },
     flatten_z: { schema: schemas.boolean, default: false, description: 'ignore z: one z bin even for 3D data', flag: 'flatten-z' },
     tukey_size: { schema: schemas.fraction, default: 0.25, description: 'shape of the Tukey window applied to each histogram (0 none … 1 Hann)', flag: 'tukey-size' },
     method: { schema: schemas.method, default: 'RCC', description: 'RCC (redundant, outlier rejection), MCC (redundant, no rejection) or DCC (each window against the first)', flag: 'method' },
-    shift_max: { schema: schemas.positiveNumber, default: 5, unit: 'nm', description: 'RCC drops pair rows whose residual exceeds this (while the system keeps full rank)', flag: 'shift-max' },
-    corr_window: { schema: schemas.wholeNumber, default: 5, unit: 'windows', description: 'correlate windows at most this far apart (≤ 0: all pairs)', flag: 'corr-window' },
+    shift_max: {
+      schema: autoOr(schemas.positiveNumber),
+      default: 5,
+      cliDefault: 'auto',
+      unit: 'nm',
+      description: "RCC drops pair rows whose residual exceeds this (while the system keeps full rank); 'auto': 3 × the median residual",
+      flag: 'shift-max',
+    },
+    corr_window: {
+      schema: autoOr(schemas.wholeNumber),
+      default: 5,
+      cliDefault: 'auto',
+      unit: 'windows',
+      description: "correlate windows at most this far apart (≤ 0: all pairs); 'auto': all pairs up to 5000",
+      flag: 'corr-window',
+    },
     debug_cor_file: { schema: schemas.path, default: '', description: "TIFF file for the stack of thresholded correlation images ('' = off)", flag: 'debug-cor-file', savesOutput: 'output_cross_cor' },
     cache_fft: {
       schema: schemas.path,
@@ -96,16 +152,16 @@ export const locsRcc: ModuleDecl = {
     const result = await estimateDriftFromLocs(
       { x, y, z: col('z'), t },
       {
-        stepFrames: params.step as number,
-        windowFrames: params.window as number,
-        binSizeNm: params.binsize as number,
+        stepFrames: params.step as number | 'auto',
+        windowFrames: params.window as number | 'auto',
+        binSizeNm: params.binsize as number | 'auto',
         flattenZ: params.flatten_z as boolean,
         tukeySize: params.tukey_size as number,
         ...sharedRccOptions(ctx, params),
-        refine: false,
-        breaks: 'none',
+        refine: params.refine as boolean,
+        breaks: parseBreaks(params.breaks as string),
       },
-      { executor: ctx.executor, progress: ctx.progress },
+      { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
     const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
     // The original's legacy output: corrected by an interpolating cubic spline through the samples.
@@ -121,11 +177,11 @@ export const locsRcc: ModuleDecl = {
     const s = result.solution;
     const used = s.used.reduce((a, b) => a + b, 0);
     const report =
-      `${result.windows.length} windows of ${params.window} frames every ${params.step}` +
-      (result.measuredWindows.length < result.windows.length ? ` (${result.windows.length - result.measuredWindows.length} left out)` : '') +
-      ', ' +
-      `grid ${result.grid.bins.join('×')} bins of ${params.binsize} nm (FFT ${Object.values(result.plan.fftShape).join('×')}), ` +
-      `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${params.shift_max} nm)` : '');
+      `${result.choices.summary}` +
+      (result.measuredWindows.length < result.windows.length ? ` (${result.windows.length - result.measuredWindows.length} windows left out)` : '') +
+      '; ' +
+      `grid ${result.grid.bins.join('×')} bins (FFT ${Object.values(result.plan.fftShape).join('×')}), ` +
+      `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${s.shiftMax.toFixed(1)} nm)` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report };
   },
 };
