@@ -62,6 +62,25 @@ export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
     trace.y[i] = drift.data[i * columns + 1];
     if (columns === 3) trace.z[i] = drift.data[i * columns + 2];
   }
+  // ccdrift's additions, ignored by the original's loader: standard errors and jump frames.
+  const sd = arrays.get('drift_sd');
+  if (sd) {
+    if (sd.shape.length !== 2 || sd.shape[0] !== n || sd.shape[1] !== 3) {
+      throw new InputError(`${name}: key 'drift_sd' has shape ${shapeText(sd.shape)}; expected (${n}, 3) like 'drift'`);
+    }
+    trace.sd = { x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
+    for (let i = 0; i < n; i++) {
+      trace.sd.x[i] = Number(sd.data[3 * i]);
+      trace.sd.y[i] = Number(sd.data[3 * i + 1]);
+      trace.sd.z[i] = Number(sd.data[3 * i + 2]);
+    }
+  }
+  const breaks = arrays.get('breaks');
+  if (breaks) {
+    if (breaks.shape.length !== 1) throw new InputError(`${name}: key 'breaks' has shape ${shapeText(breaks.shape)}; expected (k,) frames`);
+    allFinite(name, 'breaks', breaks, 1);
+    trace.breaks = Float64Array.from(breaks.data as ArrayLike<number>);
+  }
   return trace;
 }
 
@@ -79,8 +98,19 @@ export function encodeDriftNpz(trace: DriftTrace): Uint8Array {
     drift[3 * i + 1] = trace.y[i];
     drift[3 * i + 2] = trace.z[i];
   }
-  return buildNpz({
+  const entries: Parameters<typeof buildNpz>[0] = {
     tIndex: { data: Float64Array.from(trace.t), shape: [n] },
     drift: { data: drift, shape: [n, 3] },
-  });
+  };
+  if (trace.sd) {
+    const sd = new Float64Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      sd[3 * i] = trace.sd.x[i];
+      sd[3 * i + 1] = trace.sd.y[i];
+      sd[3 * i + 2] = trace.sd.z[i];
+    }
+    entries.drift_sd = { data: sd, shape: [n, 3] };
+  }
+  if (trace.breaks && trace.breaks.length > 0) entries.breaks = { data: Float64Array.from(trace.breaks), shape: [trace.breaks.length] };
+  return buildNpz(entries);
 }

@@ -17,9 +17,13 @@ type JsonSchema = {
   items?: JsonSchema;
   prefixItems?: JsonSchema[];
   additionalProperties?: JsonSchema;
+  anyOf?: JsonSchema[];
+  const?: unknown;
 };
 
 function typeText(s: JsonSchema): string {
+  if (s.anyOf) return s.anyOf.map(typeText).join(' or ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
   if (s.enum) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   switch (s.type) {
     case 'integer':

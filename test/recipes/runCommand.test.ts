@@ -59,7 +59,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('ccdrift run', () => {
   it('gives the same corrected table as ccdrift locs with the same parameters', async () => {
     await ccdrift('run', 'my.yaml', 'cell.hdf', '--save', 'corrected_localizations=cell_corr.hdf', '--save', 'drift_plot=drift.png', '--workers', '1', '-q');
-    await ccdrift('locs', 'cell.hdf', '-o', 'locs_corr.hdf', '--step', '1000', '--window', '1000', '--binsize', '20', '--smoothing', '10', '--workers', '1', '-q');
+    await ccdrift('locs', 'cell.hdf', '-o', 'locs_corr.hdf', '--step', '1000', '--window', '1000', '--binsize', '20', '--smoothing', '10', '--refine', 'off', '--shift-max', '5', '--corr-window', '5', '--workers', '1', '-q');
     expect(existsSync(join(dir, 'drift.png'))).toBe(true);
     const a: LocTable = await readTable(join(dir, 'cell_corr.hdf'));
     const b: LocTable = await readTable(join(dir, 'locs_corr.hdf'));
@@ -110,7 +110,7 @@ describe('ccdrift modules', () => {
 
   it('describes one module in detail: types, defaults, units, meaning, and what compatibility parameters do here', async () => {
     const out = await ccdrift('modules', 'locs_rcc');
-    expect(out).toMatch(/shift_max {2}\[number > 0; default 5; unit nm\]/);
+    expect(out).toMatch(/shift_max {2}\["auto" or number > 0; default 5; unit nm\]/);
     expect(out).toMatch(/method {2}\[one of "RCC", "MCC", "DCC"; default "RCC"\]/);
     expect(out).toMatch(/multiprocessing .*\n.*\n {6}here: ignored: ccdrift always correlates on a pool of worker threads/);
     const img = await ccdrift('modules', 'Image_RCC');

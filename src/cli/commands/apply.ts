@@ -7,6 +7,8 @@ import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
+import { splineParams } from '../../recipes/modules/driftInterpolate.js';
+import { readDriftNpz } from '../../io/npz.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
@@ -40,7 +42,14 @@ export function registerApplyCommand(program: Command): void {
     .option('-q, --quiet', 'no messages');
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (input: string, opts: ApplyOptions) => {
-    const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, { load_paths: opts.drift });
+    // Without --smoothing: 'auto' for ccdrift's own fine-stage files (they carry drift_sd, as
+    // `ccdrift locs` smoothed them), the original's SciPy default for any other drift file.
+    const overrides: Record<string, unknown> = { load_paths: opts.drift };
+    if (cmd.getOptionValueSource('smoothing') === 'default') {
+      const traces = await Promise.all(opts.drift.map((p) => readDriftNpz(p)));
+      overrides.smoothing_factor = traces.every((t) => t.sd) ? 'auto' : splineParams.smoothing_factor.default;
+    }
+    const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);
     await planOutputs(
       [input, ...opts.drift],
       [

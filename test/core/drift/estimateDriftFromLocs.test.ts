@@ -12,6 +12,7 @@ const RMSE_3D_XY_NM = 3;
 const RMSE_3D_Z_NM = 2;
 
 const seedOptions: LocsRccOptions = {
+  refine: false,
   stepFrames: 1000,
   windowFrames: 1000,
   binSizeNm: 20,
