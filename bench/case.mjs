@@ -36,7 +36,7 @@ const res = await estimateDriftFromLocs(
   { x: cols.get('x'), y: cols.get('y'), z: c.dim === 3 ? cols.get('z') : undefined, t: cols.get('t') },
   {
     stepFrames: c.step, windowFrames: c.step, binSizeNm: c.binsize, flattenZ: false, tukeySize: 0.25,
-    method: 'RCC', shiftMaxNm: 5, corrWindow: 5,
+    method: 'RCC', shiftMaxNm: 5, corrWindow: 5, refine: false,
   },
   { executor, progress },
 );
