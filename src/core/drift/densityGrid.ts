@@ -275,15 +275,3 @@ const ONE = Float32Array.of(1);
 const PATCH = new Float64Array(16);
 const VALUES = new Float64Array(9);
 const PLANES = new Float64Array(4);
-
-/** Min and max of the finite values of a column. */
-export function finiteRange(v: NumericArray): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < v.length; i++) {
-    const a = v[i];
-    if (a < lo) lo = a;
-    if (a > hi) hi = a;
-  }
-  return [lo, hi];
-}

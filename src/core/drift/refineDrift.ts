@@ -17,7 +17,8 @@
  */
 import { InsufficientDataError, UsageError } from '../errors.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
-import { DensityGrid, finiteRange } from './densityGrid.js';
+import { minMax } from '../histogram/binGrid.js';
+import { DensityGrid } from './densityGrid.js';
 
 export interface RefineOptions {
   /** Lateral localization precision (nm), from the data (autoParameters.ts). */
@@ -266,9 +267,9 @@ export async function refineDrift(
   // Room for the drift to change: laterally what RCC did not see (its largest step, a jump);
   // axially RCC saw nothing, so a quarter of the depth.
   const margin = Math.max(8 * kernel, 2 * maxStep);
-  const [xl, xh] = finiteRange(px);
-  const [yl, yh] = finiteRange(py);
-  const [zl, zh] = pz ? finiteRange(pz) : [0, 0];
+  const [xl, xh] = minMax(px, 'x');
+  const [yl, yh] = minMax(py, 'y');
+  const [zl, zh] = pz ? minMax(pz, 'z') : [0, 0];
   const marginZ = Math.max(4 * kernelZ, 0.25 * (zh - zl));
   const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, zl - marginZ, zh + marginZ];
   // Very large fields: coarsen the bin (and kernel) until the grid fits.

@@ -13,7 +13,8 @@ export interface BinGrid {
   bins: [number, number, number];
 }
 
-function minMax(v: ArrayLike<number>, name: string): [number, number] {
+/** Lowest and highest value of a column (an InputError naming it when none is finite). */
+export function minMax(v: ArrayLike<number>, name: string): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < v.length; i++) {

@@ -141,16 +141,9 @@ export const locsRcc: ModuleDecl = {
   async run(ctx, inputs, params) {
     const table = requireTable(inputs.input_for_correction, 'input_for_correction');
     const wanted = (output: string) => ctx.wantedOutputs?.has(output) ?? true;
-    const col = (name: string) => table.columns.get(name);
-    const x = col('x');
-    const y = col('y');
-    const t = col('t');
-    if (!x || !y || !t) {
-      const missing = ['x', 'y', 't'].filter((c) => !col(c));
-      throw new InputError(`the table has no ${missing.join(', ')} column (columns: ${[...table.columns.keys()].join(', ')})`);
-    }
+    // The whole table: its precision columns (error_x, uncertainty, lpx) set the automatic bin.
     const result = await estimateDriftFromLocs(
-      { x, y, z: col('z'), t },
+      table,
       {
         stepFrames: params.step as number | 'auto',
         windowFrames: params.window as number | 'auto',
