@@ -475,7 +475,7 @@ export async function refineDrift(
   for (let pass = 0; pass < maxIterations; pass++) {
     s = await runPass(fine);
     if (detect && pass < 3) {
-      const found = detectJumps(s, fits, segments, kernelNm);
+      const found = detectJumps(s, fits, kernelNm);
       if (found.length > 0) {
         for (const [a, b] of found) {
           const frame = locateJump(fine, segments, a, b, s, { x, y, z, frameOf, f0, cells, px, py, pz });
@@ -532,7 +532,6 @@ export async function refineDrift(
 function detectJumps(
   s: { x: Float64Array; y: Float64Array; z: Float64Array },
   fits: SegmentFit[],
-  segments: RefineSegment[],
   kernelNm: number,
 ): [number, number][] {
   const keep = fits.flatMap((f, k) => (f.ok ? [k] : []));
@@ -564,7 +563,6 @@ function detectJumps(
       q++;
     }
   }
-  void segments;
   return out;
 }
 
@@ -609,8 +607,6 @@ function locateJump(
     after[f] += one[4];
   }
   for (let i = from; i < to; i++) grid.splat(data.cells[i], +1);
-  let total = 0;
-  for (let f = 0; f < frames; f++) total += after[f];
   let best = -Infinity;
   let bestFrame: number | null = null;
   let cum = 0;
@@ -622,6 +618,5 @@ function locateJump(
       bestFrame = first + f;
     }
   }
-  void total;
   return bestFrame;
 }
