@@ -39,14 +39,16 @@ export const DEFAULT_AXIAL_FACTOR = 2.5;
 /** Median of the finite positive values of a column, sampled evenly. */
 function sampledMedian(v: NumericArray, scale = 1): number {
   const step = Math.max(1, Math.floor(v.length / SAMPLE_ROWS));
-  const vals: number[] = [];
+  // A typed array sorts numerically without a comparator: ~10× faster than an Array of numbers.
+  const vals = new Float64Array(Math.ceil(v.length / step));
+  let m = 0;
   for (let i = 0; i < v.length; i += step) {
     const a = v[i] * scale;
-    if (Number.isFinite(a) && a > 0) vals.push(a);
+    if (Number.isFinite(a) && a > 0) vals[m++] = a;
   }
-  if (vals.length === 0) return NaN;
-  vals.sort((a, b) => a - b);
-  return vals[Math.floor(vals.length / 2)];
+  if (m === 0) return NaN;
+  const used = vals.subarray(0, m).sort();
+  return used[m >> 1];
 }
 
 function plausible(v: number): boolean {

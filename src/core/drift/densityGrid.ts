@@ -99,9 +99,70 @@ export class DensityGrid {
     const d = this.data;
     d.fill(0);
     for (let i = 0; i < cells.length; i++) if (cells[i] >= 0) d[cells[i]]++;
-    this.blurAxis(1, this.nx, this.kx);
-    this.blurAxis(this.nx, this.ny, this.kx);
+    this.blurPlanes();
     if (this.kz) this.blurAxis(this.nx * this.ny, this.nz, this.kz);
+  }
+
+  /**
+   * The lateral blur of every z plane in one sweep: each row is blurred along x into a ring of
+   * 2r + 1 rows, and output row y sums the ring's rows y − r … y + r — the rows stay in cache
+   * and the grid is read and written once (a copy of the grid per axis made the build
+   * memory-bound). Rows of zeros are skipped.
+   */
+  private blurPlanes(): void {
+    const { nx, ny, nz, data: d, kx: k } = this;
+    const r = (k.length - 1) / 2;
+    const span = 2 * r + 1;
+    const ring = Array.from({ length: span }, () => new Float32Array(nx));
+    const filled = new Uint8Array(span);
+    const acc = new Float32Array(nx);
+    for (let z = 0; z < nz; z++) {
+      const plane = z * nx * ny;
+      filled.fill(0);
+      // Ring slot of row j: j mod span. Row j is blurred into it just before output row j − r.
+      const blurRow = (j: number) => {
+        const slot = j % span;
+        filled[slot] = 0;
+        if (j >= ny) return;
+        const base = plane + j * nx;
+        let any = false;
+        for (let i = 0; i < nx; i++) {
+          if (d[base + i] !== 0) {
+            any = true;
+            break;
+          }
+        }
+        if (!any) return;
+        const out = ring[slot];
+        for (let i = 0; i < nx; i++) {
+          let a = 0;
+          const lo = Math.max(0, i - r);
+          const hi = Math.min(nx - 1, i + r);
+          for (let q = lo; q <= hi; q++) a += d[base + q] * k[q - i + r];
+          out[i] = a;
+        }
+        filled[slot] = 1;
+      };
+      for (let j = 0; j < r; j++) blurRow(j);
+      for (let y = 0; y < ny; y++) {
+        blurRow(y + r);
+        acc.fill(0);
+        let any = false;
+        for (let b = -r; b <= r; b++) {
+          const j = y + b;
+          if (j < 0 || j >= ny) continue;
+          const slot = j % span;
+          if (!filled[slot]) continue;
+          any = true;
+          const w = k[b + r];
+          const src = ring[slot];
+          for (let i = 0; i < nx; i++) acc[i] += w * src[i];
+        }
+        const base = plane + y * nx;
+        if (any) d.set(acc, base);
+        else d.fill(0, base, base + nx);
+      }
+    }
   }
 
   /**
