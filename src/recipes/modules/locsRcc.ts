@@ -84,7 +84,7 @@ export const locsRcc: ModuleDecl = {
       default: 30,
       cliDefault: 'auto',
       unit: 'nm',
-      description: "histogram bin size; 'auto': 1.3 × the localization precision (2.5 × with the fine stage), from error_x/error_y, uncertainty, lpx/lpy or NeNA",
+      description: "histogram bin size; 'auto': 1.3 × the localization precision (4 × with the fine stage), from error_x/error_y, uncertainty, lpx/lpy or NeNA",
       flag: 'binsize',
     },
     refine: {

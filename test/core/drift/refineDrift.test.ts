@@ -46,7 +46,7 @@ const JUMP_FRAME_TOLERANCE = 50;
 describe('parameters from the data', () => {
   it('bins from the precision, coarser when the fine stage follows', () => {
     expect(chooseBinSize(10)).toBe(13);
-    expect(chooseBinSize(10, true)).toBe(25);
+    expect(chooseBinSize(10, true)).toBe(40);
     expect(chooseBinSize(0.1)).toBe(5);
     expect(chooseBinSize(1000)).toBe(100);
   });
