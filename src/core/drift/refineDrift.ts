@@ -29,8 +29,11 @@ export interface RefineOptions {
   segmentLocs?: number | 'auto';
   /** Frames at which the drift may jump: explicit, 'auto' (detected) or 'none'. @default 'auto' */
   breaks?: readonly number[] | 'auto' | 'none';
-  /** Stop when the RMS change of the samples is below this (nm). @default 0.05 */
-  toleranceNm?: number;
+  /**
+   * Stop when the RMS change of the samples is below this (nm). @default 'auto': TOLERANCE_NM, or
+   * TOLERANCE_PER_SD × the samples' median standard error when that is larger (sparse data).
+   */
+  toleranceNm?: number | 'auto';
   /** At most this many passes. @default 10 */
   maxIterations?: number;
   progress?: ProgressReporter;
@@ -63,6 +66,15 @@ export interface RefineResult {
   binNm: number;
   kernelNm: number;
 }
+
+/** The fine stage stops when its samples change by less than this RMS (nm)… */
+export const TOLERANCE_NM = 0.05;
+/**
+ * …or by less than this fraction of their median standard error, when that is larger: a change
+ * far below the noise of the samples changes nothing a user can see (sparse data, whose samples
+ * are uncertain by nanometres, otherwise pass after pass for hundredths).
+ */
+export const TOLERANCE_PER_SD = 0.1;
 
 /** Localizations per segment at 'auto': a few hundred give a sub-nm to nm peak at 10–20 nm precision. */
 export const SEGMENT_TARGET_LOCS = 400;
@@ -198,6 +210,15 @@ function quadraticPeak(v: Float64Array): { u: number; v: number; hxx: number; hx
   return { u: Math.max(-1, Math.min(1, u)), v: Math.max(-1, Math.min(1, w)), hxx, hxy: g, hyy };
 }
 
+/** Median lateral standard error (nm) of the segments with a clear peak. */
+function medianSd(fits: readonly SegmentFit[]): number {
+  const sd = Float64Array.from(
+    fits.filter((f) => f.ok),
+    (f) => Math.hypot(f.sdx, f.sdy) / Math.SQRT2,
+  ).sort();
+  return sd.length > 0 ? sd[sd.length >> 1] : 0;
+}
+
 function parabolaPeak(lo: number, mid: number, hi: number): { u: number; h: number } | null {
   const h = lo + hi - 2 * mid;
   if (!(h < 0)) return null;
@@ -225,7 +246,8 @@ export async function refineDrift(
   const precision = options.precisionNm;
   if (!(precision > 0) || !Number.isFinite(precision)) throw new UsageError(`precisionNm must be a positive number of nm, got ${precision}`);
   const precisionZ = options.precisionZNm ?? 2.5 * precision;
-  const tolerance = options.toleranceNm ?? 0.05;
+  const fixedTolerance = options.toleranceNm === undefined || options.toleranceNm === 'auto' ? null : options.toleranceNm;
+  let tolerance = fixedTolerance ?? TOLERANCE_NM;
   const maxIterations = options.maxIterations ?? 10;
   const target = options.segmentLocs === undefined || options.segmentLocs === 'auto' ? SEGMENT_TARGET_LOCS : options.segmentLocs;
   if (!(target >= 1)) throw new UsageError(`segment size must be at least one localization, got ${target}`);
@@ -498,6 +520,7 @@ export async function refineDrift(
         continue;
       }
     }
+    if (fixedTolerance === null) tolerance = Math.max(TOLERANCE_NM, TOLERANCE_PER_SD * medianSd(fits));
     if (lastChange < tolerance) break;
   }
   if (lastChange >= tolerance) {
