@@ -3,7 +3,7 @@
  * pixels, `frame` 0-based) and a multi-document `.yaml` sidecar holding, among the processing
  * history, the camera `Pixelsize` in nm.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { LocTable, Metadata, MetaValue, NumericArray } from '../../core/types.js';
@@ -46,11 +46,32 @@ async function readYaml(yamlPath: string): Promise<unknown[]> {
   return docs.map((d) => d.toJS() as unknown);
 }
 
+/**
+ * The pixel size (nm) the `.yaml` sidecar of a Picasso file states, without reading the data
+ * (commands check their outputs before reading any); undefined when absent or unreadable.
+ */
+export function picassoYamlPixelSize(path: string): number | undefined {
+  const yamlPath = picassoYamlPath(path);
+  if (!existsSync(yamlPath)) return undefined;
+  try {
+    return pixelSizeOf(parseAllDocuments(readFileSync(yamlPath, 'utf8')).map((d) => d.toJS() as unknown));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read a Picasso `.hdf5` + `.yaml`: x, y converted to nm, `frame` becomes `t`. */
 export async function readPicasso(path: string, options: TableReadOptions = {}): Promise<LocTable> {
   const yamlPath = picassoYamlPath(path);
   const documents = existsSync(yamlPath) ? await readYaml(yamlPath) : [];
-  const pixelSizeNm = options.pixelSizeNm ?? pixelSizeOf(documents);
+  const stated = pixelSizeOf(documents);
+  if (options.pixelSizeNm !== undefined && stated !== undefined && options.pixelSizeNm !== stated && !options.overridePixelSize) {
+    throw new UsageError(
+      `${path}: --pixel-size ${options.pixelSizeNm} nm disagrees with Pixelsize ${stated} nm in ${yamlPath}; ` +
+        'drop --pixel-size to use the file\'s, or add --force to override it (the new yaml then records the override)',
+    );
+  }
+  const pixelSizeNm = options.pixelSizeNm ?? stated;
   const table = await withFile(await openForReading(path), path, (module, file) => {
     const { tables, others } = listTables(module, file);
     const locs = tables.find((t) => t.path === '/locs');
