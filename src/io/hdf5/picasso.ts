@@ -1,7 +1,8 @@
 /**
  * Picasso localizations: an h5py `.hdf5` file with a compound dataset `locs` (x, y in camera
  * pixels, `frame` 0-based) and a multi-document `.yaml` sidecar holding, among the processing
- * history, the camera `Pixelsize` in nm.
+ * history, the camera `Pixelsize` in nm. A drift correction's `dx`, `dy` are written in pixels
+ * (as x, y) and `dz` in nm (as z), and read back to nm, so corrections compose.
  */
 import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -99,8 +100,10 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
     );
   }
   if (!(pixelSizeNm > 0)) throw new UsageError(`pixel size must be a positive number of nm; received ${pixelSizeNm}`);
-  for (const axis of ['x', 'y']) {
-    const px = columns.get(axis)!;
+  // dx, dy of a table ccdrift corrected before are pixels like x, y (Picasso's units): nm inside.
+  for (const axis of ['x', 'y', 'dx', 'dy']) {
+    const px = columns.get(axis);
+    if (!px) continue;
     const nm = new Float64Array(px.length);
     for (let i = 0; i < px.length; i++) nm[i] = px[i] * pixelSizeNm;
     columns.set(axis, nm);
@@ -168,6 +171,11 @@ export async function writePicasso(
   ];
   for (const [name, values] of table.columns) {
     if (name === 't' || name === 'x' || name === 'y' || name === 'frame') continue;
+    // The correction in the table's own units: dx, dy in pixels as x, y; dz in nm as z.
+    if (name === 'dx' || name === 'dy') {
+      fields.push({ name, values: Float64Array.from(values, (v) => v / pixelSizeNm), dtype: 'f8' });
+      continue;
+    }
     fields.push({ name, values, dtype: columnDtype(values) });
   }
   // Picasso Render needs the localization precision in pixels; derive it from PYME's error_x/y (nm).
