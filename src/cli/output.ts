@@ -5,6 +5,7 @@ import { extensionOf, writeImageStack } from '../io/index.js';
 import type { CrossCorrelationStack } from '../recipes/modules/locsRcc.js';
 import { crossCorrelationAsStack } from '../recipes/saveOutputs.js';
 import { checkDriftFileExtension, writeDriftFile } from '../io/driftFiles.js';
+import { metadataPixelSizeNm } from '../io/columnConventions.js';
 import { VERSION } from '../version.js';
 
 /** A line on stderr unless --quiet (stdout stays free for data, e.g. `info`). */
@@ -68,15 +69,8 @@ export function withFrameProgress<T extends ImageStack>(stack: T, progress: Prog
   });
 }
 
-/** The camera pixel size (nm) a table's metadata states: Picasso's Pixelsize, else PYME's voxelsize.x (µm). */
-export function tablePixelSizeNm(metadata: Metadata): number | undefined {
-  if (typeof metadata.Pixelsize === 'number' && metadata.Pixelsize > 0) return metadata.Pixelsize;
-  const vx = metadata['voxelsize.x'];
-  const units = metadata['voxelsize.units'] ?? 'um';
-  if (typeof vx === 'number' && vx > 0 && (units === 'um' || units === 'µm')) return vx * 1000;
-  if (typeof vx === 'number' && vx > 0 && units === 'nm') return vx;
-  return undefined;
-}
+/** The camera pixel size (nm) a table's metadata states (io/columnConventions.ts). */
+export const tablePixelSizeNm = metadataPixelSizeNm;
 
 /**
  * --pixel-size that disagrees with the pixel size the file states is an error unless --force

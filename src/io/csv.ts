@@ -35,6 +35,7 @@ import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import type { LocTable, Metadata, NumericArray, ProgressReporter } from '../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from './formats.js';
+import { conventionOf, recordConvention, toConvention } from './columnConventions.js';
 
 /** Metadata keys the reader records so the writer can reproduce the input's style. */
 export const CSV_META = {
@@ -466,6 +467,7 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
       if (eof) break;
     }
     if (!parser || !plan) throw new InputError(`${path}: the file is empty; expected a header row such as x,y,t`);
+    recordConvention(plan.metadata, plan.style === 'thunderstorm' ? 'thunderstorm' : 'pyme');
     return { length: parser.length, columns: parser.finish(), metadata: plan.metadata };
   } finally {
     options.progress?.stop?.();
@@ -543,10 +545,12 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
  */
 export async function writeCsvTable(
   path: string,
-  table: LocTable,
+  source: LocTable,
   target: string = path,
   progress?: ProgressReporter,
 ): Promise<void> {
+  // A ThunderSTORM table stays ThunderSTORM; any other is written plain, with PYME's names in nm.
+  const table = conventionOf(source) === 'thunderstorm' ? source : toConvention(source, 'pyme');
   const { columns, quoted, delimiter: inputDelimiter } = outputColumns(table);
   const delimiter =
     extname(target).toLowerCase() === '.tsv' ? '\t' : inputDelimiter === ';' || inputDelimiter === ',' ? inputDelimiter : ',';

@@ -12,6 +12,7 @@ import type { TableFormat, TableReadOptions, TableWriteOptions } from '../format
 import { columnDtype, writeCompoundColumns, type OutputField } from './compoundTable.js';
 import { openForReading, openForWriting, withFile } from './h5Library.js';
 import { listTables, readTableColumns, requireXYT } from './pymeTable.js';
+import { recordConvention, toConvention } from '../columnConventions.js';
 
 /** The yaml sidecar of a Picasso file: same stem, `.yaml`. */
 export function picassoYamlPath(path: string): string {
@@ -115,6 +116,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
   metadata['voxelsize.y'] = pixelSizeNm / 1000;
   metadata['voxelsize.units'] = 'um';
   yamlHistory.set(metadata, documents);
+  recordConvention(metadata, 'picasso');
   return { length: table.rows, columns, metadata };
 }
 
@@ -142,11 +144,13 @@ function maxOf(values: ArrayLike<number>): number {
 /** Write Picasso `.hdf5` (x, y back in pixels as float32, `frame` uint32) and its `.yaml` with a new history document. */
 export async function writePicasso(
   temporaryPaths: string[],
-  table: LocTable,
+  source: LocTable,
   options: TableWriteOptions = {},
   target = temporaryPaths[0],
 ): Promise<void> {
-  const pixelSizeNm = writePixelSize(table, options, target);
+  const pixelSizeNm = writePixelSize(source, options, target);
+  // Other formats' precision, sigma, photons, background columns under Picasso's names, in pixels.
+  const table = toConvention(source, 'picasso', pixelSizeNm);
   const t = table.columns.get('t');
   const x = table.columns.get('x');
   const y = table.columns.get('y');
@@ -177,14 +181,6 @@ export async function writePicasso(
       continue;
     }
     fields.push({ name, values, dtype: columnDtype(values) });
-  }
-  // Picasso Render needs the localization precision in pixels; derive it from PYME's error_x/y (nm).
-  for (const [err, lp] of [
-    ['error_x', 'lpx'],
-    ['error_y', 'lpy'],
-  ] as const) {
-    const e = table.columns.get(err);
-    if (e && !table.columns.has(lp)) fields.push({ name: lp, values: toPixels(e), dtype: 'f4' });
   }
   await withFile(await openForWriting(temporaryPaths[0]), target, (module, file) => {
     options.progress?.start?.('writing', table.length);
