@@ -13,6 +13,7 @@
 # Files whose name ends in _undrift or _drift (ccdrift's own results) are not inputs. Only the
 # top level of `inputs` is read. A .h5r is written as .hdf (PYME's localization format).
 import os
+import re
 from pathlib import Path
 
 INPUTS = config.get("inputs")
@@ -59,18 +60,58 @@ def _inputs(wildcards):
     return files
 
 
-rule undrift:
+def _stems(ext):
+    """A wildcard pattern matching exactly the tables whose result has extension `ext`."""
+    stems = [re.escape(s) for s, p in TABLES.items() if TABLE_EXTENSIONS[p.suffix.lower()] == ext]
+    return "|".join(stems) if stems else "(?!)"
+
+
+# One rule per result format (Snakemake needs the same wildcards in every output of a rule;
+# the table's extension follows from its name, so each rule owns its stems).
+rule undrift_csv:
     input:
         _inputs,
     output:
-        table=OUT + "/{stem}_undrift{ext}",
+        table=OUT + "/{stem}_undrift.csv",
         drift=OUT + "/{stem}_drift.npz",
     wildcard_constraints:
-        ext=r"\.(csv|tsv|hdf|hdf5)",
+        stem=_stems(".csv"),
     log:
-        OUT + "/logs/{stem}{ext}.log",
+        OUT + "/logs/{stem}.log",
+    params:
+        format="csv",
     threads: THREADS
     # --force: Snakemake decides what runs and removes incomplete results itself.
     shell:
-        "{CCDRIFT} locs {input[0]:q} --out-dir {OUT:q} --format {wildcards.ext} --force"
-        " --workers {threads} {ARGS} > {log:q} 2>&1"
+        "{CCDRIFT} locs {input[0]:q} --out-dir {OUT:q} --format {params.format} --force --workers {threads} {ARGS} > {log:q} 2>&1"
+
+
+use rule undrift_csv as undrift_tsv with:
+    output:
+        table=OUT + "/{stem}_undrift.tsv",
+        drift=OUT + "/{stem}_drift.npz",
+    wildcard_constraints:
+        stem=_stems(".tsv"),
+    params:
+        format="tsv",
+
+
+use rule undrift_csv as undrift_hdf with:
+    output:
+        table=OUT + "/{stem}_undrift.hdf",
+        drift=OUT + "/{stem}_drift.npz",
+    wildcard_constraints:
+        stem=_stems(".hdf"),
+    params:
+        format="hdf",
+
+
+use rule undrift_csv as undrift_hdf5 with:
+    output:
+        table=OUT + "/{stem}_undrift.hdf5",
+        sidecar=OUT + "/{stem}_undrift.yaml",
+        drift=OUT + "/{stem}_drift.npz",
+    wildcard_constraints:
+        stem=_stems(".hdf5"),
+    params:
+        format="hdf5",
