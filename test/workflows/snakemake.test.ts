@@ -27,7 +27,7 @@ describe.skipIf(!haveSnakemake)(`workflows/drift.smk ${haveSnakemake ? `(snakema
       encoding: 'utf8',
     });
 
-  it('corrects every table in the folder with the names of `ccdrift locs`, and nothing twice', async () => {
+  it('corrects every table in the folder with the names of `ccdrift locs`, and nothing twice', { timeout: 300_000 }, async () => {
     mkdirSync(join(dir, 'raw'));
     const sim = runCli(['simulate', '-o', 'raw/cell.csv', '--frames', '2000', '--locs', '6000', '--seed', '3', '--field', '6000', '-q'], dir);
     expect(sim.code, sim.stderr).toBe(0);
