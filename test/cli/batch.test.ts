@@ -183,7 +183,8 @@ describe('Picasso file → batch → _drift.txt → apply on a second channel', 
 
   it('a quoted glob corrects both files into --out-dir with Picasso names; a broken file is reported and the others go on', () => {
     writeFileSync(join(dir, 'raw', 'broken_locs.hdf5'), 'not hdf5');
-    const r = runCli(['undrift', 'raw/*.hdf5', '--out-dir', 'corrected', '--per-frame', 'txt', '--workers', '1', '-q'], dir);
+    // Two worker threads: the second file reuses the first file's pool, and the process still exits.
+    const r = runCli(['undrift', 'raw/*.hdf5', '--out-dir', 'corrected', '--per-frame', 'txt', '--workers', '2', '-q'], dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/raw\/ch1_locs\.hdf5\s+15000\s+x .* ok/);
     expect(r.stdout).toMatch(/raw\/broken_locs\.hdf5\s+—\s+—\s+FAILED/);
