@@ -138,6 +138,38 @@ describe('drift files in and out through the CLI', () => {
   });
 });
 
+describe('ThunderSTORM tables and image stacks', () => {
+  it('the per-frame drift of a ThunderSTORM table counts frames from 1, as the table does', async () => {
+    const a = await readTable(join(dir, 'a.csv'));
+    const t = a.columns.get('t')!;
+    const x = a.columns.get('x')!;
+    const y = a.columns.get('y')!;
+    const rows = ['"frame","x [nm]","y [nm]"'];
+    for (let i = 0; i < a.length; i++) rows.push(`${t[i] + 1},${x[i]},${y[i]}`);
+    writeFileSync(join(dir, 'ts.csv'), `${rows.join('\n')}\n`);
+    const r = runCli(['locs', 'ts.csv', '--per-frame', 'csv', '--workers', '1', '-q'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const pf = readFileSync(join(dir, 'ts_drift.csv'), 'utf8').trim().split('\n');
+    expect(pf[0]).toBe('frame,x,y,z');
+    let first = Infinity;
+    for (const v of t) first = Math.min(first, v);
+    expect(Number(pf[1].split(',')[0])).toBe(first + 1);
+    const header = readFileSync(join(dir, 'ts_undrift.csv'), 'utf8').split('\n')[0];
+    expect(header).toBe('"frame","x [nm]","y [nm]","dx [nm]","dy [nm]","dz [nm]"');
+  });
+
+  it('images: a quoted glob of stacks gives <name>_undrift.tif and <name>_drift.npz per stack', () => {
+    for (const seed of ['1', '2']) {
+      const r = runCli(['simulate', '--images', '-o', `stack${seed}.tif`, '--frames', '12', '--seed', seed, '-q'], dir);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = runCli(['images', 'stack*.tif', '--out-dir', 'stacks', '-q'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/stack1\.tif\s+12\s+x .* ok/);
+    expect(readdirSync(join(dir, 'stacks')).sort()).toEqual(['stack1_drift.npz', 'stack1_undrift.tif', 'stack2_drift.npz', 'stack2_undrift.tif']);
+  });
+});
+
 /**
  * Two Picasso channels with the same stage drift (channel 2's own simulated drift swapped for
  * channel 1's), as a two-colour acquisition. The batch corrects both; channel 1's Picasso drift
