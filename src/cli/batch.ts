@@ -247,14 +247,17 @@ export async function runBatch(
 ): Promise<FileResult[]> {
   // Failures are reported on stderr even with --quiet; progress lines go through `report`.
   const fail = (line: string) => process.stderr.write(`ccdrift: ${line}\n`);
+  // Messages usually start with the file already ("a.csv: no t column"): say it once.
+  const about = (input: string, message: string) => (message.startsWith(input) ? message : `${input}: ${message}`);
+  const short = (input: string, message: string) => (message.startsWith(`${input}: `) ? message.slice(input.length + 2) : message);
   const results: FileResult[] = earlyFailures.map((f) => ({ input: f.input, result: f.message, ok: false }));
   for (const f of earlyFailures) fail(f.message);
   for (const [k, plan] of plans.entries()) {
     const problem = planProblems.get(plan.input);
     report(`[${k + 1}/${plans.length}] ${plan.input}`);
     if (problem) {
-      fail(`${plan.input}: ${problem}`);
-      results.push({ input: plan.input, result: problem, ok: false });
+      fail(about(plan.input, problem));
+      results.push({ input: plan.input, result: short(plan.input, problem), ok: false });
       continue;
     }
     try {
@@ -262,8 +265,8 @@ export async function runBatch(
       results.push({ input: plan.input, ...r, result: 'ok', ok: true });
     } catch (err) {
       const message = (err as Error).message;
-      fail(`${plan.input}: ${message}`);
-      results.push({ input: plan.input, result: message, ok: false });
+      fail(about(plan.input, message));
+      results.push({ input: plan.input, result: short(plan.input, message), ok: false });
     }
   }
   process.stdout.write(`${formatSummary(results)}\n`);

@@ -48,6 +48,7 @@ function readsInput(path: string): boolean {
 export function registerApplyCommand(program: Command): void {
   const cmd = program
     .command('apply')
+    .summary('correct tables or image stacks with drift files (.npz, Picasso .txt, .csv, ThunderSTORM .json)')
     .description(
       'correct tables or image stacks with drift file(s) (several files add up, as drift measured in stages does). ' +
         'Without -o: <name>_undrift.<ext> beside each input, or in --out-dir',

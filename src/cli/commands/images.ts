@@ -55,6 +55,7 @@ export async function readStackForCli(path: string, voxelSizeNm?: [number, numbe
 export function registerImagesCommand(program: Command): void {
   const cmd = program
     .command('images')
+    .summary('measure the drift of image stacks by RCC and shift their frames')
     .description('measure the drift of image stacks (pre-filtered, optionally binned) by RCC and shift the original frames by it. Without -o: <name>_undrift.<ext> and <name>_drift.npz beside each input, or in --out-dir')
     .argument('<inputs...>', 'image stacks (.tif/.tiff, PYME .h5) or quoted globs (\'day1/*.tif\')')
     .option('-o, --output <file>', 'corrected stack, for one input (.tif or .h5; same dtype as the input unless --float); default <name>_undrift.<ext>')

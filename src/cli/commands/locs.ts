@@ -72,6 +72,7 @@ interface LocsPaths {
 export function registerLocsCommand(program: Command): void {
   const cmd = program
     .command('locs')
+    .summary('measure the drift of localization tables by RCC and correct them (undrift: Picasso\'s word)')
     .alias('undrift')
     .description(
       'measure the drift of localization tables by RCC, correct them, and write the corrected tables ' +
@@ -104,7 +105,13 @@ export function registerLocsCommand(program: Command): void {
     }
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the file you want to inspect on its own');
     ensureOutDir(opts.outDir);
-    if (opts.format) findTableFormat(`x.${opts.format.replace(/^\./, '')}`, 'write');
+    if (opts.format) {
+      try {
+        findTableFormat(`x.${opts.format.replace(/^\./, '')}`, 'write');
+      } catch {
+        throw new UsageError(`--format ${opts.format}: not a table format ccdrift writes; choose csv, tsv, hdf or hdf5`);
+      }
+    }
 
     const plans: (BatchPlan & { paths: LocsPaths })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, opts.format), opts.outDir);
