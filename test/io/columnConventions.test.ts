@@ -129,3 +129,21 @@ describe('correcting a corrected file composes in every format (dx, dy, dz in th
     expectClose(raw.columns.get('dz')!, new Float64Array(t.length).fill(7), { rtol: 1e-12 }, 'dz nm');
   });
 });
+
+describe('the pixel size a table states, and --pixel-size against it', () => {
+  it("reads Picasso's Pixelsize, else PYME's voxelsize.x (µm or nm)", async () => {
+    const { metadataPixelSizeNm } = await import('../../src/io/columnConventions.js');
+    expect(metadataPixelSizeNm({ Pixelsize: 130, 'voxelsize.x': 0.1 })).toBe(130);
+    expect(metadataPixelSizeNm({ 'voxelsize.x': 0.108 })).toBeCloseTo(108, 12);
+    expect(metadataPixelSizeNm({ 'voxelsize.x': 95, 'voxelsize.units': 'nm' })).toBe(95);
+    expect(metadataPixelSizeNm({})).toBeUndefined();
+  });
+  it('a disagreeing --pixel-size is a usage error naming both, unless --force', async () => {
+    const { checkPixelSizeAgreement } = await import('../../src/cli/output.js');
+    const md = { 'voxelsize.x': 0.1, 'voxelsize.units': 'um' };
+    expect(() => checkPixelSizeAgreement('cell.hdf', md, 130, false)).toThrow(/cell\.hdf: --pixel-size 130 nm disagrees with the file's own pixel size, 100 nm/);
+    expect(() => checkPixelSizeAgreement('cell.hdf', md, 130, true)).not.toThrow();
+    expect(() => checkPixelSizeAgreement('cell.hdf', md, 100, false)).not.toThrow();
+    expect(() => checkPixelSizeAgreement('cell.csv', {}, 130, false)).not.toThrow();
+  });
+});
