@@ -145,6 +145,11 @@ export function registerLocsCommand(program: Command): void {
     const correctOne = async (input: string, paths: LocsPaths) => {
       const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
       checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
+      const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(table.metadata);
+      if (paths.perFrame && extensionOf(paths.perFrame) === '.txt' && !pixelSizeNm) {
+        // Before any work: the table states no pixel size (no Picasso yaml, no PYME voxelsize).
+        throw new UsageError(`--per-frame ${paths.perFrame}: Picasso drift files are in camera pixels and ${input} states no pixel size; give --pixel-size <nm>`);
+      }
       say(opts, `${input}: ${table.length} localizations`);
       const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
       say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
@@ -173,7 +178,6 @@ export function registerLocsCommand(program: Command): void {
         // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
         const first = extensionOf(paths.perFrame) === '.txt' ? 0 : Math.floor(lo);
         const frameBase = table.metadata[CSV_META.frameBase] === 1 ? 1 : 0;
-        const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(table.metadata);
         await writePerFrameOutputs(paths.perFrame, sampleDriftPerFrame(interp, first, Math.ceil(hi)), pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input] });
         written.push(paths.perFrame);
         say(opts, `wrote ${paths.perFrame}`);
