@@ -8,6 +8,8 @@ export * from './core/index.js';
 export * from './io/index.js';
 export { readDriftNpz, writeDriftNpz } from './io/npz.js';
 export { writePerFrameDriftCsv, writePicassoDriftTxt } from './io/driftText.js';
+export { readDriftFile, writeDriftFile } from './io/driftFiles.js';
+export type { DriftFile, DriftWriteOptions } from './io/driftFiles.js';
 export { writeDriftPlot } from './io/plotFile.js';
 export { renderDriftPlotSvg } from './plot/driftPlot.js';
 export type { DriftPlotData } from './plot/driftPlot.js';

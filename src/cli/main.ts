@@ -41,6 +41,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ccdrift: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; temporary files removed\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
+  // `ccdrift drift a.npz | head`: a closed pipe ends the output, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const program = buildProgram();

@@ -4,7 +4,8 @@ import type { DriftTrace, ImageStack, Metadata, ProgressReporter } from '../core
 import { extensionOf, writeImageStack } from '../io/index.js';
 import type { CrossCorrelationStack } from '../recipes/modules/locsRcc.js';
 import { crossCorrelationAsStack } from '../recipes/saveOutputs.js';
-import { writePerFrameDriftCsv, writePicassoDriftTxt } from '../io/driftText.js';
+import { checkDriftFileExtension, writeDriftFile } from '../io/driftFiles.js';
+import { metadataPixelSizeNm } from '../io/columnConventions.js';
 import { VERSION } from '../version.js';
 
 /** A line on stderr unless --quiet (stdout stays free for data, e.g. `info`). */
@@ -25,15 +26,19 @@ export function provenanceOf(command: string, params: Record<string, unknown>, i
   };
 }
 
-/** Per-frame drift as CSV (t,x,y,z nm) or as Picasso's drift .txt (camera pixels). */
-export async function writePerFrameOutputs(path: string, trace: DriftTrace, pixelSizeNm: number | undefined, is3d: boolean): Promise<string> {
-  const ext = extensionOf(path);
-  if (ext === '.csv') return writePerFrameDriftCsv(path, trace);
-  if (ext === '.txt') {
-    if (!pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
-    return writePicassoDriftTxt(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2 });
-  }
-  throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm) or .txt (Picasso); got '${ext || '(none)'}'`);
+/**
+ * Per-frame drift as CSV (t,x,y,z nm; `frame` 1-based for ThunderSTORM tables), Picasso's drift
+ * .txt (camera pixels), ThunderSTORM's drift .json or .npz, by extension (io/driftFiles.ts).
+ */
+export async function writePerFrameOutputs(
+  path: string,
+  trace: DriftTrace,
+  pixelSizeNm: number | undefined,
+  is3d: boolean,
+  options: { frameBase?: 0 | 1; inputs?: string[] } = {},
+): Promise<string> {
+  checkDriftFileExtension(path, '--per-frame');
+  return writeDriftFile(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2, frameBase: options.frameBase, inputs: options.inputs });
 }
 
 /** The `debug_cor_file` of Locs_RCC/Image_RCC: one thresholded correlation image per pair, as TIFF. */
@@ -62,4 +67,19 @@ export function withFrameProgress<T extends ImageStack>(stack: T, progress: Prog
       return frame;
     },
   });
+}
+
+/** The camera pixel size (nm) a table's metadata states (io/columnConventions.ts). */
+export const tablePixelSizeNm = metadataPixelSizeNm;
+
+/**
+ * --pixel-size that disagrees with the pixel size the file states is an error unless --force
+ * (Picasso's yaml is checked by its reader; this covers PYME's voxelsize).
+ */
+export function checkPixelSizeAgreement(input: string, metadata: Metadata, pixelSizeNm: number | undefined, force: boolean | undefined): void {
+  if (pixelSizeNm === undefined || force) return;
+  const stated = tablePixelSizeNm(metadata);
+  if (stated !== undefined && Math.abs(stated - pixelSizeNm) > 1e-9 * stated) {
+    throw new UsageError(`${input}: --pixel-size ${pixelSizeNm} nm disagrees with the file's own pixel size, ${+stated.toPrecision(12)} nm; drop --pixel-size, or add --force to override it`);
+  }
 }

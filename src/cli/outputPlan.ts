@@ -98,10 +98,13 @@ export const accepts = {
     const ext = extensionOf(path);
     if (ext !== '.tif' && ext !== '.tiff') throw new UsageError(`${flag} ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);
   },
-  perFrame: (path: string, pixelSizeNm: number | undefined) => () => {
+  /** `pixelSizeLater`: the pixel size a Picasso .txt needs comes from the input's own metadata (checked when written). */
+  perFrame: (path: string, pixelSizeNm: number | undefined, pixelSizeLater = false) => () => {
     const ext = extensionOf(path);
-    if (ext === '.txt' && !pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
-    if (ext !== '.csv' && ext !== '.txt') throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm) or .txt (Picasso); got '${ext || '(none)'}'`);
+    if (ext === '.txt' && !pixelSizeNm && !pixelSizeLater) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
+    if (!['.csv', '.txt', '.json', '.npz'].includes(ext)) {
+      throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm), .txt (Picasso), .json (ThunderSTORM) or .npz; got '${ext || '(none)'}'`);
+    }
   },
 };
 

@@ -12,6 +12,8 @@
  * - Time: a `t` column is the 0-based frame index as is. Without `t`, a `frame` column is
  *   ThunderSTORM's 1-based frame number (t = frame − 1) in ThunderSTORM style, and taken as a
  *   0-based frame index (Picasso's and PYME's convention) in plain style.
+ * - `dx`, `dy`, `dz` (a correction ccdrift added earlier, `dx [nm]` in ThunderSTORM style) are
+ *   read like coordinates, so a second correction composes with the first.
  * - Other columns are kept, unchanged, under their header text (`sigma [nm]`, `id`, …).
  *   Empty, `NaN` or `inf` cells are allowed there; x, y, t (and z) must be finite.
  * - With a semicolon delimiter a decimal comma (`1,5`) is accepted.
@@ -33,6 +35,7 @@ import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import type { LocTable, Metadata, NumericArray, ProgressReporter } from '../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from './formats.js';
+import { conventionOf, recordConvention, toConvention } from './columnConventions.js';
 
 /** Metadata keys the reader records so the writer can reproduce the input's style. */
 export const CSV_META = {
@@ -57,6 +60,11 @@ export interface CsvReadOptions extends TableReadOptions {
 const DEFAULT_CHUNK_BYTES = 4 << 20;
 const WRITE_BLOCK_ROWS = 16384;
 const COORDINATES = ['x', 'y', 'z'] as const;
+/**
+ * A correction's columns (`dx [nm]`, `dx`): read like coordinates (to nm, under the name `dx`)
+ * and written back under the input's header, so correcting a corrected file composes.
+ */
+const CORRECTIONS = ['dx', 'dy', 'dz'] as const;
 /** Columns known to be in nm, labelled `[nm]` when appended to a ThunderSTORM-style table. */
 const NM_COLUMNS = new Set(['x', 'y', 'z', 'dx', 'dy', 'dz']);
 
@@ -173,8 +181,8 @@ function planColumns(path: string, headerLine: string, options: CsvReadOptions):
   const split = real.map(splitUnit);
   const style: CsvStyle = split.some((s) => s.unit !== undefined) ? 'thunderstorm' : 'plain';
 
-  const roleOf = new Map<number, 'x' | 'y' | 'z' | 't'>();
-  for (const axis of COORDINATES) {
+  const roleOf = new Map<number, 'x' | 'y' | 'z' | 't' | 'dx' | 'dy' | 'dz'>();
+  for (const axis of [...COORDINATES, ...CORRECTIONS]) {
     const i = split.findIndex((s) => s.base.toLowerCase() === axis);
     if (i >= 0) roleOf.set(i, axis);
   }
@@ -206,7 +214,8 @@ function planColumns(path: string, headerLine: string, options: CsvReadOptions):
     }
     if (role) {
       sourceHeaders[role] = header;
-      return { header, name: role, scale: coordinateScale(path, header, split[i].unit, options.pixelSizeNm), offset: 0, required: true };
+      const required = !(CORRECTIONS as readonly string[]).includes(role);
+      return { header, name: role, scale: coordinateScale(path, header, split[i].unit, options.pixelSizeNm), offset: 0, required };
     }
     return { header, name: header, scale: 1, offset: 0, required: false };
   });
@@ -458,6 +467,7 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
       if (eof) break;
     }
     if (!parser || !plan) throw new InputError(`${path}: the file is empty; expected a header row such as x,y,t`);
+    recordConvention(plan.metadata, plan.style === 'thunderstorm' ? 'thunderstorm' : 'pyme');
     return { length: parser.length, columns: parser.finish(), metadata: plan.metadata };
   } finally {
     options.progress?.stop?.();
@@ -516,7 +526,7 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
     if (name === 't') {
       header = source ?? 't';
       add = source ? frameBase : 0;
-    } else if ((COORDINATES as readonly string[]).includes(name) && source) {
+    } else if (([...COORDINATES, ...CORRECTIONS] as readonly string[]).includes(name) && source) {
       // Values are nm now: keep the input's header when it said nm or nothing, else relabel.
       const { base, unit } = splitUnit(source);
       header = unit === undefined || unit.toLowerCase() === 'nm' ? source : `${base} [nm]`;
@@ -535,10 +545,12 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
  */
 export async function writeCsvTable(
   path: string,
-  table: LocTable,
+  source: LocTable,
   target: string = path,
   progress?: ProgressReporter,
 ): Promise<void> {
+  // A ThunderSTORM table stays ThunderSTORM; any other is written plain, with PYME's names in nm.
+  const table = conventionOf(source) === 'thunderstorm' ? source : toConvention(source, 'pyme');
   const { columns, quoted, delimiter: inputDelimiter } = outputColumns(table);
   const delimiter =
     extname(target).toLowerCase() === '.tsv' ? '\t' : inputDelimiter === ';' || inputDelimiter === ',' ? inputDelimiter : ',';

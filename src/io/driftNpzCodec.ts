@@ -6,7 +6,10 @@
  */
 import { InputError } from '../core/errors.js';
 import type { DriftTrace } from '../core/types.js';
-import { buildNpz, parseNpz, type NpyArray } from './npy.js';
+import { buildNpz, npzKeys, parseNpz, type NpyArray } from './npy.js';
+
+/** The keys a drift file may hold: the original's two and ccdrift's additions. */
+const DRIFT_KEYS = ['tIndex', 'drift', 'drift_sd', 'breaks'];
 
 function shapeText(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
@@ -27,8 +30,9 @@ function allFinite(name: string, key: string, a: NpyArray, columns: number): voi
  * starts every error message.
  */
 export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
-  const arrays = parseNpz(bytes, name);
-  const found = [...arrays.keys()].map((k) => `'${k}'`).join(', ') || '(none)';
+  // Only the drift's own keys are decoded: other entries (a note as a string, …) are left alone.
+  const arrays = parseNpz(bytes, name, DRIFT_KEYS);
+  const found = npzKeys(bytes, name).map((k) => `'${k}'`).join(', ') || '(none)';
   const expectedKeys = "a drift file holds 'tIndex' (n sample times, frames) and 'drift' (n, 3) in nm";
   const tIndex = arrays.get('tIndex');
   const drift = arrays.get('drift');

@@ -15,6 +15,8 @@ export interface TableReadOptions {
   table?: string;
   /** Told how far a long read has come (stage 'reading'). */
   progress?: ProgressReporter;
+  /** `pixelSizeNm` may differ from the pixel size the file states (--force); else that is an error. */
+  overridePixelSize?: boolean;
 }
 
 export interface TableWriteOptions {

@@ -360,13 +360,14 @@ export function buildNpy(array: NpyInput): Uint8Array {
 // .npz
 
 /** Decode every `.npy` member of an `.npz` archive (stored or deflated); keys lose their `.npy`. */
-export function parseNpz(bytes: Uint8Array, name = 'arrays.npz'): Map<string, NpyArray> {
+export function parseNpz(bytes: Uint8Array, name = 'arrays.npz', wanted?: readonly string[]): Map<string, NpyArray> {
   if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
     throw new InputError(`${name}: not an .npz archive (no zip signature "PK" at the start)`);
   }
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes, { filter: (f) => f.name.endsWith('.npy') });
+    // `wanted`: decode only these keys, so other entries (strings, objects) do not stop a read.
+    members = unzipSync(bytes, { filter: (f) => f.name.endsWith('.npy') && (!wanted || wanted.includes(f.name.slice(0, -'.npy'.length))) });
   } catch (err) {
     throw new InputError(`${name}: cannot read the zip archive (${(err as Error).message}); the file may be truncated`, {
       cause: err,
@@ -377,6 +378,22 @@ export function parseNpz(bytes: Uint8Array, name = 'arrays.npz'): Map<string, Np
     out.set(member.slice(0, -'.npy'.length), parseNpy(data, `${name}[${member}]`));
   }
   return out;
+}
+
+/** The keys (member names without `.npy`) of an `.npz` archive, without decoding any array. */
+export function npzKeys(bytes: Uint8Array, name = 'arrays.npz'): string[] {
+  const keys: string[] = [];
+  try {
+    unzipSync(bytes, {
+      filter: (f) => {
+        if (f.name.endsWith('.npy')) keys.push(f.name.slice(0, -'.npy'.length));
+        return false;
+      },
+    });
+  } catch (err) {
+    throw new InputError(`${name}: cannot read the zip archive (${(err as Error).message}); the file may be truncated`, { cause: err });
+  }
+  return keys;
 }
 
 /** Encode arrays as a compressed (deflate) `.npz`, readable by `numpy.load(path, allow_pickle=False)`. */

@@ -65,6 +65,10 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
       storage = msg.storage;
       origins = new Float64Array(msg.origins);
       preparation = msg.prepare;
+      // A reused worker (a batch of files) drops the previous run's cache file first.
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+      cache.clear();
       if (storage.kind === 'disk') fd = openSync(storage.path, 'r+');
       return { type: 'ready' };
     }

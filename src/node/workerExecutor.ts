@@ -81,11 +81,21 @@ class PoolWorker {
   async close(): Promise<void> {
     await this.worker.terminate();
   }
+
+  /** An idle worker does not keep the process alive; a working one does. */
+  setBusy(busy: boolean): void {
+    if (busy) this.worker.ref();
+    else this.worker.unref();
+  }
 }
 
 export function createWorkerExecutor(options: WorkerExecutorOptions = {}): CorrelationExecutor {
   const nWorkers = options.workers ?? availableParallelism();
   const budget = options.memoryBudgetBytes ?? defaultMemoryBudgetBytes();
+  // Workers of finished in-memory runs wait here for the next run of this executor (a batch of
+  // files reuses them instead of starting threads again); disk-cache runs close theirs, which
+  // hold the removed cache file open.
+  const idle: PoolWorker[] = [];
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
       const { count, pairs, plan } = task;
@@ -120,7 +130,9 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       options.onStorage?.({ kind: storage.kind, bytes: totalBytes, path: cachePath, workers: poolSize });
 
       const script = workerScript();
-      const workers = Array.from({ length: poolSize }, () => new PoolWorker(script));
+      const workers = Array.from({ length: poolSize }, () => idle.pop() ?? new PoolWorker(script));
+      for (const w of workers) w.setBusy(true);
+      let reusable = storage.kind === 'memory';
       try {
         const originsBuffer = new SharedArrayBuffer(3 * count * 8);
         const origins = new Float64Array(originsBuffer).fill(NaN);
@@ -185,8 +197,14 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
         progress?.stop?.();
         const regionShape = [0, 1, 2].map((a) => plan.shiftHi[a] - plan.shiftLo[a]) as [number, number, number];
         return { shifts, origins, secondaryRatios, correlations, regionShape };
+      } catch (err) {
+        reusable = false;
+        throw err;
       } finally {
-        await Promise.all(workers.map((w) => w.close()));
+        if (reusable) {
+          for (const w of workers) w.setBusy(false);
+          idle.push(...workers);
+        } else await Promise.all(workers.map((w) => w.close()));
         if (cachePath) {
           await rm(cachePath, { force: true });
           untrack();

@@ -73,8 +73,17 @@ describe('readCsvTable: ThunderSTORM export', () => {
     const [header, row1] = readFileSync(out, 'utf8').split('\n');
     expect(header).toBe(`${thunderstormHeader},"dx [nm]","dy [nm]","dz [nm]","cluster"`);
     expect(row1.endsWith(',1.5,0,0,7')).toBe(true);
+    // Read back as the correction `dx` (nm), so a second correction composes with it …
     const back = await readCsvTable(out);
-    expect(col(back, 'dx [nm]')).toEqual([1.5, 2, 3, 4]);
+    expect(col(back, 'dx')).toEqual([1.5, 2, 3, 4]);
+    expect(back.columns.has('dx [nm]')).toBe(false);
+    // … and written again under the same header, once (issue 13: it was duplicated).
+    back.columns.set('dx', Float64Array.from(back.columns.get('dx')!, (v) => v + 1));
+    const again = join(tmp, 'ts-dx2.csv');
+    await writeCsvTable(again, back);
+    const header2 = readFileSync(again, 'utf8').split('\n')[0];
+    expect(header2).toBe(header);
+    expect(col(await readCsvTable(again), 'dx')).toEqual([2.5, 3, 4, 5]);
   });
 });
 

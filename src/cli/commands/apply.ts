@@ -1,22 +1,27 @@
 import type { Command } from 'commander';
 import type { DriftInterpolator, LocTable } from '../../core/types.js';
-import { isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
+import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
+import { InputError, UsageError } from '../../core/errors.js';
+import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
+import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
-import { splineParams } from '../../recipes/modules/driftInterpolate.js';
-import { readDriftNpz } from '../../io/npz.js';
+import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { provenanceOf, say, withFrameProgress } from '../output.js';
+import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress } from '../output.js';
 
 interface ApplyOptions {
   drift: string[];
-  output: string;
+  output?: string;
+  outDir?: string;
+  force?: boolean;
   plot?: string;
   pixelSize?: number;
   table?: string;
@@ -26,75 +31,154 @@ interface ApplyOptions {
   voxelSize?: [number, number, number];
 }
 
+/** Can `apply` read this file (a table or a stack, by extension)? */
+function readsInput(path: string): boolean {
+  for (const kind of ['table', 'image'] as const) {
+    try {
+      if (kind === 'table') findTableFormat(path, 'read');
+      else findImageFormat(path, 'read');
+      return true;
+    } catch {
+      /* try the other kind */
+    }
+  }
+  return false;
+}
+
 export function registerApplyCommand(program: Command): void {
   const cmd = program
     .command('apply')
-    .description('correct a table or an image stack with drift file(s) (several files add up, as drift measured in stages does)')
-    .argument('<input>', 'localization file, or an image stack (.tif/.h5: every frame is shifted by the drift at its time)')
-    .requiredOption('--drift <file.npz>', 'drift samples (.npz, correction convention); repeat to sum several', (v: string, prev: string[] = []) => [...prev, v])
-    .requiredOption('-o, --output <file>', 'corrected output (format from the extension)')
+    .summary('correct tables or image stacks with drift files (.npz, Picasso .txt, .csv, ThunderSTORM .json)')
+    .description(
+      'correct tables or image stacks with drift file(s) (several files add up, as drift measured in stages does). ' +
+        'Without -o: <name>_undrift.<ext> beside each input, or in --out-dir',
+    )
+    .argument('<inputs...>', 'localization files, or image stacks (.tif/.h5: every frame is shifted by the drift at its time), or quoted globs')
+    .requiredOption(
+      '--drift <file>',
+      'drift file, repeat to sum several: .npz (PYME/ccdrift samples), Picasso .txt (pixel size from the table\'s yaml/metadata or --pixel-size), per-frame .csv (ccdrift), ThunderSTORM .json',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('-o, --output <file>', 'corrected output, for one input (format from the extension); default <name>_undrift.<ext>')
+    .option('--out-dir <dir>', 'folder for the default outputs (created if missing)')
+    .option('--force', 'replace default outputs that exist already; accept a --pixel-size that disagrees with the file\'s own')
     .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parseNumberFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
     .option('--float', 'image stacks: write float32 frames instead of the input dtype')
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
   addModuleFlags(cmd, driftLoadInterpolate);
-  cmd.action(async (input: string, opts: ApplyOptions) => {
-    // Without --smoothing: 'auto' for ccdrift's own fine-stage files (they carry drift_sd, as
-    // `ccdrift locs` smoothed them), the original's SciPy default for any other drift file.
-    const overrides: Record<string, unknown> = { load_paths: opts.drift };
-    if (cmd.getOptionValueSource('smoothing') === 'default') {
-      const traces = await Promise.all(opts.drift.map((p) => readDriftNpz(p)));
-      overrides.smoothing_factor = traces.every((t) => t.sd) ? 'auto' : splineParams.smoothing_factor.default;
+  cmd.action(async (args: string[], opts: ApplyOptions) => {
+    for (const d of opts.drift) checkDriftFileExtension(d, '--drift');
+    const { files, problems, skipped } = expandInputs(args, readsInput);
+    for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
+    const batch = files.length + problems.length > 1;
+    if (batch && opts.output) {
+      throw new UsageError(`-o names one output, but there are ${files.length + problems.length} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
     }
-    const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);
-    await planOutputs(
-      [input, ...opts.drift],
-      [
-        { path: opts.output, what: '-o', check: isImagePath(input) ? accepts.image(opts.output) : accepts.table(opts.output) },
-        ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
-      ], [], (m) => say(opts, m));
+    ensureOutDir(opts.outDir);
+    const plans: (BatchPlan & { output: string; plot?: string })[] = files.map((input) => {
+      const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
+      const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
+      const outputs: PlannedFile[] = [
+        { path: output, what: opts.output ? '-o' : 'output', check: isImagePath(input) ? accepts.image(output) : accepts.table(output) },
+        ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
+      ];
+      const defaults = outputs.filter((o) => o.what === 'output' || (o.path === plot && plot !== opts.plot));
+      return { input, outputs, defaults, output, plot };
+    });
     const ctx = makeRunContext({ quiet: opts.quiet, workers: 1 });
-    const loaded = await driftLoadInterpolate.run(ctx, {}, params);
-    const interp = loaded.output_drift_interpolator as DriftInterpolator;
-    if (opts.plot) {
-      await writeDriftPlot(opts.plot, loaded.output_drift_plot as never);
-      say(opts, `wrote ${opts.plot}`);
-    }
-    if (isImagePath(input)) {
-      const stack = await readStackForCli(input, opts.voxelSize);
-      const padding = opts.padding ?? (imagePostShift.params.padding_multipler.default as number);
-      // Image_Post_Shift warns (through ctx.progress) when frame times reach beyond the samples.
-      const corrected = applyDriftToStack(stack, interp, { paddingMultiplier: padding, floatOutput: opts.float }, { progress: ctx.progress });
-      Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
-      try {
-        const written = await writeImageStack(opts.output, withFrameProgress(corrected, ctx.progress), { inputs: [input, ...opts.drift] });
-        say(opts, `wrote ${written.join(', ')}`);
-      } finally {
-        corrected.dispose();
+    const smoothingGiven = cmd.getOptionValueSource('smoothing') !== 'default';
+    const degreeGiven = cmd.getOptionValueSource('degree') !== 'default';
+
+    /** The summed interpolator of the --drift files, read with the input's pixel size. */
+    const loadDrift = async (pixelSizeNm: number | undefined) => {
+      const loaded = await Promise.all(opts.drift.map((p) => readDriftFile(p, { pixelSizeNm })));
+      // Defaults: per-frame files (Picasso .txt, per-frame .csv, ThunderSTORM .json) are the
+      // drift at every frame already: interpolated linearly, not smoothed again. ccdrift's
+      // fine-stage .npz files (they carry drift_sd) get 'auto', as `ccdrift locs` smoothed them;
+      // any other .npz the original's SciPy default.
+      const overrides: Record<string, unknown> = { load_paths: opts.drift };
+      const allPerFrame = loaded.every((f) => f.perFrame);
+      if (!smoothingGiven) {
+        overrides.smoothing_factor = allPerFrame ? 0 : loaded.every((f) => f.trace.sd) ? 'auto' : splineParams.smoothing_factor.default;
       }
+      if (!degreeGiven && allPerFrame) overrides.degree_of_spline = 1;
+      const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);
+      const interp = buildInterpolator(ctx, loaded.map((f) => f.trace), params);
+      return { interp, params };
+    };
+
+    const correctOne = async (input: string, output: string, plot: string | undefined) => {
+      const inputs = [input, ...opts.drift];
+      if (isImagePath(input)) {
+        const stack = await readStackForCli(input, opts.voxelSize);
+        const { interp, params } = await loadDrift(opts.pixelSize ?? stack.voxelSizeNm[0]);
+        await writePlot(plot, interp);
+        const padding = opts.padding ?? (imagePostShift.params.padding_multipler.default as number);
+        // Image_Post_Shift warns (through ctx.progress) when frame times reach beyond the samples.
+        const corrected = applyDriftToStack(stack, interp, { paddingMultiplier: padding, floatOutput: opts.float }, { progress: ctx.progress });
+        Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
+        try {
+          const written = await writeImageStack(output, withFrameProgress(corrected, ctx.progress), { inputs });
+          say(opts, `wrote ${written.join(', ')}`);
+          return { rows: stack.frames, span: driftSpan(interp.evaluate(frameRange(0, stack.frames - 1)), stack.depth > 1), written };
+        } finally {
+          corrected.dispose();
+        }
+      }
+      const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
+      checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
+      const { interp, params } = await loadDrift(opts.pixelSize ?? tablePixelSizeNm(table.metadata));
+      await writePlot(plot, interp);
+      const [a, b] = interp.range;
+      const t = table.columns.get('t');
+      let span: string | undefined;
+      if (t) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const v of t) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+        if (lo < a || hi > b) {
+          ctx.progress?.warn?.(`frames ${lo}–${hi} reach beyond the drift samples (${a}–${b}); extrapolating (${params.extrapolation})`);
+        }
+        if (table.length) span = driftSpan(interp.evaluate(frameRange(Math.floor(lo), Math.ceil(hi))), table.columns.has('z'));
+      }
+      const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
+      const provenance = provenanceOf('apply', params, input);
+      Object.assign(corrected.metadata, provenance.metadata);
+      const written = await writeTable(output, corrected, { inputs, pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
+      say(opts, `wrote ${written.join(', ')}`);
+      return { rows: table.length, span, written };
+    };
+    const writePlot = async (plot: string | undefined, interp: DriftInterpolator) => {
+      if (!plot) return;
+      await writeDriftPlot(plot, interpolatorPlot(interp, opts.drift, 'Loaded drift'));
+      say(opts, `wrote ${plot}`);
+    };
+
+    if (!batch) {
+      if (problems.length) throw new InputError(problems[0].message);
+      const plan = plans[0];
+      await planOutputs([plan.input, ...opts.drift], plan.outputs, [], (m) => say(opts, m));
+      refuseExisting(plan.defaults, opts.force);
+      await correctOne(plan.input, plan.output, plan.plot);
       return;
     }
-    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
-    const [a, b] = interp.range;
-    const t = table.columns.get('t');
-    if (t) {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of t) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-      if (lo < a || hi > b) {
-        ctx.progress?.warn?.(`frames ${lo}–${hi} reach beyond the drift samples (${a}–${b}); extrapolating (${params.extrapolation})`);
-      }
-    }
-    const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-    const provenance = provenanceOf('apply', params, input);
-    Object.assign(corrected.metadata, provenance.metadata);
-    const written = await writeTable(opts.output, corrected, { inputs: [input, ...opts.drift], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-    say(opts, `wrote ${written.join(', ')}`);
+    const planProblems = checkBatchPlans(plans, [...files, ...opts.drift], opts.force);
+    await removeStaleOutputs(plans, (m) => say(opts, m));
+    await runBatch(plans, planProblems, problems, (plan) => {
+      const p = plan as (typeof plans)[number];
+      return correctOne(p.input, p.output, p.plot);
+    }, (line) => say(opts, line));
   });
+}
+
+/** Frames first…last as sample times. */
+function frameRange(first: number, last: number): Float64Array {
+  return Float64Array.from({ length: Math.max(1, last - first + 1) }, (_, i) => first + i);
 }

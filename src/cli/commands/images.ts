@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
-import { UsageError } from '../../core/errors.js';
+import { InputError, UsageError } from '../../core/errors.js';
 import type { DriftInterpolator, DriftTrace, ImageStack } from '../../core/types.js';
-import { readImageStack, writeImageStack } from '../../io/index.js';
+import { findImageFormat, readImageStack, writeImageStack } from '../../io/index.js';
+import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
-import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
@@ -19,7 +21,9 @@ import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
 import { provenanceOf, say, withFrameProgress, writeDebugCorrelations } from '../output.js';
 
 interface ImagesOptions extends CommonOptions {
-  output: string;
+  output?: string;
+  outDir?: string;
+  force?: boolean;
   driftOut?: string;
   plot?: string;
   prefilter: boolean;
@@ -51,11 +55,14 @@ export async function readStackForCli(path: string, voxelSizeNm?: [number, numbe
 export function registerImagesCommand(program: Command): void {
   const cmd = program
     .command('images')
-    .description('measure the drift of an image stack (pre-filtered, optionally binned) by RCC and shift the original frames by it')
-    .argument('<input>', 'image stack (.tif/.tiff, PYME .h5)')
-    .requiredOption('-o, --output <file>', 'corrected stack (.tif or .h5; same dtype as the input unless --float)')
-    .option('--drift-out <file.npz>', 'write the measured drift samples (.npz)')
-    .option('--plot <file>', 'drift plot, .png or .svg')
+    .summary('measure the drift of image stacks by RCC and shift their frames')
+    .description('measure the drift of image stacks (pre-filtered, optionally binned) by RCC and shift the original frames by it. Without -o: <name>_undrift.<ext> and <name>_drift.npz beside each input, or in --out-dir')
+    .argument('<inputs...>', 'image stacks (.tif/.tiff, PYME .h5) or quoted globs (\'day1/*.tif\')')
+    .option('-o, --output <file>', 'corrected stack, for one input (.tif or .h5; same dtype as the input unless --float); default <name>_undrift.<ext>')
+    .option('--out-dir <dir>', 'folder for the default outputs (created if missing); default: beside each input')
+    .option('--force', 'replace default outputs that exist already')
+    .option('--drift-out <file.npz>', 'write the measured drift samples (.npz); default without -o: <name>_drift.npz')
+    .option('--plot <file>', 'drift plot, .png or .svg (several inputs: png or svg gives <name>_drift.png each)')
     .option('--no-prefilter', 'measure on the raw frames (skip Image_Pre_Clip&Filter)')
     .option('--bin <x,y,t>', 'bin pixels and time points before measuring (Image_Pre_Downsample binsize)', (v) => parseTriple('bin', v))
     .option('--x-start <px>', 'crop before measuring: first x pixel', (v) => parseNumberFlag('x-start', v))
@@ -69,7 +76,7 @@ export function registerImagesCommand(program: Command): void {
   addModuleFlags(cmd, imageRcc);
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
-  cmd.action(async (input: string, opts: ImagesOptions) => {
+  cmd.action(async (args: string[], opts: ImagesOptions) => {
     const o = opts as unknown as Record<string, unknown>;
     const filterParams = paramsFromFlags(imagePreClipFilter, o);
     const downsampleParams = paramsFromFlags(imagePreDownsample, o, {
@@ -84,48 +91,90 @@ export function registerImagesCommand(program: Command): void {
     const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
     const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
 
-    await planOutputs(
-      [input],
-      [
-        { path: opts.output, what: '-o', check: accepts.image(opts.output) },
-        ...optionalFile(opts.driftOut && driftNpzPath(opts.driftOut), '--drift-out'),
-        ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
+    const { files, problems, skipped } = expandInputs(args, (p) => {
+      try {
+        findImageFormat(p, 'read');
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
+    const batch = files.length + problems.length > 1;
+    if (batch && opts.output) {
+      throw new UsageError(`-o names one output, but there are ${files.length + problems.length} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
+    }
+    if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the stack you want to inspect on its own');
+    ensureOutDir(opts.outDir);
+    const plans: (BatchPlan & { output: string; driftOut?: string; plot?: string })[] = files.map((input) => {
+      const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
+      const driftOut = opts.driftOut
+        ? driftNpzPath(perInputPath('--drift-out', opts.driftOut, input, batch, opts.outDir, ['npz'])!)
+        : opts.output
+          ? undefined
+          : outputBeside(input, DRIFT_SUFFIX, '.npz', opts.outDir);
+      const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
+      const outputs: PlannedFile[] = [
+        { path: output, what: opts.output ? '-o' : 'output', check: accepts.image(output) },
+        ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
+        ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
-      ],
-      optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
-    const stack = await readStackForCli(input, opts.voxelSize);
-    say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
-    // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
-    let measured: ImageStack = stack;
-    if (opts.prefilter) {
-      const filtered = await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams);
-      say(opts, `Image_Pre_Clip&Filter: ${filtered[REPORT_KEY]}`);
-      measured = filtered.output_name as ImageStack;
+      ];
+      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path === plot && plot !== opts.plot));
+      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), output, driftOut, plot };
+    });
+    const correctOne = async (input: string, outputPath: string, driftOut: string | undefined, plot: string | undefined) => {
+      const stack = await readStackForCli(input, opts.voxelSize);
+      say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
+      // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
+      let measured: ImageStack = stack;
+      if (opts.prefilter) {
+        const filtered = await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams);
+        say(opts, `Image_Pre_Clip&Filter: ${filtered[REPORT_KEY]}`);
+        measured = filtered.output_name as ImageStack;
+      }
+      const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
+      if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
+      const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);
+      say(opts, `Image_RCC: ${rcc[REPORT_KEY]}`);
+      const drift = rcc.output_drift as DriftTrace;
+      const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
+      const corrected = opts.float
+        ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler as number, floatOutput: true }, { progress: ctx.progress })
+        : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
+      const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...shiftParams }, input);
+      Object.assign(corrected.metadata, provenance.metadata);
+      let written: string[];
+      try {
+        written = await writeImageStack(outputPath, withFrameProgress(corrected, ctx.progress), { inputs: [input] });
+        say(opts, `wrote ${written.join(', ')}`);
+      } finally {
+        corrected.dispose();
+      }
+      if (driftOut) say(opts, `wrote ${await writeDriftNpz(driftOut, drift, { inputs: [input] })}`);
+      if (rccParams.debug_cor_file) {
+        say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+      }
+      if (plot) {
+        await writeDriftPlot(plot, interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`));
+        say(opts, `wrote ${plot}`);
+      }
+      return { rows: stack.frames, span: driftSpan(drift, stack.depth > 1), written: [...written, ...(driftOut ? [driftOut] : []), ...(plot ? [plot] : [])] };
+    };
+
+    if (!batch) {
+      if (problems.length) throw new InputError(problems[0].message);
+      const plan = plans[0];
+      await planOutputs([plan.input], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
+      refuseExisting(plan.defaults, opts.force);
+      await correctOne(plan.input, plan.output, plan.driftOut, plan.plot);
+      return;
     }
-    const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
-    if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
-    const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);
-    say(opts, `Image_RCC: ${rcc[REPORT_KEY]}`);
-    const drift = rcc.output_drift as DriftTrace;
-    const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
-    const corrected = opts.float
-      ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler as number, floatOutput: true }, { progress: ctx.progress })
-      : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
-    const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...shiftParams }, input);
-    Object.assign(corrected.metadata, provenance.metadata);
-    try {
-      const written = await writeImageStack(opts.output, withFrameProgress(corrected, ctx.progress), { inputs: [input] });
-      say(opts, `wrote ${written.join(', ')}`);
-    } finally {
-      corrected.dispose();
-    }
-    if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
-    if (rccParams.debug_cor_file) {
-      say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
-    }
-    if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`));
-      say(opts, `wrote ${opts.plot}`);
-    }
+    const planProblems = checkBatchPlans(plans, files, opts.force);
+    await removeStaleOutputs(plans, (m) => say(opts, m));
+    await runBatch(plans, planProblems, problems, (plan) => {
+      const p = plan as (typeof plans)[number];
+      return correctOne(p.input, p.output, p.driftOut, p.plot);
+    }, (line) => say(opts, line));
   });
 }

@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
 import { frameStatistics, type FrameStatistics } from '../../core/image/frameStatistics.js';
-import type { ImageStack, LocTable, MetaValue } from '../../core/types.js';
+import type { ImageStack, LocTable } from '../../core/types.js';
 import { extensionOf, readImageStack, readTable } from '../../io/index.js';
 import { isImagePath } from '../../io/formats.js';
-import { readDriftNpz } from '../../io/npz.js';
+import { open, readFile } from 'node:fs/promises';
+import { CSV_META } from '../../io/csv.js';
+import { readDriftFile } from '../../io/driftFiles.js';
+import { npzKeys } from '../../io/npy.js';
+import { describeColumns, describeMetadata } from '../../io/hdf5/describeHdf5.js';
 import { describeHdf5 } from '../../io/hdf5/index.js';
 import { describeTiff } from '../../io/tiff.js';
 import { parseNumberFlag } from '../flags.js';
+import { UsageError } from '../../core/errors.js';
 
 /** Describers for container formats (HDF5, TIFF) register here; tables and .npz are built in. */
 export const describers = new Map<string, (path: string) => Promise<string>>([
@@ -30,34 +35,62 @@ function range(v: ArrayLike<number>): [number, number] {
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6));
 
-function short(v: MetaValue): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 100 ? `${s.slice(0, 97)}…` : s;
+/** A CSV whose header is exactly ccdrift's per-frame drift (t|frame, x, y[, z]). */
+async function looksLikePerFrameDrift(path: string): Promise<boolean> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const buf = new Uint8Array(256);
+    const { bytesRead } = await fh.read(buf, 0, 256, 0);
+    const header = new TextDecoder().decode(buf.subarray(0, bytesRead)).split(/\r?\n/)[0].trim().toLowerCase();
+    return /^(t|frame),x,y(,z)?$/.test(header);
+  } finally {
+    await fh.close();
+  }
 }
 
+/** A table read by readTable (CSV/TSV), in the layout of every other format (describeHdf5). */
 export function describeTable(path: string, table: LocTable): string {
-  const lines = [`${path}: localization table, ${table.length} rows, ${table.columns.size} columns`];
-  const t = table.columns.get('t');
-  if (t && t.length) {
-    const [a, b] = range(t);
-    lines.push(`  frames   ${fmt(a)} … ${fmt(b)} (${fmt(b - a + 1)} frames)`);
+  const style = table.metadata[CSV_META.style];
+  const kind = style === 'thunderstorm' ? 'ThunderSTORM CSV localizations' : style === 'plain' ? 'CSV localizations' : 'localizations';
+  const frameBase = table.metadata[CSV_META.frameBase] === 1;
+  return [
+    `${path}: ${kind}${frameBase ? ' (frames counted from 1 in the file; t = frame − 1 here)' : ''}`,
+    `  rows: ${table.length.toLocaleString('en-US')}`,
+    ...describeColumns(table.columns, 'nm'),
+    ...describeMetadata(table.metadata),
+  ].join('\n');
+}
+
+/** A drift file (any kind ccdrift reads), in the same layout. */
+export async function describeDriftFile(path: string, pixelSizeNm: number | undefined): Promise<string> {
+  const kinds: Record<string, string> = {
+    npz: 'drift samples (numpy .npz; the correction to add, nm)',
+    'picasso-txt': 'Picasso drift (.txt; the drift Picasso subtracts — shown here as the correction to add, nm)',
+    csv: 'per-frame drift (.csv; the correction to add, nm)',
+    'thunderstorm-json': 'ThunderSTORM drift (.json; the drift ThunderSTORM subtracts — shown here as the correction to add, nm)',
+  };
+  // A pixel-unit file without a pixel size is shown in pixels (x, y) rather than refused.
+  let unit = 'nm';
+  const file = await readDriftFile(path, { pixelSizeNm }).catch(async (err: unknown) => {
+    if (!(err instanceof UsageError) || pixelSizeNm !== undefined) throw err;
+    unit = 'px';
+    return readDriftFile(path, { pixelSizeNm: 1 });
+  });
+  const d = file.trace;
+  const n = d.t.length;
+  const lines = [`${path}: ${kinds[file.kind]}`, `  ${file.perFrame ? 'rows (one per frame)' : 'samples'}: ${n.toLocaleString('en-US')}`];
+  if (unit === 'px') lines.push('  pixel size: unknown (give --pixel-size): x, y shown in camera pixels');
+  lines.push(`  frames: ${fmt(d.t[0] + file.frameBase)} – ${fmt(d.t[n - 1] + file.frameBase)}${file.frameBase ? ' (counted from 1)' : ''}`);
+  for (const a of ['x', 'y', 'z'] as const) {
+    const [lo, hi] = range(d[a]);
+    lines.push(`  ${a}: ${lo.toFixed(2)} – ${hi.toFixed(2)} ${a === 'z' ? 'nm' : unit}`);
   }
-  for (const axis of ['x', 'y', 'z']) {
-    const c = table.columns.get(axis);
-    if (c && c.length) {
-      const [a, b] = range(c);
-      lines.push(`  ${axis} extent ${fmt(a)} … ${fmt(b)} nm (${fmt(b - a)} nm)`);
-    }
-  }
-  lines.push('  columns:');
-  for (const [name, col] of table.columns) {
-    const [a, b] = col.length ? range(col) : [NaN, NaN];
-    lines.push(`    ${name.padEnd(22)} ${col.constructor.name.replace('Array', '').padEnd(8)} ${fmt(a)} … ${fmt(b)}`);
-  }
-  const meta = Object.entries(table.metadata);
-  if (meta.length) {
-    lines.push('  metadata:');
-    for (const [k, v] of meta) lines.push(`    ${k} = ${short(v)}`);
+  if (d.sd) lines.push('  standard errors: yes (drift_sd)');
+  if (d.breaks?.length) lines.push(`  breaks at frames: ${Array.from(d.breaks).join(', ')}`);
+  if (file.kind === 'npz') {
+    const others = npzKeys(await readFile(path), path).filter((k) => !['tIndex', 'drift', 'drift_sd', 'breaks'].includes(k));
+    if (others.length) lines.push(`  other entries (not drift): ${others.join(', ')}`);
   }
   return lines.join('\n');
 }
@@ -100,23 +133,14 @@ export async function describeStackPixels(stack: ImageStack): Promise<string> {
 export function registerInfoCommand(program: Command): void {
   program
     .command('info')
-    .description('what a file holds: rows, columns, frame range, extent, metadata (tables); samples (drift .npz); shape, dtype, voxel size and pixel statistics — pedestal, background, signal (images)')
+    .description('what a file holds, in one layout: rows, columns, frame range, extent, metadata (tables); samples or frames (drift .npz/.txt/.csv/.json); shape, dtype, voxel size and pixel statistics — pedestal, background, signal (images)')
     .argument('<file>')
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files without one', (v) => parseNumberFlag('pixel-size', v))
     .action(async (file: string, opts: { pixelSize?: number }) => {
       const ext = extensionOf(file);
       let text: string;
-      if (ext === '.npz') {
-        const d = await readDriftNpz(file);
-        const n = d.t.length;
-        text = [
-          `${file}: drift samples (correction to add), ${n} samples`,
-          `  t  ${fmt(d.t[0])} … ${fmt(d.t[n - 1])} frames`,
-          ...(['x', 'y', 'z'] as const).map((a) => {
-            const [lo, hi] = range(d[a]);
-            return `  ${a}  ${lo.toFixed(2)} … ${hi.toFixed(2)} nm`;
-          }),
-        ].join('\n');
+      if (ext === '.npz' || ext === '.txt' || ext === '.json' || (ext === '.csv' && (await looksLikePerFrameDrift(file)))) {
+        text = await describeDriftFile(file, opts.pixelSize);
       } else if (describers.has(ext)) {
         text = await describers.get(ext)!(file);
         if (isImagePath(file) || ext === '.h5') {

@@ -1,23 +1,30 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { InputError, UsageError } from '../../core/errors.js';
 import { basename } from 'node:path';
 import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
 import type { DriftInterpolator, DriftTrace, LocTable } from '../../core/types.js';
-import { readTable, writeTable } from '../../io/index.js';
+import { extensionOf, findTableFormat, readTable, writeTable } from '../../io/index.js';
+import { CSV_META } from '../../io/csv.js';
+import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { provenanceOf, say, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
+import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
-  output: string;
+  output?: string;
+  outDir?: string;
+  format?: string;
+  force?: boolean;
   driftOut?: string;
   plot?: string;
   perFrame?: string;
@@ -27,83 +34,179 @@ interface LocsOptions extends CommonOptions {
   breaks: string;
 }
 
+/** Can `locs` read this file (by extension)? Quoted globs keep only such files. */
+function readsTable(path: string): boolean {
+  try {
+    findTableFormat(path, 'read');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Extension of a default output: --format, else the input's (a .h5r is written as .hdf). */
+export function defaultTableExtension(input: string, format: string | undefined): string {
+  if (format) return `.${format.replace(/^\./, '').toLowerCase()}`;
+  const ext = extensionOf(input);
+  return ext === '.h5r' ? '.hdf' : ext;
+}
+
+/** Create --out-dir when missing (a batch's results folder). */
+export function ensureOutDir(outDir: string | undefined): void {
+  if (!outDir) return;
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out-dir ${outDir} is a file, not a folder`);
+  mkdirSync(outDir, { recursive: true });
+}
+
+/** Extension-only values of --plot and --per-frame (one file per input). */
+export const PLOT_EXTS = ['png', 'svg'];
+export const PER_FRAME_EXTS = ['csv', 'txt', 'json', 'npz'];
+
+interface LocsPaths {
+  output: string;
+  driftOut?: string;
+  plot?: string;
+  perFrame?: string;
+}
+
 export function registerLocsCommand(program: Command): void {
   const cmd = program
     .command('locs')
-    .description('measure the drift of a localization table by RCC, correct it, and write the corrected table')
-    .argument('<input>', 'localization file (.csv; .hdf/.h5r/.hdf5 when HDF5 support is present)')
-    .requiredOption('-o, --output <file>', 'corrected table (format from the extension)')
-    .option('--drift-out <file.npz>', 'write the measured drift samples (numpy .npz, the original plugin\'s format)')
-    .option('--plot <file>', 'drift plot, .png or .svg')
-    .option('--per-frame <file>', 'the interpolated drift at every frame: .csv (t,x,y,z nm) or Picasso .txt (needs --pixel-size)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt', (v) => parseNumberFlag('pixel-size', v))
+    .summary('measure the drift of localization tables by RCC and correct them (undrift: Picasso\'s word)')
+    .alias('undrift')
+    .description(
+      'measure the drift of localization tables by RCC, correct them, and write the corrected tables ' +
+        '(undrift: the same, Picasso\'s word). Without -o: <name>_undrift.<ext> (+ .yaml for Picasso) and <name>_drift.npz beside each input, or in --out-dir',
+    )
+    .argument('<inputs...>', 'localization files (.csv, .tsv, .hdf, .h5r, .hdf5) or quoted globs (\'run2/*.hdf5\', \'raw/**/*.csv\')')
+    .option('-o, --output <file>', 'corrected table, for one input (format from the extension); default <name>_undrift.<ext>')
+    .option('--out-dir <dir>', 'folder for the default outputs (created if missing); default: beside each input')
+    .option('--format <ext>', "format of the default outputs: csv, tsv, hdf or hdf5 (default: the input's; .h5r gives .hdf)")
+    .option('--force', 'replace default outputs that exist already; accept a --pixel-size that disagrees with the file\'s own')
+    .option('--drift-out <file.npz>', 'the measured drift samples (numpy .npz, the original plugin\'s format); default without -o: <name>_drift.npz')
+    .option('--plot <file>', 'drift plot, .png or .svg (several inputs: png or svg gives <name>_drift.png each)')
+    .option('--per-frame <file>', 'the interpolated drift at every frame: .csv (t,x,y,z nm), Picasso .txt, ThunderSTORM .json (several inputs: csv/txt/json gives <name>_drift.<ext> each)')
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parseNumberFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
     .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
   addModuleFlags(cmd, locsRcc);
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
-  cmd.action(async (input: string, opts: LocsOptions) => {
+  cmd.action(async (args: string[], opts: LocsOptions) => {
     if (!['on', 'off'].includes(opts.refine)) throw new UsageError(`--refine must be on or off, got '${opts.refine}'`);
     const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, { refine: opts.refine === 'on', breaks: opts.breaks });
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
-    // The command uses the drift, the interpolator and the corrected table; Locs_RCC's legacy
-    // outputName table (a second full correction) is not asked for.
+    const { files, problems, skipped } = expandInputs(args, readsTable);
+    for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
+    const batch = files.length + problems.length > 1;
+    if (batch && opts.output) {
+      throw new UsageError(`-o names one output, but there are ${files.length + problems.length} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
+    }
+    if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the file you want to inspect on its own');
+    ensureOutDir(opts.outDir);
+    if (opts.format) {
+      try {
+        findTableFormat(`x.${opts.format.replace(/^\./, '')}`, 'write');
+      } catch {
+        throw new UsageError(`--format ${opts.format}: not a table format ccdrift writes; choose csv, tsv, hdf or hdf5`);
+      }
+    }
+
+    const plans: (BatchPlan & { paths: LocsPaths })[] = files.map((input) => {
+      const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, opts.format), opts.outDir);
+      const driftOut = opts.driftOut
+        ? driftNpzPath(perInputPath('--drift-out', opts.driftOut, input, batch, opts.outDir, ['npz'])!)
+        : opts.output
+          ? undefined
+          : outputBeside(input, DRIFT_SUFFIX, '.npz', opts.outDir);
+      const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
+      const perFrame = perInputPath('--per-frame', opts.perFrame, input, batch, opts.outDir, PER_FRAME_EXTS);
+      // Picasso's yaml (read without the data) or a PYME file's metadata gives a drift .txt its pixel size.
+      const pixelHint = opts.pixelSize ?? (extensionOf(input) === '.hdf5' ? picassoYamlPixelSize(input) : undefined);
+      const pixelLater = ['.hdf', '.h5r'].includes(extensionOf(input));
+      const outputs: PlannedFile[] = [
+        { path: output, what: opts.output ? '-o' : 'output', check: accepts.table(output) },
+        ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
+        ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
+        ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
+        ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
+      ];
+      // Names ccdrift chose, and extension-only flags, never replace a file without --force.
+      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame));
+      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), paths: { output, driftOut, plot, perFrame } };
+    });
+
+    // One run context for every file: the worker pool settings and progress are shared.
     const ctx = makeRunContext(
       { ...opts, cacheFft: rccParams.cache_fft as string },
       { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) },
     );
-    await planOutputs(
-      [input],
-      [
-        { path: opts.output, what: '-o', check: accepts.table(opts.output) },
-        ...optionalFile(opts.driftOut && driftNpzPath(opts.driftOut), '--drift-out'),
-        ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
-        ...optionalFile(opts.perFrame, '--per-frame', opts.perFrame ? accepts.perFrame(opts.perFrame, opts.pixelSize) : undefined),
-        ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
-      ],
-      optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
-    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
-    say(opts, `${input}: ${table.length} localizations`);
-    const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
-    say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
-    const drift = rcc.output_drift as DriftTrace;
-    const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
-    const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-    const provenance = provenanceOf('locs', { ...rccParams, ...splineParams, chosen: rcc[REPORT_KEY] }, input);
-    Object.assign(corrected.metadata, provenance.metadata);
-    const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-    say(opts, `wrote ${written.join(', ')}`);
-    if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
-    if (rccParams.debug_cor_file) {
-      say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
-    }
-    if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`));
-      say(opts, `wrote ${opts.plot}`);
-    }
-    if (opts.perFrame) {
-      const t = table.columns.get('t')!;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of t) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
+    const correctOne = async (input: string, paths: LocsPaths) => {
+      const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
+      checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
+      const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(table.metadata);
+      if (paths.perFrame && extensionOf(paths.perFrame) === '.txt' && !pixelSizeNm) {
+        // Before any work: the table states no pixel size (no Picasso yaml, no PYME voxelsize).
+        throw new UsageError(`--per-frame ${paths.perFrame}: Picasso drift files are in camera pixels and ${input} states no pixel size; give --pixel-size <nm>`);
       }
-      await writePerFrameOutputs(opts.perFrame, sampleDriftPerFrame(interp, Math.floor(lo), Math.ceil(hi)), opts.pixelSize, table.columns.has('z'));
-      say(opts, `wrote ${opts.perFrame}`);
+      say(opts, `${input}: ${table.length} localizations`);
+      const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
+      say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
+      const drift = rcc.output_drift as DriftTrace;
+      const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
+      const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
+      const provenance = provenanceOf('locs', { ...rccParams, ...splineParams, chosen: rcc[REPORT_KEY] }, input);
+      Object.assign(corrected.metadata, provenance.metadata);
+      const written = await writeTable(paths.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
+      say(opts, `wrote ${written.join(', ')}`);
+      if (paths.driftOut) {
+        const w = await writeDriftNpz(paths.driftOut, drift, { inputs: [input] });
+        written.push(w);
+        say(opts, `wrote ${w}`);
+      }
+      if (rccParams.debug_cor_file) {
+        say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+      }
+      if (paths.plot) {
+        await writeDriftPlot(paths.plot, interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`));
+        written.push(paths.plot);
+        say(opts, `wrote ${paths.plot}`);
+      }
+      if (paths.perFrame) {
+        const [lo, hi] = minMax(table.columns.get('t')!);
+        // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
+        const first = extensionOf(paths.perFrame) === '.txt' ? 0 : Math.floor(lo);
+        const frameBase = table.metadata[CSV_META.frameBase] === 1 ? 1 : 0;
+        await writePerFrameOutputs(paths.perFrame, sampleDriftPerFrame(interp, first, Math.ceil(hi)), pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input] });
+        written.push(paths.perFrame);
+        say(opts, `wrote ${paths.perFrame}`);
+      }
+      const spanText = driftSpan(drift, table.columns.has('z') && !rccParams.flatten_z);
+      say(opts, `drift range: ${spanText} nm`);
+      return { rows: table.length, span: spanText, written };
+    };
+
+    if (!batch) {
+      if (problems.length) throw new InputError(problems[0].message);
+      const plan = plans[0];
+      await planOutputs([plan.input], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
+      refuseExisting(plan.defaults, opts.force);
+      await correctOne(plan.input, plan.paths);
+      return;
     }
-    const ex = drift.x;
-    say(opts, `drift range: x ${span(ex)} nm, y ${span(drift.y)} nm${table.columns.has('z') && !rccParams.flatten_z ? `, z ${span(drift.z)} nm` : ''}`);
+    const planProblems = checkBatchPlans(plans, files, opts.force);
+    await removeStaleOutputs(plans, (m) => say(opts, m));
+    await runBatch(plans, planProblems, problems, (plan) => correctOne(plan.input, (plan as (typeof plans)[number]).paths), (line) => say(opts, line));
   });
 }
 
-function span(v: Float64Array): string {
+function minMax(v: ArrayLike<number>): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const a of v) {
-    lo = Math.min(lo, a);
-    hi = Math.max(hi, a);
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] < lo) lo = v[i];
+    if (v[i] > hi) hi = v[i];
   }
-  return `${lo.toFixed(1)} … ${hi.toFixed(1)}`;
+  return [lo, hi];
 }

@@ -1,7 +1,9 @@
 /**
  * A human-readable summary of an HDF5 file for `ccdrift info`: what it holds (PYME table,
  * `.h5r` results, Picasso localizations or a PYME image stack), its columns with dtypes, frame
- * range, x/y extent in nm, and the metadata with long values abbreviated.
+ * range, x/y extent in nm, and the metadata with long values abbreviated. CSV tables and drift
+ * files are shown in the same layout (`cli/commands/info.ts`): a kind line, rows, columns,
+ * frames, extent, metadata.
  */
 import { InputError } from '../../core/errors.js';
 import type { Metadata, MetaValue, NumericArray } from '../../core/types.js';
@@ -37,13 +39,21 @@ function abbreviate(value: MetaValue): string {
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }
 
-function describeMetadata(metadata: Metadata): string[] {
-  const keys = Object.keys(metadata).sort();
+/**
+ * Keys ccdrift keeps for itself while a table is in memory (how to write a CSV back in its
+ * input's style): not the file's metadata, so `info` does not show them.
+ */
+export function isInternalKey(key: string): boolean {
+  return key.startsWith('ccdrift.csv.');
+}
+
+export function describeMetadata(metadata: Metadata): string[] {
+  const keys = Object.keys(metadata).filter((k) => !isInternalKey(k)).sort();
   if (keys.length === 0) return ['  metadata: (none)'];
   return [`  metadata (${keys.length} keys):`, ...keys.map((k) => `    ${k} = ${abbreviate(metadata[k])}`)];
 }
 
-function describeColumns(columns: Map<string, NumericArray>, unit: string): string[] {
+export function describeColumns(columns: Map<string, NumericArray>, unit: string): string[] {
   const lines = [`  columns (${columns.size}): ${[...columns].map(([n, c]) => `${n} ${NUMPY_NAMES[columnDtype(c)]}`).join(', ')}`];
   const t = columns.get('t');
   if (t && t.length) {

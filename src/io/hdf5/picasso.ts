@@ -1,9 +1,10 @@
 /**
  * Picasso localizations: an h5py `.hdf5` file with a compound dataset `locs` (x, y in camera
  * pixels, `frame` 0-based) and a multi-document `.yaml` sidecar holding, among the processing
- * history, the camera `Pixelsize` in nm.
+ * history, the camera `Pixelsize` in nm. A drift correction's `dx`, `dy` are written in pixels
+ * (as x, y) and `dz` in nm (as z), and read back to nm, so corrections compose.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { LocTable, Metadata, MetaValue, NumericArray } from '../../core/types.js';
@@ -11,6 +12,7 @@ import type { TableFormat, TableReadOptions, TableWriteOptions } from '../format
 import { columnDtype, writeCompoundColumns, type OutputField } from './compoundTable.js';
 import { openForReading, openForWriting, withFile } from './h5Library.js';
 import { listTables, readTableColumns, requireXYT } from './pymeTable.js';
+import { recordConvention, toConvention } from '../columnConventions.js';
 
 /** The yaml sidecar of a Picasso file: same stem, `.yaml`. */
 export function picassoYamlPath(path: string): string {
@@ -46,11 +48,32 @@ async function readYaml(yamlPath: string): Promise<unknown[]> {
   return docs.map((d) => d.toJS() as unknown);
 }
 
+/**
+ * The pixel size (nm) the `.yaml` sidecar of a Picasso file states, without reading the data
+ * (commands check their outputs before reading any); undefined when absent or unreadable.
+ */
+export function picassoYamlPixelSize(path: string): number | undefined {
+  const yamlPath = picassoYamlPath(path);
+  if (!existsSync(yamlPath)) return undefined;
+  try {
+    return pixelSizeOf(parseAllDocuments(readFileSync(yamlPath, 'utf8')).map((d) => d.toJS() as unknown));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read a Picasso `.hdf5` + `.yaml`: x, y converted to nm, `frame` becomes `t`. */
 export async function readPicasso(path: string, options: TableReadOptions = {}): Promise<LocTable> {
   const yamlPath = picassoYamlPath(path);
   const documents = existsSync(yamlPath) ? await readYaml(yamlPath) : [];
-  const pixelSizeNm = options.pixelSizeNm ?? pixelSizeOf(documents);
+  const stated = pixelSizeOf(documents);
+  if (options.pixelSizeNm !== undefined && stated !== undefined && options.pixelSizeNm !== stated && !options.overridePixelSize) {
+    throw new UsageError(
+      `${path}: --pixel-size ${options.pixelSizeNm} nm disagrees with Pixelsize ${stated} nm in ${yamlPath}; ` +
+        'drop --pixel-size to use the file\'s, or add --force to override it (the new yaml then records the override)',
+    );
+  }
+  const pixelSizeNm = options.pixelSizeNm ?? stated;
   const table = await withFile(await openForReading(path), path, (module, file) => {
     const { tables, others } = listTables(module, file);
     const locs = tables.find((t) => t.path === '/locs');
@@ -78,8 +101,10 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
     );
   }
   if (!(pixelSizeNm > 0)) throw new UsageError(`pixel size must be a positive number of nm; received ${pixelSizeNm}`);
-  for (const axis of ['x', 'y']) {
-    const px = columns.get(axis)!;
+  // dx, dy of a table ccdrift corrected before are pixels like x, y (Picasso's units): nm inside.
+  for (const axis of ['x', 'y', 'dx', 'dy']) {
+    const px = columns.get(axis);
+    if (!px) continue;
     const nm = new Float64Array(px.length);
     for (let i = 0; i < px.length; i++) nm[i] = px[i] * pixelSizeNm;
     columns.set(axis, nm);
@@ -91,6 +116,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
   metadata['voxelsize.y'] = pixelSizeNm / 1000;
   metadata['voxelsize.units'] = 'um';
   yamlHistory.set(metadata, documents);
+  recordConvention(metadata, 'picasso');
   return { length: table.rows, columns, metadata };
 }
 
@@ -118,11 +144,13 @@ function maxOf(values: ArrayLike<number>): number {
 /** Write Picasso `.hdf5` (x, y back in pixels as float32, `frame` uint32) and its `.yaml` with a new history document. */
 export async function writePicasso(
   temporaryPaths: string[],
-  table: LocTable,
+  source: LocTable,
   options: TableWriteOptions = {},
   target = temporaryPaths[0],
 ): Promise<void> {
-  const pixelSizeNm = writePixelSize(table, options, target);
+  const pixelSizeNm = writePixelSize(source, options, target);
+  // Other formats' precision, sigma, photons, background columns under Picasso's names, in pixels.
+  const table = toConvention(source, 'picasso', pixelSizeNm);
   const t = table.columns.get('t');
   const x = table.columns.get('x');
   const y = table.columns.get('y');
@@ -147,15 +175,12 @@ export async function writePicasso(
   ];
   for (const [name, values] of table.columns) {
     if (name === 't' || name === 'x' || name === 'y' || name === 'frame') continue;
+    // The correction in the table's own units: dx, dy in pixels as x, y; dz in nm as z.
+    if (name === 'dx' || name === 'dy') {
+      fields.push({ name, values: Float64Array.from(values, (v) => v / pixelSizeNm), dtype: 'f8' });
+      continue;
+    }
     fields.push({ name, values, dtype: columnDtype(values) });
-  }
-  // Picasso Render needs the localization precision in pixels; derive it from PYME's error_x/y (nm).
-  for (const [err, lp] of [
-    ['error_x', 'lpx'],
-    ['error_y', 'lpy'],
-  ] as const) {
-    const e = table.columns.get(err);
-    if (e && !table.columns.has(lp)) fields.push({ name: lp, values: toPixels(e), dtype: 'f4' });
   }
   await withFile(await openForWriting(temporaryPaths[0]), target, (module, file) => {
     options.progress?.start?.('writing', table.length);

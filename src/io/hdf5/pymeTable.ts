@@ -16,6 +16,7 @@ import {
   type TypeMetadata,
 } from './compoundTable.js';
 import { H5T, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
+import { recordConvention, toConvention } from '../columnConventions.js';
 
 /** zlib level of written tables: 1 compresses nearly as well as PyTables' 5 on float columns, several times faster. */
 const DEFLATE_LEVEL = 1;
@@ -145,6 +146,7 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
     }
     requireXYT(path, columns);
     const metadata = readMetadataTree(module, file);
+    recordConvention(metadata, 'pyme');
     return { length: table.rows, columns, metadata };
   });
 }
@@ -160,7 +162,7 @@ function withProvenance(metadata: Metadata, provenance: Record<string, unknown> 
 /** Write `table` as a PyTables table `/Localizations` plus `/MetaData`, as PYME itself saves localizations. */
 export async function writePymeTable(
   temporaryPaths: string[],
-  table: LocTable,
+  source: LocTable,
   options: TableWriteOptions = {},
   target = temporaryPaths[0],
 ): Promise<void> {
@@ -170,6 +172,8 @@ export async function writePymeTable(
     );
   }
   const file = temporaryPaths[0];
+  // Other formats' precision, sigma, photons, background columns under PYME's names, in nm.
+  const table = toConvention(source, 'pyme');
   await withFile(await openForWriting(file), target, (module, h5) => {
     const id = h5.file_id;
     writePyTablesGroupAttrs(module, id, '/');
@@ -179,7 +183,9 @@ export async function writePymeTable(
     writeCompoundColumns(module, id, tablePath, fields, table.length, { deflateLevel: DEFLATE_LEVEL, onRows: (done) => options.progress?.update?.(done) });
     options.progress?.stop?.();
     writePyTablesTableAttrs(module, id, tablePath, fields, table.length);
-    const metadata = withProvenance(table.metadata, options.provenance);
+    // ccdrift's own CSV-style keys describe the input's text layout, not the data: not written.
+    const kept = Object.fromEntries(Object.entries(table.metadata).filter(([k]) => !k.startsWith('ccdrift.csv.')));
+    const metadata = withProvenance(kept, options.provenance);
     writeMetadataTree(module, id, metadata, '/MetaData', metadataKinds.get(table.metadata));
   });
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { readDriftNpz } from '../../io/npz.js';
+import { readDriftFile } from '../../io/driftFiles.js';
 import type { ModuleDecl } from '../declare.js';
 import { buildInterpolator, interpolatorPlot, splineParams } from './driftInterpolate.js';
 
@@ -13,12 +13,13 @@ export const driftLoadInterpolate: ModuleDecl = {
     output_drift_plot: { default: 'drift_plot', description: "every file's samples and the summed curve" },
   },
   params: {
-    load_paths: { schema: z.array(z.string()).min(1), default: ['drift.npz'], description: 'drift files (.npz), relative to the working directory', flag: 'drift' },
+    load_paths: { schema: z.array(z.string()).min(1), default: ['drift.npz'], description: "drift files (.npz; also ccdrift's per-frame .csv and ThunderSTORM's .json in nm), relative to the working directory", flag: 'drift' },
     ...splineParams,
   },
   async run(ctx, _inputs, params) {
     const paths = (params.load_paths as string[]).map((p) => (isAbsolute(p) ? p : resolve(ctx.cwd, p)));
-    const traces = await Promise.all(paths.map((p) => readDriftNpz(p)));
+    // .npz as the original; ccdrift's per-frame .csv and ThunderSTORM's .json (nm) load too.
+    const traces = await Promise.all(paths.map(async (p) => (await readDriftFile(p)).trace));
     const interp = buildInterpolator(ctx, traces, params);
     return {
       output_drift_interpolator: interp,
