@@ -15,6 +15,8 @@ import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import {
   inlineExecutor,
+  prefersPoints,
+  runPointCorrelations,
   type CorrelationExecutor,
   type CorrelationResult,
   type CorrelationTask,
@@ -36,7 +38,7 @@ export interface WorkerExecutorOptions {
   /** Keep the spectra in this file (removed afterwards) instead of memory. */
   cacheFile?: string;
   /** Told which storage was chosen (for the CLI's messages and the benchmark). */
-  onStorage?: (info: { kind: 'memory' | 'disk'; bytes: number; path?: string; workers: number }) => void;
+  onStorage?: (info: { kind: 'memory' | 'disk' | 'points'; bytes: number; path?: string; workers: number }) => void;
 }
 
 export function defaultMemoryBudgetBytes(): number {
@@ -88,6 +90,10 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   const budget = options.memoryBudgetBytes ?? defaultMemoryBudgetBytes();
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
+      if (task.points && prefersPoints(task)) {
+        options.onStorage?.({ kind: 'points', bytes: 0, workers: 1 });
+        return runPointCorrelations(task, progress);
+      }
       const { count, pairs, plan } = task;
       const { nx, ny, nz } = plan.fftShape;
       const specFloats = 2 * (nx / 2 + 1) * ny * nz;

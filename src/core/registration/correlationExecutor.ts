@@ -9,6 +9,7 @@ import type { ProgressReporter } from '../types.js';
 import { loadPffft } from '../fft/pffft.js';
 import { Registrar, type RegistrationPlan } from './registrar.js';
 import { prepareGrid, type GridPreparation } from './prepareGrid.js';
+import { PointRegistrar, type BinnedPoints } from './pointCorrelation.js';
 
 export interface CorrelationTask {
   plan: RegistrationPlan;
@@ -22,6 +23,11 @@ export interface CorrelationTask {
   prepare?: GridPreparation;
   /** Keep each pair's thresholded correlation region (debug output). */
   keepCorrelations?: boolean;
+  /**
+   * The grids' content as points (localization tables): lets an executor correlate sparse
+   * grids from their points when that is cheaper than their FFTs (pointCorrelation.ts).
+   */
+  points?: (index: number) => BinnedPoints;
 }
 
 export interface CorrelationResult {
@@ -52,9 +58,74 @@ export function thresholdCorrelation(region: Float32Array): Float32Array {
   return region.map((v) => (v >= thr ? v : 0));
 }
 
-/** Single-threaded executor: every spectrum in memory. */
+/** Measured on this project's 2-core machine: ns per candidate point pair, per smoothed voxel·tap, per FFT element·log2. */
+const NS_PER_CANDIDATE_PAIR = 2.5;
+const NS_PER_SMOOTHING_TAP = 1;
+const NS_PER_FFT_ELEMENT_LOG = 2;
+
+/**
+ * Should the task's correlations run from its points? Compares the cost models of both routes
+ * (the FFT route also needs every spectrum in memory or a disk cache).
+ */
+export function prefersPoints(task: CorrelationTask, registrar = new PointRegistrar(task.plan)): boolean {
+  // The debug output wants whole correlation regions: the FFT route makes them.
+  if (!task.points || task.keepCorrelations) return false;
+  const { pairs, count, plan } = task;
+  const { nx, ny, nz } = plan.fftShape;
+  const gridLength = nx * ny * nz;
+  const nPairs = pairs.length / 2;
+  const fftNs = (count + nPairs) * gridLength * Math.log2(gridLength) * NS_PER_FFT_ELEMENT_LOG;
+  let pointNs = 0;
+  const add = (i: number, j: number) => {
+    const w = registrar.work(task.points!(i), task.points!(j));
+    pointNs += w.pairs * NS_PER_CANDIDATE_PAIR + w.voxels * 3 * 9 * NS_PER_SMOOTHING_TAP;
+  };
+  for (let i = 0; i < count; i++) add(i, i);
+  for (let k = 0; k < nPairs; k++) add(pairs[2 * k], pairs[2 * k + 1]);
+  return pointNs < fftNs;
+}
+
+/** Correlations from the task's points (pointCorrelation.ts), in this thread. */
+export async function runPointCorrelations(task: CorrelationTask, progress?: ProgressReporter, registrar = new PointRegistrar(task.plan)): Promise<CorrelationResult> {
+  const points = task.points;
+  if (!points) throw new TypeError('runPointCorrelations needs a task with points');
+  const { count, pairs } = task;
+  const yieldNow = createYielder();
+  const origins = new Float64Array(3 * count).fill(NaN);
+  progress?.start?.('spectra', count);
+  for (let i = 0; i < count; i++) {
+    await yieldNow();
+    const o = registrar.measure(points(i), points(i));
+    if (o) origins.set(o.shift, 3 * i);
+    progress?.update?.(i + 1);
+  }
+  progress?.stop?.();
+  const nPairs = pairs.length / 2;
+  const shifts = new Float64Array(3 * nPairs).fill(NaN);
+  const secondaryRatios = new Float64Array(nPairs).fill(NaN);
+  progress?.start?.('correlations', nPairs);
+  for (let p = 0; p < nPairs; p++) {
+    await yieldNow();
+    const i = pairs[2 * p];
+    const j = pairs[2 * p + 1];
+    const m = registrar.measure(points(i), points(j));
+    if (m && Number.isFinite(origins[3 * i])) {
+      for (let a = 0; a < 3; a++) shifts[3 * p + a] = m.shift[a] - origins[3 * i + a];
+      secondaryRatios[p] = m.secondaryRatio;
+    }
+    progress?.update?.(p + 1);
+  }
+  progress?.stop?.();
+  return { shifts, origins, secondaryRatios, regionShape: registrar.regionShape };
+}
+
+/** Single-threaded executor: every spectrum in memory (or the points route when cheaper). */
 export const inlineExecutor: CorrelationExecutor = {
   async run(task, progress) {
+    if (task.points) {
+      const pr = new PointRegistrar(task.plan);
+      if (prefersPoints(task, pr)) return runPointCorrelations(task, progress, pr);
+    }
     const registrar = new Registrar(task.plan, await loadPffft());
     try {
       const { count, pairs } = task;
