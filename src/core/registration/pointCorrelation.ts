@@ -190,7 +190,9 @@ export class PointCorrelator {
     const [px, py, pz] = this.padded;
     const [rx, ry, rz] = this.radius;
     const [qx, qy, qz] = this.regionShape;
-    const g = this.kernel;
+    // A singleton axis is not smoothed (its only frequency is 0, weight 1, in the FFT route).
+    const unit = Float64Array.of(1);
+    const [gx, gy, gz] = this.radius.map((r) => (r > 0 ? this.kernel : unit));
     // x: padded (px, py, pz) → (qx, py, pz) in tmpA.
     const a = this.tmpA;
     for (let r = 0; r < py * pz; r++) {
@@ -198,8 +200,8 @@ export class PointCorrelator {
       const dst = r * qx;
       for (let x = 0; x < qx; x++) {
         const c = src + x + rx;
-        let s = g[0] * acc[c];
-        for (let t = 1; t <= rx; t++) s += g[t] * (acc[c - t] + acc[c + t]);
+        let s = gx[0] * acc[c];
+        for (let t = 1; t <= rx; t++) s += gx[t] * (acc[c - t] + acc[c + t]);
         a[dst + x] = s;
       }
     }
@@ -209,11 +211,11 @@ export class PointCorrelator {
       for (let y = 0; y < qy; y++) {
         const dst = (z * qy + y) * qx;
         const c = (z * py + y + ry) * qx;
-        for (let x = 0; x < qx; x++) b[dst + x] = g[0] * a[c + x];
+        for (let x = 0; x < qx; x++) b[dst + x] = gy[0] * a[c + x];
         for (let t = 1; t <= ry; t++) {
           const lo = c - t * qx;
           const hi = c + t * qx;
-          const gt = g[t];
+          const gt = gy[t];
           for (let x = 0; x < qx; x++) b[dst + x] += gt * (a[lo + x] + a[hi + x]);
         }
       }
@@ -225,8 +227,8 @@ export class PointCorrelator {
       const dst = z * plane;
       const c = (z + rz) * plane;
       for (let k = 0; k < plane; k++) {
-        let s = g[0] * b[c + k];
-        for (let t = 1; t <= rz; t++) s += g[t] * (b[c + k - t * plane] + b[c + k + t * plane]);
+        let s = gz[0] * b[c + k];
+        for (let t = 1; t <= rz; t++) s += gz[t] * (b[c + k - t * plane] + b[c + k + t * plane]);
         out[dst + k] = Math.abs(s);
       }
     }
