@@ -312,7 +312,7 @@ export async function estimateDriftFromLocs(
       .flat(),
   );
   const result = await executor.run(
-    { plan, count: windows.length, fillGrid, pairs, keepCorrelations: options.keepCorrelations, points },
+    { plan, count: windows.length, fillGrid, pairs, keepCorrelations: options.keepCorrelations, points, windowSizes: counts },
     progress,
   );
   // Displacement d (pixels) of window j relative to i → correction increment −d·binsize (nm).

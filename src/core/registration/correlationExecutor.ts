@@ -9,7 +9,7 @@ import type { ProgressReporter } from '../types.js';
 import { loadPffft } from '../fft/pffft.js';
 import { Registrar, type RegistrationPlan } from './registrar.js';
 import { prepareGrid, type GridPreparation } from './prepareGrid.js';
-import { PointRegistrar, type BinnedPoints } from './pointCorrelation.js';
+import { COARSE_FACTOR, COARSE_MIN_RANGE, PointRegistrar, type BinnedPoints } from './pointCorrelation.js';
 
 export interface CorrelationTask {
   plan: RegistrationPlan;
@@ -28,6 +28,8 @@ export interface CorrelationTask {
    * grids from their points when that is cheaper than their FFTs (pointCorrelation.ts).
    */
   points?: (index: number) => BinnedPoints;
+  /** Number of points in each grid, when `points` is given (for a quick cost guess). */
+  windowSizes?: ArrayLike<number>;
 }
 
 export interface CorrelationResult {
@@ -62,6 +64,8 @@ export function thresholdCorrelation(region: Float32Array): Float32Array {
 const NS_PER_CANDIDATE_PAIR = 2.5;
 const NS_PER_SMOOTHING_TAP = 1;
 const NS_PER_FFT_ELEMENT_LOG = 2;
+/** The quick guess decides alone when it is this many times the FFT route's cost. */
+const GUESS_MARGIN = 4;
 
 /**
  * Should the task's correlations run from its points? Compares the cost models of both routes
@@ -75,6 +79,19 @@ export function prefersPoints(task: CorrelationTask, registrar = new PointRegist
   const gridLength = nx * ny * nz;
   const nPairs = pairs.length / 2;
   const fftNs = (count + nPairs) * gridLength * Math.log2(gridLength) * NS_PER_FFT_ELEMENT_LOG;
+  // First a guess from the window sizes alone (points spread evenly, which clustering only
+  // makes worse for the points route): clear cases need no binning of points.
+  const d = plan.dataShape;
+  const f = registrar.regionShape.map((r) => (r >= COARSE_MIN_RANGE ? COARSE_FACTOR : 1));
+  const coarseVoxels = Math.ceil(d.nx / f[0]) * Math.ceil(d.ny / f[1]) * Math.ceil(d.nz / f[2]);
+  const regionFraction = registrar.regionShape.reduce((a, b) => a * b, 1) / (d.nx * d.ny * d.nz);
+  const sizes = task.windowSizes;
+  if (sizes) {
+    let guessNs = 0;
+    const coarse = (i: number) => Math.min(sizes[i], coarseVoxels);
+    for (let k = 0; k < nPairs; k++) guessNs += coarse(pairs[2 * k]) * coarse(pairs[2 * k + 1]) * regionFraction * NS_PER_CANDIDATE_PAIR;
+    if (guessNs > GUESS_MARGIN * fftNs) return false;
+  }
   let pointNs = 0;
   const add = (i: number, j: number) => {
     const w = registrar.work(task.points!(i), task.points!(j));

@@ -238,7 +238,7 @@ export class PointCorrelator {
 
 /** Coarse bins per fine bin along axes whose searched range is at least COARSE_MIN_RANGE. */
 export const COARSE_FACTOR = 4;
-const COARSE_MIN_RANGE = 16;
+export const COARSE_MIN_RANGE = 16;
 /** Coarse local maxima this close to the highest are refined too (the peaks may swap at fine scale). */
 export const CANDIDATE_FRACTION = 0.7;
 const MAX_CANDIDATES = 4;
