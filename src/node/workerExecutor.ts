@@ -27,6 +27,8 @@ import type { SpectrumStorage, WorkerReply, WorkerRequest } from './correlationW
 
 /** Default share of the machine's memory the spectra may take before spilling to disk. */
 export const DEFAULT_MEMORY_FRACTION = 0.4;
+/** The points route runs on the pool only when estimated to take longer than this in one thread. */
+const POINTS_POOL_MIN_NS = 3e9;
 /** Share of the machine's memory the workers' scratch buffers may take together. */
 const WORKER_SCRATCH_FRACTION = 0.25;
 
@@ -90,9 +92,12 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   const budget = options.memoryBudgetBytes ?? defaultMemoryBudgetBytes();
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
-      if (task.points && prefersPoints(task)) {
-        options.onStorage?.({ kind: 'points', bytes: 0, workers: 1 });
-        return runPointCorrelations(task, progress);
+      const pointsNs = task.points ? prefersPoints(task) : null;
+      if (pointsNs !== null) {
+        // Small jobs stay in this thread: starting workers and indexing the points in each costs more.
+        const poolSize = pointsNs < POINTS_POOL_MIN_NS ? 1 : Math.max(1, Math.min(nWorkers, task.pairs.length / 2));
+        options.onStorage?.({ kind: 'points', bytes: 0, workers: poolSize });
+        return poolSize <= 1 ? runPointCorrelations(task, progress) : runPointsOnPool(task, poolSize, progress);
       }
       const { count, pairs, plan } = task;
       const { nx, ny, nz } = plan.fftShape;
@@ -200,4 +205,57 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       }
     },
   };
+}
+
+/** The points route (core/registration/pointCorrelation.ts) with its pairs spread over a pool. */
+async function runPointsOnPool(task: CorrelationTask, poolSize: number, progress?: ProgressReporter): Promise<CorrelationResult> {
+  const { count, pairs, plan } = task;
+  const points = Array.from({ length: count }, (_, i) => task.points!(i));
+  const workers = Array.from({ length: poolSize }, () => new PoolWorker(workerScript()));
+  try {
+    await Promise.all(workers.map((w) => w.request({ type: 'points-init', plan, points })));
+    /** Measure `list` (pairs i, j) in chunks over the pool; raw peaks and ratios. */
+    const measureAll = async (list: Int32Array, stage: string) => {
+      const n = list.length / 2;
+      const shifts = new Float64Array(3 * n).fill(NaN);
+      const ratios = new Float64Array(n).fill(NaN);
+      const chunk = Math.max(1, Math.min(8, Math.ceil(n / (4 * poolSize))));
+      let next = 0;
+      let done = 0;
+      progress?.start?.(stage, n);
+      await Promise.all(
+        workers.map(async (w) => {
+          while (next < n) {
+            const from = next;
+            next = Math.min(n, next + chunk);
+            const reply = await w.request({ type: 'points-pairs', pairs: list.slice(2 * from, 2 * next) });
+            if (reply.type !== 'points-pairs') continue;
+            shifts.set(reply.shifts, 3 * from);
+            ratios.set(reply.secondaryRatios, from);
+            done += reply.secondaryRatios.length;
+            progress?.update?.(done);
+          }
+        }),
+      );
+      progress?.stop?.();
+      return { shifts, ratios };
+    };
+    const self = new Int32Array(2 * count);
+    for (let i = 0; i < count; i++) self[2 * i] = self[2 * i + 1] = i;
+    const origins = (await measureAll(self, 'spectra')).shifts;
+    const measured = await measureAll(pairs, 'correlations');
+    const nPairs = pairs.length / 2;
+    const shifts = new Float64Array(3 * nPairs).fill(NaN);
+    const secondaryRatios = new Float64Array(nPairs).fill(NaN);
+    for (let p = 0; p < nPairs; p++) {
+      const i = pairs[2 * p];
+      if (!Number.isFinite(measured.shifts[3 * p]) || !Number.isFinite(origins[3 * i])) continue;
+      for (let a = 0; a < 3; a++) shifts[3 * p + a] = measured.shifts[3 * p + a] - origins[3 * i + a];
+      secondaryRatios[p] = measured.ratios[p];
+    }
+    const regionShape = [0, 1, 2].map((a) => plan.shiftHi[a] - plan.shiftLo[a]) as [number, number, number];
+    return { shifts, origins, secondaryRatios, regionShape };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
 }

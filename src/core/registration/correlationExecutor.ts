@@ -69,11 +69,12 @@ const GUESS_MARGIN = 4;
 
 /**
  * Should the task's correlations run from its points? Compares the cost models of both routes
- * (the FFT route also needs every spectrum in memory or a disk cache).
+ * (the FFT route also needs every spectrum in memory or a disk cache). Returns the points
+ * route's estimated time (ns) when it is the cheaper one, else null.
  */
-export function prefersPoints(task: CorrelationTask, registrar = new PointRegistrar(task.plan)): boolean {
+export function prefersPoints(task: CorrelationTask, registrar = new PointRegistrar(task.plan)): number | null {
   // The debug output wants whole correlation regions: the FFT route makes them.
-  if (!task.points || task.keepCorrelations) return false;
+  if (!task.points || task.keepCorrelations) return null;
   const { pairs, count, plan } = task;
   const { nx, ny, nz } = plan.fftShape;
   const gridLength = nx * ny * nz;
@@ -90,7 +91,7 @@ export function prefersPoints(task: CorrelationTask, registrar = new PointRegist
     let guessNs = 0;
     const coarse = (i: number) => Math.min(sizes[i], coarseVoxels);
     for (let k = 0; k < nPairs; k++) guessNs += coarse(pairs[2 * k]) * coarse(pairs[2 * k + 1]) * regionFraction * NS_PER_CANDIDATE_PAIR;
-    if (guessNs > GUESS_MARGIN * fftNs) return false;
+    if (guessNs > GUESS_MARGIN * fftNs) return null;
   }
   let pointNs = 0;
   const add = (i: number, j: number) => {
@@ -99,7 +100,7 @@ export function prefersPoints(task: CorrelationTask, registrar = new PointRegist
   };
   for (let i = 0; i < count; i++) add(i, i);
   for (let k = 0; k < nPairs; k++) add(pairs[2 * k], pairs[2 * k + 1]);
-  return pointNs < fftNs;
+  return pointNs < fftNs ? pointNs : null;
 }
 
 /** Correlations from the task's points (pointCorrelation.ts), in this thread. */
@@ -141,7 +142,7 @@ export const inlineExecutor: CorrelationExecutor = {
   async run(task, progress) {
     if (task.points) {
       const pr = new PointRegistrar(task.plan);
-      if (prefersPoints(task, pr)) return runPointCorrelations(task, progress, pr);
+      if (prefersPoints(task, pr) !== null) return runPointCorrelations(task, progress, pr);
     }
     const registrar = new Registrar(task.plan, await loadPffft());
     try {
