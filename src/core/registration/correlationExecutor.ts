@@ -61,11 +61,11 @@ export function thresholdCorrelation(region: Float32Array): Float32Array {
 }
 
 /** Measured on this project's 2-core machine: ns per candidate point pair, per smoothed voxel·tap, per FFT element·log2. */
-const NS_PER_CANDIDATE_PAIR = 2.5;
+const NS_PER_CANDIDATE_PAIR = 1.5;
 const NS_PER_SMOOTHING_TAP = 1;
 const NS_PER_FFT_ELEMENT_LOG = 2;
 /** The quick guess decides alone when it is this many times the FFT route's cost. */
-const GUESS_MARGIN = 4;
+const GUESS_MARGIN = 2;
 
 /**
  * Should the task's correlations run from its points? Compares the cost models of both routes

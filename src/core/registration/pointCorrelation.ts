@@ -244,6 +244,8 @@ export const CANDIDATE_FRACTION = 0.7;
 const MAX_CANDIDATES = 4;
 /** Moves of the fine box toward a maximum on its border before giving up. */
 const MAX_BOX_MOVES = 8;
+/** Fine boxes a measurement computes on typical data (candidates × moves), for the cost model. */
+const TYPICAL_FINE_BOXES = 3;
 
 /**
  * RCC's shift of two point sets, coarse to fine: the correlation over the whole searched
@@ -293,8 +295,8 @@ export class PointRegistrar {
     const [cx, cy, cz] = this.coarse.regionShape;
     const [fx, fy, fz] = this.fine.regionShape;
     return {
-      pairs: this.coarse.candidatePairs(this.coarsePoints(i), this.coarsePoints(j)) + 2 * MAX_CANDIDATES * this.fine.candidatePairs(i, j),
-      voxels: (cx + 8) * (cy + 8) * (cz + 8) + 2 * MAX_CANDIDATES * (fx + 8) * (fy + 8) * (fz + 8),
+      pairs: this.coarse.candidatePairs(this.coarsePoints(i), this.coarsePoints(j)) + TYPICAL_FINE_BOXES * this.fine.candidatePairs(i, j),
+      voxels: (cx + 8) * (cy + 8) * (cz + 8) + TYPICAL_FINE_BOXES * (fx + 8) * (fy + 8) * (fz + 8),
     };
   }
 
