@@ -39,6 +39,12 @@ export interface WorkerExecutorOptions {
   memoryBudgetBytes?: number;
   /** Keep the spectra in this file (removed afterwards) instead of memory. */
   cacheFile?: string;
+  /**
+   * Correlate localization windows from their points (core/registration/pointCorrelation.ts):
+   * 'auto' when the cost model says it is cheaper than FFTs, 'off' never (FFTs), 'always'
+   * whenever the task has points (on the pool when workers > 1). @default 'auto'
+   */
+  pointsRoute?: 'auto' | 'off' | 'always';
   /** Told which storage was chosen (for the CLI's messages and the benchmark). */
   onStorage?: (info: { kind: 'memory' | 'disk' | 'points'; bytes: number; path?: string; workers: number }) => void;
 }
@@ -92,7 +98,9 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   const budget = options.memoryBudgetBytes ?? defaultMemoryBudgetBytes();
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
-      const pointsNs = task.points ? prefersPoints(task) : null;
+      const route = options.pointsRoute ?? 'auto';
+      const pointsNs =
+        !task.points || route === 'off' || task.keepCorrelations ? null : route === 'always' ? Infinity : prefersPoints(task);
       if (pointsNs !== null) {
         // Small jobs stay in this thread: starting workers and indexing the points in each costs more.
         const poolSize = pointsNs < POINTS_POOL_MIN_NS ? 1 : Math.max(1, Math.min(nWorkers, task.pairs.length / 2));
