@@ -263,6 +263,7 @@ export class PointRegistrar {
   private readonly coarse: PointCorrelator;
   private readonly fine: PointCorrelator;
   private readonly coarseCache = new WeakMap<BinnedPoints, BinnedPoints>();
+  private readonly fineCache = new WeakMap<BinnedPoints, BinnedPoints>();
   private readonly half: [number, number, number];
 
   constructor(plan: RegistrationPlan) {
@@ -295,32 +296,18 @@ export class PointRegistrar {
     const [cx, cy, cz] = this.coarse.regionShape;
     const [fx, fy, fz] = this.fine.regionShape;
     return {
-      pairs: this.coarse.candidatePairs(this.coarsePoints(i), this.coarsePoints(j)) + TYPICAL_FINE_BOXES * this.fine.candidatePairs(i, j),
+      pairs: this.coarse.candidatePairs(this.coarsePoints(i), this.coarsePoints(j)) + TYPICAL_FINE_BOXES * this.fine.candidatePairs(this.finePoints(i), this.finePoints(j)),
       voxels: (cx + 8) * (cy + 8) * (cz + 8) + TYPICAL_FINE_BOXES * (fx + 8) * (fy + 8) * (fz + 8),
     };
   }
 
   private coarsePoints(p: BinnedPoints): BinnedPoints {
-    let c = this.coarseCache.get(p);
-    if (c) return c;
-    const [fx, fy, fz] = this.factor;
-    const { nx, ny } = this.coarse.plan.dataShape;
-    const sums = new Map<number, number>();
-    for (let k = 0; k < p.w.length; k++) {
-      const key = (Math.floor(p.iz[k] / fz) * ny + Math.floor(p.iy[k] / fy)) * nx + Math.floor(p.ix[k] / fx);
-      sums.set(key, (sums.get(key) ?? 0) + p.w[k]);
-    }
-    const n = sums.size;
-    c = { ix: new Int32Array(n), iy: new Int32Array(n), iz: new Int32Array(n), w: new Float32Array(n) };
-    let k = 0;
-    for (const [key, w] of sums) {
-      c.ix[k] = key % nx;
-      c.iy[k] = Math.floor(key / nx) % ny;
-      c.iz[k] = Math.floor(key / (nx * ny));
-      c.w[k++] = w;
-    }
-    this.coarseCache.set(p, c);
-    return c;
+    return aggregated(p, this.factor, this.coarse.plan.dataShape, this.coarseCache);
+  }
+
+  /** The points merged per bin (weights summed): the same histogram, fewer pairs when emitters blink or beads stay on. */
+  private finePoints(p: BinnedPoints): BinnedPoints {
+    return aggregated(p, [1, 1, 1], this.plan.dataShape, this.fineCache);
   }
 
   /** As Registrar.measure: displacement of j relative to i (pixels) and its ambiguity; null when flat. */
@@ -335,7 +322,7 @@ export class PointRegistrar {
     let best: { value: number; lo: number[]; box: Float32Array } | null = null;
     for (const c of candidates) {
       const centre = [0, 1, 2].map((a) => (c[a] + cLo[a]) * this.factor[a]);
-      const found = this.fineBox(i, j, centre);
+      const found = this.fineBox(this.finePoints(i), this.finePoints(j), centre);
       if (found && (!best || found.value > best.value)) best = found;
     }
     if (!best) return null;
@@ -391,6 +378,35 @@ export class PointRegistrar {
     }
     return null;
   }
+}
+
+/** Points binned `factor` times coarser along each axis, one per occupied bin of `shape` with the summed weight; cached. */
+function aggregated(
+  p: BinnedPoints,
+  factor: readonly number[],
+  shape: { nx: number; ny: number },
+  cache: WeakMap<BinnedPoints, BinnedPoints>,
+): BinnedPoints {
+  let c = cache.get(p);
+  if (c) return c;
+  const [fx, fy, fz] = factor;
+  const { nx, ny } = shape;
+  const sums = new Map<number, number>();
+  for (let k = 0; k < p.w.length; k++) {
+    const key = (Math.floor(p.iz[k] / fz) * ny + Math.floor(p.iy[k] / fy)) * nx + Math.floor(p.ix[k] / fx);
+    sums.set(key, (sums.get(key) ?? 0) + p.w[k]);
+  }
+  const n = sums.size;
+  c = { ix: new Int32Array(n), iy: new Int32Array(n), iz: new Int32Array(n), w: new Float32Array(n) };
+  let k = 0;
+  for (const [key, w] of sums) {
+    c.ix[k] = key % nx;
+    c.iy[k] = Math.floor(key / nx) % ny;
+    c.iz[k] = Math.floor(key / (nx * ny));
+    c.w[k++] = w;
+  }
+  cache.set(p, c);
+  return c;
 }
 
 /** Local maxima (≥ their 3×3×3 neighbours) at or above `threshold`, highest first, at most `limit`. */
