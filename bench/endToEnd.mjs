@@ -45,10 +45,16 @@ async function child(args) {
   let started = 0;
   let stage;
   const progress = { start: (s) => ((stage = s), (started = performance.now())), stop: () => (ms[stage] = (ms[stage] ?? 0) + performance.now() - started) };
+  // CPU seconds of the whole process (all threads) per phase: on a machine shared with other
+  // jobs the wall time stretches, the CPU time much less.
+  const cpu = {};
   const time = async (name, f) => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = await f();
     ms[name] = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpu[name] = (c.user + c.system) / 1000;
     return r;
   };
   const t0 = performance.now();
@@ -58,7 +64,8 @@ async function child(args) {
   const corrected = await time('apply', () => applyDriftToTable(table, interp));
   await time('write', () => io.writeTable(output, corrected, { inputs: [input] }));
   ms.total = performance.now() - t0;
-  return { ms, rows: table.length, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  cpu.total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  return { ms, cpu, rows: table.length, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
 }
 
 if (process.argv[2] === '--child') {
@@ -107,10 +114,10 @@ import json, os, sys, time, tables
 src, dst = sys.argv[1], sys.argv[2]
 with tables.open_file(src) as f:
     data = f.root.Localizations.read()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 with tables.open_file(dst, 'w') as f:
     f.create_table('/', 'Localizations', data, filters=tables.Filters(complevel=5, complib='zlib', shuffle=True))
-print(json.dumps({'seconds': time.perf_counter() - t0, 'bytes': os.path.getsize(dst), 'rows': len(data)}))
+print(json.dumps({'seconds': time.perf_counter() - t0, 'cpu': time.process_time() - c0, 'bytes': os.path.getsize(dst), 'rows': len(data)}))
 `;
 
 const arg = (name, dflt) => {
@@ -122,6 +129,7 @@ const csvRows = arg('--csv-rows', 1e6);
 const dir = mkdtempSync(join(tmpdir(), 'ccdrift-bench-e2e-'));
 const s = (v) => (v / 1000).toFixed(2);
 const phases = (ms) => ['read', 'rcc', 'spline', 'apply', 'write'].map((k) => `${k} ${s(ms[k])}`).join(' + ') + ` s`;
+const cpuLine = (r) => `    CPU time (all threads): ${s(r.cpu.total)} s = ${phases(r.cpu)}`;
 try {
   console.log(`${rows.toExponential(0)} localizations, 30 000 frames, 20 µm field, step = window = 1000, bin 20 nm, corr_window 5, spline s = 10:`);
   runNode(['prepare', String(rows), dir, '.hdf', '.hdf5']);
@@ -129,6 +137,7 @@ try {
   const ours = runNode(['run', join(dir, 'locs.hdf'), out]);
   const inner = ['spectra', 'correlations'].filter((k) => ours.ms[k] !== undefined).map((k) => `${k} ${s(ours.ms[k])}`).join(', ');
   console.log(`  ccdrift .hdf → .hdf      ${s(ours.ms.total).padStart(6)} s  (${phases(ours.ms)}; RCC: ${inner})  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+  console.log(cpuLine(ours));
   console.log(`  written .hdf: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, input .hdf (ccdrift-written): ${(statSync(join(dir, 'locs.hdf')).size / 2 ** 20).toFixed(1)} MiB`);
 
   const py = python('numpy', 'numba', 'scipy', 'pandas', 'h5py', 'yaml', 'matplotlib');
@@ -143,7 +152,11 @@ try {
         `  Picasso undrift (RCC)    ${total.toFixed(2).padStart(6)} s  (read ${p.read.toFixed(2)} + undrift ${p.undrift.toFixed(2)} s, no write; Picasso ${src.commit ? src.commit.slice(0, 8) : srcDir}` +
           `${p.stubbed.length ? `, absent GUI/IO modules stubbed: ${p.stubbed.join(', ')}` : ''})`,
       );
-      console.log(`  ccdrift / Picasso: ${(ours.ms.total / 1000 / total).toFixed(2)}× the time (measured in this run; ccdrift's includes its write)`);
+      console.log(`    CPU time: ${(p.cpu_read + p.cpu_undrift).toFixed(2)} s = read ${p.cpu_read.toFixed(2)} + undrift ${p.cpu_undrift.toFixed(2)} s`);
+      console.log(
+        `  ccdrift / Picasso: ${(ours.ms.total / 1000 / total).toFixed(2)}× the time, ${(ours.cpu.total / 1000 / (p.cpu_read + p.cpu_undrift)).toFixed(2)}× the CPU time` +
+          ` (measured in this run; ccdrift's includes its write)`,
+      );
     } catch (err) {
       console.log(`  Picasso undrift could not run here (${String(err.stderr || err.message).trim().split('\n').pop()}); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows on another machine`);
     }
@@ -155,8 +168,8 @@ try {
   if (pyt) {
     const o = JSON.parse(execFileSync(pyt, ['-c', PYTABLES_WRITE, out, join(dir, 'pytables.hdf')], { encoding: 'utf8' }).trim());
     console.log(
-      `  PyTables writes the same table (zlib 5 + shuffle): ${o.seconds.toFixed(2)} s, ${(o.bytes / 2 ** 20).toFixed(1)} MiB` +
-        ` | ccdrift's write ${(ours.ms.write / 1000 / o.seconds).toFixed(2)}× the time, ${(statSync(out).size / o.bytes).toFixed(2)}× the size`,
+      `  PyTables writes the same table (zlib 5 + shuffle): ${o.seconds.toFixed(2)} s (CPU ${o.cpu.toFixed(2)} s), ${(o.bytes / 2 ** 20).toFixed(1)} MiB` +
+        ` | ccdrift's write ${(ours.ms.write / 1000 / o.seconds).toFixed(2)}× the time, ${(ours.cpu.write / 1000 / o.cpu).toFixed(2)}× the CPU time, ${(statSync(out).size / o.bytes).toFixed(2)}× the size`,
     );
   } else console.log('  PyTables not available (python3-tables): no write comparison');
 
@@ -164,6 +177,7 @@ try {
   runNode(['prepare', String(csvRows), dir, '.csv']);
   const csv = runNode(['run', join(dir, 'locs.csv'), join(dir, 'out.csv')]);
   console.log(`  ccdrift .csv → .csv      ${s(csv.ms.total).padStart(6)} s  (${phases(csv.ms)})  peak RSS ${csv.peakRssMiB.toFixed(0)} MiB`);
+  console.log(cpuLine(csv));
   console.log(
     `  original PYME plugin: ${QUOTED.pymePlugin1MCsvSeconds} s quoted from issue 11 (needs PYME, not run here; another machine) → ` +
       `${(csv.ms.total / 1000 / QUOTED.pymePlugin1MCsvSeconds).toFixed(2)}× against the quoted figure`,
