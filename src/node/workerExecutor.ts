@@ -115,7 +115,8 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       const useDisk = !!options.cacheFile || totalBytes > budget;
       if (nWorkers <= 1 && !useDisk) {
         options.onStorage?.({ kind: 'memory', bytes: totalBytes, workers: 1 });
-        return inlineExecutor.run(task, progress);
+        // The FFT route was chosen (or asked for): the inline executor must not re-decide.
+        return inlineExecutor.run({ ...task, points: undefined }, progress);
       }
       // Each worker holds a product spectrum, a correlation grid and (disk cache) a few spectra:
       // more workers than memory allows would only swap.

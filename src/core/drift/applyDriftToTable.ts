@@ -60,6 +60,8 @@ export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): Lo
   const composed = (name: 'dx' | 'dy' | 'dz', axis: 'x' | 'y' | 'z'): Float64Array => {
     const old = table.columns.get(name);
     const d = corr[axis];
+    // A first correction: the drift column itself (a fresh array, not shared with anything).
+    if (!old) return d;
     const out = new Float64Array(table.length);
     for (let i = 0; i < out.length; i++) out[i] = (old ? old[i] : 0) + d[i];
     return out;
