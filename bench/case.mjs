@@ -29,6 +29,7 @@ const progress = {
 const executor = createWorkerExecutor({
   workers: c.workers,
   memoryBudgetBytes: c.memoryBudget,
+  pointsRoute: c.route,
   onStorage: (s) => (storage = s),
 });
 const t0 = performance.now();

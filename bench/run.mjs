@@ -42,20 +42,25 @@ for (const locs of sizes) {
   report(`  ${locs.toExponential(0)} locs`, r);
 }
 
-console.log('\nWorker scaling (1e6 locs, 2D):');
-const one = runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, step: 1000, workers: 1 });
+console.log(`\nWorker scaling (${quick ? '1e5' : '1e6'} locs, 2D, FFT route):`);
+const one = runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, step: 1000, workers: 1, route: 'off' });
 report('  1 worker (inline)', one);
-const all = runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, step: 1000, workers: cores });
+const all = runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, step: 1000, workers: cores, route: 'off' });
 report(`  ${cores} workers`, all);
 console.log(`  speed-up ${(one.ms.rccTotal / all.ms.rccTotal).toFixed(2)}× on ${cores} cores`);
 
-console.log('\nDisk cache for spectra (1e6 locs, memory budget 64 MB forces the cache):');
-report('  disk cache', runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, step: 1000, workers: cores, memoryBudget: 64 * 2 ** 20 }));
+console.log(`\nDisk cache for spectra (${quick ? '1e5' : '1e6'} locs, FFT route, memory budget 64 MB forces the cache):`);
+report('  disk cache', runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, step: 1000, workers: cores, memoryBudget: 64 * 2 ** 20, route: 'off' }));
 
 console.log('\n3D, z binned at 20 nm: 1.3e5 locs, 9 µm field, z range 600 nm, 30 000 frames, step = window = 1000:');
-report('  3D std (bin 20 nm)', runCase({ locs: 1.3e5, dim: 3, binsize: 20, step: 1000, workers: cores, fieldNm: 9000, sim: { zRangeNm: 300 } }), [
-  ['original PYME plugin', 440, 'issue 11 (another machine, 3.2 GB)'],
-]);
+const std3d = { locs: 1.3e5, dim: 3, binsize: 20, step: 1000, workers: cores, fieldNm: 9000, sim: { zRangeNm: 300 } };
+const points3d = runCase(std3d);
+report('  3D std (bin 20 nm)', points3d, [['original PYME plugin', 440, 'issue 11 (another machine, 3.2 GB)']]);
+if (!quick) {
+  const fft3d = runCase({ ...std3d, route: 'off' });
+  report('  same, FFT route (pointsRoute off)', fft3d);
+  console.log(`  points / FFT route: ${(points3d.ms.rccTotal / fft3d.ms.rccTotal).toFixed(3)}× the time, ${(points3d.peakRssMB / fft3d.peakRssMB).toFixed(3)}× the peak RSS`);
+}
 report('  3D, 20 µm field, bin 30 nm', runCase({ locs: 1.3e5, dim: 3, binsize: 30, step: 1000, workers: cores }));
 
 for (const extra of ['endToEnd.mjs', 'defaults.mjs', 'hdf5.mjs', 'images.mjs']) {
