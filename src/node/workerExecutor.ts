@@ -263,7 +263,7 @@ async function runPointsOnPool(task: CorrelationTask, poolSize: number, progress
       secondaryRatios[p] = measured.ratios[p];
     }
     const regionShape = [0, 1, 2].map((a) => plan.shiftHi[a] - plan.shiftLo[a]) as [number, number, number];
-    return { shifts, origins, secondaryRatios, regionShape };
+    return { shifts, origins, secondaryRatios, regionShape, fromPoints: true };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
   }

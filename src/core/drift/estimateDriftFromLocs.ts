@@ -113,6 +113,8 @@ export interface LocsRccResult extends RccResult {
   refinement?: RefineResult;
   /** The parameters as used (auto ones resolved) and why, for reports and provenance. */
   choices: LocsDriftChoices;
+  /** The correlations ran from the windows' points instead of FFTs (registration/pointCorrelation.ts). */
+  fromPoints: boolean;
 }
 
 export interface LocsDriftChoices {
@@ -432,6 +434,7 @@ export async function estimateDriftFromLocs(
     solution,
     correlations: result.correlations,
     regionShape: result.regionShape,
+    fromPoints: !!result.fromPoints,
     diagnostics,
   };
 }

@@ -42,6 +42,8 @@ export interface CorrelationResult {
   /** Per pair (when asked): correlation region, thresholded at the peak mask's level, regionShape. */
   correlations?: Float32Array[];
   regionShape: [number, number, number];
+  /** True when the correlations ran from the grids' points (pointCorrelation.ts), not FFTs. */
+  fromPoints?: boolean;
 }
 
 export interface CorrelationExecutor {
@@ -134,7 +136,7 @@ export async function runPointCorrelations(task: CorrelationTask, progress?: Pro
     progress?.update?.(p + 1);
   }
   progress?.stop?.();
-  return { shifts, origins, secondaryRatios, regionShape: registrar.regionShape };
+  return { shifts, origins, secondaryRatios, regionShape: registrar.regionShape, fromPoints: true };
 }
 
 /** Single-threaded executor: every spectrum in memory (or the points route when cheaper). */
