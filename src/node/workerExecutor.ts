@@ -22,6 +22,7 @@ import {
   type CorrelationTask,
 } from '../core/registration/correlationExecutor.js';
 import type { ProgressReporter } from '../core/types.js';
+import { PointRegistrar } from '../core/registration/pointCorrelation.js';
 import { trackTemporary } from '../io/atomic.js';
 import type { SpectrumStorage, WorkerReply, WorkerRequest } from './correlationWorker.js';
 
@@ -99,13 +100,14 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
       const route = options.pointsRoute ?? 'auto';
-      const pointsNs =
-        !task.points || route === 'off' || task.keepCorrelations ? null : route === 'always' ? Infinity : prefersPoints(task);
+      // One registrar for the cost model and the run: its merged points and indexes are reused.
+      const pointRegistrar = task.points && route !== 'off' && !task.keepCorrelations ? new PointRegistrar(task.plan) : undefined;
+      const pointsNs = !pointRegistrar ? null : route === 'always' ? Infinity : prefersPoints(task, pointRegistrar);
       if (pointsNs !== null) {
         // Small jobs stay in this thread: starting workers and indexing the points in each costs more.
         const poolSize = pointsNs < POINTS_POOL_MIN_NS ? 1 : Math.max(1, Math.min(nWorkers, task.pairs.length / 2));
         options.onStorage?.({ kind: 'points', bytes: 0, workers: poolSize });
-        return poolSize <= 1 ? runPointCorrelations(task, progress) : runPointsOnPool(task, poolSize, progress);
+        return poolSize <= 1 ? runPointCorrelations(task, progress, pointRegistrar) : runPointsOnPool(task, poolSize, progress);
       }
       const { count, pairs, plan } = task;
       const { nx, ny, nz } = plan.fftShape;
