@@ -9,7 +9,7 @@ import { createWorkerExecutor } from '../dist/src/node/workerExecutor.js';
 const c = JSON.parse(process.argv[2]);
 const frames = c.frames ?? 30000;
 let tSim = performance.now();
-const sim = simulateLocalizations({ frames, locs: c.locs, dim: c.dim, seed: 7, fieldNm: c.fieldNm ?? 20000 });
+const sim = simulateLocalizations({ frames, locs: c.locs, dim: c.dim, seed: 7, fieldNm: c.fieldNm ?? 20000, ...(c.sim ?? {}) });
 tSim = performance.now() - tSim;
 globalThis.gc?.();
 const cols = sim.table.columns;
@@ -29,6 +29,7 @@ const progress = {
 const executor = createWorkerExecutor({
   workers: c.workers,
   memoryBudgetBytes: c.memoryBudget,
+  pointsRoute: c.route,
   onStorage: (s) => (storage = s),
 });
 const t0 = performance.now();

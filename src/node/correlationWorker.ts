@@ -8,6 +8,7 @@ import { loadPffft } from '../core/fft/pffft.js';
 import { thresholdCorrelation } from '../core/registration/correlationExecutor.js';
 import { Registrar, type RegistrationPlan } from '../core/registration/registrar.js';
 import { prepareGrid, type GridPreparation } from '../core/registration/prepareGrid.js';
+import { PointRegistrar, type BinnedPoints } from '../core/registration/pointCorrelation.js';
 
 export type SpectrumStorage = { kind: 'memory'; buffers: SharedArrayBuffer[] } | { kind: 'disk'; path: string };
 
@@ -15,15 +16,20 @@ export type WorkerRequest =
   | { type: 'init'; plan: RegistrationPlan; storage: SpectrumStorage; origins: SharedArrayBuffer; prepare?: GridPreparation }
   | { type: 'spectrum'; index: number; grid: SharedArrayBuffer }
   | { type: 'pairs'; pairs: Int32Array; keepCorrelations: boolean }
+  | { type: 'points-init'; plan: RegistrationPlan; points: BinnedPoints[] }
+  | { type: 'points-pairs'; pairs: Int32Array }
   | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'spectrum'; index: number; origin: [number, number, number] | null }
   | { type: 'pairs'; peaks: Float64Array; secondaryRatios: Float64Array; correlations?: Float32Array[] }
+  | { type: 'points-pairs'; shifts: Float64Array; secondaryRatios: Float64Array }
   | { type: 'error'; message: string; stack?: string };
 
 let registrar: Registrar | undefined;
+let pointRegistrar: PointRegistrar | undefined;
+let points: BinnedPoints[] = [];
 let storage: SpectrumStorage | undefined;
 /** Autocorrelation peaks per grid (x, y, z), written by the main thread after phase 1. */
 let origins: Float64Array | undefined;
@@ -98,6 +104,24 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
         if (correlations) correlations.push(thresholdCorrelation(registrar!.correlationRegion(specI, specJ)));
       }
       return { type: 'pairs', peaks, secondaryRatios, correlations };
+    }
+    case 'points-init': {
+      pointRegistrar = new PointRegistrar(msg.plan);
+      points = msg.points;
+      return { type: 'ready' };
+    }
+    case 'points-pairs': {
+      // Raw peaks (not origin-corrected): the main thread subtracts the autocorrelation peaks.
+      const n = msg.pairs.length / 2;
+      const shifts = new Float64Array(3 * n).fill(NaN);
+      const secondaryRatios = new Float64Array(n).fill(NaN);
+      for (let p = 0; p < n; p++) {
+        const m = pointRegistrar!.measure(points[msg.pairs[2 * p]], points[msg.pairs[2 * p + 1]]);
+        if (!m) continue;
+        shifts.set(m.shift, 3 * p);
+        secondaryRatios[p] = m.secondaryRatio;
+      }
+      return { type: 'points-pairs', shifts, secondaryRatios };
     }
     case 'close': {
       registrar?.dispose();

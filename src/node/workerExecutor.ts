@@ -15,16 +15,21 @@ import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import {
   inlineExecutor,
+  prefersPoints,
+  runPointCorrelations,
   type CorrelationExecutor,
   type CorrelationResult,
   type CorrelationTask,
 } from '../core/registration/correlationExecutor.js';
 import type { ProgressReporter } from '../core/types.js';
+import { PointRegistrar } from '../core/registration/pointCorrelation.js';
 import { trackTemporary } from '../io/atomic.js';
 import type { SpectrumStorage, WorkerReply, WorkerRequest } from './correlationWorker.js';
 
 /** Default share of the machine's memory the spectra may take before spilling to disk. */
 export const DEFAULT_MEMORY_FRACTION = 0.4;
+/** The points route runs on the pool only when estimated to take longer than this in one thread. */
+const POINTS_POOL_MIN_NS = 3e9;
 /** Share of the machine's memory the workers' scratch buffers may take together. */
 const WORKER_SCRATCH_FRACTION = 0.25;
 
@@ -35,8 +40,14 @@ export interface WorkerExecutorOptions {
   memoryBudgetBytes?: number;
   /** Keep the spectra in this file (removed afterwards) instead of memory. */
   cacheFile?: string;
+  /**
+   * Correlate localization windows from their points (core/registration/pointCorrelation.ts):
+   * 'auto' when the cost model says it is cheaper than FFTs, 'off' never (FFTs), 'always'
+   * whenever the task has points (on the pool when workers > 1). @default 'auto'
+   */
+  pointsRoute?: 'auto' | 'off' | 'always';
   /** Told which storage was chosen (for the CLI's messages and the benchmark). */
-  onStorage?: (info: { kind: 'memory' | 'disk'; bytes: number; path?: string; workers: number }) => void;
+  onStorage?: (info: { kind: 'memory' | 'disk' | 'points'; bytes: number; path?: string; workers: number }) => void;
 }
 
 export function defaultMemoryBudgetBytes(): number {
@@ -98,6 +109,16 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   const idle: PoolWorker[] = [];
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
+      const route = options.pointsRoute ?? 'auto';
+      // One registrar for the cost model and the run: its merged points and indexes are reused.
+      const pointRegistrar = task.points && route !== 'off' && !task.keepCorrelations ? new PointRegistrar(task.plan) : undefined;
+      const pointsNs = !pointRegistrar ? null : route === 'always' ? Infinity : prefersPoints(task, pointRegistrar);
+      if (pointsNs !== null) {
+        // Small jobs stay in this thread: starting workers and indexing the points in each costs more.
+        const poolSize = pointsNs < POINTS_POOL_MIN_NS ? 1 : Math.max(1, Math.min(nWorkers, task.pairs.length / 2));
+        options.onStorage?.({ kind: 'points', bytes: 0, workers: poolSize });
+        return poolSize <= 1 ? runPointCorrelations(task, progress, pointRegistrar) : runPointsOnPool(task, poolSize, progress);
+      }
       const { count, pairs, plan } = task;
       const { nx, ny, nz } = plan.fftShape;
       const specFloats = 2 * (nx / 2 + 1) * ny * nz;
@@ -106,7 +127,8 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       const useDisk = !!options.cacheFile || totalBytes > budget;
       if (nWorkers <= 1 && !useDisk) {
         options.onStorage?.({ kind: 'memory', bytes: totalBytes, workers: 1 });
-        return inlineExecutor.run(task, progress);
+        // The FFT route was chosen (or asked for): the inline executor must not re-decide.
+        return inlineExecutor.run({ ...task, points: undefined }, progress);
       }
       // Each worker holds a product spectrum, a correlation grid and (disk cache) a few spectra:
       // more workers than memory allows would only swap.
@@ -212,4 +234,57 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       }
     },
   };
+}
+
+/** The points route (core/registration/pointCorrelation.ts) with its pairs spread over a pool. */
+async function runPointsOnPool(task: CorrelationTask, poolSize: number, progress?: ProgressReporter): Promise<CorrelationResult> {
+  const { count, pairs, plan } = task;
+  const points = Array.from({ length: count }, (_, i) => task.points!(i));
+  const workers = Array.from({ length: poolSize }, () => new PoolWorker(workerScript()));
+  try {
+    await Promise.all(workers.map((w) => w.request({ type: 'points-init', plan, points })));
+    /** Measure `list` (pairs i, j) in chunks over the pool; raw peaks and ratios. */
+    const measureAll = async (list: Int32Array, stage: string) => {
+      const n = list.length / 2;
+      const shifts = new Float64Array(3 * n).fill(NaN);
+      const ratios = new Float64Array(n).fill(NaN);
+      const chunk = Math.max(1, Math.min(8, Math.ceil(n / (4 * poolSize))));
+      let next = 0;
+      let done = 0;
+      progress?.start?.(stage, n);
+      await Promise.all(
+        workers.map(async (w) => {
+          while (next < n) {
+            const from = next;
+            next = Math.min(n, next + chunk);
+            const reply = await w.request({ type: 'points-pairs', pairs: list.slice(2 * from, 2 * next) });
+            if (reply.type !== 'points-pairs') continue;
+            shifts.set(reply.shifts, 3 * from);
+            ratios.set(reply.secondaryRatios, from);
+            done += reply.secondaryRatios.length;
+            progress?.update?.(done);
+          }
+        }),
+      );
+      progress?.stop?.();
+      return { shifts, ratios };
+    };
+    const self = new Int32Array(2 * count);
+    for (let i = 0; i < count; i++) self[2 * i] = self[2 * i + 1] = i;
+    const origins = (await measureAll(self, 'spectra')).shifts;
+    const measured = await measureAll(pairs, 'correlations');
+    const nPairs = pairs.length / 2;
+    const shifts = new Float64Array(3 * nPairs).fill(NaN);
+    const secondaryRatios = new Float64Array(nPairs).fill(NaN);
+    for (let p = 0; p < nPairs; p++) {
+      const i = pairs[2 * p];
+      if (!Number.isFinite(measured.shifts[3 * p]) || !Number.isFinite(origins[3 * i])) continue;
+      for (let a = 0; a < 3; a++) shifts[3 * p + a] = measured.shifts[3 * p + a] - origins[3 * i + a];
+      secondaryRatios[p] = measured.ratios[p];
+    }
+    const regionShape = [0, 1, 2].map((a) => plan.shiftHi[a] - plan.shiftLo[a]) as [number, number, number];
+    return { shifts, origins, secondaryRatios, regionShape, fromPoints: true };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
 }

@@ -18,15 +18,23 @@ describe('worker-pool executor', () => {
   const c = sim.table.columns;
   const cols = { x: c.get('x')!, y: c.get('y')!, t: c.get('t')! };
 
+  it('gives the same drift from points on the pool as from points in one thread', async () => {
+    const kinds: string[] = [];
+    const one = await estimateDriftFromLocs(cols, options, { executor: createWorkerExecutor({ workers: 1, pointsRoute: 'always', onStorage: (s) => kinds.push(`${s.kind} ${s.workers}`) }) });
+    const pool = await estimateDriftFromLocs(cols, options, { executor: createWorkerExecutor({ workers: 2, pointsRoute: 'always', onStorage: (s) => kinds.push(`${s.kind} ${s.workers}`) }) });
+    expect(kinds).toEqual(['points 1', 'points 2']);
+    for (const axis of ['x', 'y'] as const) expectClose(pool.drift[axis], one.drift[axis], { atol: 1e-9 }, `points ${axis}`);
+  });
+
   it('gives the same drift as the inline executor, in memory and through the disk cache (removed afterwards)', async () => {
-    const inline = await estimateDriftFromLocs(cols, options);
+    const inline = await estimateDriftFromLocs(cols, options, { executor: createWorkerExecutor({ workers: 1, pointsRoute: 'off' }) });
     const storages: string[] = [];
     const pooled = await estimateDriftFromLocs(cols, options, {
-      executor: createWorkerExecutor({ workers: 2, onStorage: (s) => storages.push(s.kind) }),
+      executor: createWorkerExecutor({ workers: 2, pointsRoute: 'off', onStorage: (s) => storages.push(s.kind) }),
     });
     let cachePath: string | undefined;
     const disk = await estimateDriftFromLocs(cols, options, {
-      executor: createWorkerExecutor({ workers: 2, memoryBudgetBytes: 1, onStorage: (s) => { storages.push(s.kind); cachePath = s.path; } }),
+      executor: createWorkerExecutor({ workers: 2, pointsRoute: 'off', memoryBudgetBytes: 1, onStorage: (s) => { storages.push(s.kind); cachePath = s.path; } }),
     });
     expect(storages).toEqual(['memory', 'disk']);
     for (const axis of ['x', 'y'] as const) {

@@ -3,7 +3,8 @@
  * histograms (Wang et al., Opt. Express 22:15982, 2014, doi:10.1364/OE.22.015982; SPEC §4.1).
  */
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
-import { computeBinGrid, histogramInto, type BinGrid } from '../histogram/binGrid.js';
+import { binPoints, computeBinGrid, histogramInto, type BinGrid } from '../histogram/binGrid.js';
+import type { BinnedPoints } from '../registration/pointCorrelation.js';
 import { tukeyWindow } from '../histogram/tukey.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
 import { createRegistrationPlan } from '../registration/registrar.js';
@@ -112,6 +113,8 @@ export interface LocsRccResult extends RccResult {
   refinement?: RefineResult;
   /** The parameters as used (auto ones resolved) and why, for reports and provenance. */
   choices: LocsDriftChoices;
+  /** The correlations ran from the windows' points instead of FFTs (registration/pointCorrelation.ts). */
+  fromPoints: boolean;
 }
 
 export interface LocsDriftChoices {
@@ -293,6 +296,17 @@ export async function estimateDriftFromLocs(
     }
   };
 
+  // The same Tukey-weighted histograms as points, for the executor's sparse route (3D grids).
+  const pointCache = new Map<number, BinnedPoints>();
+  const points = (i: number): BinnedPoints => {
+    let p = pointCache.get(i);
+    if (!p) {
+      p = binPoints(grid, x, y, rccZ ? z : undefined, windows[i].from, windows[i].to, tukeys);
+      pointCache.set(i, p);
+    }
+    return p;
+  };
+
   const allPairs = buildPairs(windows.length, options.method, resolveCorrWindow(options.corrWindow, windows.length));
   const pairs = Int32Array.from(
     Array.from({ length: allPairs.length / 2 }, (_, p) => [allPairs[2 * p], allPairs[2 * p + 1]])
@@ -300,7 +314,7 @@ export async function estimateDriftFromLocs(
       .flat(),
   );
   const result = await executor.run(
-    { plan, count: windows.length, fillGrid, pairs, keepCorrelations: options.keepCorrelations },
+    { plan, count: windows.length, fillGrid, pairs, keepCorrelations: options.keepCorrelations, points, windowSizes: counts },
     progress,
   );
   // Displacement d (pixels) of window j relative to i → correction increment −d·binsize (nm).
@@ -420,6 +434,7 @@ export async function estimateDriftFromLocs(
     solution,
     correlations: result.correlations,
     regionShape: result.regionShape,
+    fromPoints: !!result.fromPoints,
     diagnostics,
   };
 }

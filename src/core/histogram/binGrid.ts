@@ -85,3 +85,42 @@ export function histogramInto(
     out[(iz * nyOut + iy) * nxOut + ix] += 1;
   }
 }
+
+/**
+ * The localizations [from, to) as bin indices with a weight each (the product of the per-axis
+ * windows at their bin, e.g. Tukey; null = 1): histogramInto's content as points. Points
+ * outside the grid are left out, as there.
+ */
+export function binPoints(
+  grid: BinGrid,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  z: ArrayLike<number> | undefined,
+  from: number,
+  to: number,
+  windows: readonly (ArrayLike<number> | null)[] = [],
+): { ix: Int32Array; iy: Int32Array; iz: Int32Array; w: Float32Array } {
+  const [bx, by, bz] = grid.bins;
+  const [ox, oy, oz] = grid.origin;
+  const inv = 1 / grid.binSizeNm;
+  const useZ = bz > 1 && z !== undefined;
+  const n = Math.max(0, to - from);
+  const ix = new Int32Array(n);
+  const iy = new Int32Array(n);
+  const iz = new Int32Array(n);
+  const w = new Float32Array(n);
+  const [wx, wy, wz] = windows;
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    const px = Math.floor((x[i] - ox) * inv);
+    const py = Math.floor((y[i] - oy) * inv);
+    const pz = useZ ? Math.floor((z![i] - oz) * inv) : 0;
+    if (px < 0 || px >= bx || py < 0 || py >= by || pz < 0 || pz >= bz) continue;
+    ix[k] = px;
+    iy[k] = py;
+    iz[k] = pz;
+    w[k] = (wx ? wx[px] : 1) * (wy ? wy[py] : 1) * (wz ? wz[pz] : 1);
+    k++;
+  }
+  return { ix: ix.subarray(0, k), iy: iy.subarray(0, k), iz: iz.subarray(0, k), w: w.subarray(0, k) };
+}

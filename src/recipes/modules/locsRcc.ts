@@ -173,7 +173,7 @@ export const locsRcc: ModuleDecl = {
       `${result.choices.summary}` +
       (result.measuredWindows.length < result.windows.length ? ` (${result.windows.length - result.measuredWindows.length} windows left out)` : '') +
       '; ' +
-      `grid ${result.grid.bins.join('×')} bins (FFT ${Object.values(result.plan.fftShape).join('×')}), ` +
+      `grid ${result.grid.bins.join('×')} bins (${result.fromPoints ? 'correlated from points' : `FFT ${Object.values(result.plan.fftShape).join('×')}`}), ` +
       `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${s.shiftMax.toFixed(1)} nm)` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report };
   },
