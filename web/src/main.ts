@@ -256,19 +256,23 @@ function trajectorySpec(result: Result): TopLevelSpec {
     layer: [
       {
         transform: [{ filter: "datum.kind === 'interpolated'" }],
-        mark: { type: 'line', strokeWidth: 1.5, clip: true },
+        mark: { type: 'line', strokeWidth: 1.5, color: '#444444', clip: true },
         encoding: {
           x: { field: 'x', type: 'quantitative', title: 'x drift (nm)', scale: { zero: false } },
           y: { field: 'y', type: 'quantitative', title: 'y drift (nm)', scale: { zero: false } },
           order: { field: 't', type: 'quantitative' },
-          color: { field: 't', type: 'quantitative', title: 'frame', scale: { scheme: 'viridis' } },
           tooltip,
         },
       },
       {
         transform: [{ filter: "datum.kind === 'samples'" }],
-        mark: { type: 'point', filled: true, size: 30, color: '#0072B2', clip: true },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, tooltip },
+        mark: { type: 'point', filled: true, size: 36, opacity: 1, clip: true },
+        encoding: {
+          x: { field: 'x', type: 'quantitative' },
+          y: { field: 'y', type: 'quantitative' },
+          color: { field: 't', type: 'quantitative', title: 'frame', scale: { scheme: 'viridis' } },
+          tooltip,
+        },
         params: [{ name: 'zoomxy', select: 'interval', bind: 'scales' }],
       },
     ],
