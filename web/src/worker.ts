@@ -213,9 +213,10 @@ async function perFrameFiles(interp: DriftInterpolator, first: number, last: num
   await writePerFrameOutputs(`${OUT}/${csvName}`, trace, pixelSizeNm, is3d);
   const perFrameCsv = await takeOutput(csvName, 'text/csv');
   let picassoTxt: OutputFile | undefined;
-  if (pixelSizeNm) {
+  if (pixelSizeNm && first >= 0) {
+    // Picasso indexes its drift file by frame number: one row per frame from 0.
     const txtName = `${stem}_drift.txt`;
-    await writePerFrameOutputs(`${OUT}/${txtName}`, trace, pixelSizeNm, is3d);
+    await writePerFrameOutputs(`${OUT}/${txtName}`, first === 0 ? trace : sampleDriftPerFrame(interp, 0, Math.ceil(last)), pixelSizeNm, is3d);
     picassoTxt = await takeOutput(txtName, 'text/plain');
   }
   return { trace, perFrameCsv, picassoTxt };
