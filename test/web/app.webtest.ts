@@ -154,6 +154,30 @@ describe.skipIf(missing)('browser app', () => {
     await page.close();
   });
 
+  it('HDF5: a Picasso .hdf5 with its .yaml and a PYME .h5 stack give the CLI\'s drift; the .yaml comes back beside the table', async () => {
+    expect(runCli(['simulate', '-o', 'pic.hdf5', '--frames', '3000', '--locs', '15000', '--seed', '21', '--field', '8000', '-q'], dir).code).toBe(0);
+    expect(runCli(['locs', 'pic.hdf5', '-o', 'cli-pic.hdf5', '--drift-out', 'cli-pic.npz', '-q'], dir).code).toBe(0);
+    expect(runCli(['simulate', '--images', '-o', 'pstack.h5', '--frames', '12', '--pixel', '20', '--seed', '22', '-q'], dir).code).toBe(0);
+    expect(runCli(['images', 'pstack.h5', '-o', 'cli-pstack.h5', '--drift-out', 'cli-pstack.npz', '-q'], dir).code).toBe(0);
+    const page = await openApp();
+    await pick(page, [join(dir, 'pic.hdf5'), join(dir, 'pic.yaml')]);
+    expect(await page.getByTestId('summary').textContent()).toContain('camera pixel: 100 nm');
+    await page.getByTestId('run').click();
+    expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
+    expect(maxDiff(npz((await save(page, 'download-drift')).path), npz(join(dir, 'cli-pic.npz')))).toBeLessThan(SAME_AS_CLI_NM);
+    expect((await save(page, 'download-corrected')).name).toBe('pic_corrected.hdf5');
+    expect((await save(page, 'download-corrected-sidecar')).name).toBe('pic_corrected.yaml');
+    expect((await save(page, 'download-picasso')).name).toBe('pic_drift.txt');
+
+    await pick(page, [join(dir, 'pstack.h5')]);
+    await page.getByTestId('run').click();
+    expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
+    expect(maxDiff(npz((await save(page, 'download-drift')).path), npz(join(dir, 'cli-pstack.npz')))).toBeLessThan(SAME_AS_CLI_NM);
+    expect((await save(page, 'download-corrected')).name).toBe('pstack_corrected.h5');
+    expect(foreign).toEqual([]);
+    await page.close();
+  });
+
   it('a bad file shows the CLI\'s message in the status element', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'x,y,frame_no\n1,2,3\n');

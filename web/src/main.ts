@@ -325,6 +325,7 @@ async function showResult(result: Result): Promise<void> {
   resultsEl.hidden = false;
   download('download-corrected', result.corrected[0], `corrected: ${result.corrected.map((f) => f.name).join(' + ')}`);
   // A sidecar (Picasso .yaml) comes as its own link next to the main file.
+  for (const old of document.querySelectorAll('[data-testid=download-corrected-sidecar]')) old.remove();
   for (const extra of result.corrected.slice(1)) {
     const a = document.createElement('a');
     a.dataset.testid = 'download-corrected-sidecar';
