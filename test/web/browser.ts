@@ -9,7 +9,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CCDRIFT_CHROMIUM ?? '/usr/bin/chromium';
-export const DIST_WEB = resolve(import.meta.dirname, '../../dist-web');
+export const DIST_WEB = process.env.CCDRIFT_DIST_WEB ?? resolve(import.meta.dirname, '../../dist-web');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

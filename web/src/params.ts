@@ -73,6 +73,15 @@ const LOCS_OPTIONS: Field[] = [
   { flag: 'table', kind: 'text', default: '', help: 'table inside an HDF5 file with several', group: 'ccdrift locs' },
 ];
 
+/** The CLI's --workers (src/cli/context.ts), in the browser: workers of the page. */
+const WORKERS_OPTION: Field = {
+  flag: 'workers',
+  kind: 'number',
+  default: '',
+  help: 'workers for the correlations (default: all cores, at most 4; 1 = in the one numerics worker)',
+  group: 'ccdrift locs',
+};
+
 /** The options `ccdrift images` declares itself (src/cli/commands/images.ts). */
 const IMAGES_OPTIONS: Field[] = [
   { flag: 'prefilter', kind: 'boolean', default: 'true', help: 'pre-filter the frames before measuring (Image_Pre_Clip&Filter); off = --no-prefilter, measure on the raw frames', group: 'ccdrift images' },
@@ -92,9 +101,10 @@ function dedupe(fields: Field[]): Field[] {
 
 /** The form's fields for a table or a stack, in the order `ccdrift locs|images --help` lists them. */
 export function fieldsFor(kind: DataKind): Field[] {
-  if (kind === 'table') return dedupe([...LOCS_OPTIONS, ...moduleFields(locsRcc), ...moduleFields(driftInterpolate)]);
+  if (kind === 'table') return dedupe([...LOCS_OPTIONS, WORKERS_OPTION, ...moduleFields(locsRcc), ...moduleFields(driftInterpolate)]);
   return dedupe([
     ...IMAGES_OPTIONS,
+    { ...WORKERS_OPTION, group: 'ccdrift images' },
     ...moduleFields(imagePostShift),
     ...moduleFields(imagePreClipFilter),
     ...moduleFields(imageRcc),

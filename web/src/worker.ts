@@ -9,7 +9,6 @@ import h5wasm from 'h5wasm';
 import { UsageError } from '../../src/core/errors.js';
 import { sampleDriftPerFrame } from '../../src/core/drift/driftInterpolator.js';
 import { applyDriftToStack } from '../../src/core/image/applyDriftToStack.js';
-import { inlineExecutor } from '../../src/core/registration/correlationExecutor.js';
 import type { DriftInterpolator, DriftTrace, ImageStack, LocTable, NumericArray, ProgressReporter } from '../../src/core/types.js';
 import { encodeDriftNpz, decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
 import { extensionOf, findTableFormat, isImagePath, readImageStack, readTable, writeImageStack, writeTable } from '../../src/io/index.js';
@@ -23,6 +22,7 @@ import { imagePreDownsample } from '../../src/recipes/modules/imagePreDownsample
 import { imageRcc } from '../../src/recipes/modules/imageRcc.js';
 import { locsPostShift } from '../../src/recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../src/recipes/modules/locsRcc.js';
+import { createPoolExecutor } from './poolExecutor.js';
 import { optionalNumber, paramsFromForm, parseTriple, type FormValues } from './params.js';
 import type { FromWorker, OutputFile, Picture, Result, Summary, ToWorker } from './protocol.js';
 import { setCwd } from './shims/path.js';
@@ -155,8 +155,17 @@ async function open(files: File[], values: FormValues): Promise<Opened> {
   return { summary: { kind: 'table', name: data, lines: describeTable(data, table), ignored, driftFile }, table, readWith };
 }
 
+/** The correlations' executor from --workers (default: every core the browser reports), as the CLI's. */
+let workers = navigator.hardwareConcurrency || 1;
+
+function setWorkers(values: FormValues): void {
+  const n = optionalNumber(values, 'workers');
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new UsageError(`--workers expects a whole number ≥ 1, got '${values.workers}'`);
+  workers = n ?? (navigator.hardwareConcurrency || 1);
+}
+
 function makeContext(extra: Partial<RunContext> = {}): RunContext {
-  return { executor: inlineExecutor, progress, cwd: IN, ...extra };
+  return { executor: createPoolExecutor(workers), progress, cwd: IN, ...extra };
 }
 
 /** A file written to the in-memory output folder, taken out as bytes. */
@@ -410,6 +419,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         opened = await open(lastFiles, msg.values);
         post({ type: 'opened', summary: opened.summary });
       }
+      setWorkers(msg.values);
       const started = performance.now();
       const result = opened.summary.kind === 'table' ? await runTable(opened, msg.values) : await runStack(opened, msg.values);
       result.seconds = (performance.now() - started) / 1000;
