@@ -408,7 +408,9 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   try {
     if (msg.type === 'open') {
       lastFiles = msg.files;
+      const started = performance.now();
       opened = await open(msg.files, msg.values);
+      opened.summary.lines.push(`read in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       post({ type: 'opened', summary: opened.summary });
       return;
     }
