@@ -178,6 +178,26 @@ describe.skipIf(missing)('browser app', () => {
     await page.close();
   });
 
+  it('a drift .npz picked with the table is applied as ccdrift apply does; a bad parameter gets the CLI\'s message', async () => {
+    // worms.csv and cli.npz come from the first test.
+    const cli = runCli(['apply', 'worms.csv', '--drift', 'cli.npz', '-o', 'cli-applied.csv'], dir);
+    expect(cli.code, cli.stderr).toBe(0);
+    const page = await openApp();
+    await pick(page, [join(dir, 'worms.csv'), join(dir, 'cli.npz')]);
+    expect(await page.getByTestId('summary').textContent()).toContain('drift to apply: cli.npz');
+    await page.getByTestId('run').click();
+    expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
+    expect(readFileSync((await save(page, 'download-corrected')).path)).toEqual(readFileSync(join(dir, 'cli-applied.csv')));
+
+    await pick(page, [join(dir, 'worms.csv')]);
+    await page.getByTestId('param-step').fill('abc');
+    const bad = runCli(['locs', 'worms.csv', '-o', 'never.csv', '--step', 'abc'], dir);
+    expect(bad.code).not.toBe(0);
+    await page.getByTestId('run').click();
+    expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toBe(`error: ${bad.stderr.replace(/^ccdrift: error: /, '').trim()}`);
+    await page.close();
+  });
+
   it('a bad file shows the CLI\'s message in the status element', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'x,y,frame_no\n1,2,3\n');
