@@ -122,6 +122,12 @@ function onWorkerMessage(m: FromWorker): void {
 function pick(list: FileList | null): void {
   files = list ? [...list] : [];
   if (files.length === 0) return;
+  if (busy) {
+    // New files while a run is going: that run is abandoned.
+    worker.terminate();
+    startWorker();
+    currentStage = undefined;
+  }
   kind = undefined;
   resultsEl.hidden = true;
   summaryEl.textContent = '';
