@@ -5,7 +5,7 @@
  * on the same files. Run by `npm run test:web` (which builds dist-web first); skipped with a
  * message when Chromium or the build is missing. Not part of `npm test`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { readCsvTable } from '../../src/io/csv.js';
 import { decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
 import type { DriftTrace } from '../../src/core/types.js';
 import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/fixtures.js';
 import { rmseAfterOffset } from '../helpers/expectClose.js';
 import { CHROMIUM, DIST_WEB, launch, serveStatic, waitForStatus } from './browser.js';
 
@@ -195,6 +196,29 @@ describe.skipIf(missing)('browser app', () => {
     expect(bad.code).not.toBe(0);
     await page.getByTestId('run').click();
     expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toBe(`error: ${bad.stderr.replace(/^ccdrift: error: /, '').trim()}`);
+    await page.close();
+  });
+
+  it('a recipe .yaml picked with the table runs as ccdrift run does', async () => {
+    // worms.csv comes from the first test; the original plugin's example recipe.
+    const recipe = join(repoRoot, 'test', 'fixtures', 'recipes', 'correct_drift_locs.yaml');
+    copyFileSync(recipe, join(dir, 'correct_drift_locs.yaml'));
+    const cli = runCli(['run', 'correct_drift_locs.yaml', 'worms.csv', '-o', 'results', '-q'], dir);
+    expect(cli.code, cli.stderr).toBe(0);
+    const page = await openApp();
+    await pick(page, [join(dir, 'worms.csv'), recipe]);
+    expect(await page.getByTestId('summary').textContent()).toContain('chung_cc.Locs_RCC → chung_cc.Drift_Interpolate');
+    await page.getByTestId('run').click();
+    expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
+    // Drift_Save's drift.npz (the recipe's drift_raw) and the corrected table.
+    expect(maxDiff(npz((await save(page, 'download-drift')).path), npz(join(dir, 'drift.npz')))).toBeLessThan(SAME_AS_CLI_NM);
+    const corrected = await save(page, 'download-corrected');
+    expect(corrected.name).toBe('corrected_localizations.csv');
+    const a = await readCsvTable(corrected.path);
+    const b = await readCsvTable(join(dir, 'results', 'corrected_localizations.csv'));
+    let diff = 0;
+    for (const c of ['x', 'y'] as const) for (let i = 0; i < b.length; i++) diff = Math.max(diff, Math.abs(a.columns.get(c)![i] - b.columns.get(c)![i]));
+    expect(diff).toBeLessThan(SAME_AS_CLI_NM);
     await page.close();
   });
 

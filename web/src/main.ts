@@ -140,6 +140,7 @@ function pick(list: FileList | null): void {
 
 function showSummary(s: Summary): void {
   const lines = [...s.lines];
+  if (s.recipe) lines.push(`Run runs the recipe ${s.recipe} as ccdrift run does (the form's pixel size and workers apply; its other parameters are the recipe's)`);
   if (s.driftFile) lines.push(`drift to apply: ${s.driftFile} (Run applies it instead of measuring, as ccdrift apply)`);
   for (const i of s.ignored) lines.push(`not used: ${i}`);
   summaryEl.textContent = lines.join('\n');
@@ -329,14 +330,21 @@ async function showResult(result: Result): Promise<void> {
   const d = result.samples;
   log(`drift range: x ${span(d.x)} nm, y ${span(d.y)} nm${result.is3d ? `, z ${span(d.z)} nm` : ''}`);
   resultsEl.hidden = false;
-  download('download-corrected', result.corrected[0], `corrected: ${result.corrected.map((f) => f.name).join(' + ')}`);
+  download('download-corrected', result.corrected[0], result.corrected.length ? `corrected: ${result.corrected.map((f) => f.name).join(' + ')}` : undefined);
   // A sidecar (Picasso .yaml) comes as its own link next to the main file.
-  for (const old of document.querySelectorAll('[data-testid=download-corrected-sidecar]')) old.remove();
+  for (const old of document.querySelectorAll('[data-testid=download-corrected-sidecar], [data-testid=download-extra]')) old.remove();
   for (const extra of result.corrected.slice(1)) {
     const a = document.createElement('a');
     a.dataset.testid = 'download-corrected-sidecar';
     $('downloads').insertBefore(a, $('download-drift'));
     a.id = `download-sidecar-${extra.name}`;
+    download(a.id, extra);
+  }
+  for (const extra of result.extra ?? []) {
+    const a = document.createElement('a');
+    a.dataset.testid = 'download-extra';
+    $('downloads').insertBefore(a, $('download-drift'));
+    a.id = `download-extra-${extra.name}`;
     download(a.id, extra);
   }
   download('download-drift', result.driftNpz, `drift: ${result.driftNpz.name}`);

@@ -15,6 +15,8 @@ export interface Summary {
   ignored: string[];
   /** A drift .npz picked to apply instead of measuring. */
   driftFile?: string;
+  /** A recipe .yaml picked to run instead of the defaults (as `ccdrift run`). */
+  recipe?: string;
 }
 
 /** A 2D image for display (row-major, x fastest). */
@@ -44,6 +46,8 @@ export interface Result {
   before: Picture;
   after: Picture;
   corrected: OutputFile[];
+  /** Further files a recipe saved (its outputs no module reads). */
+  extra?: OutputFile[];
   driftNpz: OutputFile;
   perFrameCsv: OutputFile;
   picassoTxt?: OutputFile;

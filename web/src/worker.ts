@@ -27,7 +27,11 @@ import { optionalNumber, paramsFromForm, parseTriple, type FormValues } from './
 import type { FromWorker, OutputFile, Picture, Result, Summary, ToWorker } from './protocol.js';
 import { setCwd } from './shims/path.js';
 import { installBrowserPlugins } from './shims/h5wasmPlugins.js';
-import { setVfs, type EmscriptenFs } from './shims/vfs.js';
+import { setVfs, vfs, type EmscriptenFs } from './shims/vfs.js';
+import { removeSync } from './shims/fsPromises.js';
+import { formatRecipe, parseRecipe, type RecipePlan } from '../../src/recipes/parseRecipe.js';
+import { disposeSlotValue, runRecipe } from '../../src/recipes/runRecipe.js';
+import { createSaveSink, kindOfValue, planSaves, type SaveOptions } from '../../src/recipes/saveOutputs.js';
 
 const IN = '/in';
 const OUT = '/out';
@@ -72,7 +76,7 @@ function unmountInputs(fs: EmscriptenFs): void {
 }
 
 /** Which picked file is the data, which are sidecars or a drift to apply. */
-function classify(names: string[]): { data: string; driftFile?: string; ignored: string[] } {
+function classify(names: string[]): { data: string; driftFile?: string; recipe?: string; ignored: string[] } {
   const drifts = names.filter((n) => extensionOf(n) === '.npz');
   const yamls = names.filter((n) => ['.yaml', '.yml'].includes(extensionOf(n)));
   const rest = names.filter((n) => !drifts.includes(n) && !yamls.includes(n));
@@ -84,8 +88,10 @@ function classify(names: string[]): { data: string; driftFile?: string; ignored:
   if (!isImagePath(data)) findTableFormat(data, 'read'); // the CLI's message for an unknown extension
   if (drifts.length > 1) throw new UsageError(`pick at most one drift .npz to apply; got ${drifts.join(', ')}`);
   const stem = data.slice(0, data.length - extensionOf(data).length);
-  const ignored = yamls.filter((y) => y.slice(0, y.length - extensionOf(y).length) !== stem).map((y) => `${y} (not the sidecar of ${data}; recipes are run by the CLI: ccdrift run)`);
-  return { data, driftFile: drifts[0], ignored };
+  const recipes = yamls.filter((y) => y.slice(0, y.length - extensionOf(y).length) !== stem);
+  if (recipes.length > 1) throw new UsageError(`pick at most one recipe .yaml to run; got ${recipes.join(', ')} (a Picasso sidecar is named as its .hdf5)`);
+  if (recipes.length && drifts.length) throw new UsageError(`a recipe (${recipes[0]}) and a drift file (${drifts[0]}): pick one; a recipe loads drift files itself (Drift_Load_Interpolate)`);
+  return { data, driftFile: drifts[0], recipe: recipes[0], ignored: [] };
 }
 
 function range(v: ArrayLike<number>): [number, number] {
@@ -142,17 +148,19 @@ async function open(files: File[], values: FormValues): Promise<Opened> {
   fs.mkdir(IN);
   fs.mount(fs.filesystems.WORKERFS, { files }, IN);
   fs.chdir(IN);
-  const { data, driftFile, ignored } = classify(files.map((f) => f.name));
+  const { data, driftFile, recipe, ignored } = classify(files.map((f) => f.name));
   if (HDF5_EXTENSIONS.has(extensionOf(data))) await installBrowserPlugins(module);
   const readWith = JSON.stringify([values['pixel-size'] ?? '', values.table ?? '', values['voxel-size'] ?? '']);
   if (driftFile) decodeDriftNpz(fs.readFile(driftFile) as Uint8Array, driftFile); // a bad drift file fails now
+  // A bad recipe fails before the data is read, as with `ccdrift run`.
+  const recipeLines = recipe ? [`recipe ${recipe}: ${parseRecipeFile(recipe, isImagePath(data)).steps.map((st) => st.decl.name).join(' → ')}`] : [];
   if (isImagePath(data)) {
     const voxel = values['voxel-size']?.trim() ? parseTriple('voxel-size', values['voxel-size']) : undefined;
     const stack = await readImageStack(data, { voxelSizeNm: voxel });
-    return { summary: { kind: 'stack', name: data, lines: describeStack(data, stack), ignored, driftFile }, stack, readWith };
+    return { summary: { kind: 'stack', name: data, lines: [...describeStack(data, stack), ...recipeLines], ignored, driftFile, recipe }, stack, readWith };
   }
   const table = await readTable(data, { pixelSizeNm: optionalNumber(values, 'pixel-size'), table: values.table?.trim() || undefined, progress });
-  return { summary: { kind: 'table', name: data, lines: describeTable(data, table), ignored, driftFile }, table, readWith };
+  return { summary: { kind: 'table', name: data, lines: [...describeTable(data, table), ...recipeLines], ignored, driftFile, recipe }, table, readWith };
 }
 
 /** The correlations' executor from --workers (default: every core the browser reports), as the CLI's. */
@@ -394,9 +402,120 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
   };
 }
 
+/** The loaded data's slot in a recipe, as `ccdrift run` names it (src/cli/commands/run.ts). */
+const TABLE_SLOT = 'Localizations';
+const IMAGE_SLOT = 'input';
+/** Where a recipe runs: the picked files appear here (links), and what it writes lands here. */
+const WORK = '/work';
+
+function parseRecipeFile(recipe: string, isImage: boolean): RecipePlan {
+  const text = vfs().readFile(`${IN}/${recipe}`, { encoding: 'utf8' }) as string;
+  return parseRecipe(text, [isImage ? IMAGE_SLOT : TABLE_SLOT], { source: recipe });
+}
+
+/** Run a picked recipe as `ccdrift run RECIPE DATA -o results` does; show what it produced. */
+async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
+  const fs = vfs();
+  const input = o.summary.name;
+  const isImage = o.summary.kind === 'stack';
+  const plan = parseRecipeFile(o.summary.recipe!, isImage);
+  removeSync(WORK, { force: true });
+  fs.mkdirTree(`${WORK}/results`);
+  for (const name of fs.readdir(IN)) if (name !== '.' && name !== '..') fs.symlink(`${IN}/${name}`, `${WORK}/${name}`);
+  // Plots are saved as SVG here (the CLI's PNG needs its native rasterizer); the page offers PNG.
+  const saves: Record<string, string> = {};
+  for (const step of plan.steps) for (const [param, slot] of Object.entries(step.outputs)) if (param.includes('plot') && !plan.consumers.get(slot)?.length) saves[slot] = `results/${slot}.svg`;
+  const pixelSizeNm = optionalNumber(values, 'pixel-size');
+  const saveOptions: SaveOptions = { outDir: 'results', saves, skip: [], inputPath: input, cwd: WORK, recipeText: formatRecipe(plan), pixelSizeNm };
+  const savePlan = planSaves(plan, saveOptions);
+  const sink = createSaveSink(savePlan, saveOptions);
+  const reports: string[] = [];
+  const data = isImage ? o.stack! : o.table!;
+  const { slots } = await runRecipe(plan, { [isImage ? IMAGE_SLOT : TABLE_SLOT]: data }, makeContext({ cwd: WORK, recipeText: saveOptions.recipeText }), {
+    wantedSlots: savePlan.wanted,
+    sink,
+    release: false,
+    onStepStart: (step, i, n) => post({ type: 'log', line: `[${i + 1}/${n}] ${step.decl.name} (item ${step.item})` }),
+    onStepDone: (step, report) => {
+      if (report) reports.push(`${step.decl.name}: ${report}`);
+    },
+  });
+  const files: OutputFile[] = [];
+  for (const r of sink.records) {
+    if (!r.files) {
+      reports.push(`not saved: ${r.slot}: ${r.reason}`);
+      continue;
+    }
+    for (const path of r.files) {
+      const name = path.startsWith(`${WORK}/`) ? path.slice(WORK.length + 1) : path;
+      files.push({ name: name.replace(/^results\//, '').replace(/\//g, '_'), bytes: fs.readFile(path) as Uint8Array, mime: mimeOf(path) });
+    }
+  }
+  // Files modules wrote themselves (Drift_Save's save_path), beside the picked files.
+  for (const name of fs.readdir(WORK)) {
+    if (name === '.' || name === '..' || name === 'results' || fs.readdir(IN).includes(name)) continue;
+    files.push({ name, bytes: fs.readFile(`${WORK}/${name}`) as Uint8Array, mime: mimeOf(name) });
+  }
+  const values_ = [...slots.values()];
+  const interp = values_.find((v) => kindOfValue(v) === 'interpolator') as DriftInterpolator | undefined;
+  const drift = (values_.find((v) => kindOfValue(v) === 'drift') as DriftTrace | undefined) ?? interp?.sources[0];
+  if (!interp || !drift) {
+    for (const v of values_) disposeSlotValue(v);
+    throw new UsageError(`the recipe ${o.summary.recipe} produced no drift interpolator (Drift_Interpolate or Drift_Load_Interpolate); nothing to show or correct with`);
+  }
+  const stem = input.slice(0, input.length - extensionOf(input).length);
+  let before: Picture;
+  let after: Picture;
+  let first = 0;
+  let last = 0;
+  let is3d: boolean;
+  if (isImage) {
+    const stack = o.stack!;
+    const corrected = values_.find((v) => v !== stack && kindOfValue(v) === 'image' && (v as ImageStack).width === stack.width && (v as ImageStack).frames === stack.frames) as ImageStack | undefined;
+    const b = projector(stack);
+    const a = projector(stack);
+    for (let i = 0; i < stack.frames; i++) {
+      b.add(await stack.readFrame(i));
+      if (corrected) a.add(await corrected.readFrame(i));
+    }
+    before = b.picture();
+    after = corrected ? a.picture() : b.picture();
+    last = stack.frames - 1;
+    is3d = stack.depth > 1;
+  } else {
+    const table = o.table!;
+    const corrected = values_.find((v) => v !== table && kindOfValue(v) === 'table' && (v as LocTable).length === table.length) as LocTable | undefined;
+    const grid = renderGrid(table);
+    before = render(table.columns.get('x')!, table.columns.get('y')!, grid);
+    after = render((corrected ?? table).columns.get('x')!, (corrected ?? table).columns.get('y')!, grid);
+    [first, last] = range(table.columns.get('t')!);
+    is3d = table.columns.has('z');
+  }
+  for (const v of values_) disposeSlotValue(v);
+  const per = await perFrameFiles(interp, first, last, is3d, isImage ? undefined : pixelSizeOf(o.table!, pixelSizeNm), stem);
+  const main = files;
+  return {
+    kind: o.summary.kind,
+    reports,
+    samples: drift,
+    perFrame: per.trace,
+    is3d,
+    title: `Drift of ${input} (${o.summary.recipe})`,
+    label: `samples (${o.summary.recipe})`,
+    before,
+    after,
+    corrected: main.filter((f) => /\.(csv|tsv|hdf5|hdf|h5r|h5|tif|tiff|yaml)$/i.test(f.name) && !/\.(npz|svg)$/i.test(f.name)),
+    extra: main.filter((f) => !/\.(csv|tsv|hdf5|hdf|h5r|h5|tif|tiff|yaml)$/i.test(f.name)),
+    driftNpz: { name: `${stem}_drift.npz`, bytes: encodeDriftNpz(drift), mime: 'application/octet-stream' },
+    perFrameCsv: per.perFrameCsv,
+    picassoTxt: per.picassoTxt,
+    seconds: 0,
+  };
+}
+
 function transferables(r: Result): Transferable[] {
   const out: Transferable[] = [r.before.data.buffer, r.after.data.buffer, r.driftNpz.bytes.buffer, r.perFrameCsv.bytes.buffer];
-  for (const f of r.corrected) out.push(f.bytes.buffer);
+  for (const f of [...r.corrected, ...(r.extra ?? [])]) out.push(f.bytes.buffer);
   if (r.picassoTxt) out.push(r.picassoTxt.bytes.buffer);
   return [...new Set(out)] as Transferable[];
 }
@@ -423,7 +542,11 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       }
       setWorkers(msg.values);
       const started = performance.now();
-      const result = opened.summary.kind === 'table' ? await runTable(opened, msg.values) : await runStack(opened, msg.values);
+      const result = opened.summary.recipe
+        ? await runRecipeFile(opened, msg.values)
+        : opened.summary.kind === 'table'
+          ? await runTable(opened, msg.values)
+          : await runStack(opened, msg.values);
       result.seconds = (performance.now() - started) / 1000;
       post({ type: 'result', result }, transferables(result));
     }

@@ -17,6 +17,7 @@ export interface EmscriptenFs {
   readFile(path: string, opts?: { encoding?: 'utf8' | 'binary' }): Uint8Array | string;
   writeFile(path: string, data: string | Uint8Array): void;
   rename(from: string, to: string): void;
+  symlink(target: string, path: string): void;
   unlink(path: string): void;
   rmdir(path: string): void;
   mkdir(path: string): void;
