@@ -46,6 +46,7 @@ const ready = (async () => {
   setVfs(module.FS);
   setCwd(() => module.FS.cwd());
   module.FS.mkdirTree(OUT);
+  installBrowserPlugins(module).catch(() => undefined); // now, while the page is online; see open()
   return module;
 })();
 
@@ -149,7 +150,10 @@ async function open(files: File[], values: FormValues): Promise<Opened> {
   fs.mount(fs.filesystems.WORKERFS, { files }, IN);
   fs.chdir(IN);
   const { data, driftFile, recipe, ignored } = classify(files.map((f) => f.name));
-  if (HDF5_EXTENSIONS.has(extensionOf(data))) await installBrowserPlugins(module);
+  if (HDF5_EXTENSIONS.has(extensionOf(data))) {
+    // Fetched when the worker starts (so they are there offline); files without these filters open without them.
+    await installBrowserPlugins(module).catch((err) => progress.warn?.(`${(err as Error).message}; HDF5 files compressed with blosc, lz4, zstd or bitshuffle cannot be read`));
+  }
   const readWith = JSON.stringify([values['pixel-size'] ?? '', values.table ?? '', values['voxel-size'] ?? '']);
   if (driftFile) decodeDriftNpz(fs.readFile(driftFile) as Uint8Array, driftFile); // a bad drift file fails now
   // A bad recipe fails before the data is read, as with `ccdrift run`.
