@@ -58,7 +58,7 @@ class LazyFile {
     this.opened ??= await openForReading(this.path);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.close(), IDLE_CLOSE_MS);
-    this.timer.unref();
+    this.timer.unref?.(); // browsers: a number, nothing to unref
     return body(this.opened.module, this.opened.file);
   }
 

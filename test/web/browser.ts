@@ -1,0 +1,75 @@
+/**
+ * Helpers for the browser tests: a tiny static server for dist-web/ (no special headers, as
+ * GitHub Pages serves it) and a headless Debian Chromium driven by playwright-core.
+ */
+import { createReadStream, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CCDRIFT_CHROMIUM ?? '/usr/bin/chromium';
+export const DIST_WEB = process.env.CCDRIFT_DIST_WEB ?? resolve(import.meta.dirname, '../../dist-web');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.ttf': 'font/ttf',
+  '.so': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+};
+
+/** Serve `root` on 127.0.0.1 (a free port); every request is recorded. */
+export async function serveStatic(root: string): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/`, server, requests };
+}
+
+/** A fresh headless Chromium profile (its own user-data dir), downloads accepted. */
+export async function launch(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ccdrift-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Wait until the status element says done or error; return its text. */
+export async function waitForStatus(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const status = page.getByTestId('status');
+  await page.waitForFunction(
+    (p) => {
+      const t = document.querySelector('[data-testid=status]')?.textContent ?? '';
+      return new RegExp(p.source, p.flags).test(t) || t.startsWith('error');
+    },
+    { source: pattern.source, flags: pattern.flags },
+    { timeout: timeoutMs, polling: 200 },
+  );
+  return (await status.textContent()) ?? '';
+}
