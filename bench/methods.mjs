@@ -29,7 +29,7 @@ export function rmse(interp, truth, dims) {
 }
 const f = (v) => v.map((e) => e.toFixed(2)).join(' / ');
 
-for (const name of Object.keys(scenarios).filter((n) => pick.some((p) => n.startsWith(p)))) {
+if (import.meta.url === `file://${process.argv[1]}`) for (const name of Object.keys(scenarios).filter((n) => pick.some((p) => n.startsWith(p)))) {
   const o = scenarios[name];
   const sim = simulateLocalizations({ ...o.sim, seed });
   const dims = o.sim.dim === 3 ? 3 : 2;

@@ -91,6 +91,8 @@ const MAX_ROUND2_PASSES = 4;
 const MAX_CLIMB = 6;
 /** Reference grids are kept below this many cells (4 bytes each); a 3D z reference coarsens its lateral bin to fit. */
 const MAX_GRID_CELLS = 120e6;
+/** Room around the raw extent (fraction of the field) for corrected positions. */
+const GRID_MARGIN_FRACTION = 0.05;
 /** More than this fraction of unclear or widened segments gets a warning. */
 const WARN_FRACTION = 0.05;
 
@@ -261,10 +263,11 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   const frameOf = new Int32Array(n);
   for (let i = 0; i < n; i++) frameOf[i] = Math.floor(t[i]) - f0;
 
-  // Corrected positions may wander from the raw extent by the whole drift: room for it.
+  // Corrected positions sit where the first segment saw them, within the raw extent; a margin
+  // keeps the scan inside the grid (localizations beyond it only leave the reference).
   const [xl, xh] = minMax(x, 'x');
   const [yl, yh] = minMax(y, 'y');
-  const margin = Math.max(0.25 * Math.max(xh - xl, yh - yl), (wideRadius + 4) * bin);
+  const margin = Math.max(GRID_MARGIN_FRACTION * Math.max(xh - xl, yh - yl), (wideRadius + 4) * bin);
   const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, 0, 0];
   const grid = new DensityGrid({ binNm: bin, sigmaNm: sigma, extent, maxCells: MAX_GRID_CELLS });
 
@@ -300,7 +303,7 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       // Sub-bin: quadratic through the 3×3 of whole-bin scores around the best.
       const side = 2 * r + 1;
       const v = new Float64Array(9);
-      let inside = Math.abs(peak.a) < r && Math.abs(peak.b) < r;
+      const inside = Math.abs(peak.a) < r && Math.abs(peak.b) < r;
       if (inside) {
         for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) v[(b + 1) * 3 + a + 1] = score[(peak.b + b + r) * side + peak.a + a + r];
       }
@@ -309,7 +312,6 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       py += (peak.b + (q ? q.v : 0)) * bin;
       ok[k] = 1;
       for (let i = s.from; i < s.to; i++) grid.splat(grid.cellOf(x[i] + px, y[i] + py, 0), +1);
-      inside = false;
     }
     dx[k] = px;
     dy[k] = py;
