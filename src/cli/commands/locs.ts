@@ -12,6 +12,8 @@ import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
+import { locsFiducial, runFiducial } from '../../recipes/modules/locsFiducial.js';
+import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
 import { provenanceOf, say, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
@@ -25,6 +27,17 @@ interface LocsOptions extends CommonOptions {
   table?: string;
   refine: string;
   breaks: string;
+  method: string;
+  then?: string;
+}
+
+/** `--method`: Locs_RCC's methods, or the fiducial and AIM modules (issue 14). */
+const LOCS_METHODS = ['RCC', 'MCC', 'DCC', 'fiducial', 'AIM'];
+
+function resolveMethod(text: string, flag: string): string {
+  const m = LOCS_METHODS.find((v) => v.toLowerCase() === text.trim().toLowerCase());
+  if (!m) throw new UsageError(`${flag} must be one of ${LOCS_METHODS.join(', ')}, got '${text}'`);
+  return m;
 }
 
 export function registerLocsCommand(program: Command): void {
@@ -40,21 +53,36 @@ export function registerLocsCommand(program: Command): void {
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
     .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
-  addModuleFlags(cmd, locsRcc);
+  cmd.option('--method <name>', `${LOCS_METHODS.join(' | ')}: RCC family (Locs_RCC), fiducial markers (Locs_Fiducial) or AIM (Locs_AIM)`, 'RCC');
+  cmd.option('--then <method>', "a second method that refines the first: 'fiducial' (markers tracked after the first method's drift; picks in its coordinates)");
+  addModuleFlags(cmd, locsRcc, Object.keys(locsRcc.params).filter((p) => p !== 'method'));
+  addModuleFlags(cmd, locsFiducial);
+  addModuleFlags(cmd, locsAim);
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
   cmd.action(async (input: string, opts: LocsOptions) => {
     if (!['on', 'off'].includes(opts.refine)) throw new UsageError(`--refine must be on or off, got '${opts.refine}'`);
-    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, { refine: opts.refine === 'on', breaks: opts.breaks });
+    const method = resolveMethod(opts.method, '--method');
+    const then = opts.then === undefined ? undefined : resolveMethod(opts.then, '--then');
+    if (then !== undefined && then !== 'fiducial') throw new UsageError(`--then supports 'fiducial' (after RCC, MCC, DCC or AIM), got '${opts.then}'`);
+    if (then && method === 'fiducial') throw new UsageError('--then fiducial refines another method; with --method fiducial leave --then out');
+    const rccFamily = ['RCC', 'MCC', 'DCC'].includes(method);
+    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, {
+      refine: opts.refine === 'on',
+      breaks: opts.breaks,
+      method: rccFamily ? method : 'RCC',
+    });
+    const fiducialParams = paramsFromFlags(locsFiducial, opts as unknown as Record<string, unknown>);
+    const aimParams = paramsFromFlags(locsAim, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
     // The command uses the drift, the interpolator and the corrected table; Locs_RCC's legacy
     // outputName table (a second full correction) is not asked for.
     const ctx = makeRunContext(
       { ...opts, cacheFft: rccParams.cache_fft as string },
-      { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) },
+      { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name', 'output_localizations']) },
     );
     await planOutputs(
-      [input],
+      [input, ...(fiducialParams.picks ? [fiducialParams.picks as string] : [])],
       [
         { path: opts.output, what: '-o', check: accepts.table(opts.output) },
         ...optionalFile(opts.driftOut && driftNpzPath(opts.driftOut), '--drift-out'),
@@ -63,23 +91,53 @@ export function registerLocsCommand(program: Command): void {
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ],
       optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
-    const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
+    let table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     say(opts, `${input}: ${table.length} localizations`);
-    const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
-    say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
-    const drift = rcc.output_drift as DriftTrace;
+    if (opts.pixelSize !== undefined && !fiducialParams.pixel_size) fiducialParams.pixel_size = opts.pixelSize;
+    let rcc: Record<string, unknown> = {};
+    let drift: DriftTrace;
+    let label: string;
+    const reports: string[] = [];
+    if (method === 'fiducial') {
+      const fid = await runFiducial(ctx, table, fiducialParams);
+      say(opts, `Locs_Fiducial: ${fid[REPORT_KEY]}`);
+      reports.push(String(fid[REPORT_KEY]));
+      drift = fid.output_drift as DriftTrace;
+      table = fid.output_localizations as LocTable;
+      label = 'measured (fiducials)';
+    } else {
+      const first = method === 'AIM' ? await locsAim.run(ctx, { input_localizations: table }, aimParams) : await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
+      rcc = first;
+      say(opts, `${method === 'AIM' ? 'Locs_AIM' : 'Locs_RCC'}: ${first[REPORT_KEY]}`);
+      reports.push(String(first[REPORT_KEY]));
+      drift = first.output_drift as DriftTrace;
+      label = method === 'AIM' ? 'measured (AIM)' : rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)';
+      if (then === 'fiducial') {
+        const fid = await runFiducial(ctx, table, fiducialParams, drift);
+        say(opts, `Locs_Fiducial (after ${method}): ${fid[REPORT_KEY]}`);
+        reports.push(String(fid[REPORT_KEY]));
+        drift = fid.output_drift as DriftTrace;
+        table = fid.output_localizations as LocTable;
+        label = `measured (${method}, then fiducials)`;
+      }
+    }
     const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
     const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-    const provenance = provenanceOf('locs', { ...rccParams, ...splineParams, chosen: rcc[REPORT_KEY] }, input);
+    const methodParams = method === 'fiducial' ? fiducialParams : method === 'AIM' ? aimParams : rccParams;
+    const provenance = provenanceOf(
+      'locs',
+      { method, ...(then ? { then, fiducial: fiducialParams } : {}), ...methodParams, ...splineParams, chosen: reports.join(' | ') },
+      input,
+    );
     Object.assign(corrected.metadata, provenance.metadata);
     const written = await writeTable(opts.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
     say(opts, `wrote ${written.join(', ')}`);
     if (opts.driftOut) say(opts, `wrote ${await writeDriftNpz(opts.driftOut, drift, { inputs: [input] })}`);
-    if (rccParams.debug_cor_file) {
+    if (rccParams.debug_cor_file && rcc.output_cross_cor) {
       say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
     }
     if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`));
+      await writeDriftPlot(opts.plot, interpolatorPlot(interp, [label], `Drift of ${basename(input)}`));
       say(opts, `wrote ${opts.plot}`);
     }
     if (opts.perFrame) {
