@@ -1,19 +1,26 @@
-// Issue 14: the fiducial and AIM methods on simulated acquisitions with known drift, beside the
-// defaults (RCC + fine stage), measured in this run. Figures: per-frame RMSE per axis (offset
-// removed) against the truth, and seconds. Usage: node bench/methods.mjs [scenario,…]
+// Issue 14: the fiducial and AIM methods on simulated acquisitions with known drift, measured in
+// this run. Figures: per-frame RMSE per axis (offset removed) against the truth, and seconds
+// (the estimator plus the 'auto' smoothing spline). Usage: SEED=7 node bench/methods.mjs [scenario,…]
+// `--picasso-aim` also writes each AIM case as a Picasso .hdf5 + .yaml and times Picasso's own
+// picasso/aim.py on it (bench/picasso_aim.py; needs a Picasso checkout in PICASSO_SRC and pandas).
 import { simulateLocalizations } from '../dist/src/core/simulate/simulateLocalizations.js';
-import { estimateDriftAim } from '../dist/src/core/drift/estimateDriftAim.js';
+import { estimateDriftFromLocs } from '../dist/src/core/drift/estimateDriftFromLocs.js';
 import { createDriftInterpolator } from '../dist/src/core/drift/driftInterpolator.js';
 
 const fast = [{ amplitudeNm: 60, periodFrames: 4000 }, { amplitudeNm: 40, periodFrames: 5000 }];
+const jumps = [{ frame: 11000, xNm: 90, yNm: -95 }, { frame: 21000, xNm: -120, yNm: 50 }];
 const scenarios = {
-  'dense 130k, 20 µm': { sim: { locs: 130000, frames: 30000 } },
-  '1M, 20 µm': { sim: { locs: 1000000, frames: 30000 } },
-  'fast drift + 2 jumps': { sim: { locs: 130000, frames: 30000, oscillations: fast, jumps: [{ frame: 11000, xNm: 90, yNm: -95 }, { frame: 21000, xNm: -120, yNm: 50 }] } },
-  'sparse 12k / 30k frames': { sim: { locs: 12000, frames: 30000 } },
-  '3D, 9 µm, z drift 200 nm': { sim: { locs: 130000, frames: 30000, dim: 3, driftAmplitudeZNm: 200, fieldNm: 9000 } },
+  '130k + 4 beads': { sim: { locs: 130000, frames: 30000, beads: 4 }, methods: ['fiducial', 'AIM'] },
+  '130k + 3 dim beads (2000 ph)': { sim: { locs: 130000, frames: 30000, beads: 3, beadPhotons: 2000 }, methods: ['fiducial'] },
+  '130k + 6 beads, fast + jumps': { sim: { locs: 130000, frames: 30000, beads: 6, oscillations: fast, jumps }, methods: ['fiducial'] },
+  'dense 130k, 20 µm': { sim: { locs: 130000, frames: 30000 }, methods: ['AIM'] },
+  '1M, 20 µm': { sim: { locs: 1000000, frames: 30000 }, methods: ['AIM'] },
+  'fast drift + 2 jumps': { sim: { locs: 130000, frames: 30000, oscillations: fast, jumps }, methods: ['AIM'] },
+  'sparse 12k / 30k frames': { sim: { locs: 12000, frames: 30000 }, methods: ['AIM'], aim: { segmentFrames: 1000 } },
+  '3D, 9 µm, z drift 200 nm': { sim: { locs: 130000, frames: 30000, dim: 3, driftAmplitudeZNm: 200, fieldNm: 9000 }, methods: ['AIM'] },
 };
-const pick = process.argv[2] ? process.argv[2].split(',') : Object.keys(scenarios);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const pick = args[0] ? args[0].split(',') : Object.keys(scenarios);
 const seed = Number(process.env.SEED ?? 7);
 
 export function rmse(interp, truth, dims) {
@@ -29,18 +36,22 @@ export function rmse(interp, truth, dims) {
 }
 const f = (v) => v.map((e) => e.toFixed(2)).join(' / ');
 
-if (import.meta.url === `file://${process.argv[1]}`) for (const name of Object.keys(scenarios).filter((n) => pick.some((p) => n.startsWith(p)))) {
-  const o = scenarios[name];
-  const sim = simulateLocalizations({ ...o.sim, seed });
-  const dims = o.sim.dim === 3 ? 3 : 2;
-  const c = sim.table.columns;
-  let t = performance.now();
-  const warnings = [];
-  const aim = await estimateDriftAim({ x: c.get('x'), y: c.get('y'), z: dims === 3 ? c.get('z') : undefined, t: c.get('t') }, { progress: { warn: (m) => warnings.push(m) } });
-  const interp = createDriftInterpolator([aim.drift], { smoothing: 'auto' });
-  const tAim = (performance.now() - t) / 1000;
-  const r1 = createDriftInterpolator([aim.round1], { smoothing: 'auto' });
-  console.log(`  ${name.padEnd(26)} AIM ${f(rmse(interp, sim.truth, dims))} nm in ${tAim.toFixed(1)} s (round 1 alone ${f(rmse(r1, sim.truth, 2))})`);
-  console.log(`  ${''.padEnd(26)} ${aim.summary}`);
-  for (const w of warnings) console.log(`  ${''.padEnd(26)} warning: ${w}`);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`Fiducial and AIM methods (seed ${seed}), per-frame RMSE per axis after offset removal:`);
+  for (const name of Object.keys(scenarios).filter((n) => pick.some((p) => n.startsWith(p)))) {
+    const o = scenarios[name];
+    const sim = simulateLocalizations({ ...o.sim, seed });
+    const dims = o.sim.dim === 3 ? 3 : 2;
+    for (const method of o.methods) {
+      const warnings = [];
+      const t = performance.now();
+      const opts = method === 'AIM' ? { method, ...(o.aim ?? {}) } : { method };
+      const res = await estimateDriftFromLocs(sim.table, opts, { progress: { warn: (m) => warnings.push(m) } });
+      const interp = createDriftInterpolator([res.drift], { smoothing: 'auto' });
+      const secs = (performance.now() - t) / 1000;
+      console.log(`  ${name.padEnd(30)} ${method.padEnd(8)} ${f(rmse(interp, sim.truth, dims))} nm in ${secs.toFixed(1)} s`);
+      console.log(`  ${''.padEnd(39)} ${res.choices.summary.slice(0, 400)}`);
+      for (const w of warnings) console.log(`  ${''.padEnd(39)} warning: ${w.slice(0, 300)}`);
+    }
+  }
 }

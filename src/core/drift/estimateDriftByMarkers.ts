@@ -35,6 +35,10 @@ export interface MarkerMethodResult {
   choices: { summary: string };
 }
 
+/** The coarse RCC before the marker search: bin (nm) and number of windows. */
+export const COARSE_BIN_NM = 40;
+export const COARSE_WINDOWS = 25;
+
 interface Context {
   executor?: CorrelationExecutor;
   progress?: ProgressReporter;
@@ -65,7 +69,9 @@ export async function estimateDriftByMarkers(input: LocInput, options: FiducialL
     coarseDrift = coarse;
     coarseText = 'tracked after the given coarse drift';
   } else if (wantRcc) {
-    const rcc = await estimateDriftFromLocs(input, { refine: false }, ctx);
+    // Coarse: it only has to bring each marker within its circle, so large bins and few windows
+    // (a fine RCC at the automatic bin costs many times more and is not needed).
+    const rcc = await estimateDriftFromLocs(input, { refine: false, binSizeNm: COARSE_BIN_NM, windowCount: COARSE_WINDOWS }, ctx);
     coarseDrift = rcc.drift;
     coarseText = `tracked after a coarse RCC (${rcc.choices.summary})`;
   }

@@ -325,48 +325,71 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   }
   consensus();
 
+  /**
+   * Per block of frames, the marker that differs most from the weighted mean of the others (and
+   * significantly) is left out there, then the next, while at least three remain: a majority
+   * decides which one moved. A marker left out in most of its blocks is not used.
+   */
   function rejectDisagreeing(): void {
-    for (const k of live()) {
-      let blocks = 0;
-      let bad = 0;
-      const badFrames: number[] = [];
-      for (let b0 = 0; b0 < nFrames; b0 += BLOCK_FRAMES) {
-        const b1 = Math.min(nFrames, b0 + BLOCK_FRAMES);
-        let worst = 0;
-        let any = false;
-        for (let a = 0; a < axes; a++) {
-          const wk = 1 / sd[k][a] ** 2;
-          let sum = 0;
-          let cnt = 0;
-          let varSum = 0;
-          for (let f = b0; f < b1; f++) {
-            if (!ok[k][f]) continue;
-            const wOthers = W[a][f] - wk;
-            if (!(wOthers > 0)) continue;
-            const others = (D[a][f] * W[a][f] - wk * (c[k][a][f] - offset[k][a])) / wOthers;
-            sum += c[k][a][f] - offset[k][a] - others;
-            varSum += sd[k][a] ** 2 + 1 / wOthers;
-            cnt++;
+    const blocksOf = new Float64Array(m);
+    const badOf = new Float64Array(m);
+    const minimum = 5;
+    for (let b0 = 0; b0 < nFrames; b0 += BLOCK_FRAMES) {
+      const b1 = Math.min(nFrames, b0 + BLOCK_FRAMES);
+      const inBlock = live().filter((k) => {
+        let cnt = 0;
+        for (let f = b0; f < b1; f++) cnt += ok[k][f];
+        return cnt >= minimum;
+      });
+      inBlock.forEach((k) => blocksOf[k]++);
+      const S = new Set(inBlock);
+      while (S.size >= 3) {
+        let worstK = -1;
+        let worstScore = 0;
+        for (const k of S) {
+          let score = 0;
+          for (let a = 0; a < axes; a++) {
+            let sum = 0;
+            let cnt = 0;
+            let varSum = 0;
+            for (let f = b0; f < b1; f++) {
+              if (!ok[k][f]) continue;
+              let num = 0;
+              let den = 0;
+              for (const j of S) {
+                if (j === k || !ok[j][f]) continue;
+                const w = 1 / sd[j][a] ** 2;
+                num += w * (c[j][a][f] - offset[j][a]);
+                den += w;
+              }
+              if (den === 0) continue;
+              sum += c[k][a][f] - offset[k][a] - num / den;
+              varSum += sd[k][a] ** 2 + 1 / den;
+              cnt++;
+            }
+            if (cnt < minimum) continue;
+            const mean = sum / cnt;
+            const se = Math.sqrt(varSum) / cnt;
+            if (Math.abs(mean) > DISAGREE_MIN_NM) score = Math.max(score, Math.abs(mean) / se);
           }
-          if (cnt < 5) continue;
-          any = true;
-          const mean = sum / cnt;
-          const se = Math.sqrt(varSum) / cnt;
-          worst = Math.max(worst, Math.abs(mean) > DISAGREE_MIN_NM ? Math.abs(mean) / se : 0);
+          if (score > worstScore) {
+            worstScore = score;
+            worstK = k;
+          }
         }
-        if (!any) continue;
-        blocks++;
-        if (worst > DISAGREE_SE) {
-          bad++;
-          for (let f = b0; f < b1; f++) if (ok[k][f]) badFrames.push(f);
-        }
+        if (worstK < 0 || worstScore <= DISAGREE_SE) break;
+        S.delete(worstK);
+        badOf[worstK]++;
+        for (let f = b0; f < b1; f++) ok[worstK][f] = 0;
       }
-      if (blocks > 0 && bad > DISAGREE_FRACTION * blocks) {
+    }
+    for (const k of live()) {
+      if (badOf[k] === 0) continue;
+      if (badOf[k] > DISAGREE_FRACTION * blocksOf[k]) {
         usable[k] = 0;
-        notes[k] = `moves against the other markers in ${bad} of ${blocks} blocks of ${BLOCK_FRAMES} frames: not used`;
-      } else if (bad > 0) {
-        for (const f of badFrames) ok[k][f] = 0;
-        notes[k] = (notes[k] ? notes[k] + '; ' : '') + `${bad} blocks of ${BLOCK_FRAMES} frames where it moves against the others left out`;
+        notes[k] = `moves against the other markers in ${badOf[k]} of ${blocksOf[k]} blocks of ${BLOCK_FRAMES} frames: not used`;
+      } else {
+        notes[k] = (notes[k] ? notes[k] + '; ' : '') + `moves against the other markers in ${badOf[k]} blocks of ${BLOCK_FRAMES} frames, left out there`;
       }
     }
   }
