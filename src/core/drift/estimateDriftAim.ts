@@ -77,6 +77,14 @@ export interface AimResult {
   summary: string;
 }
 
+/** The reference kernel is cut at this many σ (a 5×5 footprint: adding and removing a segment is most of round 2's cost). */
+const KERNEL_CUTOFF_SD = 2;
+/**
+ * Round 1 only has to land within a bin of the peak (round 2 refines): it scans and adds to its
+ * reference at most this many localizations per segment (evenly spread), so its cost does not
+ * grow with the density.
+ */
+export const ROUND1_MAX_LOCS = 1000;
 /** Reference bin relative to the kernel σ. */
 const BIN_PER_SIGMA = 1;
 /** A segment's peak is unclear when a separate peak (≥ PEAK_EXCLUSION_SIGMA away) reaches this fraction of it above the median. */
@@ -269,7 +277,7 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   const [yl, yh] = minMax(y, 'y');
   const margin = Math.max(GRID_MARGIN_FRACTION * Math.max(xh - xl, yh - yl), (wideRadius + 4) * bin);
   const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, 0, 0];
-  const grid = new DensityGrid({ binNm: bin, sigmaNm: sigma, extent, maxCells: MAX_GRID_CELLS });
+  const grid = new DensityGrid({ binNm: bin, sigmaNm: sigma, extent, maxCells: MAX_GRID_CELLS, cutoffSd: KERNEL_CUTOFF_SD });
 
   const dx = new Float64Array(segments.length);
   const dy = new Float64Array(segments.length);
@@ -282,14 +290,16 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   // Round 1: in order, against a growing reference.
   progress?.start?.('AIM round 1', segments.length);
   const first = segments[0];
-  for (let i = first.from; i < first.to; i++) grid.splat(grid.cellOf(x[i], y[i], 0), +1);
+  const strideOf = (seg: AimSegment) => Math.max(1, Math.floor((seg.to - seg.from) / ROUND1_MAX_LOCS));
+  for (let i = first.from; i < first.to; i += strideOf(first)) grid.splat(grid.cellOf(x[i], y[i], 0), +1);
   ok[0] = 1;
   let px = 0;
   let py = 0;
   for (let k = 1; k < segments.length; k++) {
     const s = segments[k];
-    const m = s.to - s.from;
-    for (let i = s.from; i < s.to; i++) cells[i - s.from] = grid.cellOf(x[i] + px, y[i] + py, 0);
+    const stride = strideOf(s);
+    let m = 0;
+    for (let i = s.from; i < s.to; i += stride) cells[m++] = grid.cellOf(x[i] + px, y[i] + py, 0);
     scanLateral(grid, cells, m, radius, score);
     let peak = judgeScan(score, radius, 2, exclusion);
     let r = radius;
@@ -311,7 +321,7 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       px += (peak.a + (q ? q.u : 0)) * bin;
       py += (peak.b + (q ? q.v : 0)) * bin;
       ok[k] = 1;
-      for (let i = s.from; i < s.to; i++) grid.splat(grid.cellOf(x[i] + px, y[i] + py, 0), +1);
+      for (let i = s.from; i < s.to; i += stride) grid.splat(grid.cellOf(x[i] + px, y[i] + py, 0), +1);
     }
     dx[k] = px;
     dy[k] = py;
