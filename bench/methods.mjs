@@ -1,7 +1,7 @@
 // Issue 14: the fiducial and AIM methods on simulated acquisitions with known drift, measured in
 // this run. Figures: per-frame RMSE per axis (offset removed) against the truth, and seconds
 // (the estimator plus the 'auto' smoothing spline). Usage: SEED=7 node bench/methods.mjs [scenario,…]
-// `--picasso-aim` also writes each AIM case as a Picasso .hdf5 + .yaml and times Picasso's own
+// With PICASSO_SRC set, also writes the 1M and jump AIM cases as a Picasso .hdf5 + .yaml and times Picasso's own
 // picasso/aim.py on it (bench/picasso_aim.py; needs a Picasso checkout in PICASSO_SRC and pandas).
 import { simulateLocalizations } from '../dist/src/core/simulate/simulateLocalizations.js';
 import { estimateDriftFromLocs } from '../dist/src/core/drift/estimateDriftFromLocs.js';
@@ -28,7 +28,7 @@ const scenarios = {
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const pick = args[0] ? args[0].split(',') : Object.keys(scenarios);
 const seed = Number(process.env.SEED ?? 7);
-const picassoSrc = process.argv.includes('--picasso-aim') ? process.env.PICASSO_SRC : undefined;
+const picassoSrc = process.env.PICASSO_SRC;
 if (process.argv.includes('--picasso-aim') && !picassoSrc) console.log('  (--picasso-aim needs PICASSO_SRC, a directory holding picasso/aim.py: Picasso not measured)');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 

@@ -55,7 +55,7 @@ report('  disk cache', runCase({ locs: quick ? 1e5 : 1e6, dim: 2, binsize: 20, s
 console.log('\n3D, z binned: 1.3e5 locs, 30 000 frames, step = window = 1000:');
 report('  3D bin 30 nm', runCase({ locs: 1.3e5, dim: 3, binsize: 30, step: 1000, workers: cores }), [['original PYME plugin (3D case)', 440]]);
 
-for (const extra of ['defaults.mjs', 'hdf5.mjs', 'images.mjs']) {
+for (const extra of ['defaults.mjs', 'methods.mjs', 'hdf5.mjs', 'images.mjs']) {
   const p = join(here, extra);
   if (existsSync(p) && !quick) {
     console.log(`\n--- ${extra} ---`);
