@@ -75,6 +75,7 @@ export function registerLocsCommand(program: Command): void {
     const fiducialParams = paramsFromFlags(locsFiducial, opts as unknown as Record<string, unknown>);
     const aimParams = paramsFromFlags(locsAim, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
+    fiducialParams.flatten_z = aimParams.flatten_z = rccParams.flatten_z;
     // The command uses the drift, the interpolator and the corrected table; Locs_RCC's legacy
     // outputName table (a second full correction) is not asked for.
     const ctx = makeRunContext(

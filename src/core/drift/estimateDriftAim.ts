@@ -93,7 +93,7 @@ const PEAK_EXCLUSION_SIGMA = 3;
 /** A border peak is searched again in this multiple of the radius. */
 export const WIDEN_FACTOR = 4;
 /** Round 2 stops when the samples change by less than this (nm RMS), or after MAX_ROUND2_PASSES. */
-const ROUND2_TOLERANCE_NM = 0.05;
+const ROUND2_TOLERANCE_NM = 0.1;
 const MAX_ROUND2_PASSES = 4;
 /** Climbing steps (bins) per segment in round 2. */
 const MAX_CLIMB = 6;

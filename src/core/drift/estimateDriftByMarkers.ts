@@ -71,7 +71,9 @@ export async function estimateDriftByMarkers(input: LocInput, options: FiducialL
   } else if (wantRcc) {
     // Coarse: it only has to bring each marker within its circle, so large bins and few windows
     // (a fine RCC at the automatic bin costs many times more and is not needed).
-    const rcc = await estimateDriftFromLocs(input, { refine: false, binSizeNm: COARSE_BIN_NM, windowCount: COARSE_WINDOWS }, ctx);
+    // Its warnings (peaks at the border of coarse bins…) are not the user's concern: the markers decide.
+    const quiet = ctx.progress && { ...ctx.progress, warn: undefined };
+    const rcc = await estimateDriftFromLocs(input, { refine: false, binSizeNm: COARSE_BIN_NM, windowCount: COARSE_WINDOWS }, { ...ctx, progress: quiet });
     coarseDrift = rcc.drift;
     coarseText = `tracked after a coarse RCC (${rcc.choices.summary})`;
   }

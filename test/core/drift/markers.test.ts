@@ -71,6 +71,14 @@ describe('fiducial markers', () => {
     expect(flagged).toBeGreaterThan(0.99 * 4 * 8000);
   });
 
+  it('3D: beads tracked in x, y and z', async () => {
+    const sim = simulate({ beads: 4, seed: 28, dim: 3, fieldNm: 9000, driftAmplitudeZNm: 200 });
+    const res = await estimateDriftFromLocs(sim.table, { method: 'fiducial' });
+    const err = rmse(res.drift, sim.truth, 3);
+    console.log(`fiducial, 3D: ${err.map((e) => e.toFixed(3)).join(' / ')} nm`);
+    expect(Math.max(...err)).toBeLessThan(FIDUCIAL_BOUND_NM);
+  });
+
   it('dim beads (1500 photons) weigh by their scatter and still beat RCC', async () => {
     const sim = simulate({ beads: 3, beadPhotons: 1500, seed: 22 });
     const res = await estimateDriftFromLocs(sim.table, { method: 'fiducial' });
