@@ -85,6 +85,8 @@ const KERNEL_CUTOFF_SD = 2;
  * grow with the density.
  */
 export const ROUND1_MAX_LOCS = 1000;
+/** The z reference's lateral bin relative to σ (x, y are corrected when z is searched: coarse is enough). */
+const Z_GRID_LATERAL_BIN_PER_SIGMA = 4;
 /** Reference bin relative to the kernel σ. */
 const BIN_PER_SIGMA = 1;
 /** A segment's peak is unclear when a separate peak (≥ PEAK_EXCLUSION_SIGMA away) reaches this fraction of it above the median. */
@@ -556,9 +558,11 @@ async function aimAxial(
   const [zl, zh] = minMax(z, 'z');
   const binZ = o.sigma;
   const radius = Math.max(1, Math.ceil(o.maxDriftZNm / binZ));
-  const marginZ = Math.max(0.25 * (zh - zl), (WIDEN_FACTOR * radius + 4) * binZ);
-  // The lateral bin only needs to keep neighbouring structures apart: coarsen it until the grid fits.
-  let bin = o.sigma;
+  // Scans that reach past the grid skip those cells, so the margin only needs the usual radius.
+  const marginZ = Math.max(0.1 * (zh - zl), (radius + 4) * binZ);
+  // x, y are corrected already: a lateral bin of twice the intersect distance keeps most
+  // structures apart; coarser still if the grid would not fit.
+  let bin = Z_GRID_LATERAL_BIN_PER_SIGMA * o.sigma;
   const cellsAt = (b: number) => ((xh - xl) / b + 30) * ((yh - yl) / b + 30) * ((zh - zl + 2 * marginZ) / binZ + 30);
   while (cellsAt(bin) > MAX_GRID_CELLS / 2) bin *= 1.25;
   const grid = new DensityGrid({
@@ -568,6 +572,7 @@ async function aimAxial(
     sigmaZNm: o.sigma,
     extent: [xl, xh, yl, yh, zl - marginZ, zh + marginZ],
     maxCells: MAX_GRID_CELLS,
+    cutoffSd: KERNEL_CUTOFF_SD,
   });
   const m = segments.length;
   const dz = new Float64Array(m);
