@@ -22,7 +22,7 @@ const scenarios = {
   'dense 130k, 20 µm': { sim: { locs: 130000, frames: 30000 }, methods: ['AIM'] },
   '1M, 20 µm': { sim: { locs: 1000000, frames: 30000 }, methods: ['AIM'], picasso: true },
   'fast drift + 2 jumps': { sim: { locs: 130000, frames: 30000, oscillations: fast, jumps }, methods: ['AIM'], picasso: true },
-  'sparse 12k / 30k frames': { sim: { locs: 12000, frames: 30000 }, methods: ['AIM'], aim: { segmentFrames: 500 } },
+  'sparse 12k / 30k frames': { sim: { locs: 12000, frames: 30000 }, methods: ['AIM'], aim: { segmentFrames: 1000 } },
   '3D, 9 µm, z drift 200 nm': { sim: { locs: 130000, frames: 30000, dim: 3, driftAmplitudeZNm: 200, fieldNm: 9000 }, methods: ['AIM'] },
 };
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
