@@ -79,7 +79,7 @@ describe('fiducial markers', () => {
     expect(Math.max(...err)).toBeLessThan(FIDUCIAL_BOUND_NM);
   });
 
-  it('dim beads (1500 photons) weigh by their scatter and still beat RCC', async () => {
+  it('dim beads (1500 photons), weighted by their scatter', async () => {
     const sim = simulate({ beads: 3, beadPhotons: 1500, seed: 22 });
     const res = await estimateDriftFromLocs(sim.table, { method: 'fiducial' });
     const err = rmse(res.drift, sim.truth, 2);
