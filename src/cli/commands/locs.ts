@@ -99,12 +99,14 @@ export function registerLocsCommand(program: Command): void {
     let drift: DriftTrace;
     let label: string;
     const reports: string[] = [];
+    let markerPlotSources: { label: string; trace: DriftTrace }[] = [];
     if (method === 'fiducial') {
       const fid = await runFiducial(ctx, table, fiducialParams);
       say(opts, `Locs_Fiducial: ${fid[REPORT_KEY]}`);
       reports.push(String(fid[REPORT_KEY]));
       drift = fid.output_drift as DriftTrace;
       table = fid.output_localizations as LocTable;
+      markerPlotSources = fid.output_marker_plot_sources as typeof markerPlotSources;
       label = 'measured (fiducials)';
     } else {
       const first = method === 'AIM' ? await locsAim.run(ctx, { input_localizations: table }, aimParams) : await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
@@ -119,6 +121,7 @@ export function registerLocsCommand(program: Command): void {
         reports.push(String(fid[REPORT_KEY]));
         drift = fid.output_drift as DriftTrace;
         table = fid.output_localizations as LocTable;
+        markerPlotSources = fid.output_marker_plot_sources as typeof markerPlotSources;
         label = `measured (${method}, then fiducials)`;
       }
     }
@@ -138,7 +141,10 @@ export function registerLocsCommand(program: Command): void {
       say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
     }
     if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, [label], `Drift of ${basename(input)}`));
+      const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`);
+      // Fiducials: each used marker's own trace beside the combined samples.
+      plotData.sources.push(...markerPlotSources);
+      await writeDriftPlot(opts.plot, plotData);
       say(opts, `wrote ${opts.plot}`);
     }
     if (opts.perFrame) {

@@ -71,6 +71,8 @@ export interface FiducialMarker {
 export interface FiducialResult {
   drift: DriftTrace;
   markers: FiducialMarker[];
+  /** Each used marker's own drift (the correction its track gives, offsets removed), averaged over blocks of frames: for plots. */
+  markerTraces: DriftTrace[];
   /** Per input row: marker index + 1 for the localizations the markers were tracked by, else 0. */
   markerOfRow: Int32Array;
   /** Frames with at least one marker measurement, of all frames. */
@@ -79,6 +81,8 @@ export interface FiducialResult {
   summary: string;
 }
 
+/** Points per marker trace in plots. */
+const MARKER_TRACE_POINTS = 300;
 /** Histogram bin of the automatic search, relative to the radius. */
 const DETECT_BIN_PER_RADIUS = 0.5;
 /** A marker's frames with more than one localization in its circle may be at most this fraction. */
@@ -478,6 +482,29 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
     mk.y -= vs[1][0];
     if (z) mk.z -= vs[2][0];
   }
+  // Each used marker's own trace, on the drift's scale (for plots; ~MARKER_TRACE_POINTS points).
+  const block = Math.max(sampleFrames, Math.ceil(nFrames / MARKER_TRACE_POINTS));
+  const markerTraces: DriftTrace[] = [];
+  for (let k = 0; k < m; k++) {
+    if (!markers[k].used) continue;
+    const tt: number[] = [];
+    const vv: number[][] = [[], [], []];
+    for (let b0 = 0; b0 < nFrames; b0 += block) {
+      let cnt = 0;
+      let tsum = 0;
+      const sum = [0, 0, 0];
+      for (let f = b0; f < Math.min(nFrames, b0 + block); f++) {
+        if (!ok[k][f]) continue;
+        cnt++;
+        tsum += f0 + f;
+        for (let a = 0; a < axes; a++) sum[a] += c[k][a][f] - offset[k][a];
+      }
+      if (cnt === 0) continue;
+      tt.push(tsum / cnt);
+      for (let a = 0; a < 3; a++) vv[a].push(a < axes ? sum[a] / cnt - vs[a][0] : 0);
+    }
+    markerTraces.push({ t: Float64Array.from(tt), x: Float64Array.from(vv[0]), y: Float64Array.from(vv[1]), z: Float64Array.from(vv[2]) });
+  }
   const nUsed = markers.filter((mk) => mk.used).length;
   const summary =
     `${options.picks?.length ? `${m} picked` : `${m} found`} fiducial marker${m === 1 ? '' : 's'}, ${nUsed} used ` +
@@ -488,7 +515,7 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   if (nUsed === 1) warn?.('only one fiducial marker is used: nothing checks it; its own movement (if any) becomes drift');
   if (nUsed === 2) warn?.('two fiducial markers are used: when they disagree there is no majority to tell which one moved');
   if (covered < nFrames) warn?.(`${nFrames - covered} of ${nFrames} frames have no marker measurement; the drift there is interpolated`);
-  return { drift, markers, markerOfRow, coveredFrames: covered, totalFrames: nFrames, summary };
+  return { drift, markers, markerTraces, markerOfRow, coveredFrames: covered, totalFrames: nFrames, summary };
 }
 
 function count(v: Uint8Array): number {

@@ -44,6 +44,12 @@ export function markerTable(result: FiducialResult): LocTable {
   };
 }
 
+/** Each used marker's own trace as a plot series, labelled with its number and position. */
+export function markerSources(result: FiducialResult): { label: string; trace: DriftTrace }[] {
+  const used = result.markers.flatMap((m, k) => (m.used ? [k] : []));
+  return used.map((k, q) => ({ label: `marker #${k + 1} (${result.markers[k].x.toFixed(0)}, ${result.markers[k].y.toFixed(0)} nm)`, trace: result.markerTraces[q] }));
+}
+
 /** Pixel size (nm) of a table for Picasso picks: the parameter, else the table's own (Picasso yaml Pixelsize, PYME voxelsize.x in µm). */
 export function tablePixelSizeNm(table: LocTable, given: number): number | undefined {
   if (given > 0) return given;
@@ -110,7 +116,9 @@ export const locsFiducial: ModuleDecl = {
   },
   async run(ctx, inputs, params) {
     const table = requireTable(inputs.input_localizations, 'input_localizations');
-    return runFiducial(ctx, table, params);
+    // The per-marker plot series are in output_drift_plot already; the command line takes them separately.
+    const { output_marker_plot_sources: _series, ...outputs } = await runFiducial(ctx, table, params);
+    return outputs;
   },
 };
 
@@ -135,12 +143,13 @@ export async function runFiducial(ctx: RunContext, table: LocTable, params: Reco
     { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
   );
   const fid = result.fiducial!;
-  const plot: DriftPlotData = { sources: [{ label: 'measured (fiducials)', trace: result.drift }], title: 'Measured drift' };
+  const plot: DriftPlotData = { sources: [{ label: 'measured (fiducials)', trace: result.drift }, ...markerSources(fid)], title: 'Measured drift' };
   return {
     output_drift: result.drift,
     output_drift_plot: plot,
     output_localizations: flagFiducialRows(table, fid),
     output_markers: markerTable(fid),
+    output_marker_plot_sources: markerSources(fid),
     [REPORT_KEY]: result.choices.summary,
   };
 }
