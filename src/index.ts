@@ -7,6 +7,7 @@
 export * from './core/index.js';
 export * from './io/index.js';
 export { readDriftNpz, writeDriftNpz } from './io/npz.js';
+export { readPicks } from './io/picks.js';
 export { writePerFrameDriftCsv, writePicassoDriftTxt } from './io/driftText.js';
 export { readDriftFile, writeDriftFile } from './io/driftFiles.js';
 export type { DriftFile, DriftWriteOptions } from './io/driftFiles.js';

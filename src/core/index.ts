@@ -8,6 +8,11 @@ export { UsageError, InputError, InsufficientDataError } from './errors.js';
 // Localizations → drift (Locs_RCC) and images → drift (Image_RCC), on one registration core.
 export { estimateDriftFromLocs, validateLocsRccOptions, makeTimeWindows, SPARSE_WINDOW_FRACTION } from './drift/estimateDriftFromLocs.js';
 export type { LocsRccOptions, LocsRccResult, LocColumns, TimeWindow } from './drift/estimateDriftFromLocs.js';
+export { estimateDriftAim, AIM_DEFAULTS } from './drift/estimateDriftAim.js';
+export type { AimOptions, AimResult } from './drift/estimateDriftAim.js';
+export { estimateDriftFiducial, FIDUCIAL_DEFAULTS } from './drift/estimateDriftFiducial.js';
+export type { FiducialOptions, FiducialResult, FiducialMarker, FiducialPick } from './drift/estimateDriftFiducial.js';
+export type { FiducialLocsOptions, AimLocsOptions, MarkerMethodResult } from './drift/estimateDriftByMarkers.js';
 export { estimateDriftFromImages } from './drift/estimateDriftFromImages.js';
 export type { ImageRccOptions, ImageRccResult } from './drift/estimateDriftFromImages.js';
 export { buildPairs, solveDrift } from './drift/solveDrift.js';

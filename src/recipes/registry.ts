@@ -16,11 +16,15 @@ import { imagePreDownsample } from './modules/imagePreDownsample.js';
 import { imageRcc } from './modules/imageRcc.js';
 import { locsPostShift } from './modules/locsPostShift.js';
 import { locsRcc } from './modules/locsRcc.js';
+import { locsFiducial } from './modules/locsFiducial.js';
+import { locsAim } from './modules/locsAim.js';
 import { processColour } from './modules/processColour.js';
 
 /** All modules, in the order `ccdrift modules` lists them. */
 export const MODULES: readonly ModuleDecl[] = [
   locsRcc,
+  locsFiducial,
+  locsAim,
   driftInterpolate,
   locsPostShift,
   driftSave,

@@ -16,6 +16,8 @@ import { REPORT_KEY } from '../../recipes/declare.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
+import { locsFiducial, runFiducial } from '../../recipes/modules/locsFiducial.js';
+import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
@@ -32,6 +34,17 @@ interface LocsOptions extends CommonOptions {
   table?: string;
   refine: string;
   breaks: string;
+  method: string;
+  then?: string;
+}
+
+/** `--method`: Locs_RCC's methods, or the fiducial and AIM modules (issue 14). */
+const LOCS_METHODS = ['RCC', 'MCC', 'DCC', 'fiducial', 'AIM'];
+
+function resolveMethod(text: string, flag: string): string {
+  const m = LOCS_METHODS.find((v) => v.toLowerCase() === text.trim().toLowerCase());
+  if (!m) throw new UsageError(`${flag} must be one of ${LOCS_METHODS.join(', ')}, got '${text}'`);
+  return m;
 }
 
 /** Can `locs` read this file (by extension)? Quoted globs keep only such files. */
@@ -90,13 +103,29 @@ export function registerLocsCommand(program: Command): void {
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
     .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
-  addModuleFlags(cmd, locsRcc);
+  cmd.option('--method <name>', `${LOCS_METHODS.join(' | ')}: RCC family (Locs_RCC), fiducial markers (Locs_Fiducial) or AIM (Locs_AIM)`, 'RCC');
+  cmd.option('--then <method>', "a second method that refines the first: 'fiducial' (markers tracked after the first method's drift; picks in its coordinates)");
+  addModuleFlags(cmd, locsRcc, Object.keys(locsRcc.params).filter((p) => p !== 'method'));
+  addModuleFlags(cmd, locsFiducial);
+  addModuleFlags(cmd, locsAim);
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
   cmd.action(async (args: string[], opts: LocsOptions) => {
     if (!['on', 'off'].includes(opts.refine)) throw new UsageError(`--refine must be on or off, got '${opts.refine}'`);
-    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, { refine: opts.refine === 'on', breaks: opts.breaks });
+    const method = resolveMethod(opts.method, '--method');
+    const then = opts.then === undefined ? undefined : resolveMethod(opts.then, '--then');
+    if (then !== undefined && then !== 'fiducial') throw new UsageError(`--then supports 'fiducial' (after RCC, MCC, DCC or AIM), got '${opts.then}'`);
+    if (then && method === 'fiducial') throw new UsageError('--then fiducial refines another method; with --method fiducial leave --then out');
+    const rccFamily = ['RCC', 'MCC', 'DCC'].includes(method);
+    const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, {
+      refine: opts.refine === 'on',
+      breaks: opts.breaks,
+      method: rccFamily ? method : 'RCC',
+    });
+    const fiducialParams = paramsFromFlags(locsFiducial, opts as unknown as Record<string, unknown>);
+    const aimParams = paramsFromFlags(locsAim, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
+    fiducialParams.flatten_z = aimParams.flatten_z = rccParams.flatten_z;
     const { files, problems, skipped } = expandInputs(args, readsTable);
     for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
     const batch = files.length + problems.length > 1;
@@ -140,10 +169,10 @@ export function registerLocsCommand(program: Command): void {
     // One run context for every file: the worker pool settings and progress are shared.
     const ctx = makeRunContext(
       { ...opts, cacheFft: rccParams.cache_fft as string },
-      { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) },
+      { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name', 'output_localizations']) },
     );
     const correctOne = async (input: string, paths: LocsPaths) => {
-      const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
+      let table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
       checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
       const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(table.metadata);
       if (paths.perFrame && extensionOf(paths.perFrame) === '.txt' && !pixelSizeNm) {
@@ -151,12 +180,46 @@ export function registerLocsCommand(program: Command): void {
         throw new UsageError(`--per-frame ${paths.perFrame}: Picasso drift files are in camera pixels and ${input} states no pixel size; give --pixel-size <nm>`);
       }
       say(opts, `${input}: ${table.length} localizations`);
-      const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
-      say(opts, `Locs_RCC: ${rcc[REPORT_KEY]}`);
-      const drift = rcc.output_drift as DriftTrace;
+      const fidParams = { ...fiducialParams };
+      if (opts.pixelSize !== undefined && !fidParams.pixel_size) fidParams.pixel_size = opts.pixelSize;
+      let rcc: Record<string, unknown> = {};
+      let drift: DriftTrace;
+      let label: string;
+      const reports: string[] = [];
+      let markerPlotSources: { label: string; trace: DriftTrace }[] = [];
+      if (method === 'fiducial') {
+        const fid = await runFiducial(ctx, table, fidParams);
+        say(opts, `Locs_Fiducial: ${fid[REPORT_KEY]}`);
+        reports.push(String(fid[REPORT_KEY]));
+        drift = fid.output_drift as DriftTrace;
+        table = fid.output_localizations as LocTable;
+        markerPlotSources = fid.output_marker_plot_sources as typeof markerPlotSources;
+        label = 'measured (fiducials)';
+      } else {
+        const first = method === 'AIM' ? await locsAim.run(ctx, { input_localizations: table }, aimParams) : await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
+        rcc = first;
+        say(opts, `${method === 'AIM' ? 'Locs_AIM' : 'Locs_RCC'}: ${first[REPORT_KEY]}`);
+        reports.push(String(first[REPORT_KEY]));
+        drift = first.output_drift as DriftTrace;
+        label = method === 'AIM' ? 'measured (AIM)' : rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)';
+        if (then === 'fiducial') {
+          const fid = await runFiducial(ctx, table, fidParams, drift);
+          say(opts, `Locs_Fiducial (after ${method}): ${fid[REPORT_KEY]}`);
+          reports.push(String(fid[REPORT_KEY]));
+          drift = fid.output_drift as DriftTrace;
+          table = fid.output_localizations as LocTable;
+          markerPlotSources = fid.output_marker_plot_sources as typeof markerPlotSources;
+          label = `measured (${method}, then fiducials)`;
+        }
+      }
       const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
       const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-      const provenance = provenanceOf('locs', { ...rccParams, ...splineParams, chosen: rcc[REPORT_KEY] }, input);
+      const methodParams = method === 'fiducial' ? fidParams : method === 'AIM' ? aimParams : rccParams;
+      const provenance = provenanceOf(
+        'locs',
+        { method, ...(then ? { then, fiducial: fidParams } : {}), ...methodParams, ...splineParams, chosen: reports.join(' | ') },
+        input,
+      );
       Object.assign(corrected.metadata, provenance.metadata);
       const written = await writeTable(paths.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
       say(opts, `wrote ${written.join(', ')}`);
@@ -165,11 +228,14 @@ export function registerLocsCommand(program: Command): void {
         written.push(w);
         say(opts, `wrote ${w}`);
       }
-      if (rccParams.debug_cor_file) {
+      if (rccParams.debug_cor_file && rcc.output_cross_cor) {
         say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
       if (paths.plot) {
-        await writeDriftPlot(paths.plot, interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`));
+        const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`);
+        // Fiducials: each used marker's own trace beside the combined samples.
+        plotData.sources.push(...markerPlotSources);
+        await writeDriftPlot(paths.plot, plotData);
         written.push(paths.plot);
         say(opts, `wrote ${paths.plot}`);
       }
@@ -190,7 +256,7 @@ export function registerLocsCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks as string] : [])], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
       await correctOne(plan.input, plan.paths);
       return;

@@ -15,6 +15,7 @@ interface SimulateOptions {
   dim: number;
   seed: number;
   field: number;
+  beads: number;
   jumps?: string;
   quiet?: boolean;
   images?: boolean;
@@ -39,6 +40,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--seed <n>', 'random seed', (v) => parseNumberFlag('seed', v), 1)
     .option('--field <nm>', 'side of the field of view (nm)', (v) => parseNumberFlag('field', v), 20000)
     .option('--jumps <frames>', 'sudden stage jumps at these frames, comma-separated')
+    .option('--beads <n>', 'always-on fiducial beads (one localization per bead in every frame, besides --locs)', (v) => parseNumberFlag('beads', v), 0)
     .option('-q, --quiet', 'no messages')
     .action(async (opts: SimulateOptions) => {
       if (opts.dim !== 2 && opts.dim !== 3) throw new UsageError(`--dim must be 2 or 3, got ${opts.dim}`);
@@ -55,7 +57,7 @@ export function registerSimulateCommand(program: Command): void {
       if (!Number.isInteger(opts.frames) || opts.frames < 2) throw new UsageError(`--frames must be a whole number ≥ 2, got ${opts.frames}`);
       if (!Number.isInteger(opts.locs) || opts.locs < 1) throw new UsageError(`--locs must be a whole number ≥ 1, got ${opts.locs}`);
       const jumps = opts.jumps ? opts.jumps.split(',').map((s) => parseNumberFlag('jumps', s)) : [];
-      const sim = simulateLocalizations({ frames: opts.frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps });
+      const sim = simulateLocalizations({ frames: opts.frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps, beads: opts.beads });
       const written = await writeTable(opts.output, sim.table);
       const truth = await writeDriftNpz(truthPathFor(opts.output), sim.truth);
       say(opts, `wrote ${written.join(', ')} (${sim.table.length} localizations, ${opts.frames} frames) and ${truth} (the true drift, correction convention)`);

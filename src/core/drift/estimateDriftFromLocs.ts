@@ -19,6 +19,7 @@ import {
   type PrecisionEstimate,
 } from './autoParameters.js';
 import { refineDrift, type RefineResult } from './refineDrift.js';
+import { estimateDriftByMarkers, type AimLocsOptions, type FiducialLocsOptions, type MarkerMethodResult } from './estimateDriftByMarkers.js';
 
 export interface LocsRccOptions {
   /** Frames between window starts; 'auto': windows of equal localization count (autoParameters.ts). */
@@ -218,10 +219,30 @@ export function makeTimeWindows(t: NumericArray, stepFrames: number, windowFrame
  * fine stage. Every option may be left out: `estimateDriftFromLocs(table)` chooses everything
  * from the data (LOCS_DRIFT_DEFAULTS).
  */
+export async function estimateDriftFromLocs(input: LocInput, options: FiducialLocsOptions | AimLocsOptions, context?: LocsDriftContext): Promise<MarkerMethodResult>;
+export async function estimateDriftFromLocs(input: LocInput, options?: Partial<LocsRccOptions>, context?: LocsDriftContext): Promise<LocsRccResult>;
 export async function estimateDriftFromLocs(
   input: LocInput,
-  partialOptions: Partial<LocsRccOptions> = {},
-  { executor = inlineExecutor, progress, yieldNow }: { executor?: CorrelationExecutor; progress?: ProgressReporter; yieldNow?: () => Promise<void> | undefined } = {},
+  partialOptions: Partial<LocsRccOptions> | FiducialLocsOptions | AimLocsOptions = {},
+  context: LocsDriftContext = {},
+): Promise<LocsRccResult | MarkerMethodResult> {
+  // Fiducial markers and AIM (issue 14) have their own estimators (estimateDriftByMarkers.ts).
+  if (partialOptions.method === 'fiducial' || partialOptions.method === 'AIM') {
+    return estimateDriftByMarkers(input, partialOptions as FiducialLocsOptions | AimLocsOptions, context);
+  }
+  return estimateDriftRcc(input, partialOptions as Partial<LocsRccOptions>, context);
+}
+
+export interface LocsDriftContext {
+  executor?: CorrelationExecutor;
+  progress?: ProgressReporter;
+  yieldNow?: () => Promise<void> | undefined;
+}
+
+async function estimateDriftRcc(
+  input: LocInput,
+  partialOptions: Partial<LocsRccOptions>,
+  { executor = inlineExecutor, progress, yieldNow }: LocsDriftContext,
 ): Promise<LocsRccResult> {
   const options: LocsRccOptions = { ...LOCS_DRIFT_DEFAULTS, ...stripUndefined(partialOptions) };
   validateLocsRccOptions(options);

@@ -1,0 +1,67 @@
+import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js';
+import { AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
+import type { DriftPlotData } from '../../plot/driftPlot.js';
+import { createYielder } from '../../core/registration/yieldNow.js';
+import { autoOr, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+import { requireTable } from './locsRcc.js';
+import { z } from 'zod';
+
+export const locsAim: ModuleDecl = {
+  name: 'ccdrift.Locs_AIM',
+  summary:
+    'Measure drift by adaptive intersection maximization (AIM; Ma et al., Sci. Adv. 2024): segments registered in turn within a search radius, then again against all other localizations.',
+  inputs: {
+    input_localizations: { default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
+  },
+  outputs: {
+    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each segment' },
+    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+  },
+  params: {
+    segment: {
+      schema: z.number().int().min(1),
+      default: AIM_DEFAULTS.segmentFrames,
+      unit: 'frames',
+      description: 'frames per segment (one drift sample each)',
+      flag: 'segment',
+    },
+    intersect_distance: {
+      schema: schemas.positiveNumber,
+      default: AIM_DEFAULTS.intersectDistanceNm,
+      unit: 'nm',
+      description: 'localizations closer than this count as intersecting (the reference is blurred by half of it)',
+      flag: 'intersect-distance',
+    },
+    max_drift: {
+      schema: schemas.positiveNumber,
+      default: AIM_DEFAULTS.maxDriftNm,
+      unit: 'nm',
+      description: "search radius around the previous segment's drift: the most drift expected between segments (peaks on its border are searched 4× wider)",
+      flag: 'max-drift',
+    },
+    max_drift_z: {
+      schema: autoOr(schemas.positiveNumber),
+      default: 'auto',
+      unit: 'nm',
+      description: "axial search radius; 'auto': 2 × max_drift",
+    },
+    flatten_z: { schema: schemas.boolean, default: false, description: 'ignore z (2D drift) even for 3D data' },
+  },
+  async run(ctx, inputs, params) {
+    const table = requireTable(inputs.input_localizations, 'input_localizations');
+    const result = await estimateDriftFromLocs(
+      table,
+      {
+        method: 'AIM',
+        segmentFrames: params.segment as number,
+        intersectDistanceNm: params.intersect_distance as number,
+        maxDriftNm: params.max_drift as number,
+        maxDriftZNm: params.max_drift_z === 'auto' ? undefined : (params.max_drift_z as number),
+        flattenZ: params.flatten_z as boolean,
+      },
+      { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
+    );
+    const plot: DriftPlotData = { sources: [{ label: 'measured (AIM)', trace: result.drift }], title: 'Measured drift' };
+    return { output_drift: result.drift, output_drift_plot: plot, [REPORT_KEY]: result.choices.summary };
+  },
+};
