@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import type { ImageStack, LocTable, ProgressReporter } from '../core/types.js';
 import { writeAtomically } from './atomic.js';
+import { checkPlausibleLocs } from '../core/drift/plausibleLocs.js';
 
 export interface TableReadOptions {
   /** Camera pixel size in nm, for formats that store pixels (Picasso) when the file does not say. */
@@ -104,7 +105,10 @@ export function isImagePath(path: string): boolean {
 export async function readTable(path: string, options: TableReadOptions = {}): Promise<LocTable> {
   const f = findTableFormat(path, 'read');
   try {
-    return await f.read!(path, options);
+    const table = await f.read!(path, options);
+    const c = table.columns;
+    checkPlausibleLocs({ x: c.get('x'), y: c.get('y'), z: c.get('z'), t: c.get('t') }, path);
+    return table;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
     throw err;
