@@ -46,6 +46,8 @@ function fsMessage(e: NodeJS.ErrnoException): string | undefined {
   if (!meaning) return undefined;
   const verb = e.syscall ? SYSCALL_VERBS[e.syscall] : undefined;
   const path = e.path ?? (typeof e.message === 'string' ? /'([^']+)'/.exec(e.message)?.[1] : undefined);
+  // An error of ours that carries a code and already says it in words: keep its message.
+  if (!path && typeof e.message === 'string' && !e.message.startsWith(`${e.code}:`)) return e.message;
   const dest = (e as { dest?: string }).dest;
   const where = path ? `${path}${dest ? ` → ${dest}` : ''}` : 'a file';
   return `${where}: ${meaning}${verb ? ` (while ${verb} it)` : ''}`;

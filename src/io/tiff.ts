@@ -17,6 +17,7 @@
  * Fiji opens the stack with the right shape and calibration, plus the stack's metadata as JSON
  * in a private tag (65000) so ccdrift reads it back unchanged.
  */
+import { checkAllocation, formatBytes } from '../core/memoryLimit.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError, UsageError } from '../core/errors.js';
 import type { ImageDtype, ImageStack, Metadata, NumericArray } from '../core/types.js';
@@ -253,6 +254,19 @@ async function readTiff(path: string, options: { voxelSizeNm?: [number, number, 
   const { width, height } = first;
   const bytesPer = BITS_FORMAT[dtype][0] / 8;
   const pageBytes = width * height * bytesPer;
+  if (!(width >= 1 && height >= 1)) throw new InputError(`${path}: the TIFF declares pages of ${width} × ${height} pixels; a page needs at least one`);
+  // Dimensions come from the file: a frame must fit in memory, and uncompressed pixel data in the file.
+  checkAllocation(
+    pageBytes * layout.depth,
+    `one frame of ${path} (${width} × ${height}${layout.depth > 1 ? ` × ${layout.depth}` : ''} ${dtype} pixels, as the file declares)`,
+    'is the file corrupt?',
+  );
+  if (pages.every(isDirect) && layout.frames * layout.depth * pageBytes > structure.fileSize) {
+    throw new InputError(
+      `${path}: the TIFF declares ${layout.frames * layout.depth} images of ${width} × ${height} ${dtype} pixels ` +
+        `(${formatBytes(layout.frames * layout.depth * pageBytes)}), but the file holds only ${formatBytes(structure.fileSize)}: it is corrupt or truncated`,
+    );
+  }
   // ImageJ writes stacks over 4 GB with one IFD and contiguous pixel data.
   const needed = layout.depth * layout.frames;
   let contiguousStart = -1;

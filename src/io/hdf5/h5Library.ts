@@ -80,6 +80,7 @@ export async function withFile<T>(
   try {
     return await body(opened.module, opened.file);
   } catch (err) {
+    if (err instanceof Error && err.name === 'MemoryLimitError' && !err.message.includes(path)) err.message = `${path}: ${err.message}`;
     if (err instanceof Error && err.name !== 'Error') throw err;
     throw new InputError(`${path}: HDF5 error — ${hdf5Reason(err)}; the file may be corrupt or incomplete`, { cause: err });
   } finally {
