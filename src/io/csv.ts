@@ -510,7 +510,21 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
     if (parser.length === 0) {
       throw new InputError(`${path}: the file has a header (${plan.columns.map((c) => c.header).filter(Boolean).join(', ')}) but no localizations below it`);
     }
-    return { length: parser.length, columns: parser.finish(), metadata: plan.metadata };
+    const columns = parser.finish();
+    const tCol = plan.columns.find((c) => c.name === 't');
+    if (tCol && tCol.offset === -1) {
+      // ThunderSTORM numbers frames from 1; a frame 0 says this file does not.
+      const t = columns.get('t')!;
+      let lowest = Infinity;
+      for (let i = 0; i < t.length; i++) if (t[i] < lowest) lowest = t[i];
+      if (lowest < 0) {
+        options.progress?.warn?.(
+          `${path}: column '${tCol.header}' has frame ${lowest + 1}, but ThunderSTORM numbers frames from 1 (read as t = frame − 1, so t = ${lowest}); ` +
+            `if this file numbers frames from 0, rename the column to 't'`,
+        );
+      }
+    }
+    return { length: parser.length, columns, metadata: plan.metadata };
   } finally {
     options.progress?.stop?.();
     await fh.close();

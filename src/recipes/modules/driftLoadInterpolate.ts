@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { InputError } from '../../core/errors.js';
 import { readDriftNpz } from '../../io/npz.js';
 import type { ModuleDecl } from '../declare.js';
 import { buildInterpolator, interpolatorPlot, splineParams } from './driftInterpolate.js';
@@ -19,6 +20,14 @@ export const driftLoadInterpolate: ModuleDecl = {
   async run(ctx, _inputs, params) {
     const paths = (params.load_paths as string[]).map((p) => (isAbsolute(p) ? p : resolve(ctx.cwd, p)));
     const traces = await Promise.all(paths.map((p) => readDriftNpz(p)));
+    traces.forEach((trace, i) => {
+      if (trace.t.length < 2) {
+        throw new InputError(
+          `${paths[i]}: the drift file holds one sample (tIndex = [${trace.t[0]}]); a drift needs samples at two times at least ` +
+            '(was it measured on too short a series?)',
+        );
+      }
+    });
     const interp = buildInterpolator(ctx, traces, params);
     return {
       output_drift_interpolator: interp,
