@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { freemem, totalmem } from 'node:os';
 import { formatBytes, setMemoryLimit } from '../core/memoryLimit.js';
 import { describeError } from './errorMessage.js';
+import { withOutputBatch } from '../io/atomic.js';
 import { VERSION } from '../version.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerDriftCommand } from './commands/drift.js';
@@ -57,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', onStray);
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    // One command, one batch of outputs: all appear at the end, or none (io/atomic.ts).
+    await withOutputBatch(
+      () => program.parseAsync(argv),
+      (discarded) => process.stderr.write(`ccdrift: nothing written: ${discarded.length === 1 ? 'the output' : `the ${discarded.length} outputs`} finished before the error (${discarded.join(', ')}) discarded\n`),
+    );
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

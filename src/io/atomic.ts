@@ -52,14 +52,84 @@ export async function writeAtomically<T>(
   }
   const temps = targets.map(temporaryPathFor);
   const untrack = temps.map(trackTemporary);
+  let staged = false;
   try {
     const result = await write(temps);
-    for (let i = 0; i < targets.length; i++) await fs.rename(temps[i], targets[i]);
+    if (batch) {
+      // Inside an output batch: committed with the others when the command ends.
+      targets.forEach((target, i) => batch!.push({ temp: temps[i], target, untrack: untrack[i] }));
+      staged = true;
+    } else {
+      for (let i = 0; i < targets.length; i++) await fs.rename(temps[i], targets[i]);
+    }
     return result;
   } finally {
-    for (const p of temps) await fs.rm(p, { force: true });
-    untrack.forEach((u) => u());
+    if (!staged) {
+      for (const p of temps) await fs.rm(p, { force: true });
+      untrack.forEach((u) => u());
+    }
   }
+}
+
+/** An output written to its temporary file, waiting for the batch to end. */
+interface StagedOutput {
+  temp: string;
+  target: string;
+  untrack: () => void;
+}
+
+/** The open output batch (withOutputBatch), if any. */
+let batch: StagedOutput[] | undefined;
+
+/** Where a staged output's content is until the batch commits (for a step that reads it back), else undefined. */
+export function stagedPathFor(target: string): string | undefined {
+  const t = resolve(target);
+  return batch?.find((s) => resolve(s.target) === t)?.temp;
+}
+
+/**
+ * All or nothing (issue 12): every output that `body` writes (through writeAtomically) stays in
+ * its temporary file until `body` resolves; then all are renamed into place together. When
+ * `body` fails (or the process is interrupted) every temporary file is removed and no output
+ * appears; `onDiscard` is told which outputs were discarded. Nested batches join the outer one.
+ */
+export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (targets: string[]) => void): Promise<T> {
+  if (batch) return body();
+  const staged: StagedOutput[] = [];
+  batch = staged;
+  let result: T;
+  try {
+    result = await body();
+  } catch (err) {
+    batch = undefined;
+    for (const s of staged) {
+      await fs.rm(s.temp, { force: true });
+      s.untrack();
+    }
+    if (staged.length > 0) onDiscard?.(staged.map((s) => s.target));
+    throw err;
+  }
+  batch = undefined;
+  // Renames within one folder: they do not fail for want of space. Should one fail anyway
+  // (the folder removed meanwhile), the rest are removed and the error says what was written.
+  for (let i = 0; i < staged.length; i++) {
+    try {
+      await fs.rename(staged[i].temp, staged[i].target);
+      staged[i].untrack();
+    } catch (err) {
+      for (const s of staged.slice(i)) {
+        await fs.rm(s.temp, { force: true });
+        s.untrack();
+      }
+      const done = staged.slice(0, i).map((s) => s.target);
+      throw new Error(
+        `could not move ${staged[i].target} into place (${(err as Error).message}); ` +
+          (done.length ? `already written: ${done.join(', ')}` : 'no output was written'),
+        { cause: err },
+      );
+    }
+  }
+  return result;
 }
 
 /** Temporary outputs (temporaryPathFor) and FFT caches carry the owning process id. */
