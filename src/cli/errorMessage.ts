@@ -41,6 +41,9 @@ const SYSCALL_VERBS: Record<string, string> = {
   close: 'closing',
 };
 
+/** `.out.csv.1234.0a1b2c3d.tmp` → `out.csv` (temporaryPathFor). */
+const TEMPORARY_NAME = /(^|\/)\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/;
+
 function fsMessage(e: NodeJS.ErrnoException): string | undefined {
   const meaning = e.code ? FS_MESSAGES[e.code] : undefined;
   if (!meaning) return undefined;
@@ -49,7 +52,9 @@ function fsMessage(e: NodeJS.ErrnoException): string | undefined {
   // An error of ours that carries a code and already says it in words: keep its message.
   if (!path && typeof e.message === 'string' && !e.message.startsWith(`${e.code}:`)) return e.message;
   const dest = (e as { dest?: string }).dest;
-  const where = path ? `${path}${dest ? ` → ${dest}` : ''}` : 'a file';
+  // A temporary output (io/atomic.ts) is named by the output it stands for.
+  const shown = (p: string) => p.replace(TEMPORARY_NAME, '$1$2');
+  const where = path ? `${shown(path)}${dest ? ` → ${shown(dest)}` : ''}` : 'a file';
   return `${where}: ${meaning}${verb ? ` (while ${verb} it)` : ''}`;
 }
 

@@ -54,7 +54,15 @@ export async function writeAtomically<T>(
   const untrack = temps.map(trackTemporary);
   let staged = false;
   try {
-    const result = await write(temps);
+    let result: T;
+    try {
+      result = await write(temps);
+    } catch (err) {
+      // A write failing for a reason of the file system (a full disk) names the output.
+      const e = err as NodeJS.ErrnoException;
+      if (e && typeof e === 'object' && e.code && !e.path) e.path = targets[0];
+      throw err;
+    }
     if (batch) {
       // Inside an output batch: committed with the others when the command ends.
       targets.forEach((target, i) => batch!.push({ temp: temps[i], target, untrack: untrack[i] }));

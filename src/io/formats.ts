@@ -111,6 +111,7 @@ export async function readTable(path: string, options: TableReadOptions = {}): P
     return table;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
+    if ((err as NodeJS.ErrnoException).code && !(err as NodeJS.ErrnoException).path) (err as NodeJS.ErrnoException).path = path; // named in the message
     throw err;
   }
 }
