@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** Temporary files still open by this process, removed on exit or Ctrl-C. */
@@ -183,4 +184,21 @@ export async function removeStaleTemporaries(dirs: readonly string[]): Promise<s
     }
   }
   return removed;
+}
+
+/**
+ * Write all of `data` at `position` (or the current position): FileHandle.write may write
+ * less than asked (a disk filling up does that before it fails with ENOSPC) and says so only
+ * in its result, so a single call can lose the end of a file silently.
+ */
+export async function writeFully(fh: FileHandle, data: string | Uint8Array, position?: number): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position === undefined ? null : position + done);
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    }
+    done += bytesWritten;
+  }
 }

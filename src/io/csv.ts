@@ -28,6 +28,7 @@
  * Large files are streamed: read in chunks and parsed line by line into growable
  * Float64Arrays (a 10^7-row file never exists as one string), and written in blocks.
  */
+import { writeFully } from './atomic.js';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
@@ -616,7 +617,7 @@ export async function writeCsvTable(
   const fh = await open(path, 'w');
   progress?.start?.('writing', table.length);
   try {
-    await fh.write(columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
+    await writeFully(fh, columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
     const ncols = columns.length;
     for (let block = 0; block < table.length; block += WRITE_BLOCK_ROWS) {
       const stop = Math.min(table.length, block + WRITE_BLOCK_ROWS);
@@ -629,7 +630,7 @@ export async function writeCsvTable(
         }
         text += '\n';
       }
-      await fh.write(text);
+      await writeFully(fh, text);
       progress?.update?.(stop);
     }
   } finally {

@@ -17,6 +17,7 @@
  * Fiji opens the stack with the right shape and calibration, plus the stack's metadata as JSON
  * in a private tag (65000) so ccdrift reads it back unchanged.
  */
+import { writeFully } from './atomic.js';
 import { checkAllocation, formatBytes } from '../core/memoryLimit.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError, UsageError } from '../core/errors.js';
@@ -510,8 +511,8 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
       header.writeUInt16LE(42, 2);
       header.writeUInt32LE(headerSize, 4);
     }
-    await fh.write(header, 0, headerSize, 0);
-    await fh.write(encodeIfd(fieldsFor(0, dataStart), headerSize, nextOf(0), big), 0, undefined, headerSize);
+    await writeFully(fh, header.subarray(0, headerSize), 0);
+    await writeFully(fh, encodeIfd(fieldsFor(0, dataStart), headerSize, nextOf(0), big), headerSize);
     const nativeLittle = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
     for (let t = 0; t < frames; t++) {
       const frame = toDtype(await stack.readFrame(t), dtype);
@@ -523,7 +524,7 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
         bytes = Uint8Array.from(bytes);
         swapBytes(bytes, bits / 8);
       }
-      await fh.write(bytes, 0, bytes.length, dataStart + t * depth * pageBytes);
+      await writeFully(fh, bytes, dataStart + t * depth * pageBytes);
     }
     // Trailing IFDs, written in chunks to keep memory small.
     const CHUNK = 4096;
@@ -531,7 +532,7 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
       const bufs: Buffer[] = [];
       for (let p = p0; p < Math.min(nPages, p0 + CHUNK); p++) bufs.push(encodeIfd(fieldsFor(p, dataStart + p * pageBytes), ifdOffset(p), nextOf(p), big));
       const chunk = Buffer.concat(bufs);
-      await fh.write(chunk, 0, chunk.length, ifdOffset(p0));
+      await writeFully(fh, chunk, ifdOffset(p0));
     }
   } finally {
     await fh.close();

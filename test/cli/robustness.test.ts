@@ -19,7 +19,7 @@ import { createDriftInterpolator, sampleDriftPerFrame } from '../../src/core/dri
 
 const FIX = join(repoRoot, 'test', 'fixtures', 'robustness');
 let dir: string;
-/** 8000 localizations (1.4 MB as CSV: more than the 1 MiB disk below) with a known drift. */
+/** 8000 localizations (about 1 MB as CSV: more than the small disk below) with a known drift. */
 let sim: string;
 
 beforeAll(() => {
@@ -205,11 +205,11 @@ describe('a virtual-memory limit (ulimit -v), as some clusters set', () => {
   });
 });
 
-/** Mount a 1 MiB tmpfs; undefined (with the reason printed) where mounting is not allowed. */
+/** Mount a 256 KiB tmpfs; undefined (with the reason printed) where mounting is not allowed. */
 function mountSmallDisk(): string | undefined {
   const mnt = join(dir, 'small-disk');
   mkdirSync(mnt, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { encoding: 'utf8' });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { encoding: 'utf8' });
   if (r.status !== 0) {
     console.warn(`skipped the full-disk tests: cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()})`);
     return undefined;
@@ -222,7 +222,7 @@ describe('a full disk', () => {
     const mnt = mountSmallDisk();
     if (!mnt) return;
     try {
-      // The corrected table (~1.4 MB) cannot fit on a 1 MiB disk.
+      // The corrected table (~1 MB) cannot fit on a 256 KiB disk.
       let r = runCli(['locs', sim, '-o', join(mnt, 'out.csv'), '-q', '--workers', '2'], dir);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${join(mnt, 'out.csv')}: no space left on the device (the disk is full)`);
