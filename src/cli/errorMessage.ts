@@ -92,12 +92,31 @@ export function isWasmMemoryError(err: unknown): boolean {
   return false;
 }
 
+/** HDF5's error stack (h5wasm) as one line: the file and the system's reason, or the innermost entry. */
+function hdf5Message(text: string): string | undefined {
+  if (!text.includes('HDF5-DIAG')) return undefined;
+  const file = /filename = '([^']+)'/.exec(text)?.[1];
+  const reason = /error message = '([^']+)'/.exec(text)?.[1];
+  const shown = file ? file.replace(TEMPORARY_NAME, '$1$2') : undefined;
+  if (reason && /no space left/i.test(reason)) return `${shown ?? 'an HDF5 file'}: ${FS_MESSAGES.ENOSPC} (while writing it)`;
+  if (reason) return `${shown ?? 'an HDF5 file'}: ${reason.toLowerCase()}`;
+  const entries = [...text.matchAll(/#\d+: .*? in (\w+\(\)): (.*)/g)];
+  const last = entries[entries.length - 1];
+  return `HDF5 error${shown ? ` on ${shown}` : ''}: ${last ? `${last[2]} (${last[1]})` : text.split('\n')[0]}`;
+}
+
 /** The message and exit code for any error that reaches the top of the CLI. */
 export function describeError(err: unknown): { message: string; exitCode: number } {
   if (isWasmMemoryError(err)) return { message: wasmMessage(), exitCode: 1 };
   if (!(err instanceof Error)) return { message: String(err), exitCode: 1 };
+  // An HDF5 failure the system explains (a full disk), possibly wrapped in an InputError.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/HDF5-DIAG[\s\S]*error message = '/.test(e.message)) return { message: hdf5Message(e.message)!, exitCode: 1 };
+  }
   if (err instanceof UsageError) return { message: err.message, exitCode: 2 };
   if (err instanceof InputError || err instanceof MemoryLimitError) return { message: err.message, exitCode: 1 };
+  const hdf5 = hdf5Message(err.message);
+  if (hdf5) return { message: hdf5, exitCode: 1 };
   const fs = fsMessage(err as NodeJS.ErrnoException);
   if (fs) return { message: fs, exitCode: 1 };
   if (err instanceof RangeError && /Invalid (typed )?array (buffer )?length|Array buffer allocation failed/i.test(err.message)) {

@@ -228,6 +228,12 @@ describe('a full disk', () => {
       expect(r.stderr).toContain(`${join(mnt, 'out.csv')}: no space left on the device (the disk is full)`);
       expectClean(r.stderr);
       expect(readdirSync(mnt)).toEqual([]);
+      // The same through HDF5 (h5wasm writes on its own; a short write used to truncate silently).
+      r = runCli(['locs', sim, '-o', join(mnt, 'out.hdf'), '-q', '--workers', '2'], dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${join(mnt, 'out.hdf')}: no space left on the device (the disk is full)`);
+      expectClean(r.stderr);
+      expect(readdirSync(mnt)).toEqual([]);
       // All or nothing: the table goes to a roomy folder and is written first; the drift file
       // then fails on the full disk, and the table must not remain.
       try {
