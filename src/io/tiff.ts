@@ -303,8 +303,15 @@ async function readTiff(path: string, options: { voxelSizeNm?: [number, number, 
         }
       } else {
         geotiff ??= import('geotiff').then((g) => g.fromFile(path) as never);
-        const image = await (await geotiff).getImage(ifdIndex[pageIndex]);
-        const raster = (await image.readRasters({ interleave: true })) as NumericArray;
+        let raster: NumericArray;
+        try {
+          const image = await (await geotiff).getImage(ifdIndex[pageIndex]);
+          raster = (await image.readRasters({ interleave: true })) as NumericArray;
+          if (raster.byteLength < pageBytes) throw new Error(`${raster.byteLength} bytes decoded, ${pageBytes} expected`);
+        } catch (err) {
+          // The decoder's own errors (RangeError, TypeError…) on a corrupt page.
+          throw new InputError(`${path}: cannot decode page ${ifdIndex[pageIndex]} (compression ${page.compression}${page.tiled ? ', tiled' : ''}): ${(err as Error).message}; the file is corrupt or truncated`, { cause: err });
+        }
         target.set(new Uint8Array(raster.buffer, raster.byteOffset, pageBytes));
         return; // geotiff returns native byte order
       }
