@@ -508,9 +508,6 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
       if (eof) break;
     }
     if (!parser || !plan) throw new InputError(`${path}: the file is empty; expected a header row such as x,y,t`);
-    if (parser.length === 0) {
-      throw new InputError(`${path}: the file has a header (${plan.columns.map((c) => c.header).filter(Boolean).join(', ')}) but no localizations below it`);
-    }
     const columns = parser.finish();
     const tCol = plan.columns.find((c) => c.name === 't');
     if (tCol && tCol.offset === -1) {

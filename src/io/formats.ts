@@ -106,6 +106,10 @@ export async function readTable(path: string, options: TableReadOptions = {}): P
   const f = findTableFormat(path, 'read');
   try {
     const table = await f.read!(path, options);
+    if (table.length === 0) {
+      // (The format readers give an empty table; a command or recipe can do nothing with it.)
+      throw new InputError(`${path}: the file has columns (${[...table.columns.keys()].join(', ')}) but no localizations`);
+    }
     const c = table.columns;
     checkPlausibleLocs({ x: c.get('x'), y: c.get('y'), z: c.get('z'), t: c.get('t') }, path);
     return table;

@@ -140,7 +140,7 @@ describe('memory that cannot exist is refused before it is asked for', () => {
 describe('messages name the file and say what was expected', () => {
   it('a header-only CSV names the file and its columns', async () => {
     writeFileSync(join(dir, 'hdr.csv'), 'x,y,t\n');
-    expect(await messageOf(readTable(join(dir, 'hdr.csv')))).toContain('hdr.csv: the file has a header (x, y, t) but no localizations below it');
+    expect(await messageOf(readTable(join(dir, 'hdr.csv')))).toContain('hdr.csv: the file has columns (x, y, t) but no localizations');
   });
 
   it('UTF-16 text, random bytes and known binary formats given as CSV are named', async () => {
