@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { tmpdir } from 'node:os';
-import { removeStaleTemporaries } from '../io/atomic.js';
+import { removeStaleTemporaries, withOutputBatch } from '../io/atomic.js';
 import { checkOutputPlan, type PlannedFile } from './outputPlan.js';
 
 /** The suffix of a corrected table or stack (Picasso's `_undrift`). */
@@ -261,7 +261,8 @@ export async function runBatch(
       continue;
     }
     try {
-      const r = await one(plan);
+      // Each file's outputs are all or nothing on their own (the command's batch would discard them all).
+      const r = await withOutputBatch(() => one(plan), undefined, { own: true });
       results.push({ input: plan.input, ...r, result: 'ok', ok: true });
     } catch (err) {
       const message = (err as Error).message;

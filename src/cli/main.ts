@@ -3,7 +3,10 @@
  * 1 runtime error, 2 usage error; a stack trace only with --debug.
  */
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { freemem, totalmem } from 'node:os';
+import { formatBytes, setMemoryLimit } from '../core/memoryLimit.js';
+import { describeError } from './errorMessage.js';
+import { withOutputBatch } from '../io/atomic.js';
 import { VERSION } from '../version.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerDriftCommand } from './commands/drift.js';
@@ -46,21 +49,50 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  limitMemoryToMachine();
+  // A failure outside the awaited chain (a WebAssembly module failing to load in the
+  // background) gets the same clear message instead of a crash with stack traces.
+  const debug = argv.includes('--debug');
+  const onStray = (err: unknown) => {
+    reportError(err, debug);
+    process.exit(1);
+  };
+  process.on('uncaughtException', onStray);
+  process.on('unhandledRejection', onStray);
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    // One command, one batch of outputs: all appear at the end, or none (io/atomic.ts).
+    await withOutputBatch(
+      () => program.parseAsync(argv),
+      (discarded) => process.stderr.write(`ccdrift: nothing written: ${discarded.length === 1 ? 'the output' : `the ${discarded.length} outputs`} finished before the error (${discarded.join(', ')}) discarded\n`),
+    );
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : 2;
     }
-    const e = err as Error;
-    const debug = argv.includes('--debug');
-    process.stderr.write(`ccdrift: error: ${e.message}\n`);
-    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return reportError(err, debug);
   }
+}
+
+/** Print an error as the user reads it (errorMessage.ts); the stack only with --debug. */
+function reportError(err: unknown, debug: boolean): number {
+  const { message, exitCode } = describeError(err);
+  process.stderr.write(`ccdrift: error: ${message}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return exitCode;
+}
+
+/**
+ * The memory one computation may ask for (core/memoryLimit.ts): what the machine has available
+ * now (free plus reclaimable caches), or the container's (cgroup) limit when lower.
+ */
+function limitMemoryToMachine(): void {
+  const available = freemem();
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
+  if (constrained > 0 && constrained < available) setMemoryLimit(constrained, `this container may use ${formatBytes(constrained)} of memory`);
+  else setMemoryLimit(available, `this machine has ${formatBytes(available)} of memory available (of ${formatBytes(totalmem())})`);
 }

@@ -4,6 +4,9 @@
  */
 export type * from './types.js';
 export { UsageError, InputError, InsufficientDataError } from './errors.js';
+// Memory checked before large allocations; set the limit to what the host can give.
+export { setMemoryLimit, memoryLimit, checkAllocation, MemoryLimitError, formatBytes } from './memoryLimit.js';
+export { checkPlausibleLocs, MAX_ABS_COORDINATE_NM, MAX_ABS_FRAME } from './drift/plausibleLocs.js';
 
 // Localizations → drift (Locs_RCC) and images → drift (Image_RCC), on one registration core.
 export { estimateDriftFromLocs, validateLocsRccOptions, makeTimeWindows, SPARSE_WINDOW_FRACTION } from './drift/estimateDriftFromLocs.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** Temporary files still open by this process, removed on exit or Ctrl-C. */
@@ -52,14 +53,96 @@ export async function writeAtomically<T>(
   }
   const temps = targets.map(temporaryPathFor);
   const untrack = temps.map(trackTemporary);
+  let staged = false;
   try {
-    const result = await write(temps);
-    for (let i = 0; i < targets.length; i++) await fs.rename(temps[i], targets[i]);
+    let result: T;
+    try {
+      result = await write(temps);
+    } catch (err) {
+      // A write failing for a reason of the file system (a full disk) names the output.
+      const e = err as NodeJS.ErrnoException;
+      if (e && typeof e === 'object' && e.code && !e.path) e.path = targets[0];
+      throw err;
+    }
+    if (batch) {
+      // Inside an output batch: committed with the others when the command ends.
+      targets.forEach((target, i) => batch!.push({ temp: temps[i], target, untrack: untrack[i] }));
+      staged = true;
+    } else {
+      for (let i = 0; i < targets.length; i++) await fs.rename(temps[i], targets[i]);
+    }
     return result;
   } finally {
-    for (const p of temps) await fs.rm(p, { force: true });
-    untrack.forEach((u) => u());
+    if (!staged) {
+      for (const p of temps) await fs.rm(p, { force: true });
+      untrack.forEach((u) => u());
+    }
   }
+}
+
+/** An output written to its temporary file, waiting for the batch to end. */
+interface StagedOutput {
+  temp: string;
+  target: string;
+  untrack: () => void;
+}
+
+/** The open output batch (withOutputBatch), if any. */
+let batch: StagedOutput[] | undefined;
+
+/** Where a staged output's content is until the batch commits (for a step that reads it back), else undefined. */
+export function stagedPathFor(target: string): string | undefined {
+  const t = resolve(target);
+  return batch?.find((s) => resolve(s.target) === t)?.temp;
+}
+
+/**
+ * All or nothing (issue 12): every output that `body` writes (through writeAtomically) stays in
+ * its temporary file until `body` resolves; then all are renamed into place together. When
+ * `body` fails (or the process is interrupted) every temporary file is removed and no output
+ * appears; `onDiscard` is told which outputs were discarded. Nested batches join the outer one,
+ * unless `own`: then the body's outputs are committed (or discarded) when it ends, on their own —
+ * one input of a batch of files is all or nothing, and a later failing input does not take the
+ * results of the earlier ones with it.
+ */
+export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (targets: string[]) => void, { own = false } = {}): Promise<T> {
+  if (batch && !own) return body();
+  const outer = batch;
+  const staged: StagedOutput[] = [];
+  batch = staged;
+  let result: T;
+  try {
+    result = await body();
+  } catch (err) {
+    batch = outer;
+    for (const s of staged) {
+      await fs.rm(s.temp, { force: true });
+      s.untrack();
+    }
+    if (staged.length > 0) onDiscard?.(staged.map((s) => s.target));
+    throw err;
+  }
+  batch = outer;
+  // Renames within one folder: they do not fail for want of space. Should one fail anyway
+  // (the folder removed meanwhile), the rest are removed and the error says what was written.
+  for (let i = 0; i < staged.length; i++) {
+    try {
+      await fs.rename(staged[i].temp, staged[i].target);
+      staged[i].untrack();
+    } catch (err) {
+      for (const s of staged.slice(i)) {
+        await fs.rm(s.temp, { force: true });
+        s.untrack();
+      }
+      const done = staged.slice(0, i).map((s) => s.target);
+      throw new Error(
+        `could not move ${staged[i].target} into place (${(err as Error).message}); ` +
+          (done.length ? `already written: ${done.join(', ')}` : 'no output was written'),
+        { cause: err },
+      );
+    }
+  }
+  return result;
 }
 
 /** Temporary outputs (temporaryPathFor) and FFT caches carry the owning process id. */
@@ -105,4 +188,21 @@ export async function removeStaleTemporaries(dirs: readonly string[]): Promise<s
     }
   }
   return removed;
+}
+
+/**
+ * Write all of `data` at `position` (or the current position): FileHandle.write may write
+ * less than asked (a disk filling up does that before it fails with ENOSPC) and says so only
+ * in its result, so a single call can lose the end of a file silently.
+ */
+export async function writeFully(fh: FileHandle, data: string | Uint8Array, position?: number): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position === undefined ? null : position + done);
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    }
+    done += bytesWritten;
+  }
 }

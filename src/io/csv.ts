@@ -30,6 +30,7 @@
  * Large files are streamed: read in chunks and parsed line by line into growable
  * Float64Arrays (a 10^7-row file never exists as one string), and written in blocks.
  */
+import { writeFully } from './atomic.js';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
@@ -416,6 +417,54 @@ class RowParser {
   }
 }
 
+/** Files that are not text, by their first bytes: named so the user knows what they gave. */
+const BINARY_SIGNATURES: [number[], string][] = [
+  [[0x89, 0x48, 0x44, 0x46], 'an HDF5 file (give it the extension .hdf5 or .h5r)'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive (an .npz file?)'],
+  [[0x49, 0x49, 0x2a, 0x00], 'a TIFF image (use `ccdrift images`)'],
+  [[0x4d, 0x4d, 0x00, 0x2a], 'a TIFF image (use `ccdrift images`)'],
+  [[0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59], 'a numpy .npy array'],
+  [[0x1f, 0x8b], 'a gzip-compressed file (decompress it first: gunzip)'],
+];
+
+/**
+ * Refuse, by the first chunk, a file that is not UTF-8 (or ASCII) text: UTF-16 (byte-order
+ * mark or NUL bytes between ASCII letters), a known binary format, or bytes no text has.
+ */
+function checkTextBytes(path: string, head: Uint8Array): void {
+  for (const [sig, what] of BINARY_SIGNATURES) {
+    if (sig.every((b, i) => head[i] === b)) throw new InputError(`${path}: this is ${what}, not CSV text`);
+  }
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  const n = Math.min(head.length, TEXT_SNIFF_BYTES);
+  let nul = 0;
+  let control = 0;
+  for (let i = 0; i < n; i++) {
+    const b = head[i];
+    if (b === 0) nul++;
+    else if (b < 9 || (b > 13 && b < 32 && b !== 27) || b === 127) control++;
+  }
+  if (utf16 || (n >= 4 && nul >= n / 4 && nul <= (3 * n) / 4 && (head[0] === 0 || head[1] === 0))) {
+    throw new InputError(
+      `${path}: the file is UTF-16 text${utf16 ? ` (byte-order mark ${head[0].toString(16).toUpperCase()} ${head[1].toString(16).toUpperCase()})` : ''}; ` +
+        'CSV is read as UTF-8: save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8 in.csv > out.csv)',
+    );
+  }
+  if (nul > 0 || control > n / 100) {
+    throw new InputError(`${path}: the file is binary, not CSV text (${nul} NUL and ${control} control bytes in its first ${n}); expected text such as x,y,t`);
+  }
+}
+const TEXT_SNIFF_BYTES = 64 * 1024;
+
+/** The header line: UTF-8, or — when it is not valid UTF-8 — Latin-1 (e.g. 'x [µm]' saved by an old Windows tool). */
+function decodeHeader(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('latin1').decode(bytes);
+  }
+}
+
 /** Read a localization table from CSV/TSV text (see the rules at the top of this file). */
 export async function readCsvTable(path: string, options: CsvReadOptions = {}): Promise<LocTable> {
   if (options.pixelSizeNm !== undefined && !(options.pixelSizeNm > 0 && Number.isFinite(options.pixelSizeNm))) {
@@ -447,6 +496,7 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
         buf = grown;
       }
       const { bytesRead } = await fh.read(buf, filled, chunkBytes, null);
+      if (bytesDone === 0) checkTextBytes(path, buf.subarray(0, bytesRead));
       bytesDone += bytesRead;
       options.progress?.update?.(bytesDone);
       const eof = bytesRead === 0;
@@ -465,7 +515,7 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
         for (let i = start; i < end && blank; i++) blank = buf[i] === 32 || buf[i] === 9;
         if (!blank) {
           if (!parser) {
-            plan = planColumns(path, decoder.decode(buf.subarray(start, end)), options);
+            plan = planColumns(path, decodeHeader(buf.subarray(start, end)), options);
             // Size the columns from the line length in this first chunk: few or no reallocations.
             let lines = 0;
             for (let i = buf.indexOf(10, start); i >= 0 && i < filled; i = buf.indexOf(10, i + 1)) lines++;
@@ -483,8 +533,22 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
       if (eof) break;
     }
     if (!parser || !plan) throw new InputError(`${path}: the file is empty; expected a header row such as x,y,t`);
+    const columns = parser.finish();
+    const tCol = plan.columns.find((c) => c.name === 't');
+    if (tCol && tCol.offset === -1) {
+      // ThunderSTORM numbers frames from 1; a frame 0 says this file does not.
+      const t = columns.get('t')!;
+      let lowest = Infinity;
+      for (let i = 0; i < t.length; i++) if (t[i] < lowest) lowest = t[i];
+      if (lowest < 0) {
+        options.progress?.warn?.(
+          `${path}: column '${tCol.header}' has frame ${lowest + 1}, but ThunderSTORM numbers frames from 1 (read as t = frame − 1, so t = ${lowest}); ` +
+            `if this file numbers frames from 0, rename the column to 't'`,
+        );
+      }
+    }
     recordConvention(plan.metadata, plan.style === 'thunderstorm' ? 'thunderstorm' : 'pyme');
-    return { length: parser.length, columns: parser.finish(), metadata: plan.metadata };
+    return { length: parser.length, columns, metadata: plan.metadata };
   } finally {
     options.progress?.stop?.();
     await fh.close();
@@ -578,7 +642,7 @@ export async function writeCsvTable(
   const fh = await open(path, 'w');
   progress?.start?.('writing', table.length);
   try {
-    await fh.write(columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
+    await writeFully(fh, columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
     const ncols = columns.length;
     for (let block = 0; block < table.length; block += WRITE_BLOCK_ROWS) {
       const stop = Math.min(table.length, block + WRITE_BLOCK_ROWS);
@@ -591,7 +655,7 @@ export async function writeCsvTable(
         }
         text += '\n';
       }
-      await fh.write(text);
+      await writeFully(fh, text);
       progress?.update?.(stop);
     }
   } finally {

@@ -53,6 +53,14 @@ export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
   }
   if (n === 0) throw new InputError(`${name}: the drift trace has no samples (tIndex is empty)`);
   allFinite(name, 'tIndex', tIndex, 1);
+  for (let i = 1; i < n; i++) {
+    if (!(Number(tIndex.data[i]) > Number(tIndex.data[i - 1]))) {
+      throw new InputError(
+        `${name}: key 'tIndex' (the sample times, frames) must increase, but tIndex[${i - 1}] = ${tIndex.data[i - 1]} and tIndex[${i}] = ${tIndex.data[i]}; ` +
+          'the file is corrupt or was not written as a drift file (samples in time order, one per time)',
+      );
+    }
+  }
   const columns = drift.shape[1];
   allFinite(name, 'drift', drift, columns);
   const trace: DriftTrace = {

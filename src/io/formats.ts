@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import type { ImageStack, LocTable, ProgressReporter } from '../core/types.js';
 import { writeAtomically } from './atomic.js';
+import { checkPlausibleLocs } from '../core/drift/plausibleLocs.js';
 
 export interface TableReadOptions {
   /** Camera pixel size in nm, for formats that store pixels (Picasso) when the file does not say. */
@@ -106,9 +107,17 @@ export function isImagePath(path: string): boolean {
 export async function readTable(path: string, options: TableReadOptions = {}): Promise<LocTable> {
   const f = findTableFormat(path, 'read');
   try {
-    return await f.read!(path, options);
+    const table = await f.read!(path, options);
+    if (table.length === 0) {
+      // (The format readers give an empty table; a command or recipe can do nothing with it.)
+      throw new InputError(`${path}: the file has columns (${[...table.columns.keys()].join(', ')}) but no localizations`);
+    }
+    const c = table.columns;
+    checkPlausibleLocs({ x: c.get('x'), y: c.get('y'), z: c.get('z'), t: c.get('t') }, path);
+    return table;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`${path}: no such file`);
+    if ((err as NodeJS.ErrnoException).code && !(err as NodeJS.ErrnoException).path) (err as NodeJS.ErrnoException).path = path; // named in the message
     throw err;
   }
 }

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { InputError } from '../core/errors.js';
 import type { DriftTrace } from '../core/types.js';
-import { writeAtomically } from './atomic.js';
+import { stagedPathFor, writeAtomically } from './atomic.js';
 import { decodeDriftNpz, encodeDriftNpz } from './driftNpzCodec.js';
 
 export { decodeDriftNpz, encodeDriftNpz };
@@ -15,7 +15,7 @@ export { decodeDriftNpz, encodeDriftNpz };
 export async function readDriftNpz(path: string): Promise<DriftTrace> {
   let bytes: Uint8Array;
   try {
-    bytes = await fs.readFile(path);
+    bytes = await fs.readFile(stagedPathFor(path) ?? path); // a drift file saved earlier in this run (recipes)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InputError(`${path}: no such file`, { cause: err });

@@ -17,6 +17,8 @@
  * Fiji opens the stack with the right shape and calibration, plus the stack's metadata as JSON
  * in a private tag (65000) so ccdrift reads it back unchanged.
  */
+import { writeFully } from './atomic.js';
+import { checkAllocation, formatBytes } from '../core/memoryLimit.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError, UsageError } from '../core/errors.js';
 import type { ImageDtype, ImageStack, Metadata, NumericArray } from '../core/types.js';
@@ -253,6 +255,19 @@ async function readTiff(path: string, options: { voxelSizeNm?: [number, number, 
   const { width, height } = first;
   const bytesPer = BITS_FORMAT[dtype][0] / 8;
   const pageBytes = width * height * bytesPer;
+  if (!(width >= 1 && height >= 1)) throw new InputError(`${path}: the TIFF declares pages of ${width} × ${height} pixels; a page needs at least one`);
+  // Dimensions come from the file: a frame must fit in memory, and uncompressed pixel data in the file.
+  checkAllocation(
+    pageBytes * layout.depth,
+    `one frame of ${path} (${width} × ${height}${layout.depth > 1 ? ` × ${layout.depth}` : ''} ${dtype} pixels, as the file declares)`,
+    'is the file corrupt?',
+  );
+  if (pages.every(isDirect) && layout.frames * layout.depth * pageBytes > structure.fileSize) {
+    throw new InputError(
+      `${path}: the TIFF declares ${layout.frames * layout.depth} images of ${width} × ${height} ${dtype} pixels ` +
+        `(${formatBytes(layout.frames * layout.depth * pageBytes)}), but the file holds only ${formatBytes(structure.fileSize)}: it is corrupt or truncated`,
+    );
+  }
   // ImageJ writes stacks over 4 GB with one IFD and contiguous pixel data.
   const needed = layout.depth * layout.frames;
   let contiguousStart = -1;
@@ -288,8 +303,15 @@ async function readTiff(path: string, options: { voxelSizeNm?: [number, number, 
         }
       } else {
         geotiff ??= import('geotiff').then((g) => g.fromFile(path) as never);
-        const image = await (await geotiff).getImage(ifdIndex[pageIndex]);
-        const raster = (await image.readRasters({ interleave: true })) as NumericArray;
+        let raster: NumericArray;
+        try {
+          const image = await (await geotiff).getImage(ifdIndex[pageIndex]);
+          raster = (await image.readRasters({ interleave: true })) as NumericArray;
+          if (raster.byteLength < pageBytes) throw new Error(`${raster.byteLength} bytes decoded, ${pageBytes} expected`);
+        } catch (err) {
+          // The decoder's own errors (RangeError, TypeError…) on a corrupt page.
+          throw new InputError(`${path}: cannot decode page ${ifdIndex[pageIndex]} (compression ${page.compression}${page.tiled ? ', tiled' : ''}): ${(err as Error).message}; the file is corrupt or truncated`, { cause: err });
+        }
         target.set(new Uint8Array(raster.buffer, raster.byteOffset, pageBytes));
         return; // geotiff returns native byte order
       }
@@ -496,8 +518,8 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
       header.writeUInt16LE(42, 2);
       header.writeUInt32LE(headerSize, 4);
     }
-    await fh.write(header, 0, headerSize, 0);
-    await fh.write(encodeIfd(fieldsFor(0, dataStart), headerSize, nextOf(0), big), 0, undefined, headerSize);
+    await writeFully(fh, header.subarray(0, headerSize), 0);
+    await writeFully(fh, encodeIfd(fieldsFor(0, dataStart), headerSize, nextOf(0), big), headerSize);
     const nativeLittle = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
     for (let t = 0; t < frames; t++) {
       const frame = toDtype(await stack.readFrame(t), dtype);
@@ -509,7 +531,7 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
         bytes = Uint8Array.from(bytes);
         swapBytes(bytes, bits / 8);
       }
-      await fh.write(bytes, 0, bytes.length, dataStart + t * depth * pageBytes);
+      await writeFully(fh, bytes, dataStart + t * depth * pageBytes);
     }
     // Trailing IFDs, written in chunks to keep memory small.
     const CHUNK = 4096;
@@ -517,7 +539,7 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
       const bufs: Buffer[] = [];
       for (let p = p0; p < Math.min(nPages, p0 + CHUNK); p++) bufs.push(encodeIfd(fieldsFor(p, dataStart + p * pageBytes), ifdOffset(p), nextOf(p), big));
       const chunk = Buffer.concat(bufs);
-      await fh.write(chunk, 0, chunk.length, ifdOffset(p0));
+      await writeFully(fh, chunk, ifdOffset(p0));
     }
   } finally {
     await fh.close();

@@ -64,7 +64,7 @@ export function parseRecipe(text: string, initialSlots: string[], options: Parse
   const problems: RecipeProblem[] = [];
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parse(text, { logLevel: 'error' }); // YAML warnings (an unknown tag) would print as raw Node warnings; values are validated below
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
     const first = (err as Error).message.split('\n')[0];

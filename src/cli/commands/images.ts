@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
 import { basename } from 'node:path';
 import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
@@ -125,6 +126,7 @@ export function registerImagesCommand(program: Command): void {
     });
     const correctOne = async (input: string, outputPath: string, driftOut: string | undefined, plot: string | undefined) => {
       const stack = await readStackForCli(input, opts.voxelSize);
+      checkFourierShiftMemory(stack, shiftParams.padding_multipler as number); // before the long work, not after it
       say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
       // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
       let measured: ImageStack = stack;

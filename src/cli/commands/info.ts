@@ -149,7 +149,7 @@ export function registerInfoCommand(program: Command): void {
           if (stack) text += `\n${await describeStackPixels(stack)}`;
         }
       } else {
-        text = describeTable(file, await readTable(file, { pixelSizeNm: opts.pixelSize }));
+        text = describeTable(file, await readTable(file, { pixelSizeNm: opts.pixelSize, progress: { warn: (m) => process.stderr.write(`ccdrift: warning: ${m}\n`) } }));
       }
       process.stdout.write(`${text}\n`);
     });

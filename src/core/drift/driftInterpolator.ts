@@ -11,6 +11,7 @@
  *                which can swing by hundreds of nm over the first and last frames;
  *   - 'constant' holds the spline's end value.
  */
+import { checkAllocation } from '../memoryLimit.js';
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { evaluateSpline } from '../spline/evaluateSpline.js';
 import { fitSmoothingSpline, type SmoothingSpline } from '../spline/fitSmoothingSpline.js';
@@ -301,6 +302,8 @@ export function sampleDriftPerFrame(
         'give first <= last',
     );
   }
+  // The frames and the x, y, z drift at each: four float64 per frame.
+  checkAllocation(4 * 8 * (lastFrame - firstFrame + 1), `the per-frame drift of frames ${firstFrame}–${lastFrame}`, 'ask for a shorter frame range');
   const frames = new Float64Array(lastFrame - firstFrame + 1);
   for (let i = 0; i < frames.length; i++) frames[i] = firstFrame + i;
   return interpolator.evaluate(frames);

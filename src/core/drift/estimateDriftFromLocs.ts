@@ -7,7 +7,9 @@ import { binPoints, computeBinGrid, histogramInto, type BinGrid } from '../histo
 import type { BinnedPoints } from '../registration/pointCorrelation.js';
 import { tukeyWindow } from '../histogram/tukey.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
-import { createRegistrationPlan } from '../registration/registrar.js';
+import { createRegistrationPlan, registrationBytes } from '../registration/registrar.js';
+import { checkAllocation } from '../memoryLimit.js';
+import { checkPlausibleLocs } from './plausibleLocs.js';
 import { diagnosePairs, pairWarnings } from '../registration/pairDiagnostics.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { buildPairs, resolveCorrWindow, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
@@ -153,6 +155,15 @@ function checkFinite(v: NumericArray, name: string): void {
   }
 }
 
+/** Counting sort only when the frame span is at most this many frames per localization. */
+const COUNTING_SORT_MAX_BUCKETS_PER_ROW = 8;
+
+function maxOf(v: NumericArray): number {
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) if (v[i] > hi) hi = v[i];
+  return hi;
+}
+
 /**
  * Rows ordered by frame. Frames are integer-valued, so a counting sort is O(rows + frames);
  * already-sorted input (the usual case) is used as it is.
@@ -174,6 +185,12 @@ function sortByFrame(cols: LocColumns): { x: NumericArray; y: NumericArray; z?: 
     hi = Math.max(hi, t[i]);
   }
   const nBuckets = Math.floor(hi) - Math.floor(lo) + 1;
+  if (nBuckets > COUNTING_SORT_MAX_BUCKETS_PER_ROW * t.length + 1024) {
+    // Few localizations over a huge frame span: a comparison sort needs no per-frame memory.
+    const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a] - t[b]);
+    const pick = (v: NumericArray) => Float64Array.from(order, (i) => v[i]);
+    return { x: pick(cols.x), y: pick(cols.y), z: cols.z && pick(cols.z), t: pick(t) };
+  }
   const counts = new Uint32Array(nBuckets + 1);
   for (let i = 0; i < t.length; i++) counts[Math.floor(t[i]) - Math.floor(lo) + 1]++;
   for (let b = 1; b <= nBuckets; b++) counts[b] += counts[b - 1];
@@ -252,6 +269,7 @@ async function estimateDriftRcc(
   for (const [name, v] of [['x', cols.x], ['y', cols.y], ['t', cols.t], ['z', cols.z]] as const) {
     if (v) checkFinite(v, name);
   }
+  checkPlausibleLocs(cols);
   const { x, y, z, t } = sortByFrame(cols);
   const tMin = t[0];
   const tMax = t[n - 1];
@@ -298,7 +316,17 @@ async function estimateDriftRcc(
   const rccZ = useZ && !refine;
   const grid = computeBinGrid(x, y, rccZ ? z : undefined, binSizeNm, !rccZ);
   const [bx, by, bz] = grid.bins;
+  const histogramText = () => {
+    const extent = (v: NumericArray, o: number) => `${(maxOf(v) - o).toPrecision(3)} nm`;
+    return (
+      `the RCC histogram of ${bx} × ${by}${bz > 1 ? ` × ${bz}` : ''} bins (binsize ${binSizeNm} nm over a field of ` +
+      `${extent(x, grid.origin[0])} × ${extent(y, grid.origin[1])}${bz > 1 ? ` × ${extent(z!, grid.origin[2])}` : ''})`
+    );
+  };
+  const histogramFix = 'give a larger binsize (--binsize), or remove the localizations far outside the field';
+  checkAllocation(registrationBytes({ nx: bx, ny: by, nz: bz }), histogramText(), histogramFix);
   const plan = createRegistrationPlan({ nx: bx, ny: by, nz: bz });
+  checkAllocation(registrationBytes(plan.fftShape), `${histogramText()}, padded for the FFT`, histogramFix);
   const { nx, ny } = plan.fftShape;
   const tukeys = grid.bins.map((b) => (b > 1 ? tukeyWindow(b, options.tukeySize) : null));
 

@@ -15,6 +15,7 @@
  * error is the sandwich estimate H⁻¹ (Σ g_i g_iᵀ) H⁻¹ of the per-localization gradients g_i
  * and the peak's curvature H, later scaled by the scatter of the samples (autoSmoothing).
  */
+import { checkAllocation } from '../memoryLimit.js';
 import { InsufficientDataError, UsageError } from '../errors.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { minMax } from '../histogram/binGrid.js';
@@ -256,6 +257,11 @@ export async function refineDrift(
 
   const f0 = Math.floor(t[0]);
   const nFrames = Math.floor(t[n - 1]) - f0 + 1;
+  checkAllocation(
+    3 * 8 * nFrames,
+    `the fine stage's per-frame drift over frames ${f0}–${f0 + nFrames - 1} (column t)`,
+    'check the frame numbers of the table (a corrupt row?), or turn the fine stage off (--refine off)',
+  );
   const frameOf = new Int32Array(n);
   for (let i = 0; i < n; i++) frameOf[i] = Math.floor(t[i]) - f0;
 

@@ -27,7 +27,9 @@ let instance: Promise<PffftModule> | undefined;
 
 /** Load (once per thread) the SIMD build of PFFFT. */
 export function loadPffft(): Promise<PffftModule> {
-  instance ??= (PFFFT as unknown as () => Promise<PffftModule>)();
+  // Failures reject the promise (and reach the caller's message); Emscripten's own printing of
+  // them to the console would only repeat them as noise.
+  instance ??= (PFFFT as unknown as (m: object) => Promise<PffftModule>)({ printErr: () => {} });
   return instance;
 }
 
@@ -38,12 +40,16 @@ export function isSmooth235(n: number): boolean {
   return n === 1;
 }
 
+/** Longest FFT axis: far beyond any memory, and small enough that the search below ends. */
+export const MAX_FFT_LENGTH = 2 ** 31;
+
 /**
  * The smallest length ≥ `n` that PFFFT can transform: 2·3·5-smooth and a multiple of 32 for
  * the real (x) axis or 16 for complex axes. Padding with zeros only makes the correlation
  * less circular (closer to the linear correlation); it does not move its peak.
  */
 export function fftSize(n: number, kind: 'real' | 'complex'): number {
+  if (!(n <= MAX_FFT_LENGTH)) throw new RangeError(`FFT length ${n} is beyond the largest supported (${MAX_FFT_LENGTH})`);
   const multiple = kind === 'real' ? 32 : 16;
   let m = Math.max(multiple, Math.ceil(n / multiple) * multiple);
   while (!isSmooth235(m)) m += multiple;

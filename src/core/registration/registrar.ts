@@ -54,6 +54,16 @@ export interface RegistrationPlanOptions {
   linearZ?: boolean;
 }
 
+/**
+ * Bytes one registration thread holds for a grid of `shape` (already FFT-sized or not): the
+ * filled grid, two spectra, their product, the correlation, the smoothing weights and the
+ * searched region, all float32 — about seven grids.
+ */
+export function registrationBytes(shape: GridShape): number {
+  return REGISTRATION_GRIDS * 4 * shape.nx * shape.ny * shape.nz;
+}
+const REGISTRATION_GRIDS = 7;
+
 export function createRegistrationPlan(
   dataShape: GridShape,
   { smoothingSigmaPx = SMOOTHING_SIGMA_PX, linearZ = false }: RegistrationPlanOptions = {},

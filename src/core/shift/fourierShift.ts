@@ -14,6 +14,7 @@
  *
  * Frame layout (core/types.ts): frame[(z * height + y) * width + x].
  */
+import { checkAllocation } from '../memoryLimit.js';
 import { fftSize, loadPffft, type PffftModule } from '../fft/pffft.js';
 import { RealFftNd } from '../fft/realFftNd.js';
 import type { NumericArray } from '../types.js';
@@ -23,6 +24,20 @@ export interface FrameShape {
   height: number;
   /** z planes (1 for a 2D frame). */
   depth: number;
+}
+
+/**
+ * Refuse (MemoryLimitError) a padding whose grid cannot fit: the padded grid and its spectrum,
+ * float32 (the FFT rounds each axis up a little more). Callers may check before long work.
+ */
+export function checkFourierShiftMemory({ width, height, depth }: FrameShape, paddingMultiplier: number): void {
+  const padded = [width + 2 * paddingFor(width, paddingMultiplier), height + 2 * paddingFor(height, paddingMultiplier), depth + 2 * paddingFor(depth, paddingMultiplier)];
+  checkAllocation(
+    2 * 4 * padded[0] * padded[1] * padded[2],
+    `the zero-padded frame for the Fourier shift (${padded.filter((_, a) => a < 2 || depth > 1).join(' × ')} px: a ` +
+      `${width} × ${height}${depth > 1 ? ` × ${depth}` : ''} frame with padding_multipler ${paddingMultiplier} on every side)`,
+    'give a smaller padding (--padding, or padding_multipler in a recipe; the default is 1)',
+  );
 }
 
 /** Zero padding on each side of one axis, pixels (none for axes of length 1). */
@@ -62,6 +77,7 @@ export class FourierShifter {
     const py = paddingFor(height, paddingMultiplier);
     const pz = paddingFor(depth, paddingMultiplier);
     this.offset = [px, py, pz];
+    checkFourierShiftMemory(shape, paddingMultiplier);
     this.fft = new RealFftNd(pffft, {
       nx: fftSize(width + 2 * px, 'real'),
       ny: height > 1 ? fftSize(height + 2 * py, 'complex') : 1,

@@ -7,6 +7,7 @@
  * whole number of chunks, so every compressed chunk is decoded once, and no single read or
  * write holds more than one block on the 2 GiB-capped wasm heap.
  */
+import { checkAllocation } from '../../core/memoryLimit.js';
 import type { NumericArray } from '../../core/types.js';
 import { H5S_UNLIMITED, H5T, mallocChecked, type H5Module } from './h5Library.js';
 
@@ -111,9 +112,11 @@ function scalarDtype(meta: TypeMetadata): ColumnDtype | null {
  * Fixed-size array members become one leaf per element (`name`, index). Strings and other
  * non-numeric members are listed in `skipped`.
  */
-export function compoundLeaves(meta: TypeMetadata): { leaves: CompoundLeaf[]; skipped: string[] } {
+export function compoundLeaves(meta: TypeMetadata): { leaves: CompoundLeaf[]; skipped: string[]; skippedKinds: Map<string, string> } {
   const leaves: CompoundLeaf[] = [];
   const skipped: string[] = [];
+  /** What each skipped field is, for messages: 'a string', 'an enum'. */
+  const skippedKinds = new Map<string, string>();
   const visit = (m: TypeMetadata, path: string[], base: number) => {
     if (m.type === H5T.COMPOUND && m.compound_type) {
       for (const member of m.compound_type.members) visit(member, [...path, member.name!], base + (member.offset ?? 0));
@@ -132,10 +135,13 @@ export function compoundLeaves(meta: TypeMetadata): { leaves: CompoundLeaf[]; sk
     }
     const dtype = scalarDtype(m);
     if (dtype) leaves.push({ path, offset: base, dtype, littleEndian: m.littleEndian !== false || m.size === 1 });
-    else skipped.push(path.join('.'));
+    else {
+      skipped.push(path.join('.'));
+      skippedKinds.set(path.join('_'), m.type === H5T.STRING ? 'a string' : m.type === H5T.ENUM ? 'an enum' : m.type === H5T.BITFIELD ? 'a bitfield' : `of HDF5 type class ${m.type}`);
+    }
   };
   visit(meta, [], 0);
-  return { leaves, skipped };
+  return { leaves, skipped, skippedKinds };
 }
 
 /** Rows per block: about BLOCK_BYTES, rounded to whole chunks so each chunk is decoded once. */
@@ -205,6 +211,10 @@ function getter(dv: DataView, dtype: ColumnDtype, le: boolean): (p: number) => n
   }
 }
 
+function block0(rowBytes: number, nRows: number, chunkRows: number | null): number {
+  return Math.min(nRows, rowsPerBlock(rowBytes, chunkRows)) * rowBytes;
+}
+
 /** Read the numeric fields `leaves` of the 1-D compound dataset `datasetPath` into columns, in blocks of rows. */
 export function readCompoundColumns(
   module: H5Module,
@@ -216,6 +226,12 @@ export function readCompoundColumns(
   chunkRows: number | null,
   onRows?: (done: number) => void,
 ): NumericArray[] {
+  // The row count comes from the file (a chunked dataset may declare any length).
+  checkAllocation(
+    leaves.reduce((sum, leaf) => sum + (leaf.dtype === 'f8' || leaf.dtype === 'i8' || leaf.dtype === 'u8' ? 8 : 4), 0) * nRows + block0(rowBytes, nRows, chunkRows),
+    `the table ${datasetPath} (${nRows} rows of ${leaves.length} columns, as the file declares)`,
+    'is the file corrupt?',
+  );
   const columns = leaves.map((leaf) => allocateColumn(leaf.dtype, nRows));
   if (nRows === 0) return columns;
   const block = Math.min(nRows, rowsPerBlock(rowBytes, chunkRows));

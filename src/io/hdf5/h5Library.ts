@@ -4,12 +4,11 @@
  * and what was wrong.
  */
 import { existsSync } from 'node:fs';
-import h5wasm from 'h5wasm/node';
-import { install_local_plugins } from 'h5wasm-plugins';
+import type h5wasmLibrary from 'h5wasm/node';
 import { InputError } from '../../core/errors.js';
 
-export type H5Module = Awaited<typeof h5wasm.ready>;
-export type H5File = InstanceType<typeof h5wasm.File>;
+export type H5Module = Awaited<typeof h5wasmLibrary.ready>;
+export type H5File = InstanceType<typeof h5wasmLibrary.File>;
 
 /** HDF5's "unlimited" extent (H5S_UNLIMITED), for resizable datasets. */
 export const H5S_UNLIMITED = 0xffffffffffffffffn;
@@ -27,10 +26,18 @@ export const H5T = {
 
 let loaded: Promise<H5Module> | undefined;
 
-/** The initialised h5wasm module (loaded once per process). */
+/** h5wasm itself, once loadH5 has resolved. */
+let h5wasm: typeof h5wasmLibrary;
+
+/**
+ * The initialised h5wasm module (loaded once per process, and only when an HDF5 file is
+ * opened: its WebAssembly instance is not made for commands that never read one).
+ */
 export function loadH5(): Promise<H5Module> {
-  loaded ??= h5wasm.ready.then((module) => {
-    install_local_plugins(module);
+  loaded ??= Promise.all([import('h5wasm/node'), import('h5wasm-plugins')]).then(async ([library, plugins]) => {
+    h5wasm = library.default;
+    const module = await h5wasm.ready;
+    plugins.install_local_plugins(module);
     // HDF5 errors become JS exceptions carrying the error stack instead of text on stderr.
     module.activate_throwing_error_handler();
     return module;
@@ -80,6 +87,7 @@ export async function withFile<T>(
   try {
     return await body(opened.module, opened.file);
   } catch (err) {
+    if (err instanceof Error && err.name === 'MemoryLimitError' && !err.message.includes(path)) err.message = `${path}: ${err.message}`;
     if (err instanceof Error && err.name !== 'Error') throw err;
     throw new InputError(`${path}: HDF5 error — ${hdf5Reason(err)}; the file may be corrupt or incomplete`, { cause: err });
   } finally {

@@ -86,12 +86,12 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
           `${[...tables.map((t) => t.path.slice(1)), ...others.map((o) => o.slice(1))].join(', ') || '(none)'}`,
       );
     }
-    const { columns } = readTableColumns(module, file, locs, options.progress);
-    return { rows: locs.rows, columns };
+    const { columns, skippedKinds } = readTableColumns(module, file, locs, options.progress);
+    return { rows: locs.rows, columns, skippedKinds };
   });
   const columns = new Map<string, NumericArray>();
   for (const [name, values] of table.columns) columns.set(name === 'frame' ? 't' : name, values);
-  requireXYT(path, columns);
+  requireXYT(path, columns, table.skippedKinds);
   if (pixelSizeNm === undefined) {
     throw new InputError(
       existsSync(yamlPath)

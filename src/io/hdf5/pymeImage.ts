@@ -3,6 +3,7 @@
  * fastest axis on disk, whereas ccdrift frames have x fastest (src/core/types.ts): every frame
  * is transposed on the way in and out. Frames are read lazily, one hyperslab each.
  */
+import { checkAllocation } from '../../core/memoryLimit.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { ImageDtype, ImageStack, Metadata, NumericArray } from '../../core/types.js';
 import type { ImageFormat } from '../formats.js';
@@ -96,6 +97,9 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
   }
   const lazy = new LazyFile(path);
   const frameBytes = width * height * (DTYPES[info.dtype] === 'f8' ? 8 : Number(DTYPES[info.dtype].slice(1)));
+  // The shape comes from the file (a chunked dataset may declare any size): a frame must fit,
+  // twice (the HDF5 heap and the array handed on).
+  checkAllocation(2 * frameBytes, `one frame of ${path} (/ImageData: ${width} × ${height} ${info.dtype} pixels, as the file declares)`, 'is the file corrupt?');
   return {
     width,
     height,

@@ -101,8 +101,13 @@ function columnName(leaf: CompoundLeaf, nested: boolean): string {
 }
 
 /** Throw an InputError unless the table has x, y and t. */
-export function requireXYT(path: string, columns: Map<string, NumericArray>): void {
+export function requireXYT(path: string, columns: Map<string, NumericArray>, nonNumeric: ReadonlyMap<string, string> = new Map()): void {
   const missing = ['x', 'y', 't'].filter((c) => !columns.has(c));
+  const wrongType = missing.find((c) => nonNumeric.has(c) || (c === 't' && nonNumeric.has('frame')));
+  if (wrongType) {
+    const name = nonNumeric.has(wrongType) ? wrongType : 'frame';
+    throw new InputError(`${path}: column ${name} is ${nonNumeric.get(name)}, expected numbers (${wrongType === 't' ? 'frames' : 'nm'}); write it as a numeric field`);
+  }
   if (missing.length > 0) {
     throw new InputError(
       `${path}: the table has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
@@ -117,8 +122,8 @@ export function readTableColumns(
   file: H5File,
   table: TableInfo,
   progress?: ProgressReporter,
-): { columns: Map<string, NumericArray>; skipped: string[] } {
-  const { leaves, skipped } = compoundLeaves(table.type);
+): { columns: Map<string, NumericArray>; skipped: string[]; skippedKinds: Map<string, string> } {
+  const { leaves, skipped, skippedKinds } = compoundLeaves(table.type);
   const nested = leaves.some((l) => l.path.length > 1);
   progress?.start?.('reading', table.rows);
   const data = readCompoundColumns(module, file.file_id, table.path, leaves, table.type.size, table.rows, table.chunkRows, (done) => progress?.update?.(done));
@@ -129,7 +134,7 @@ export function readTableColumns(
     columns.set('t', columns.get('tIndex')!);
     columns.delete('tIndex');
   }
-  return { columns, skipped };
+  return { columns, skipped, skippedKinds };
 }
 
 /** Read a PYME `.hdf` / `.h5r` localization table (see SPEC §2). */
@@ -137,14 +142,14 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
   return withFile(await openForReading(path), path, (module, file) => {
     const { tables, others } = listTables(module, file);
     const table = chooseTable(path, tables, others, options.table);
-    const { columns } = readTableColumns(module, file, table, options.progress);
+    const { columns, skippedKinds } = readTableColumns(module, file, table, options.progress);
     if (table.path === '/locs' && columns.has('frame') && !columns.has('t')) {
       throw new InputError(
         `${path}: this looks like a Picasso file (dataset 'locs', x/y in camera pixels); ` +
           `give it the .hdf5 extension and keep its .yaml sidecar beside it`,
       );
     }
-    requireXYT(path, columns);
+    requireXYT(path, columns, skippedKinds);
     const metadata = readMetadataTree(module, file);
     recordConvention(metadata, 'pyme');
     return { length: table.rows, columns, metadata };

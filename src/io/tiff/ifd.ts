@@ -64,7 +64,11 @@ export interface TiffStructure {
   fileSize: number;
 }
 
-async function readAt(fh: FileHandle, offset: number, length: number, path: string): Promise<DataView> {
+async function readAt(fh: FileHandle, offset: number, length: number, path: string, fileSize: number): Promise<DataView> {
+  // Offsets and counts come from the file: check them against its size before allocating.
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > fileSize) {
+    throw new InputError(`${path}: corrupt or truncated TIFF (an entry points to ${length} bytes at offset ${offset}; the file has ${fileSize})`);
+  }
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, offset);
   if (bytesRead < length) throw new InputError(`${path}: truncated TIFF (wanted ${length} bytes at offset ${offset}, file ends earlier)`);
@@ -131,13 +135,14 @@ const WANTED_ALWAYS = new Set<number>([
 export async function readTiffStructure(fh: FileHandle, path: string): Promise<TiffStructure> {
   const fileSize = (await fh.stat()).size;
   if (fileSize < 8) throw new InputError(`${path}: not a TIFF file (only ${fileSize} bytes)`);
-  const head = await readAt(fh, 0, Math.min(16, fileSize), path);
+  const head = await readAt(fh, 0, Math.min(16, fileSize), path, fileSize);
   const bom = head.getUint16(0, false);
   if (bom !== 0x4949 && bom !== 0x4d4d) throw new InputError(`${path}: not a TIFF file (no II/MM byte-order mark)`);
   const le = bom === 0x4949;
   const magic = head.getUint16(2, le);
   if (magic !== 42 && magic !== 43) throw new InputError(`${path}: not a TIFF file (version ${magic}, expected 42 or BigTIFF 43)`);
   const big = magic === 43;
+  if (big && fileSize < 16) throw new InputError(`${path}: truncated BigTIFF (only ${fileSize} bytes, the header alone has 16)`);
   let ifdOffset = big ? getUint64(head, 8, le) : head.getUint32(4, le);
   const countSize = big ? 8 : 2;
   const entrySize = big ? 20 : 12;
@@ -147,9 +152,9 @@ export async function readTiffStructure(fh: FileHandle, path: string): Promise<T
   while (ifdOffset !== 0) {
     if (seen.has(ifdOffset) || ifdOffset >= fileSize) throw new InputError(`${path}: corrupt TIFF (IFD chain loops or points past the end at ${ifdOffset})`);
     seen.add(ifdOffset);
-    const cdv = await readAt(fh, ifdOffset, countSize, path);
+    const cdv = await readAt(fh, ifdOffset, countSize, path, fileSize);
     const n = big ? getUint64(cdv, 0, le) : cdv.getUint16(0, le);
-    const body = await readAt(fh, ifdOffset + countSize, n * entrySize + (big ? 8 : 4), path);
+    const body = await readAt(fh, ifdOffset + countSize, n * entrySize + (big ? 8 : 4), path, fileSize);
     const first = pages.length === 0;
     const entries = new Map<number, Entry>();
     for (let e = 0; e < n; e++) {
@@ -167,7 +172,7 @@ export async function readTiffStructure(fh: FileHandle, path: string): Promise<T
       const en = entries.get(tag);
       if (!en) return undefined;
       const size = TYPE_SIZE[en.type] ?? 1;
-      const dv = en.inline ?? (await readAt(fh, en.offset, size * en.count, path));
+      const dv = en.inline ?? (await readAt(fh, en.offset, size * en.count, path, fileSize));
       const start = en.inline ? en.pos : 0;
       const out = new Array<number>(en.count);
       for (let i = 0; i < en.count; i++) out[i] = readValue(dv, start + i * size, en.type, le);
@@ -176,7 +181,7 @@ export async function readTiffStructure(fh: FileHandle, path: string): Promise<T
     const text = async (tag: number): Promise<string | undefined> => {
       const en = entries.get(tag);
       if (!en) return undefined;
-      const dv = en.inline ?? (await readAt(fh, en.offset, en.count, path));
+      const dv = en.inline ?? (await readAt(fh, en.offset, en.count, path, fileSize));
       const bytes = new Uint8Array(dv.buffer, dv.byteOffset + (en.inline ? en.pos : 0), en.count);
       let end = bytes.indexOf(0);
       if (end < 0) end = bytes.length;
