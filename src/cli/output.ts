@@ -26,9 +26,15 @@ export function provenanceOf(command: string, params: Record<string, unknown>, i
 }
 
 /** Per-frame drift as CSV (t,x,y,z nm) or as Picasso's drift .txt (camera pixels). */
-export async function writePerFrameOutputs(path: string, trace: DriftTrace, pixelSizeNm: number | undefined, is3d: boolean): Promise<string> {
+export async function writePerFrameOutputs(
+  path: string,
+  trace: DriftTrace,
+  pixelSizeNm: number | undefined,
+  is3d: boolean,
+  sd?: { x: Float64Array; y: Float64Array; z: Float64Array },
+): Promise<string> {
   const ext = extensionOf(path);
-  if (ext === '.csv') return writePerFrameDriftCsv(path, trace);
+  if (ext === '.csv') return writePerFrameDriftCsv(path, trace, { sd });
   if (ext === '.txt') {
     if (!pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
     return writePicassoDriftTxt(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2 });

@@ -40,15 +40,18 @@ function checkLengths(trace: DriftTrace): number {
   return n;
 }
 
-/** Write `t,x,y,z` (frames, nm; the correction to add) as CSV, atomically. Returns `path`. */
+/** Write `t,x,y,z` (frames, nm; the correction to add), and `sd_x,sd_y,sd_z` (nm) when given, as CSV, atomically. Returns `path`. */
 export async function writePerFrameDriftCsv(
   path: string,
   trace: DriftTrace,
-  options: { inputs?: string[] } = {},
+  options: { inputs?: string[]; sd?: { x: Float64Array; y: Float64Array; z: Float64Array } } = {},
 ): Promise<string> {
   const n = checkLengths(trace);
-  const lines = ['t,x,y,z'];
-  for (let i = 0; i < n; i++) lines.push(`${trace.t[i]},${trace.x[i]},${trace.y[i]},${trace.z[i]}`);
+  const sd = options.sd;
+  const lines = [sd ? 't,x,y,z,sd_x,sd_y,sd_z' : 't,x,y,z'];
+  for (let i = 0; i < n; i++) {
+    lines.push(`${trace.t[i]},${trace.x[i]},${trace.y[i]},${trace.z[i]}` + (sd ? `,${sd.x[i]},${sd.y[i]},${sd.z[i]}` : ''));
+  }
   const text = lines.join('\n') + '\n';
   await writeAtomically([path], ([temp]) => fs.writeFile(temp, text), options.inputs ?? []);
   return path;

@@ -42,12 +42,12 @@ export function registerApplyCommand(program: Command): void {
     .option('-q, --quiet', 'no messages');
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (input: string, opts: ApplyOptions) => {
-    // Without --smoothing: 'auto' for ccdrift's own fine-stage files (they carry drift_sd, as
+    // Without --smoothing: 'auto' for ccdrift's own fine-stage files (marked `refined`, as
     // `ccdrift locs` smoothed them), the original's SciPy default for any other drift file.
     const overrides: Record<string, unknown> = { load_paths: opts.drift };
     if (cmd.getOptionValueSource('smoothing') === 'default') {
       const traces = await Promise.all(opts.drift.map((p) => readDriftNpz(p)));
-      overrides.smoothing_factor = traces.every((t) => t.sd) ? 'auto' : splineParams.smoothing_factor.default;
+      overrides.smoothing_factor = traces.every((t) => t.refined) ? 'auto' : splineParams.smoothing_factor.default;
     }
     const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);
     await planOutputs(

@@ -14,7 +14,8 @@
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { evaluateSpline } from '../spline/evaluateSpline.js';
 import { fitSmoothingSpline, type SmoothingSpline } from '../spline/fitSmoothingSpline.js';
-import { crossValidatedSmoothing } from '../spline/cubicSmoothingSpline.js';
+import { crossValidatedSmoothing, fitCubicSmoothingSpline } from '../spline/cubicSmoothingSpline.js';
+import { createRandom } from '../simulate/random.js';
 import type { DriftInterpolator, DriftTrace, Extrapolation, ProgressReporter } from '../types.js';
 
 export interface DriftInterpolatorOptions {
@@ -50,7 +51,12 @@ interface Piece {
   lo: number;
   hi: number;
   axes: AxisModel[];
+  /** What a refit of each axis needs (for evaluateSd): the samples, and λ for smoothing 'auto'. */
+  fits: { t: Float64Array; v: Float64Array; w?: Float64Array; lambda?: number }[];
 }
+
+/** Monte Carlo draws of the samples' errors that evaluateSd pushes through the smoothing. */
+export const SD_PROPAGATION_DRAWS = 48;
 
 type AxisModel =
   | { zero: true }
@@ -104,15 +110,17 @@ export function createDriftInterpolator(
     const pieces: Piece[] = [];
     for (const [lo, hi, a, b] of edges) {
       const t = trace.t.subarray(a, b);
+      const fits: Piece['fits'] = [];
       const axes = AXES.map((axis) => {
         const v = trace[axis].subarray(a, b);
         const auto = smoothing === 'auto';
-        const values = auto ? autoSmoothedValues(t, v, trace.sd?.[axis].subarray(a, b)) : v;
-        const model = fitAxis(t, values, degree, auto ? 0 : smoothing, `${label}, axis ${axis}${edges.length > 1 ? ` (frames ${lo}–${hi})` : ''}`);
+        const smoothed = auto ? autoSmoothing(t, v, trace.sd?.[axis].subarray(a, b)) : undefined;
+        fits.push({ t, v, w: smoothed?.w, lambda: smoothed?.lambda });
+        const model = fitAxis(t, smoothed ? smoothed.values : v, degree, auto ? 0 : smoothing, `${label}, axis ${axis}${edges.length > 1 ? ` (frames ${lo}–${hi})` : ''}`);
         if (!model.zero && model.spline.warning) warnings.add(model.spline.warning);
         return model;
       });
-      pieces.push({ lo, hi, axes });
+      pieces.push({ lo, hi, axes, fits });
     }
     for (const w of warnings) options.reporter?.warn?.(`${label}: ${w}`);
     rangeFirst = Math.min(rangeFirst, trace.t[0]);
@@ -128,6 +136,78 @@ export function createDriftInterpolator(
       y: new Float64Array(n),
       z: new Float64Array(n),
     };
+    evaluateModels(models, result, extrapolation);
+    return result;
+  };
+
+  /**
+   * Standard error of the curve at t (issue 15): the samples' standard errors pushed through
+   * the same smoothing, interpolation and extrapolation by Monte Carlo (SD_PROPAGATION_DRAWS
+   * draws of independent Gaussian sample errors, centred — the offset does not count — fixed
+   * seed). For smoothing 'auto' the smoother is linear at its cross-validated λ and the draws are
+   * smoothed alone; FITPACK's s-smoothing is not linear, so each draw refits the samples plus it.
+   * Sources add independently. Undefined when a source has no standard errors.
+   */
+  const evaluateSd = (t: ArrayLike<number>) => {
+    if (!traces.every((tr) => tr.sd)) return undefined;
+    const n = t.length;
+    const sumSq = { x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
+    const rng = createRandom(15);
+    traces.forEach((trace, index) => {
+      const m = trace.t.length;
+      // This source's own curve: a refit of samples + errors differs from it by the propagated error.
+      const base: DriftTrace = { t: Float64Array.from(t), x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
+      if (smoothing !== 'auto') evaluateModels([models[index]], base, extrapolation);
+      for (let draw = 0; draw < SD_PROPAGATION_DRAWS; draw++) {
+        const noise = { x: new Float64Array(m), y: new Float64Array(m), z: new Float64Array(m) };
+        for (const a of AXES) {
+          let mean = 0;
+          for (let i = 0; i < m; i++) mean += (noise[a][i] = rng.normal() * (trace.sd![a][i] || 0));
+          mean /= m;
+          for (let i = 0; i < m; i++) noise[a][i] -= mean;
+        }
+        const perturbed: Piece[] = models[index].map((piece) => {
+          let offset = 0;
+          while (offset < m && trace.t[offset] < piece.lo) offset++;
+          const axes = AXES.map((axis, k): AxisModel => {
+            const model = piece.axes[k];
+            if (model.zero) return model;
+            const { t: pt, v, w, lambda } = piece.fits[k];
+            const e = noise[axis].subarray(offset, offset + pt.length);
+            if (lambda !== undefined && w) {
+              return fitAxis(pt, fitCubicSmoothingSpline(pt, e, w, lambda).f, degree, 0, 'drift uncertainty');
+            }
+            return fitAxis(pt, Float64Array.from(v, (x, i) => x + e[i]), degree, smoothing as number, 'drift uncertainty');
+          });
+          return { ...piece, axes };
+        });
+        const out: DriftTrace = { t: Float64Array.from(t), x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
+        evaluateModels([perturbed], out, extrapolation);
+        for (const a of AXES) {
+          for (let i = 0; i < n; i++) sumSq[a][i] += (out[a][i] - base[a][i]) ** 2;
+        }
+      }
+    });
+    return {
+      x: sumSq.x.map((v) => Math.sqrt(v / SD_PROPAGATION_DRAWS)),
+      y: sumSq.y.map((v) => Math.sqrt(v / SD_PROPAGATION_DRAWS)),
+      z: sumSq.z.map((v) => Math.sqrt(v / SD_PROPAGATION_DRAWS)),
+    };
+  };
+
+  return {
+    evaluate,
+    evaluateSd,
+    sources: Object.freeze([...traces]),
+    range: Object.freeze([rangeFirst, rangeLast]) as readonly [number, number],
+    extrapolation,
+  };
+}
+
+/** Add every trace's pieces, evaluated at result.t, into result's axes. */
+function evaluateModels(models: Piece[][], result: DriftTrace, extrapolation: Extrapolation): void {
+  {
+    const n = result.t.length;
     const scratch = new Float64Array(n);
     for (const pieces of models) {
       for (const piece of pieces) {
@@ -154,15 +234,7 @@ export function createDriftInterpolator(
         }
       }
     }
-    return result;
-  };
-
-  return {
-    evaluate,
-    sources: Object.freeze([...traces]),
-    range: Object.freeze([rangeFirst, rangeLast]) as readonly [number, number],
-    extrapolation,
-  };
+  }
 }
 
 /**
@@ -193,7 +265,12 @@ function piecesOf(trace: DriftTrace): [number, number, number, number][] {
  * the trace knows its standard errors; the result is then interpolated.
  */
 export function autoSmoothedValues(t: Float64Array, v: Float64Array, sd?: Float64Array): Float64Array {
-  if (v.every((a) => a === 0)) return v;
+  return autoSmoothing(t, v, sd).values;
+}
+
+/** autoSmoothedValues with the weights and λ it used (for evaluateSd's refits). */
+function autoSmoothing(t: Float64Array, v: Float64Array, sd?: Float64Array): { values: Float64Array; w?: Float64Array; lambda?: number } {
+  if (v.every((a) => a === 0)) return { values: v };
   const w = new Float64Array(v.length).fill(1);
   if (sd) {
     for (let i = 0; i < v.length; i++) if (Number.isFinite(sd[i]) && sd[i] > 0) w[i] = 1 / sd[i] ** 2;
@@ -203,7 +280,8 @@ export function autoSmoothedValues(t: Float64Array, v: Float64Array, sd?: Float6
     mean /= w.length;
     for (let i = 0; i < w.length; i++) w[i] /= mean;
   }
-  return crossValidatedSmoothing(t, v, w).spline.f;
+  const { spline, lambda } = crossValidatedSmoothing(t, v, w);
+  return { values: spline.f, w, lambda };
 }
 
 function fitAxis(

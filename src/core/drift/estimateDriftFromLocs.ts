@@ -18,6 +18,7 @@ import {
   type PrecisionEstimate,
 } from './autoParameters.js';
 import { refineDrift, type RefineResult } from './refineDrift.js';
+import { addInQuadrature, calibrateSampleSd, leastSquaresSd, rmsDifference, uniformSd, type AxisSd } from './driftUncertainty.js';
 
 export interface LocsRccOptions {
   /** Frames between window starts; 'auto': windows of equal localization count (autoParameters.ts). */
@@ -112,7 +113,14 @@ export interface LocsRccResult extends RccResult {
   refinement?: RefineResult;
   /** The parameters as used (auto ones resolved) and why, for reports and provenance. */
   choices: LocsDriftChoices;
+  /** How the samples' standard errors (`drift.sd`) were found (driftUncertainty.ts). */
+  uncertainty: LocsUncertainty;
 }
+
+/** The pieces of the uncertainty estimate, for reports. */
+export type LocsUncertainty =
+  | { method: 'rcc'; pairSdNm: [number, number, number]; validationNm: [number, number, number] }
+  | { method: 'fine'; pairSdNm: [number, number, number] };
 
 export interface LocsDriftChoices {
   binSizeNm: number;
@@ -237,9 +245,9 @@ export async function estimateDriftFromLocs(
   const refine = options.refine !== false;
   const userBreaks = Array.isArray(options.breaks) ? (options.breaks as number[]) : [];
   const needPrecision = options.binSizeNm === 'auto' || refine;
-  const precision = needPrecision
-    ? (options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined))
-    : undefined;
+  const findPrecision = () =>
+    options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined);
+  const precision = needPrecision ? findPrecision() : undefined;
   const binSizeNm = options.binSizeNm === 'auto' ? chooseBinSize(precision!.lateralNm, refine) : options.binSizeNm;
   const byCount = options.stepFrames === 'auto' && options.windowFrames === 'auto';
   const stepFrames = options.stepFrames === 'auto' ? (options.windowFrames as number) : options.stepFrames;
@@ -363,8 +371,40 @@ export async function estimateDriftFromLocs(
         'use longer windows or larger bins, or check the data for jumps (--breaks)',
     );
   }
+  const lsSd = leastSquaresSd(windows.length, pairs, pairShiftsNm, solution.used, solution.drift, measuredWindows);
   let refinement: RefineResult | undefined;
   let finalDrift = drift;
+  let uncertainty: LocsUncertainty;
+  if (!refine) {
+    drift.sd = lsSd.sd;
+    uncertainty = { method: 'rcc', pairSdNm: lsSd.pairSdNm, validationNm: [NaN, NaN, NaN] };
+    // Validation (driftUncertainty.ts): windows of the same size registered once against all
+    // other localizations; their RMS difference from RCC sees each window's own error.
+    try {
+      const check = await refineDrift({ x, y, z: rccZ ? z : undefined, t }, drift, {
+        ...(() => {
+          const p = precision ?? findPrecision();
+          return { precisionNm: p.lateralNm, precisionZNm: p.axialNm };
+        })(),
+        segmentLocs: Math.max(1, Math.round(n / windows.length)),
+        maxIterations: 1,
+        breaks: userBreaks.length ? userBreaks : 'none',
+        yieldNow,
+      });
+      const diff = rmsDifference(check.drift, drift);
+      const own = (['x', 'y', 'z'] as const).map((a) => rms(check.drift.sd![a]));
+      const extra = diff.map((d, k) => Math.sqrt(Math.max(0, d * d - own[k] * own[k] - meanSquare(lsSd.sd[(['x', 'y', 'z'] as const)[k]]))));
+      if (!rccZ) extra[2] = 0;
+      drift.sd = addInQuadrature(lsSd.sd, uniformSd(drift.t.length, extra as [number, number, number]));
+      uncertainty.validationNm = diff as [number, number, number];
+    } catch (e) {
+      if (!(e instanceof InsufficientDataError)) throw e;
+      progress?.warn?.(
+        'the drift uncertainty comes from the pair residuals alone (the validation registration found too few peaks): ' +
+          "it misses each window's own error and is likely too small",
+      );
+    }
+  }
   if (refine) {
     const ro = typeof options.refine === 'object' ? options.refine : {};
     refinement = await refineDrift({ x, y, z: useZ ? z : undefined, t }, drift, {
@@ -378,6 +418,10 @@ export async function estimateDriftFromLocs(
       yieldNow,
     });
     finalDrift = refinement.drift;
+    finalDrift.sd = calibrateSampleSd(finalDrift, refinement.drift.sd as AxisSd);
+    finalDrift.refined = true;
+    uncertainty = { method: 'fine', pairSdNm: lsSd.pairSdNm };
+    drift.sd = lsSd.sd;
     const weak = refinement.weakSegments.length;
     if (weak > refinement.segments.length * WEAK_SEGMENT_FRACTION) {
       progress?.warn?.(
@@ -406,6 +450,7 @@ export async function estimateDriftFromLocs(
     summary,
   };
   return {
+    uncertainty: uncertainty!,
     drift: finalDrift,
     rccDrift: drift,
     refinement,
@@ -444,6 +489,16 @@ function locColumnsOf(input: LocInput): LocColumns {
     throw new InputError(`the table has no ${missing.join(', ')} column (columns: ${[...input.columns.keys()].join(', ')})`);
   }
   return { x, y, z: get('z'), t };
+}
+
+function meanSquare(v: Float64Array): number {
+  let s = 0;
+  for (const a of v) s += a * a;
+  return v.length ? s / v.length : 0;
+}
+
+function rms(v: Float64Array): number {
+  return Math.sqrt(meanSquare(v));
 }
 
 function countFinite(shifts: Float64Array): number {
