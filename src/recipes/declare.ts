@@ -51,6 +51,8 @@ export interface RunContext {
   cwd: string;
   /** The recipe text, recorded as provenance in written files. */
   recipeText?: string;
+  /** The input file's name, for plot titles. */
+  inputName?: string;
   /**
    * Output parameter names of the running module whose values someone uses (a later module,
    * a save). Modules may skip optional work for the others; undefined means all are used.

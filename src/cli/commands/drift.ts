@@ -51,7 +51,7 @@ export function registerDriftCommand(program: Command): void {
     const [a, b] = opts.frames ? parseFrameRange(opts.frames) : [Math.floor(interp.range[0]), Math.floor(interp.range[1]) + 1];
     const trace = sampleDriftPerFrame(interp, a, b - 1);
     const is3d = opts.dims ? opts.dims === '3' : trace.z.some((v) => v !== 0);
-    await writePerFrameOutputs(opts.output, trace, opts.pixelSize, is3d);
+    await writePerFrameOutputs(opts.output, trace, opts.pixelSize, is3d, interp.evaluateSd?.(trace.t));
     say(opts, `wrote ${opts.output}: frames ${a}–${b - 1}`);
     if (opts.plot) {
       await writeDriftPlot(opts.plot, loaded.output_drift_plot as never);

@@ -78,19 +78,24 @@ export function registerLocsCommand(program: Command): void {
     if (rccParams.debug_cor_file) {
       say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
     }
+    const t = table.columns.get('t')!;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of t) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const plotData = interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`, {
+      frames: [Math.floor(lo), Math.ceil(hi)],
+      subtitle: `${table.length} localizations; ${String(rcc[REPORT_KEY]).split('; grid')[0]}; smoothing ${splineParams.smoothing_factor}`,
+    });
     if (opts.plot) {
-      await writeDriftPlot(opts.plot, interpolatorPlot(interp, [rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)'], `Drift of ${basename(input)}`));
+      await writeDriftPlot(opts.plot, plotData);
       say(opts, `wrote ${opts.plot}`);
     }
     if (opts.perFrame) {
-      const t = table.columns.get('t')!;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of t) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-      await writePerFrameOutputs(opts.perFrame, sampleDriftPerFrame(interp, Math.floor(lo), Math.ceil(hi)), opts.pixelSize, table.columns.has('z'));
+      const perFrame = sampleDriftPerFrame(interp, Math.floor(lo), Math.ceil(hi));
+      await writePerFrameOutputs(opts.perFrame, perFrame, opts.pixelSize, table.columns.has('z'), interp.evaluateSd?.(perFrame.t));
       say(opts, `wrote ${opts.perFrame}`);
     }
     const ex = drift.x;

@@ -10,7 +10,7 @@ import { parseNumberFlag } from '../flags.js';
 import { say } from '../output.js';
 import { optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { driftNpzPath } from '../../io/npz.js';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 
 interface RunOptions extends CommonOptions {
   output?: string;
@@ -76,7 +76,7 @@ export function registerRunCommand(program: Command): void {
     await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft }, (m) => say(opts, m));
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
-    const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText });
+    const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText, inputName: basename(input) });
 
     const data = isImage ? await readImageStack(input) : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
     if ('readFrame' in data) say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);

@@ -50,7 +50,7 @@ export const imageRcc: ModuleDecl = {
   async run(ctx, inputs, params) {
     const stack = requireImage(inputs.input_image, 'input_image');
     const result = await estimateDriftFromImages(stack, sharedRccOptions(ctx, params), { executor: ctx.executor, progress: ctx.progress });
-    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
+    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift' };
     const crossCor: CrossCorrelationStack | undefined = result.correlations && {
       images: result.correlations,
       shape: result.regionShape,

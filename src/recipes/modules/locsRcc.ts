@@ -156,7 +156,7 @@ export const locsRcc: ModuleDecl = {
       },
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
-    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
+    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift', subtitle: result.choices.summary };
     // The original's legacy output: corrected by an interpolating cubic spline through the samples.
     const legacy = wanted('outputName')
       ? applyDriftToTable(table, createDriftInterpolator([result.drift], { degree: 3, smoothing: 0, extrapolation: 'spline' }))
