@@ -78,6 +78,8 @@ export interface ModuleDecl {
 
 /** Key of an optional one-line summary a module may return next to its outputs (printed by the CLI). */
 export const REPORT_KEY = '__report';
+/** Key of the estimator's whole result a module may return too (for `--report`; never saved). */
+export const DETAILS_KEY = '__details';
 
 /** Default values of a declaration's parameters. */
 export function defaultParams(decl: ModuleDecl): Record<string, unknown> {

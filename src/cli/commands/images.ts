@@ -8,7 +8,9 @@ import { readImageStack, writeImageStack } from '../../io/index.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { REPORT_KEY } from '../../recipes/declare.js';
+import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
+import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
+import { collectWarnings, imagesReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../recipes/modules/imagePreClipFilter.js';
@@ -31,6 +33,7 @@ interface ImagesOptions extends CommonOptions {
   padding?: number;
   voxelSize?: [number, number, number];
   float?: boolean;
+  report?: string;
 }
 
 /** "a,b,c" → three numbers (voxel sizes, bins). */
@@ -64,7 +67,8 @@ export function registerImagesCommand(program: Command): void {
     .option('--y-end <px>', 'crop: end of the y range', (v) => parseNumberFlag('y-end', v))
     .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
     .option('--voxel-size <x,y,z>', 'voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
-    .option('--float', 'write float32 frames instead of the input dtype');
+    .option('--float', 'write float32 frames instead of the input dtype')
+    .option('--report <file.html>', 'a self-contained HTML report: input, parameters, drift with its uncertainty, pairs, warnings, before/after, FRC');
   addModuleFlags(cmd, imagePreClipFilter);
   addModuleFlags(cmd, imageRcc);
   addModuleFlags(cmd, driftInterpolate);
@@ -90,9 +94,12 @@ export function registerImagesCommand(program: Command): void {
         { path: opts.output, what: '-o', check: accepts.image(opts.output) },
         ...optionalFile(opts.driftOut && driftNpzPath(opts.driftOut), '--drift-out'),
         ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
+        ...optionalFile(opts.report, '--report', opts.report ? accepts.report(opts.report) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ],
       optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
+    const collected = collectWarnings(ctx.progress);
+    if (opts.report) ctx.progress = collected.progress;
     const stack = await readStackForCli(input, opts.voxelSize);
     say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
     // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
@@ -123,14 +130,27 @@ export function registerImagesCommand(program: Command): void {
     if (rccParams.debug_cor_file) {
       say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
     }
+    const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
+      subtitle: `${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''}, voxel ${stack.voxelSizeNm.join('×')} nm; ${rcc[REPORT_KEY]}`,
+    });
     if (opts.plot) {
-      await writeDriftPlot(
-        opts.plot,
-        interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
-          subtitle: `${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''}, voxel ${stack.voxelSizeNm.join('×')} nm; ${rcc[REPORT_KEY]}`,
-        }),
-      );
+      await writeDriftPlot(opts.plot, plotData);
       say(opts, `wrote ${opts.plot}`);
+    }
+    if (opts.report) {
+      const data = await imagesReportData({
+        inputPath: input,
+        command: ['ccdrift', ...process.argv.slice(2)].join(' '),
+        stack,
+        result: rcc[DETAILS_KEY] as ImageRccResult,
+        interp,
+        plot: plotData,
+        params: { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams },
+        warnings: collected.warnings,
+        paddingMultiplier: shiftParams.padding_multipler as number,
+      });
+      await writeReport(opts.report, data, [input]);
+      say(opts, `wrote ${opts.report}`);
     }
   });
 }

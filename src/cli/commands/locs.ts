@@ -8,7 +8,9 @@ import { readTable, writeTable } from '../../io/index.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
-import { REPORT_KEY } from '../../recipes/declare.js';
+import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
+import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
+import { collectWarnings, locsReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
@@ -25,6 +27,7 @@ interface LocsOptions extends CommonOptions {
   table?: string;
   refine: string;
   breaks: string;
+  report?: string;
 }
 
 export function registerLocsCommand(program: Command): void {
@@ -39,7 +42,8 @@ export function registerLocsCommand(program: Command): void {
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt', (v) => parseNumberFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
-    .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
+    .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto')
+    .option('--report <file.html>', 'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs, windows, warnings, before/after, FRC');
   addModuleFlags(cmd, locsRcc);
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
@@ -59,10 +63,13 @@ export function registerLocsCommand(program: Command): void {
         { path: opts.output, what: '-o', check: accepts.table(opts.output) },
         ...optionalFile(opts.driftOut && driftNpzPath(opts.driftOut), '--drift-out'),
         ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
+        ...optionalFile(opts.report, '--report', opts.report ? accepts.report(opts.report) : undefined),
         ...optionalFile(opts.perFrame, '--per-frame', opts.perFrame ? accepts.perFrame(opts.perFrame, opts.pixelSize) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ],
       optionalFile(rccParams.cache_fft as string, '--cache-fft'), (m) => say(opts, m));
+    const collected = collectWarnings(ctx.progress);
+    if (opts.report) ctx.progress = collected.progress;
     const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress });
     say(opts, `${input}: ${table.length} localizations`);
     const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
@@ -97,6 +104,21 @@ export function registerLocsCommand(program: Command): void {
       const perFrame = sampleDriftPerFrame(interp, Math.floor(lo), Math.ceil(hi));
       await writePerFrameOutputs(opts.perFrame, perFrame, opts.pixelSize, table.columns.has('z'), interp.evaluateSd?.(perFrame.t));
       say(opts, `wrote ${opts.perFrame}`);
+    }
+    if (opts.report) {
+      const data = await locsReportData({
+        inputPath: input,
+        command: ['ccdrift', ...process.argv.slice(2)].join(' '),
+        table,
+        corrected,
+        result: rcc[DETAILS_KEY] as LocsRccResult,
+        interp,
+        plot: plotData,
+        params: { ...rccParams, ...splineParams },
+        warnings: collected.warnings,
+      });
+      await writeReport(opts.report, data, [input]);
+      say(opts, `wrote ${opts.report}`);
     }
     const ex = drift.x;
     say(opts, `drift range: x ${span(ex)} nm, y ${span(drift.y)} nm${table.columns.has('z') && !rccParams.flatten_z ? `, z ${span(drift.z)} nm` : ''}`);
