@@ -48,6 +48,13 @@ export interface LocsRccOptions {
   precision?: PrecisionEstimate;
   /** Number of count windows when step and window are 'auto' (else chooseWindowCount). */
   windowCount?: number;
+  /**
+   * RCC alone: validate the samples' standard errors by one leave-one-out registration of
+   * windows against all other localizations (driftUncertainty.ts; ~1–2× the RCC's time). Off:
+   * the pair residuals' part only, which misses each window's own error (too small by ~2×).
+   * @default true
+   */
+  validateUncertainty?: boolean;
 }
 
 /** What estimateDriftFromLocs does when asked nothing: everything from the data, with the fine stage. */
@@ -374,10 +381,10 @@ export async function estimateDriftFromLocs(
   const lsSd = leastSquaresSd(windows.length, pairs, pairShiftsNm, solution.used, solution.drift, measuredWindows);
   let refinement: RefineResult | undefined;
   let finalDrift = drift;
-  let uncertainty: LocsUncertainty;
-  if (!refine) {
-    drift.sd = lsSd.sd;
-    uncertainty = { method: 'rcc', pairSdNm: lsSd.pairSdNm, validationNm: [NaN, NaN, NaN] };
+  const rccUncertainty = { method: 'rcc' as const, pairSdNm: lsSd.pairSdNm, validationNm: [NaN, NaN, NaN] as [number, number, number] };
+  let uncertainty: LocsUncertainty = rccUncertainty;
+  if (!refine) drift.sd = lsSd.sd;
+  if (!refine && options.validateUncertainty !== false) {
     // Validation (driftUncertainty.ts): windows of the same size registered once against all
     // other localizations; their RMS difference from RCC sees each window's own error.
     try {
@@ -388,6 +395,7 @@ export async function estimateDriftFromLocs(
         })(),
         segmentLocs: Math.max(1, Math.round(n / windows.length)),
         maxIterations: 1,
+        skipCapture: true,
         breaks: userBreaks.length ? userBreaks : 'none',
         yieldNow,
       });
@@ -396,7 +404,7 @@ export async function estimateDriftFromLocs(
       const extra = diff.map((d, k) => Math.sqrt(Math.max(0, d * d - own[k] * own[k] - meanSquare(lsSd.sd[(['x', 'y', 'z'] as const)[k]]))));
       if (!rccZ) extra[2] = 0;
       drift.sd = addInQuadrature(lsSd.sd, uniformSd(drift.t.length, extra as [number, number, number]));
-      uncertainty.validationNm = diff as [number, number, number];
+      rccUncertainty.validationNm = diff as [number, number, number];
     } catch (e) {
       if (!(e instanceof InsufficientDataError)) throw e;
       progress?.warn?.(
@@ -450,7 +458,7 @@ export async function estimateDriftFromLocs(
     summary,
   };
   return {
-    uncertainty: uncertainty!,
+    uncertainty,
     drift: finalDrift,
     rccDrift: drift,
     refinement,
