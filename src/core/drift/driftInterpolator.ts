@@ -14,7 +14,7 @@
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { evaluateSpline } from '../spline/evaluateSpline.js';
 import { fitSmoothingSpline, type SmoothingSpline } from '../spline/fitSmoothingSpline.js';
-import { crossValidatedSmoothing, fitCubicSmoothingSpline } from '../spline/cubicSmoothingSpline.js';
+import { crossValidatedSmoothing, evaluateNaturalSpline, fitCubicSmoothingSpline } from '../spline/cubicSmoothingSpline.js';
 import { createRandom } from '../simulate/random.js';
 import type { DriftInterpolator, DriftTrace, Extrapolation, ProgressReporter } from '../types.js';
 
@@ -144,69 +144,64 @@ export function createDriftInterpolator(
   };
 
   /**
-   * Standard error of the curve at t (issue 15): the samples' standard errors pushed through
-   * the same smoothing, interpolation and extrapolation by Monte Carlo (SD_PROPAGATION_DRAWS
-   * draws of independent Gaussian sample errors, centred — the offset does not count — fixed
-   * seed). For smoothing 'auto' the smoother is linear at its cross-validated λ and the draws are
-   * smoothed alone; FITPACK's s-smoothing is not linear, so each draw refits the samples plus it.
-   * Sources add independently. Undefined when a source has no standard errors.
+   * Standard error of the curve at t (issue 15). Smoothing 'auto': the samples' standard errors
+   * pushed through the same cubic smoothing spline at its cross-validated λ by Monte Carlo
+   * (SD_PROPAGATION_DRAWS draws of independent Gaussian sample errors, centred — the offset does
+   * not count — fixed seed; linear continuation beyond the samples, or held for 'constant'),
+   * plus what cross-validation says the samples miss between them. FITPACK's s-smoothing picks
+   * its knots from the data, so it is not linear: there the samples' sd, interpolated. Sources
+   * add independently. Undefined when a source has no standard errors.
    */
   const evaluateSd = (t: ArrayLike<number>) => {
     if (!traces.every((tr) => tr.sd)) return undefined;
     const n = t.length;
-    const sumSq = { x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
+    const variance = { x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
     const rng = createRandom(15);
     traces.forEach((trace, index) => {
       const m = trace.t.length;
-      // This source's own curve: a refit of samples + errors differs from it by the propagated error.
-      const base: DriftTrace = { t: Float64Array.from(t), x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
-      if (smoothing !== 'auto') evaluateModels([models[index]], base, extrapolation);
-      for (let draw = 0; draw < SD_PROPAGATION_DRAWS; draw++) {
-        const noise = { x: new Float64Array(m), y: new Float64Array(m), z: new Float64Array(m) };
-        for (const a of AXES) {
-          let mean = 0;
-          for (let i = 0; i < m; i++) mean += (noise[a][i] = rng.normal() * (trace.sd![a][i] || 0));
-          mean /= m;
-          for (let i = 0; i < m; i++) noise[a][i] -= mean;
-        }
-        const perturbed: Piece[] = models[index].map((piece) => {
-          let offset = 0;
-          while (offset < m && trace.t[offset] < piece.lo) offset++;
-          const axes = AXES.map((axis, k): AxisModel => {
-            const model = piece.axes[k];
-            if (model.zero) return model;
-            const { t: pt, v, w, lambda } = piece.fits[k];
-            const e = noise[axis].subarray(offset, offset + pt.length);
-            if (lambda !== undefined && w) {
-              return fitAxis(pt, fitCubicSmoothingSpline(pt, e, w, lambda).f, degree, 0, 'drift uncertainty');
+      // Independent Gaussian sample errors, centred over the trace (the offset does not count).
+      const draws = Array.from({ length: SD_PROPAGATION_DRAWS }, () =>
+        AXES.map((a) => {
+          const e = Float64Array.from(trace.sd![a], (sd) => rng.normal() * (sd || 0));
+          const mean = e.reduce((p, v) => p + v, 0) / m;
+          return e.map((v) => v - mean);
+        }),
+      );
+      let offset = 0;
+      for (const piece of models[index]) {
+        while (offset < m && trace.t[offset] < piece.lo) offset++;
+        const idx: number[] = [];
+        for (let i = 0; i < n; i++) if (t[i] >= piece.lo && t[i] < piece.hi) idx.push(i);
+        if (idx.length === 0) continue;
+        AXES.forEach((axis, k) => {
+          if (piece.axes[k].zero) return;
+          const { t: pt, w, lambda, modelVariance } = piece.fits[k];
+          const first = pt[0];
+          const last = pt[pt.length - 1];
+          // 'constant' holds the end values; otherwise the natural spline's linear continuation.
+          const at = Float64Array.from(idx, (i) => (extrapolation === 'constant' ? Math.min(last, Math.max(first, t[i])) : t[i]));
+          const out = variance[axis];
+          if (lambda !== undefined && w) {
+            // Smoothing 'auto' is linear at its λ: smooth each draw alone.
+            for (const d of draws) {
+              const e = d[k].subarray(offset, offset + pt.length);
+              const curve = evaluateNaturalSpline(fitCubicSmoothingSpline(pt, e, w, lambda), at);
+              idx.forEach((i, q) => (out[i] += (curve[q] * curve[q]) / SD_PROPAGATION_DRAWS));
             }
-            return fitAxis(pt, Float64Array.from(v, (x, i) => x + e[i]), degree, smoothing as number, 'drift uncertainty');
-          });
-          return { ...piece, axes };
+            if (modelVariance && modelVariance > 0) for (const i of idx) out[i] += modelVariance;
+          } else {
+            // FITPACK's s-smoothing chooses its knots from the data (not linear): the samples'
+            // sd interpolated, not reduced by the smoothing (an upper bound).
+            const sd = trace.sd![axis].subarray(offset, offset + pt.length);
+            const lin = new Float64Array(idx.length);
+            linearInterpolate(pt, sd, at, lin);
+            idx.forEach((i, q) => (out[i] += lin[q] * lin[q]));
+          }
         });
-        const out: DriftTrace = { t: Float64Array.from(t), x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n) };
-        evaluateModels([perturbed], out, extrapolation);
-        for (const a of AXES) {
-          for (let i = 0; i < n; i++) sumSq[a][i] += (out[a][i] - base[a][i]) ** 2;
-        }
+        offset += piece.fits[0].t.length;
       }
     });
-    for (const a of AXES) for (let i = 0; i < n; i++) sumSq[a][i] /= SD_PROPAGATION_DRAWS;
-    // Smoothing 'auto' adds what cross-validation says the samples miss, on the frames each piece covers.
-    models.forEach((pieces) =>
-      pieces.forEach((piece) =>
-        AXES.forEach((a, k) => {
-          const extra = piece.fits[k]?.modelVariance ?? 0;
-          if (!(extra > 0)) return;
-          for (let i = 0; i < n; i++) if (t[i] >= piece.lo && t[i] < piece.hi) sumSq[a][i] += extra;
-        }),
-      ),
-    );
-    return {
-      x: sumSq.x.map((v) => Math.sqrt(v)),
-      y: sumSq.y.map((v) => Math.sqrt(v)),
-      z: sumSq.z.map((v) => Math.sqrt(v)),
-    };
+    return { x: variance.x.map(Math.sqrt), y: variance.y.map(Math.sqrt), z: variance.z.map(Math.sqrt) };
   };
 
   return {
@@ -216,6 +211,21 @@ export function createDriftInterpolator(
     range: Object.freeze([rangeFirst, rangeLast]) as readonly [number, number],
     extrapolation,
   };
+}
+
+/** Piecewise-linear interpolation of (x, y) at u (x ascending), holding the end values beyond. */
+function linearInterpolate(x: Float64Array, y: Float64Array, u: Float64Array, out: Float64Array): void {
+  let k = 0;
+  for (let q = 0; q < u.length; q++) {
+    const v = u[q];
+    if (v <= x[0]) out[q] = y[0];
+    else if (v >= x[x.length - 1]) out[q] = y[y.length - 1];
+    else {
+      if (v < x[k]) k = 0;
+      while (k + 2 < x.length && x[k + 1] <= v) k++;
+      out[q] = y[k] + ((v - x[k]) / (x[k + 1] - x[k])) * (y[k + 1] - y[k]);
+    }
+  }
 }
 
 /** Add every trace's pieces, evaluated at result.t, into result's axes. */
