@@ -131,7 +131,7 @@ export function registerImagesCommand(program: Command): void {
       say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
     }
     const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
-      subtitle: `${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''}, voxel ${stack.voxelSizeNm.join('×')} nm; ${rcc[REPORT_KEY]}`,
+      subtitle: `${rcc[REPORT_KEY]}; smoothing ${splineParams.smoothing_factor}`,
     });
     if (opts.plot) {
       await writeDriftPlot(opts.plot, plotData);
