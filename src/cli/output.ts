@@ -27,18 +27,19 @@ export function provenanceOf(command: string, params: Record<string, unknown>, i
 }
 
 /**
- * Per-frame drift as CSV (t,x,y,z nm; `frame` 1-based for ThunderSTORM tables), Picasso's drift
- * .txt (camera pixels), ThunderSTORM's drift .json or .npz, by extension (io/driftFiles.ts).
+ * Per-frame drift as CSV (t,x,y,z nm, with sd_x,sd_y,sd_z when known; `frame` 1-based for
+ * ThunderSTORM tables), Picasso's drift .txt (camera pixels), ThunderSTORM's drift .json or .npz,
+ * by extension (io/driftFiles.ts).
  */
 export async function writePerFrameOutputs(
   path: string,
   trace: DriftTrace,
   pixelSizeNm: number | undefined,
   is3d: boolean,
-  options: { frameBase?: 0 | 1; inputs?: string[] } = {},
+  options: { frameBase?: 0 | 1; inputs?: string[]; sd?: { x: Float64Array; y: Float64Array; z: Float64Array } } = {},
 ): Promise<string> {
   checkDriftFileExtension(path, '--per-frame');
-  return writeDriftFile(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2, frameBase: options.frameBase, inputs: options.inputs });
+  return writeDriftFile(path, trace, { pixelSizeNm, dims: is3d ? 3 : 2, frameBase: options.frameBase, inputs: options.inputs, sd: options.sd });
 }
 
 /** The `debug_cor_file` of Locs_RCC/Image_RCC: one thresholded correlation image per pair, as TIFF. */

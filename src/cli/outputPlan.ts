@@ -94,6 +94,10 @@ export const accepts = {
       throw new UsageError(`${path}: cannot write a plot with extension '${ext || '(none)'}'; accepted: ${PLOT_EXTENSIONS.join(', ')} (choose e.g. drift.png)`);
     }
   },
+  report: (path: string) => () => {
+    const ext = extensionOf(path);
+    if (ext !== '.html' && ext !== '.htm') throw new UsageError(`--report ${path}: the report is an HTML file (.html); got '${ext || '(none)'}'`);
+  },
   tiff: (flag: string, path: string) => () => {
     const ext = extensionOf(path);
     if (ext !== '.tif' && ext !== '.tiff') throw new UsageError(`${flag} ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);

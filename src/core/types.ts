@@ -58,6 +58,8 @@ export interface DriftTrace {
   breaks?: Float64Array;
   /** Standard error of each sample per axis (nm), when known; sets the weights of smoothing 'auto'. */
   sd?: { x: Float64Array; y: Float64Array; z: Float64Array };
+  /** Measured by ccdrift's fine stage (its files are smoothed 'auto' by default on loading). */
+  refined?: boolean;
 }
 
 /** How a drift interpolator continues beyond its first and last sample. */
@@ -70,6 +72,11 @@ export type Extrapolation = 'linear' | 'spline' | 'constant';
 export interface DriftInterpolator {
   /** Evaluate at times `t` (frames). Returns a trace with a copy of `t`. */
   evaluate(t: ArrayLike<number>): DriftTrace;
+  /**
+   * Standard error (nm, per axis) of the evaluated drift at times `t`, the constant offset
+   * removed, from the sources' sample standard errors; undefined when a source has none.
+   */
+  evaluateSd?(t: ArrayLike<number>): { x: Float64Array; y: Float64Array; z: Float64Array } | undefined;
   /** The measured samples each source contributed (one per loaded/measured trace), for plots. */
   readonly sources: readonly DriftTrace[];
   /** First and last sample time over all sources. */

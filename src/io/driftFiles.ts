@@ -86,6 +86,8 @@ export interface DriftWriteOptions {
   dims?: 2 | 3;
   /** Frame counting of a per-frame CSV (1: `frame` column, as ThunderSTORM tables). */
   frameBase?: 0 | 1;
+  /** Per-frame standard errors (nm), written as sd_x, sd_y, sd_z columns of a CSV. */
+  sd?: { x: Float64Array; y: Float64Array; z: Float64Array };
   inputs?: string[];
 }
 
@@ -101,7 +103,7 @@ export async function writeDriftFile(path: string, trace: DriftTrace, options: D
     case '.npz':
       return writeDriftNpz(path, trace, { inputs });
     case '.csv':
-      return writePerFrameDriftCsv(path, trace, { inputs, frameBase: options.frameBase });
+      return writePerFrameDriftCsv(path, trace, { inputs, frameBase: options.frameBase, sd: options.sd });
     case '.txt':
       if (!options.pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
       return writePicassoDriftTxt(path, trace, { pixelSizeNm: options.pixelSizeNm, dims: options.dims ?? (trace.z.some((v) => v !== 0) ? 3 : 2), inputs });

@@ -74,7 +74,8 @@ export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
     trace.y[i] = drift.data[i * columns + 1];
     if (columns === 3) trace.z[i] = drift.data[i * columns + 2];
   }
-  // ccdrift's additions, ignored by the original's loader: standard errors and jump frames.
+  // ccdrift's additions, ignored by the original's loader: standard errors (n × 3, nm), whether
+  // the fine stage measured it (`refined` = [1]) and jump frames.
   const sd = arrays.get('drift_sd');
   if (sd) {
     if (sd.shape.length !== 2 || sd.shape[0] !== n || sd.shape[1] !== 3) {
@@ -87,6 +88,7 @@ export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
       trace.sd.z[i] = Number(sd.data[3 * i + 2]);
     }
   }
+  if (arrays.get('refined')?.data[0]) trace.refined = true;
   const breaks = arrays.get('breaks');
   if (breaks) {
     if (breaks.shape.length !== 1) throw new InputError(`${name}: key 'breaks' has shape ${shapeText(breaks.shape)}; expected (k,) frames`);
@@ -123,6 +125,7 @@ export function encodeDriftNpz(trace: DriftTrace): Uint8Array {
     }
     entries.drift_sd = { data: sd, shape: [n, 3] };
   }
+  if (trace.refined) entries.refined = { data: Float64Array.of(1), shape: [1] };
   if (trace.breaks && trace.breaks.length > 0) entries.breaks = { data: Float64Array.from(trace.breaks), shape: [trace.breaks.length] };
   return buildNpz(entries);
 }

@@ -43,19 +43,23 @@ function checkLengths(trace: DriftTrace): number {
 }
 
 /**
- * Write `t,x,y,z` (frames, nm; the correction to add) as CSV, atomically. Returns `path`.
- * With `frameBase: 1` the first column is `frame` = t + 1, counting frames as a ThunderSTORM
- * table does, so the file's frames match the table it was measured on.
+ * Write `t,x,y,z` (frames, nm; the correction to add), and `sd_x,sd_y,sd_z` (nm) when given, as
+ * CSV, atomically. Returns `path`. With `frameBase: 1` the first column is `frame` = t + 1,
+ * counting frames as a ThunderSTORM table does, so the file's frames match the table it was
+ * measured on.
  */
 export async function writePerFrameDriftCsv(
   path: string,
   trace: DriftTrace,
-  options: { inputs?: string[]; frameBase?: 0 | 1 } = {},
+  options: { inputs?: string[]; frameBase?: 0 | 1; sd?: { x: Float64Array; y: Float64Array; z: Float64Array } } = {},
 ): Promise<string> {
   const n = checkLengths(trace);
   const base = options.frameBase === 1 ? 1 : 0;
-  const lines = [base === 1 ? 'frame,x,y,z' : 't,x,y,z'];
-  for (let i = 0; i < n; i++) lines.push(`${trace.t[i] + base},${trace.x[i]},${trace.y[i]},${trace.z[i]}`);
+  const sd = options.sd;
+  const lines = [(base === 1 ? 'frame,x,y,z' : 't,x,y,z') + (sd ? ',sd_x,sd_y,sd_z' : '')];
+  for (let i = 0; i < n; i++) {
+    lines.push(`${trace.t[i] + base},${trace.x[i]},${trace.y[i]},${trace.z[i]}` + (sd ? `,${sd.x[i]},${sd.y[i]},${sd.z[i]}` : ''));
+  }
   const text = lines.join('\n') + '\n';
   await writeAtomically([path], ([temp]) => fs.writeFile(temp, text), options.inputs ?? []);
   return path;

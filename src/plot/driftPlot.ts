@@ -26,3 +26,13 @@ export async function renderDriftPlotSvg(data: DriftPlotData): Promise<string> {
     view.finalize();
   }
 }
+
+/** Any Vega-Lite specification as a standalone SVG (the report's smaller figures). */
+export async function renderVegaLiteSvg(spec: import('vega-lite').TopLevelSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,8 +1,9 @@
 /**
  * The drift plot (SPEC §4.6) as a Vega-Lite specification: one panel per axis stacked
- * vertically on a shared time axis, "Time (frame)" against "Drift (nm)", measured samples as
- * points (one colour per source), the interpolated curve as a solid line and reference traces
- * (e.g. ground truth) as dashed lines, with one legend naming every series.
+ * vertically on a shared time axis, "Time (frame)" against the correction added (nm), measured
+ * samples as points (one colour per source), the interpolated curve as a solid line with a band
+ * of ±2 standard errors (dashed and faded where it is extrapolated), reference traces (e.g.
+ * ground truth) as dashed lines, one legend naming every series; optionally an x–y trajectory.
  *
  * Pure: no `node:` imports, so the browser app can embed the same spec (e.g. interactively)
  * that the CLI renders to SVG/PNG. Drift values are plotted as stored, i.e. as the correction
@@ -32,8 +33,22 @@ export interface DriftPlotData {
    * @default ['x', 'y'], plus 'z' when any trace has a non-zero finite z
    */
   axes?: DriftAxis[];
+  /**
+   * Standard error of `curve` per axis (nm), one value per curve sample: drawn as a band of
+   * ±BAND_SD standard errors around it.
+   */
+  curveSd?: { x: Float64Array; y: Float64Array; z: Float64Array };
+  /**
+   * First and last measured sample time: the curve beyond them is extrapolated and drawn
+   * dashed and faded. @default none (all of the curve drawn solid)
+   */
+  measuredRange?: readonly [number, number];
+  /** Add a panel with the x–y trajectory of the curve (lateral drift, start and end marked). @default false */
+  trajectory?: boolean;
   /** Title above the panels. @default none */
   title?: string;
+  /** A second title line (e.g. the key parameters). @default none */
+  subtitle?: string;
   /** Width of each panel's plotting area in px (axes and legend come on top). @default 800 */
   width?: number;
   /** Height of each panel's plotting area in px. @default 220 */
@@ -63,9 +78,35 @@ const CURVE_COLOUR = '#1a1a1a';
 const REFERENCE_COLOURS = ['#7f7f7f', '#D55E00', '#56B4E9', '#CC79A7', '#009E73', '#E69F00'];
 
 const REFERENCE_DASH_PX = [7, 4];
+/** The extrapolated ends of the curve: short dashes, faded. */
+const EXTRAPOLATED_DASH_PX = [3, 3];
+const EXTRAPOLATED_OPACITY = 0.55;
+const BAND_COLOUR = '#9ecae1';
+const BAND_OPACITY = 0.45;
+/** The band spans ± this many standard errors. */
+export const BAND_SD = 2;
+/** What the drift axis shows: the correction ccdrift adds (the mirror image of Picasso's drift plot). */
+export const DRIFT_AXIS_TITLE = 'correction added (nm)';
+export const TRAJECTORY_SIZE_PX = 320;
+/** The subtitle is wrapped to lines of at most this many characters (about the panel width). */
+const SUBTITLE_LINE_CHARS = 120;
+
+/** Lines of at most `width` characters, broken at spaces (a longer word stays whole). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
 const AXES: readonly DriftAxis[] = ['x', 'y', 'z'];
 
-type SeriesKind = 'source' | 'curve' | 'reference';
+type SeriesKind = 'source' | 'curve' | 'reference' | 'extrapolated';
 
 /** One plotted sample; the long ("tidy") layout Vega-Lite facets on. */
 interface PlotRow {
@@ -74,6 +115,11 @@ interface PlotRow {
   kind: SeriesKind;
   tFrame: number;
   driftNm: number;
+  /** The band around the curve (curve rows with a known sd). */
+  lo?: number;
+  hi?: number;
+  /** Extrapolated rows: 'before' or 'after' the samples (drawn as separate lines). */
+  part?: string;
 }
 
 /**
@@ -178,16 +224,26 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
   const height = checkSize('height', data.height, DEFAULT_PANEL_HEIGHT_PX);
 
   const rows: PlotRow[] = [];
+  const [first, last] = data.measuredRange ?? [-Infinity, Infinity];
   for (const axis of axes) {
     for (const s of series) {
       const values = s.trace[axis];
+      const sd = s.kind === 'curve' ? data.curveSd?.[axis] : undefined;
       for (const i of decimationIndices(s.trace.t.length)) {
         const tFrame = s.trace.t[i];
         const driftNm = values[i];
         // NaN marks a missing sample (e.g. a failed window); leave a gap rather than fail.
-        if (Number.isFinite(tFrame) && Number.isFinite(driftNm)) {
-          rows.push({ axis, series: s.label, kind: s.kind, tFrame, driftNm });
+        if (!(Number.isFinite(tFrame) && Number.isFinite(driftNm))) continue;
+        const row: PlotRow = { axis, series: s.label, kind: s.kind, tFrame, driftNm };
+        if (sd && Number.isFinite(sd[i])) {
+          row.lo = driftNm - BAND_SD * sd[i];
+          row.hi = driftNm + BAND_SD * sd[i];
         }
+        if (s.kind === 'curve' && (tFrame < first || tFrame > last)) {
+          row.kind = 'extrapolated';
+          row.part = tFrame < first ? 'before' : 'after';
+        }
+        rows.push(row);
       }
     }
   }
@@ -250,15 +306,37 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
   const y = {
     field: 'driftNm',
     type: 'quantitative' as const,
-    title: 'Drift (nm)',
+    title: DRIFT_AXIS_TITLE,
     scale: { zero: false, nice: true },
-    // The same label extent in every panel lines up the "Drift (nm)" titles.
+    // The same label extent in every panel lines up the drift axis titles.
     axis: { minExtent: estimateTickLabelExtentPx(rows) },
   };
+  const hasBand = rows.some((r) => r.lo !== undefined);
+  const hasExtrapolated = rows.some((r) => r.kind === 'extrapolated');
+  const bandLayers = hasBand
+    ? [
+        {
+          transform: [{ filter: "(datum.kind === 'curve' || datum.kind === 'extrapolated') && isValid(datum.lo)" }],
+          mark: { type: 'area' as const, color: BAND_COLOUR, opacity: BAND_OPACITY, clip: false, aria: false },
+          encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, detail: { field: 'part', type: 'nominal' as const } },
+        },
+      ]
+    : [];
+  const extrapolatedLayers = hasExtrapolated
+    ? [
+        {
+          transform: [{ filter: "datum.kind === 'extrapolated'" }],
+          mark: { type: 'line' as const, strokeWidth: 1.8, strokeDash: EXTRAPOLATED_DASH_PX, opacity: EXTRAPOLATED_OPACITY, clip: false, aria: false },
+          encoding: { x, y, color, detail: { field: 'part', type: 'nominal' as const } },
+        },
+      ]
+    : [];
 
-  const spec: TopLevelSpec = {
+  const top = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(data.title !== undefined ? { title: { text: data.title, anchor: 'start' as const } } : {}),
+    ...(data.title !== undefined ? { title: { text: data.title, anchor: 'start' as const, ...(data.subtitle ? { subtitle: wrapText(data.subtitle, SUBTITLE_LINE_CHARS), subtitleFontSize: 12 } : {}) } } : {}),
+  };
+  const facetSpec = {
     data: { values: rows },
     facet: {
       row: {
@@ -285,6 +363,8 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
       height,
       // Per-sample accessibility labels would add ~100 bytes per point for no reader's benefit.
       layer: [
+        ...bandLayers,
+        ...extrapolatedLayers,
         {
           transform: [{ filter: "datum.kind === 'reference'" }],
           mark: { type: 'line', strokeWidth: 1.6, strokeDash: REFERENCE_DASH_PX, clip: false, aria: false },
@@ -302,6 +382,12 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
         },
       ],
     },
+  };
+  const trajectory = data.trajectory && data.curve ? trajectorySpec(data.curve, data.measuredRange) : undefined;
+  const body = trajectory ? { vconcat: [facetSpec, trajectory], spacing: 28 } : facetSpec;
+  const spec = {
+    ...top,
+    ...body,
     background: 'white',
     padding: 12,
     config: {
@@ -329,6 +415,65 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
       },
       text: { font: PLOT_FONT_FAMILY },
     },
-  };
+  } as TopLevelSpec;
   return spec;
+}
+
+/**
+ * The lateral trajectory of the curve: y against x (equal nm per pixel on both axes), time as
+ * the path order, the first measured point marked 'start' and the last 'end'.
+ */
+function trajectorySpec(curve: DriftPlotSeries, measuredRange: readonly [number, number] | undefined) {
+  const [first, last] = measuredRange ?? [-Infinity, Infinity];
+  const rows: { tFrame: number; xNm: number; yNm: number }[] = [];
+  for (const i of decimationIndices(curve.trace.t.length)) {
+    const tFrame = curve.trace.t[i];
+    if (tFrame < first || tFrame > last) continue;
+    const xNm = curve.trace.x[i];
+    const yNm = curve.trace.y[i];
+    if (Number.isFinite(xNm) && Number.isFinite(yNm)) rows.push({ tFrame, xNm, yNm });
+  }
+  if (rows.length === 0) throw new InputError('drift plot: the curve has no finite x–y samples for the trajectory panel');
+  let xl = Infinity;
+  let xh = -Infinity;
+  let yl = Infinity;
+  let yh = -Infinity;
+  for (const r of rows) {
+    xl = Math.min(xl, r.xNm);
+    xh = Math.max(xh, r.xNm);
+    yl = Math.min(yl, r.yNm);
+    yh = Math.max(yh, r.yNm);
+  }
+  // Equal scales: the same span on both axes, centred on the data.
+  const half = Math.max(xh - xl, yh - yl, 1) * 0.55;
+  const cx = (xl + xh) / 2;
+  const cy = (yl + yh) / 2;
+  const ends = [
+    { ...rows[0], label: 'start' },
+    { ...rows[rows.length - 1], label: 'end' },
+  ];
+  const x = { field: 'xNm', type: 'quantitative' as const, title: 'x correction added (nm)', scale: { domain: [cx - half, cx + half], nice: false, zero: false } };
+  const y = { field: 'yNm', type: 'quantitative' as const, title: 'y correction added (nm)', scale: { domain: [cy - half, cy + half], nice: false, zero: false } };
+  return {
+    title: { text: 'x–y trajectory', anchor: 'start' as const, fontSize: 15 },
+    width: TRAJECTORY_SIZE_PX,
+    height: TRAJECTORY_SIZE_PX,
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'line' as const, strokeWidth: 1.6, color: CURVE_COLOUR, clip: true, aria: false },
+        encoding: { x, y, order: { field: 'tFrame', type: 'quantitative' as const } },
+      },
+      {
+        data: { values: ends },
+        mark: { type: 'point' as const, filled: true, size: 60, color: '#D55E00', aria: false },
+        encoding: { x, y },
+      },
+      {
+        data: { values: ends },
+        mark: { type: 'text' as const, align: 'left' as const, dx: 7, dy: -7, fontSize: 12, aria: false },
+        encoding: { x, y, text: { field: 'label', type: 'nominal' as const } },
+      },
+    ],
+  };
 }

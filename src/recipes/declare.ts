@@ -51,6 +51,8 @@ export interface RunContext {
   cwd: string;
   /** The recipe text, recorded as provenance in written files. */
   recipeText?: string;
+  /** The input file's name, for plot titles. */
+  inputName?: string;
   /**
    * Output parameter names of the running module whose values someone uses (a later module,
    * a save). Modules may skip optional work for the others; undefined means all are used.
@@ -76,6 +78,8 @@ export interface ModuleDecl {
 
 /** Key of an optional one-line summary a module may return next to its outputs (printed by the CLI). */
 export const REPORT_KEY = '__report';
+/** Key of the estimator's whole result a module may return too (for `--report`; never saved). */
+export const DETAILS_KEY = '__details';
 
 /** Default values of a declaration's parameters. */
 export function defaultParams(decl: ModuleDecl): Record<string, unknown> {

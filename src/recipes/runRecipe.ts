@@ -26,7 +26,7 @@ export interface RecipeRunOptions {
   /** Called before each module runs (index in execution order, 0-based). */
   onStepStart?(step: RecipeStep, index: number, total: number): void;
   /** Called after each module with its one-line report, if it gave one. */
-  onStepDone?(step: RecipeStep, report: string | undefined, seconds: number): void;
+  onStepDone?(step: RecipeStep, report: string | undefined, seconds: number, outputs?: Record<string, unknown>): void;
   /**
    * Drop a slot's value once every module reading it has run and nobody else wants it, so
    * large intermediates do not pile up. The result then holds only the wanted slots.
@@ -96,7 +96,7 @@ export async function runRecipe(
     }
     const report = typeof out[REPORT_KEY] === 'string' ? (out[REPORT_KEY] as string) : undefined;
     reports.push({ step, report });
-    options.onStepDone?.(step, report, (performance.now() - started) / 1000);
+    options.onStepDone?.(step, report, (performance.now() - started) / 1000, out);
 
     for (const [param, slot] of Object.entries(step.outputs)) slots.set(slot, out[param]);
     for (const [name, p] of Object.entries(step.decl.params)) {

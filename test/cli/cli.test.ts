@@ -32,14 +32,14 @@ describe('ccdrift simulate → locs → apply → drift', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['corr.csv', 'drift.npz', 'drift.svg', 'pf.csv']) expect(existsSync(join(dir, f)), f).toBe(true);
-    expect(readFileSync(join(dir, 'drift.svg'), 'utf8')).toContain('Drift (nm)');
+    expect(readFileSync(join(dir, 'drift.svg'), 'utf8')).toContain('correction added (nm)');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('the per-frame drift matches the truth', async () => {
     const truth = await readDriftNpz(join(dir, 'worms.truth.npz'));
     const pf = readFileSync(join(dir, 'pf.csv'), 'utf8').trim().split('\n');
-    expect(pf[0]).toBe('t,x,y,z');
+    expect(pf[0]).toBe('t,x,y,z,sd_x,sd_y,sd_z');
     const rows = pf.slice(1).map((l) => l.split(',').map(Number));
     const inside = rows.filter((r) => r[0] >= 500 && r[0] <= 7500);
     const ex = inside.map((r) => r[1]);

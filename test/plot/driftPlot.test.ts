@@ -8,7 +8,7 @@ import { InputError, UsageError } from '../../src/core/errors.js';
 import type { DriftTrace } from '../../src/core/types.js';
 import { findPlotFontDir, PNG_SCALE, rasterizePlotSvg, writeDriftPlot } from '../../src/io/plotFile.js';
 import { renderDriftPlotSvg, type DriftPlotData } from '../../src/plot/driftPlot.js';
-import { buildDriftPlotSpec, decimationIndices, MAX_PLOTTED_SAMPLES } from '../../src/plot/driftPlotSpec.js';
+import { buildDriftPlotSpec, decimationIndices, DRIFT_AXIS_TITLE, MAX_PLOTTED_SAMPLES } from '../../src/plot/driftPlotSpec.js';
 
 /** Vega writes point positions rounded to 3 decimals. */
 const PIXEL_TOLERANCE_PX = 0.002;
@@ -154,7 +154,7 @@ describe('drift plot SVG', () => {
   it('draws one panel per axis for 2D data (x, y) with titles and legend', async () => {
     const svg = await renderDriftPlotSvg(plotData(false));
     const texts = svgTexts(svg);
-    expect(texts.filter((t) => t === 'Drift (nm)')).toHaveLength(2);
+    expect(texts.filter((t) => t === DRIFT_AXIS_TITLE)).toHaveLength(2);
     expect(texts.filter((t) => t === 'Time (frame)')).toHaveLength(1); // shared time axis
     expect(texts).toContain('x');
     expect(texts).toContain('y');
@@ -174,12 +174,12 @@ describe('drift plot SVG', () => {
   it('adds a z panel when any trace has non-zero z, and honours an explicit axes list', async () => {
     const svg3 = await renderDriftPlotSvg(plotData(true));
     const texts3 = svgTexts(svg3);
-    expect(texts3.filter((t) => t === 'Drift (nm)')).toHaveLength(3);
+    expect(texts3.filter((t) => t === DRIFT_AXIS_TITLE)).toHaveLength(3);
     const headers = texts3.filter((t) => t === 'x' || t === 'y' || t === 'z');
     expect(headers).toEqual(['x', 'y', 'z']);
 
     const onlyZ = await renderDriftPlotSvg({ ...plotData(true), axes: ['z'] });
-    expect(svgTexts(onlyZ).filter((t) => t === 'Drift (nm)')).toHaveLength(1);
+    expect(svgTexts(onlyZ).filter((t) => t === DRIFT_AXIS_TITLE)).toHaveLength(1);
     expect(svgTexts(onlyZ)).toContain('z');
     expect(svgTexts(onlyZ)).not.toContain('x');
   });

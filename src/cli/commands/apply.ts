@@ -98,12 +98,12 @@ export function registerApplyCommand(program: Command): void {
       const loaded = await Promise.all(opts.drift.map((p) => readDriftFile(p, { pixelSizeNm })));
       // Defaults: per-frame files (Picasso .txt, per-frame .csv, ThunderSTORM .json) are the
       // drift at every frame already: interpolated linearly, not smoothed again. ccdrift's
-      // fine-stage .npz files (they carry drift_sd) get 'auto', as `ccdrift locs` smoothed them;
+      // fine-stage .npz files (marked `refined`) get 'auto', as `ccdrift locs` smoothed them;
       // any other .npz the original's SciPy default.
       const overrides: Record<string, unknown> = { load_paths: opts.drift };
       const allPerFrame = loaded.every((f) => f.perFrame);
       if (!smoothingGiven) {
-        overrides.smoothing_factor = allPerFrame ? 0 : loaded.every((f) => f.trace.sd) ? 'auto' : splineParams.smoothing_factor.default;
+        overrides.smoothing_factor = allPerFrame ? 0 : loaded.every((f) => f.trace.refined) ? 'auto' : splineParams.smoothing_factor.default;
       }
       if (!degreeGiven && allPerFrame) overrides.degree_of_spline = 1;
       const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);

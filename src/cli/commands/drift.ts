@@ -81,12 +81,15 @@ export function registerDriftCommand(program: Command): void {
     const is3d = opts.dims ? opts.dims === '3' : trace.z.some((v) => v !== 0);
     // Frames are counted as the inputs counted them (ThunderSTORM's from 1).
     const frameBase = loaded.every((f) => f.frameBase === 1) ? 1 : 0;
+    const sd = interp.evaluateSd?.(trace.t);
     if (opts.output) {
-      await writePerFrameOutputs(opts.output, trace, opts.pixelSize, is3d, { frameBase, inputs: files });
+      await writePerFrameOutputs(opts.output, trace, opts.pixelSize, is3d, { frameBase, inputs: files, sd });
       say(opts, `wrote ${opts.output}: frames ${a + frameBase}–${b - 1 + frameBase}`);
     } else {
-      const lines = [frameBase === 1 ? 'frame,x,y,z' : 't,x,y,z'];
-      for (let i = 0; i < trace.t.length; i++) lines.push(`${trace.t[i] + frameBase},${trace.x[i]},${trace.y[i]},${trace.z[i]}`);
+      const lines = [(frameBase === 1 ? 'frame,x,y,z' : 't,x,y,z') + (sd ? ',sd_x,sd_y,sd_z' : '')];
+      for (let i = 0; i < trace.t.length; i++) {
+        lines.push(`${trace.t[i] + frameBase},${trace.x[i]},${trace.y[i]},${trace.z[i]}` + (sd ? `,${sd.x[i]},${sd.y[i]},${sd.z[i]}` : ''));
+      }
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     if (opts.plot) {

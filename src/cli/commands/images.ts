@@ -11,7 +11,9 @@ import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { REPORT_KEY } from '../../recipes/declare.js';
+import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
+import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
+import { collectWarnings, imagesReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../recipes/modules/imagePreClipFilter.js';
@@ -36,6 +38,7 @@ interface ImagesOptions extends CommonOptions {
   padding?: number;
   voxelSize?: [number, number, number];
   float?: boolean;
+  report?: string;
 }
 
 /** "a,b,c" → three numbers (voxel sizes, bins). */
@@ -72,7 +75,8 @@ export function registerImagesCommand(program: Command): void {
     .option('--y-end <px>', 'crop: end of the y range', (v) => parseNumberFlag('y-end', v))
     .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
     .option('--voxel-size <x,y,z>', 'voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
-    .option('--float', 'write float32 frames instead of the input dtype');
+    .option('--float', 'write float32 frames instead of the input dtype')
+    .option('--report <file.html>', 'a self-contained HTML report: input, parameters, drift with its uncertainty, pairs, warnings, before/after, FRC');
   addModuleFlags(cmd, imagePreClipFilter);
   addModuleFlags(cmd, imageRcc);
   addModuleFlags(cmd, driftInterpolate);
@@ -107,7 +111,7 @@ export function registerImagesCommand(program: Command): void {
     }
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the stack you want to inspect on its own');
     ensureOutDir(opts.outDir);
-    const plans: (BatchPlan & { output: string; driftOut?: string; plot?: string })[] = files.map((input) => {
+    const plans: (BatchPlan & { output: string; driftOut?: string; plot?: string; report?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
       const driftOut = opts.driftOut
         ? driftNpzPath(perInputPath('--drift-out', opts.driftOut, input, batch, opts.outDir, ['npz'])!)
@@ -115,16 +119,23 @@ export function registerImagesCommand(program: Command): void {
           ? undefined
           : outputBeside(input, DRIFT_SUFFIX, '.npz', opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
+      const report = perInputPath('--report', opts.report, input, batch, opts.outDir, ['html']);
       const outputs: PlannedFile[] = [
         { path: output, what: opts.output ? '-o' : 'output', check: accepts.image(output) },
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
+        ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ];
-      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path === plot && plot !== opts.plot));
-      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), output, driftOut, plot };
+      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path === plot && plot !== opts.plot) || (o.path === report && report !== opts.report));
+      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), output, driftOut, plot, report };
     });
-    const correctOne = async (input: string, outputPath: string, driftOut: string | undefined, plot: string | undefined) => {
+    const correctOne = async (input: string, outputPath: string, driftOut: string | undefined, plot: string | undefined, report: string | undefined) => {
+      // The report lists this file's warnings: collect them while it runs.
+      const progress = ctx.progress;
+      const collected = collectWarnings(progress);
+      if (report) ctx.progress = collected.progress;
+      try {
       const stack = await readStackForCli(input, opts.voxelSize);
       checkFourierShiftMemory(stack, shiftParams.padding_multipler as number); // before the long work, not after it
       say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
@@ -157,11 +168,36 @@ export function registerImagesCommand(program: Command): void {
       if (rccParams.debug_cor_file) {
         say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
+      const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
+        subtitle: `${rcc[REPORT_KEY]}; smoothing ${splineParams.smoothing_factor}`,
+      });
       if (plot) {
-        await writeDriftPlot(plot, interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`));
+        await writeDriftPlot(plot, plotData);
         say(opts, `wrote ${plot}`);
       }
-      return { rows: stack.frames, span: driftSpan(drift, stack.depth > 1), written: [...written, ...(driftOut ? [driftOut] : []), ...(plot ? [plot] : [])] };
+      if (report) {
+        const data = await imagesReportData({
+          inputPath: input,
+          command: ['ccdrift', ...process.argv.slice(2)].join(' '),
+          stack,
+          result: rcc[DETAILS_KEY] as ImageRccResult,
+          interp,
+          plot: plotData,
+          params: { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams },
+          warnings: collected.warnings,
+          paddingMultiplier: shiftParams.padding_multipler as number,
+        });
+        await writeReport(report, data, [input]);
+        say(opts, `wrote ${report}`);
+      }
+      return {
+        rows: stack.frames,
+        span: driftSpan(drift, stack.depth > 1),
+        written: [...written, ...(driftOut ? [driftOut] : []), ...(plot ? [plot] : []), ...(report ? [report] : [])],
+      };
+      } finally {
+        ctx.progress = progress;
+      }
     };
 
     if (!batch) {
@@ -169,14 +205,14 @@ export function registerImagesCommand(program: Command): void {
       const plan = plans[0];
       await planOutputs([plan.input], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
-      await correctOne(plan.input, plan.output, plan.driftOut, plan.plot);
+      await correctOne(plan.input, plan.output, plan.driftOut, plan.plot, plan.report);
       return;
     }
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     await runBatch(plans, planProblems, problems, (plan) => {
       const p = plan as (typeof plans)[number];
-      return correctOne(p.input, p.output, p.driftOut, p.plot);
+      return correctOne(p.input, p.output, p.driftOut, p.plot, p.report);
     }, (line) => say(opts, line));
   });
 }

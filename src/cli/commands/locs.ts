@@ -12,7 +12,9 @@ import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { REPORT_KEY } from '../../recipes/declare.js';
+import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
+import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
+import { collectWarnings, locsReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
@@ -36,6 +38,7 @@ interface LocsOptions extends CommonOptions {
   breaks: string;
   method: string;
   then?: string;
+  report?: string;
 }
 
 /** `--method`: Locs_RCC's methods, or the fiducial and AIM modules (issue 14). */
@@ -80,6 +83,7 @@ interface LocsPaths {
   driftOut?: string;
   plot?: string;
   perFrame?: string;
+  report?: string;
 }
 
 export function registerLocsCommand(program: Command): void {
@@ -108,6 +112,7 @@ export function registerLocsCommand(program: Command): void {
   addModuleFlags(cmd, locsRcc, Object.keys(locsRcc.params).filter((p) => p !== 'method'));
   addModuleFlags(cmd, locsFiducial);
   addModuleFlags(cmd, locsAim);
+  cmd.option('--report <file.html>', 'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs, windows, warnings, before/after, FRC (RCC methods)');
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
   cmd.action(async (args: string[], opts: LocsOptions) => {
@@ -117,6 +122,9 @@ export function registerLocsCommand(program: Command): void {
     if (then !== undefined && then !== 'fiducial') throw new UsageError(`--then supports 'fiducial' (after RCC, MCC, DCC or AIM), got '${opts.then}'`);
     if (then && method === 'fiducial') throw new UsageError('--then fiducial refines another method; with --method fiducial leave --then out');
     const rccFamily = ['RCC', 'MCC', 'DCC'].includes(method);
+    if (opts.report && (!rccFamily || then)) {
+      throw new UsageError(`--report describes RCC and its fine stage; with --method ${method}${then ? ` --then ${then}` : ''} use --plot (the markers or AIM samples and the drift)`);
+    }
     const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, {
       refine: opts.refine === 'on',
       breaks: opts.breaks,
@@ -151,6 +159,7 @@ export function registerLocsCommand(program: Command): void {
           : outputBeside(input, DRIFT_SUFFIX, '.npz', opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
       const perFrame = perInputPath('--per-frame', opts.perFrame, input, batch, opts.outDir, PER_FRAME_EXTS);
+      const report = perInputPath('--report', opts.report, input, batch, opts.outDir, ['html']);
       // Picasso's yaml (read without the data) or a PYME file's metadata gives a drift .txt its pixel size.
       const pixelHint = opts.pixelSize ?? (extensionOf(input) === '.hdf5' ? picassoYamlPixelSize(input) : undefined);
       const pixelLater = ['.hdf', '.h5r'].includes(extensionOf(input));
@@ -158,12 +167,13 @@ export function registerLocsCommand(program: Command): void {
         { path: output, what: opts.output ? '-o' : 'output', check: accepts.table(output) },
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
+        ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
         ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
       ];
       // Names ccdrift chose, and extension-only flags, never replace a file without --force.
-      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame));
-      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), paths: { output, driftOut, plot, perFrame } };
+      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame) || (o.path !== opts.report && o.path === report));
+      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), paths: { output, driftOut, plot, perFrame, report } };
     });
 
     // One run context for every file: the worker pool settings and progress are shared.
@@ -172,6 +182,11 @@ export function registerLocsCommand(program: Command): void {
       { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name', 'output_localizations']) },
     );
     const correctOne = async (input: string, paths: LocsPaths) => {
+      // The report lists this file's warnings: collect them while it runs.
+      const progress = ctx.progress;
+      const collected = collectWarnings(progress);
+      if (paths.report) ctx.progress = collected.progress;
+      try {
       let table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
       checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
       const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(table.metadata);
@@ -231,26 +246,49 @@ export function registerLocsCommand(program: Command): void {
       if (rccParams.debug_cor_file && rcc.output_cross_cor) {
         say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
+      const [lo, hi] = minMax(table.columns.get('t')!);
+      const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
+        frames: [Math.floor(lo), Math.ceil(hi)],
+        subtitle: `${table.length} localizations; ${reports.join('; ').split('; grid')[0]}; smoothing ${splineParams.smoothing_factor}`,
+      });
+      // Fiducials: each used marker's own trace beside the combined samples.
+      plotData.sources.push(...markerPlotSources);
       if (paths.plot) {
-        const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`);
-        // Fiducials: each used marker's own trace beside the combined samples.
-        plotData.sources.push(...markerPlotSources);
         await writeDriftPlot(paths.plot, plotData);
         written.push(paths.plot);
         say(opts, `wrote ${paths.plot}`);
       }
       if (paths.perFrame) {
-        const [lo, hi] = minMax(table.columns.get('t')!);
         // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
         const first = extensionOf(paths.perFrame) === '.txt' ? 0 : Math.floor(lo);
         const frameBase = table.metadata[CSV_META.frameBase] === 1 ? 1 : 0;
-        await writePerFrameOutputs(paths.perFrame, sampleDriftPerFrame(interp, first, Math.ceil(hi)), pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input] });
+        const perFrame = sampleDriftPerFrame(interp, first, Math.ceil(hi));
+        await writePerFrameOutputs(paths.perFrame, perFrame, pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input], sd: interp.evaluateSd?.(perFrame.t) });
         written.push(paths.perFrame);
         say(opts, `wrote ${paths.perFrame}`);
+      }
+      if (paths.report) {
+        const data = await locsReportData({
+          inputPath: input,
+          command: ['ccdrift', ...process.argv.slice(2)].join(' '),
+          table,
+          corrected,
+          result: rcc[DETAILS_KEY] as LocsRccResult,
+          interp,
+          plot: plotData,
+          params: { ...methodParams, ...splineParams },
+          warnings: collected.warnings,
+        });
+        await writeReport(paths.report, data, [input]);
+        written.push(paths.report);
+        say(opts, `wrote ${paths.report}`);
       }
       const spanText = driftSpan(drift, table.columns.has('z') && !rccParams.flatten_z);
       say(opts, `drift range: ${spanText} nm`);
       return { rows: table.length, span: spanText, written };
+      } finally {
+        ctx.progress = progress;
+      }
     };
 
     if (!batch) {

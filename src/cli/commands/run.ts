@@ -8,9 +8,21 @@ import { createSaveSink, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { parseNumberFlag } from '../flags.js';
 import { say } from '../output.js';
-import { optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { driftNpzPath } from '../../io/npz.js';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { collectWarnings, imagesReportData, locsReportData, writeReport } from '../report.js';
+import { locsRcc } from '../../recipes/modules/locsRcc.js';
+import { imageRcc } from '../../recipes/modules/imageRcc.js';
+import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
+import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
+import { DETAILS_KEY } from '../../recipes/declare.js';
+import { interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
+import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
+import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
+import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
+import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
+import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.js';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 
 interface RunOptions extends CommonOptions {
   output?: string;
@@ -18,6 +30,7 @@ interface RunOptions extends CommonOptions {
   skip: string[];
   pixelSize?: number;
   table?: string;
+  report?: string;
 }
 
 /** Slot names of the loaded data (as PYME names them). */
@@ -56,7 +69,8 @@ export function registerRunCommand(program: Command): void {
     .option('--save <slot=path>', 'write slot SLOT to PATH (format from the extension); repeatable', (v: string, prev: string[]) => [...prev, v], [])
     .option('--skip <slot>', 'do not save SLOT by default; repeatable', (v: string, prev: string[]) => [...prev, v], [])
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parseNumberFlag('pixel-size', v))
-    .option('--table <name>', 'table inside an HDF5 file with several');
+    .option('--table <name>', 'table inside an HDF5 file with several')
+    .option('--report <file.html>', 'a self-contained HTML report of the recipe\'s Locs_RCC or Image_RCC step: drift with its uncertainty, pairs, warnings, before/after, FRC');
   addCommonOptions(cmd);
   cmd.action(async (recipePath: string, input: string, opts: RunOptions) => {
     let text: string;
@@ -73,10 +87,18 @@ export function registerRunCommand(program: Command): void {
     const recipeText = formatRecipe(plan);
     const saveOptions = { outDir: opts.output, saves, skip: opts.skip, inputPath: input, cwd, recipeText, pixelSizeNm: opts.pixelSize };
     const savePlan = planSaves(plan, saveOptions);
-    await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft }, (m) => say(opts, m));
+    const rccStep = plan.steps.find((st) => st.decl.name === locsRcc.name || st.decl.name === imageRcc.name);
+    if (opts.report && !rccStep) {
+      throw new UsageError(`--report: the recipe ${recipePath} has no ${locsRcc.name} or ${imageRcc.name} step, so there is no measured drift to report on`);
+    }
+    const reportFile = optionalFile(opts.report, '--report', opts.report ? accepts.report(opts.report) : undefined);
+    await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft, extraOutputs: reportFile }, (m) => say(opts, m));
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
-    const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText });
+    const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText, inputName: basename(input) });
+    const collected = collectWarnings(ctx.progress);
+    if (opts.report) ctx.progress = collected.progress;
+    const stepOutputs = new Map<string, Record<string, unknown>>();
 
     const data = isImage ? await readImageStack(input) : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
     if ('readFrame' in data) say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
@@ -86,11 +108,16 @@ export function registerRunCommand(program: Command): void {
       wantedSlots: savePlan.wanted,
       sink,
       onStepStart: (step, i, n) => say(opts, `[${i + 1}/${n}] ${step.decl.name} (item ${step.item})`),
-      onStepDone: (step, report, seconds) => {
+      onStepDone: (step, report, seconds, outputs) => {
+        if (outputs && !stepOutputs.has(step.decl.name)) stepOutputs.set(step.decl.name, outputs);
         if (report) say(opts, `  ${report}`);
         if (seconds >= 1) say(opts, `  ${seconds.toFixed(1)} s`);
       },
     });
+    if (opts.report && rccStep) {
+      await writeRunReport(opts.report, { recipePath, recipeText, input, data, rccStep, stepOutputs, warnings: collected.warnings });
+      say(opts, `wrote ${opts.report}`);
+    }
     for (const value of slots.values()) disposeSlotValue(value);
     for (const r of sink.records) {
       if (r.files) say(opts, `wrote ${r.slot}: ${r.files.join(', ')}`);
@@ -114,10 +141,10 @@ const RECIPE_FILE_PARAMS: { param: string; scratch?: boolean; npz?: boolean }[] 
 async function checkRecipeOutputs(
   steps: readonly { decl: { name: string }; item: number; params: Record<string, unknown> }[],
   explicit: ReadonlyMap<string, string>,
-  { input, recipePath, cwd, cacheFft }: { input: string; recipePath: string; cwd: string; cacheFft?: string },
+  { input, recipePath, cwd, cacheFft, extraOutputs = [] }: { input: string; recipePath: string; cwd: string; cacheFft?: string; extraOutputs?: PlannedFile[] },
   report: (message: string) => void,
 ): Promise<void> {
-  const outputs: PlannedFile[] = [...explicit].map(([slot, path]) => ({ path, what: `--save ${slot}` }));
+  const outputs: PlannedFile[] = [...[...explicit].map(([slot, path]) => ({ path, what: `--save ${slot}` })), ...extraOutputs];
   const scratch: PlannedFile[] = optionalFile(cacheFft, '--cache-fft');
   for (const step of steps) {
     for (const { param, scratch: isScratch, npz } of RECIPE_FILE_PARAMS) {
@@ -137,4 +164,72 @@ async function checkRecipeOutputs(
     }
   }
   await planOutputs([input, recipePath], outputs, scratch, report);
+}
+
+/**
+ * The report of a recipe run: its first Locs_RCC or Image_RCC step, the interpolator of the
+ * first Drift_Interpolate / Drift_Load_Interpolate step (else smoothing 'auto' of the samples) and
+ * the corrected table of Locs_Post_Shift (else the input corrected by that interpolator).
+ */
+async function writeRunReport(
+  path: string,
+  o: {
+    recipePath: string;
+    recipeText: string;
+    input: string;
+    data: LocTable | ImageStack;
+    rccStep: { decl: { name: string }; params: Record<string, unknown> };
+    stepOutputs: Map<string, Record<string, unknown>>;
+    warnings: string[];
+  },
+): Promise<void> {
+  const rccOut = o.stepOutputs.get(o.rccStep.decl.name)!;
+  const result = rccOut[DETAILS_KEY] as LocsRccResult | ImageRccResult;
+  const interpOut = [...o.stepOutputs.values()].find((out) => out.output_drift_interpolator)?.output_drift_interpolator as DriftInterpolator | undefined;
+  const interp = interpOut ?? createDriftInterpolator([result.drift], { smoothing: 'auto' });
+  const command = `ccdrift run ${o.recipePath} ${o.input}\n\n${o.recipeText}`;
+  const label = o.rccStep.decl.name === locsRcc.name ? 'measured (Locs_RCC)' : 'measured (Image_RCC)';
+  if ('readFrame' in o.data) {
+    const plot = interpolatorPlot(interp, [label], `Drift of ${basename(o.input)}`, { subtitle: `recipe ${basename(o.recipePath)}` });
+    const report = await imagesReportData({
+      inputPath: o.input,
+      command,
+      stack: o.data,
+      result: result as ImageRccResult,
+      interp,
+      plot,
+      params: o.rccStep.params,
+      warnings: o.warnings,
+      paddingMultiplier: imagePostShift.params.padding_multipler.default as number,
+    });
+    report.title = `ccdrift run: ${basename(o.input)}`;
+    await writeReport(path, report, [o.input, o.recipePath]);
+    return;
+  }
+  const table = o.data;
+  const corrected = (o.stepOutputs.get(locsPostShift.name)?.output_name as LocTable | undefined) ?? applyDriftToTable(table, interp);
+  const t = table.columns.get('t')!;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of t) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const plot = interpolatorPlot(interp, [label], `Drift of ${basename(o.input)}`, {
+    frames: [Math.floor(lo), Math.ceil(hi)],
+    subtitle: `recipe ${basename(o.recipePath)}; ${(result as LocsRccResult).choices.summary}`,
+  });
+  const report = await locsReportData({
+    inputPath: o.input,
+    command,
+    table,
+    corrected,
+    result: result as LocsRccResult,
+    interp,
+    plot,
+    params: o.rccStep.params,
+    warnings: o.warnings,
+  });
+  report.title = `ccdrift run: ${basename(o.input)}`;
+  await writeReport(path, report, [o.input, o.recipePath]);
 }

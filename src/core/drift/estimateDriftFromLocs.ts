@@ -22,6 +22,7 @@ import {
 } from './autoParameters.js';
 import { refineDrift, type RefineResult } from './refineDrift.js';
 import { estimateDriftByMarkers, type AimLocsOptions, type FiducialLocsOptions, type MarkerMethodResult } from './estimateDriftByMarkers.js';
+import { addInQuadrature, calibrateSampleSd, leastSquaresSd, rmsDifference, uniformSd, type AxisSd } from './driftUncertainty.js';
 
 export interface LocsRccOptions {
   /** Frames between window starts; 'auto': windows of equal localization count (autoParameters.ts). */
@@ -51,6 +52,13 @@ export interface LocsRccOptions {
   precision?: PrecisionEstimate;
   /** Number of count windows when step and window are 'auto' (else chooseWindowCount). */
   windowCount?: number;
+  /**
+   * RCC alone: validate the samples' standard errors by one leave-one-out registration of
+   * windows against all other localizations (driftUncertainty.ts; ~1–2× the RCC's time). Off:
+   * the pair residuals' part only, which misses each window's own error (too small by ~2×).
+   * @default true
+   */
+  validateUncertainty?: boolean;
 }
 
 /** What estimateDriftFromLocs does when asked nothing: everything from the data, with the fine stage. */
@@ -118,7 +126,14 @@ export interface LocsRccResult extends RccResult {
   choices: LocsDriftChoices;
   /** The correlations ran from the windows' points instead of FFTs (registration/pointCorrelation.ts). */
   fromPoints: boolean;
+  /** How the samples' standard errors (`drift.sd`) were found (driftUncertainty.ts). */
+  uncertainty: LocsUncertainty;
 }
+
+/** The pieces of the uncertainty estimate, for reports. */
+export type LocsUncertainty =
+  | { method: 'rcc'; pairSdNm: [number, number, number]; validationNm: [number, number, number] }
+  | { method: 'fine'; pairSdNm: [number, number, number] };
 
 export interface LocsDriftChoices {
   binSizeNm: number;
@@ -279,9 +294,9 @@ async function estimateDriftRcc(
   const refine = options.refine !== false;
   const userBreaks = Array.isArray(options.breaks) ? (options.breaks as number[]) : [];
   const needPrecision = options.binSizeNm === 'auto' || refine;
-  const precision = needPrecision
-    ? (options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined))
-    : undefined;
+  const findPrecision = () =>
+    options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined);
+  const precision = needPrecision ? findPrecision() : undefined;
   const binSizeNm = options.binSizeNm === 'auto' ? chooseBinSize(precision!.lateralNm, refine) : options.binSizeNm;
   const byCount = options.stepFrames === 'auto' && options.windowFrames === 'auto';
   const stepFrames = options.stepFrames === 'auto' ? (options.windowFrames as number) : options.stepFrames;
@@ -426,8 +441,45 @@ async function estimateDriftRcc(
         'use longer windows or larger bins, or check the data for jumps (--breaks)',
     );
   }
+  const lsSd = leastSquaresSd(windows.length, pairs, pairShiftsNm, solution.used, solution.drift, measuredWindows);
   let refinement: RefineResult | undefined;
   let finalDrift = drift;
+  const rccUncertainty = { method: 'rcc' as const, pairSdNm: lsSd.pairSdNm, validationNm: [NaN, NaN, NaN] as [number, number, number] };
+  let uncertainty: LocsUncertainty = rccUncertainty;
+  if (!refine) drift.sd = lsSd.sd;
+  if (!refine && options.validateUncertainty !== false) {
+    // Validation (driftUncertainty.ts): windows of the same size registered once against all
+    // other localizations; their RMS difference from RCC sees each window's own error.
+    try {
+      // Its cost is one registration pass over the rows: on large tables every k-th row does
+      // (the windows' own error is what is measured; the check's own noise is in its sd).
+      const every = Math.ceil(n / VALIDATION_MAX_LOCS);
+      const thin = (v: NumericArray) => (every > 1 ? Float64Array.from({ length: Math.ceil(v.length / every) }, (_, i) => v[i * every]) : v);
+      const check = await refineDrift({ x: thin(x), y: thin(y), z: rccZ ? thin(z!) : undefined, t: thin(t) }, drift, {
+        ...(() => {
+          const p = precision ?? findPrecision();
+          return { precisionNm: p.lateralNm, precisionZNm: p.axialNm };
+        })(),
+        segmentLocs: Math.max(1, Math.round(n / every / windows.length)),
+        maxIterations: 1,
+        skipCapture: true,
+        breaks: userBreaks.length ? userBreaks : 'none',
+        yieldNow,
+      });
+      const diff = rmsDifference(check.drift, drift);
+      const own = (['x', 'y', 'z'] as const).map((a) => rms(check.drift.sd![a]));
+      const extra = diff.map((d, k) => Math.sqrt(Math.max(0, d * d - own[k] * own[k] - meanSquare(lsSd.sd[(['x', 'y', 'z'] as const)[k]]))));
+      if (!rccZ) extra[2] = 0;
+      drift.sd = addInQuadrature(lsSd.sd, uniformSd(drift.t.length, extra as [number, number, number]));
+      rccUncertainty.validationNm = diff as [number, number, number];
+    } catch (e) {
+      if (!(e instanceof InsufficientDataError)) throw e;
+      progress?.warn?.(
+        'the drift uncertainty comes from the pair residuals alone (the validation registration found too few peaks): ' +
+          "it misses each window's own error and is likely too small",
+      );
+    }
+  }
   if (refine) {
     const ro = typeof options.refine === 'object' ? options.refine : {};
     refinement = await refineDrift({ x, y, z: useZ ? z : undefined, t }, drift, {
@@ -441,6 +493,10 @@ async function estimateDriftRcc(
       yieldNow,
     });
     finalDrift = refinement.drift;
+    finalDrift.sd = calibrateSampleSd(finalDrift, refinement.drift.sd as AxisSd);
+    finalDrift.refined = true;
+    uncertainty = { method: 'fine', pairSdNm: lsSd.pairSdNm };
+    drift.sd = lsSd.sd;
     const weak = refinement.weakSegments.length;
     if (weak > refinement.segments.length * WEAK_SEGMENT_FRACTION) {
       progress?.warn?.(
@@ -469,6 +525,7 @@ async function estimateDriftRcc(
     summary,
   };
   return {
+    uncertainty,
     drift: finalDrift,
     rccDrift: drift,
     refinement,
@@ -488,6 +545,8 @@ async function estimateDriftRcc(
   };
 }
 
+/** The validation of RCC-alone standard errors registers at most about this many rows. */
+export const VALIDATION_MAX_LOCS = 250_000;
 /** Windows with fewer localizations than this (median) give unreliable RCC peaks: say so. */
 export const FEW_WINDOW_LOCS = 300;
 /** More than this fraction of fine segments without a peak is worth a warning. */
@@ -508,6 +567,16 @@ function locColumnsOf(input: LocInput): LocColumns {
     throw new InputError(`the table has no ${missing.join(', ')} column (columns: ${[...input.columns.keys()].join(', ')})`);
   }
   return { x, y, z: get('z'), t };
+}
+
+function meanSquare(v: Float64Array): number {
+  let s = 0;
+  for (const a of v) s += a * a;
+  return v.length ? s / v.length : 0;
+}
+
+function rms(v: Float64Array): number {
+  return Math.sqrt(meanSquare(v));
 }
 
 function countFinite(shifts: Float64Array): number {

@@ -37,6 +37,11 @@ export interface RefineOptions {
   toleranceNm?: number | 'auto';
   /** At most this many passes. @default 10 */
   maxIterations?: number;
+  /**
+   * Skip the first, coarse pass that catches a far-off coarse drift: for a single check of a
+   * drift already close (the RCC validation of driftUncertainty.ts). @default false
+   */
+  skipCapture?: boolean;
   progress?: ProgressReporter;
   /** Cancellation / event-loop yield between segments (see registration/yieldNow.ts). */
   yieldNow?: () => Promise<void> | undefined;
@@ -330,7 +335,7 @@ export async function refineDrift(
   let fits: SegmentFit[] = [];
   let iterations = 0;
   let lastChange = Infinity;
-  let capture: DensityGrid | null = makeGrid(CAPTURE_FACTOR);
+  let capture: DensityGrid | null = options.skipCapture ? null : makeGrid(CAPTURE_FACTOR);
   const fine = makeGrid(1);
 
   const acc = new Float64Array(9);
@@ -498,9 +503,13 @@ export async function refineDrift(
     return s;
   };
 
-  let s = await runPass(capture);
+  let s = await runPass(capture ?? fine);
   capture = null;
-  for (let pass = 0; pass < maxIterations; pass++) {
+  if (options.skipCapture && maxIterations <= 1) {
+    // One pass is the whole check: no further pass, no convergence to wait for.
+    lastChange = 0;
+  }
+  for (let pass = options.skipCapture ? 1 : 0; pass < maxIterations; pass++) {
     s = await runPass(fine);
     if (detect && pass < 3) {
       const found = detectJumps(s, fits, kernelNm);

@@ -297,3 +297,8 @@ function choleskyBand(band: Float64Array, m: number, w: number): void {
     }
   }
 }
+
+/** The least-squares drift for the rows marked in `used` (no rejection): for the uncertainty's Monte Carlo (driftUncertainty.ts). */
+export function solveDriftLeastSquares(n: number, pairs: Int32Array, shifts: Float64Array, used: Uint8Array): [Float64Array, Float64Array, Float64Array] {
+  return leastSquares(n, pairs, shifts, used).drift;
+}

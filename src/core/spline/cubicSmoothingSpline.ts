@@ -131,10 +131,14 @@ export const MIN_CV_SAMPLES = 8;
  * the λ found for half the samples is halved for all of them (the same balance of data to
  * roughness per unit time). Returns the fitted spline through all samples.
  */
-export function crossValidatedSmoothing(t: Float64Array, y: Float64Array, w: Float64Array): { spline: NaturalSpline; lambda: number } {
+export function crossValidatedSmoothing(
+  t: Float64Array,
+  y: Float64Array,
+  w: Float64Array,
+): { spline: NaturalSpline; lambda: number; cvMeanSquare: number } {
   const m = t.length;
   if (m < 2) throw new InsufficientDataError('smoothing needs at least two samples');
-  if (m < MIN_CV_SAMPLES) return { spline: fitCubicSmoothingSpline(t, y, w, 0), lambda: 0 };
+  if (m < MIN_CV_SAMPLES) return { spline: fitCubicSmoothingSpline(t, y, w, 0), lambda: 0, cvMeanSquare: NaN };
   const halves = [0, 1].map((r) => {
     const idx = Array.from({ length: m }, (_, i) => i).filter((i) => i % 2 === r);
     return {
@@ -152,20 +156,27 @@ export function crossValidatedSmoothing(t: Float64Array, y: Float64Array, w: Flo
   const base = meanW * meanH ** 3;
   let best = Infinity;
   let bestLambda = base;
+  let bestMeanSquare = NaN;
   for (let e = 0; e <= LAMBDA_DECADES; e += LAMBDA_STEP) {
     const lambda = base * 10 ** e;
     let err = 0;
+    let squares = 0;
     for (let r = 0; r < 2; r++) {
       const fit = fitCubicSmoothingSpline(halves[r].t, halves[r].y, halves[r].w, lambda);
       const other = halves[1 - r];
       const pred = evaluateNaturalSpline(fit, other.t);
-      for (let i = 0; i < pred.length; i++) err += other.w[i] * (pred[i] - other.y[i]) ** 2;
+      for (let i = 0; i < pred.length; i++) {
+        err += other.w[i] * (pred[i] - other.y[i]) ** 2;
+        squares += (pred[i] - other.y[i]) ** 2;
+      }
     }
     if (err < best) {
       best = err;
       bestLambda = lambda;
+      bestMeanSquare = squares / m;
     }
   }
   const lambda = bestLambda / 2;
-  return { spline: fitCubicSmoothingSpline(t, y, w, lambda), lambda };
+  // cvMeanSquare: the unweighted mean squared error of each half predicting the other, at the chosen λ.
+  return { spline: fitCubicSmoothingSpline(t, y, w, lambda), lambda, cvMeanSquare: bestMeanSquare };
 }

@@ -48,14 +48,32 @@ export function buildInterpolator(ctx: RunContext, traces: DriftTrace[], params:
   });
 }
 
-/** Plot data: each source's samples and the summed curve over the samples' range. */
-export function interpolatorPlot(interp: DriftInterpolator, labels: string[], title: string): DriftPlotData {
-  const [a, b] = interp.range;
+/**
+ * Plot data: each source's samples and the summed curve, with its ±2 sd band when the samples
+ * carry standard errors, and the x–y trajectory. `frames` (the data's first and last frame)
+ * extends the curve over the whole acquisition: the part beyond the samples is extrapolated and
+ * drawn so.
+ */
+export function interpolatorPlot(
+  interp: DriftInterpolator,
+  labels: string[],
+  title: string,
+  { frames, subtitle }: { frames?: readonly [number, number]; subtitle?: string } = {},
+): DriftPlotData {
+  const a = Math.min(interp.range[0], frames?.[0] ?? Infinity);
+  const b = Math.max(interp.range[1], frames?.[1] ?? -Infinity);
   const ts = Float64Array.from({ length: CURVE_POINTS }, (_, i) => a + ((b - a) * i) / (CURVE_POINTS - 1));
+  // The samples' ends are curve points too, so the solid and the dashed parts meet.
+  const withEnds = Float64Array.from(new Set([...ts, ...interp.range].filter((t) => t >= a && t <= b))).sort();
+  const curveSd = interp.evaluateSd?.(withEnds);
   return {
     sources: interp.sources.map((trace, i) => ({ label: labels[i] ?? `samples ${i + 1}`, trace })),
-    curve: { label: 'interpolated', trace: interp.evaluate(ts) },
+    curve: { label: curveSd ? 'interpolated (band ±2 sd)' : 'interpolated', trace: interp.evaluate(withEnds) },
+    curveSd,
+    measuredRange: interp.range,
+    trajectory: true,
     title,
+    subtitle,
   };
 }
 
@@ -73,7 +91,7 @@ export const driftInterpolate: ModuleDecl = {
     const interp = buildInterpolator(ctx, [trace], params);
     return {
       output_drift_interpolator: interp,
-      output_drift_plot: interpolatorPlot(interp, ['measured'], 'Drift'),
+      output_drift_plot: interpolatorPlot(interp, ['measured'], ctx.inputName ? `Drift of ${ctx.inputName}` : 'Drift'),
     };
   },
 };

@@ -32,7 +32,7 @@ export const driftLoadInterpolate: ModuleDecl = {
     const interp = buildInterpolator(ctx, traces, params);
     return {
       output_drift_interpolator: interp,
-      output_drift_plot: interpolatorPlot(interp, params.load_paths as string[], 'Loaded drift'),
+      output_drift_plot: interpolatorPlot(interp, params.load_paths as string[], `Loaded drift: ${(params.load_paths as string[]).map((p) => p.split(/[\\/]/).pop()).join(' + ')}`),
     };
   },
 };

@@ -2,7 +2,7 @@ import { estimateDriftFromImages } from '../../core/drift/estimateDriftFromImage
 import { InputError } from '../../core/errors.js';
 import type { ImageStack } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { autoOr, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
 import { locsRcc, sharedRccOptions, type CrossCorrelationStack } from './locsRcc.js';
 
 function formatNm(v: number): string {
@@ -50,7 +50,7 @@ export const imageRcc: ModuleDecl = {
   async run(ctx, inputs, params) {
     const stack = requireImage(inputs.input_image, 'input_image');
     const result = await estimateDriftFromImages(stack, sharedRccOptions(ctx, params), { executor: ctx.executor, progress: ctx.progress });
-    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
+    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift' };
     const crossCor: CrossCorrelationStack | undefined = result.correlations && {
       images: result.correlations,
       shape: result.regionShape,
@@ -65,7 +65,7 @@ export const imageRcc: ModuleDecl = {
       (params.corr_window === 'auto' ? ` (${result.corrWindow === 0 ? 'all' : `corr_window ${result.corrWindow}`})` : '') +
       `, ${used} used` +
       (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${formatNm(s.shiftMax)} nm${params.shift_max === 'auto' ? ', auto' : ''})` : '');
-    return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, [REPORT_KEY]: report };
+    return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, [REPORT_KEY]: report, [DETAILS_KEY]: result };
   },
 };
 

@@ -6,7 +6,7 @@ import type { LocTable } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { z } from 'zod';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { autoOr, REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
+import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
 
 /** The correlation debug stack: one thresholded correlation image per pair. */
 export interface CrossCorrelationStack {
@@ -156,7 +156,7 @@ export const locsRcc: ModuleDecl = {
       },
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
-    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: 'Measured drift' };
+    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift', subtitle: result.choices.summary };
     // The original's legacy output: corrected by an interpolating cubic spline through the samples.
     const legacy = wanted('outputName')
       ? applyDriftToTable(table, createDriftInterpolator([result.drift], { degree: 3, smoothing: 0, extrapolation: 'spline' }))
@@ -175,6 +175,6 @@ export const locsRcc: ModuleDecl = {
       '; ' +
       `grid ${result.grid.bins.join('×')} bins (${result.fromPoints ? 'correlated from points' : `FFT ${Object.values(result.plan.fftShape).join('×')}`}), ` +
       `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${s.shiftMax.toFixed(1)} nm)` : '');
-    return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report };
+    return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report, [DETAILS_KEY]: result };
   },
 };
