@@ -100,7 +100,8 @@ describe('drift files in and out through the CLI', () => {
     const r = runCli(['drift', 'a_drift.npz'], dir);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('t,x,y,z');
+    // ccdrift's own drift files carry standard errors (issue 15): the table has them too.
+    expect(lines[0]).toBe('t,x,y,z,sd_x,sd_y,sd_z');
     expect(lines.length).toBeGreaterThan(100);
     for (const out of ['pf.csv', 'pf.json', 'pf.txt']) {
       const w = runCli(['drift', 'a_drift.npz', '-o', out, '--pixel-size', String(PIXEL_NM), '--frames', `0:${FRAMES}`, '-q'], dir);
@@ -150,7 +151,7 @@ describe('ThunderSTORM tables and image stacks', () => {
     const r = runCli(['locs', 'ts.csv', '--per-frame', 'csv', '--workers', '1', '-q'], dir);
     expect(r.code, r.stderr).toBe(0);
     const pf = readFileSync(join(dir, 'ts_drift.csv'), 'utf8').trim().split('\n');
-    expect(pf[0]).toBe('frame,x,y,z');
+    expect(pf[0]).toBe('frame,x,y,z,sd_x,sd_y,sd_z');
     let first = Infinity;
     for (const v of t) first = Math.min(first, v);
     expect(Number(pf[1].split(',')[0])).toBe(first + 1);
