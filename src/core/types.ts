@@ -30,6 +30,13 @@ export type MetaValue = string | number | boolean | null | MetaValue[] | { [key:
 export type Metadata = Record<string, MetaValue>;
 
 /**
+ * Storage element type of a table column, spelled as numpy does (`f4` = float32, `i8` = int64).
+ * Columns are computed in whatever typed array suits the work; this records what the file
+ * holds, so a write-back keeps it. 64-bit integers live in a Float64Array (exact to 2^53).
+ */
+export type ColumnDtype = 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8' | 'f4' | 'f8';
+
+/**
  * A localization table: equal-length columns. `x`, `y` (nm) and `t` (frames) are required,
  * `z` (nm) optional; every other column is carried through unchanged.
  */
@@ -38,6 +45,13 @@ export interface LocTable {
   length: number;
   /** Columns in file order. */
   columns: Map<string, NumericArray>;
+  /**
+   * Storage dtype of each column, by name: what the file held, or what the step that made the
+   * column chose (core/columnDtypes.ts). A column without an entry is stored as its typed
+   * array's own type. Whatever copies or derives a table carries the entries of the columns it
+   * keeps (`withColumnDtypes`), so a written table keeps its input's dtypes.
+   */
+  dtypes?: Map<string, ColumnDtype>;
   /** Everything the file said about itself; travels with the table. */
   metadata: Metadata;
 }
