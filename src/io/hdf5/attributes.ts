@@ -7,8 +7,14 @@ import { H5T, mallocChecked, type H5File, type H5Module } from './h5Library.js';
 import { decodePickledText, encodePickle } from './pickledAttribute.js';
 import { dtypeSize, type ColumnDtype } from './compoundTable.js';
 
-/** How a metadata value was stored, so a write-back stores it the same way. */
-export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'pickle';
+/**
+ * How a metadata value was stored, so a write-back stores it the same way: a scalar number's
+ * exact dtype (int32 stays int32, float64 0.0 stays float64), a numpy bool, a string, a pickle;
+ * 'int' / 'float' for numeric arrays (written back as pickles).
+ */
+export type AttrKind = ColumnDtype | 'int' | 'float' | 'bool' | 'string' | 'pickle';
+
+const NUMERIC_KINDS = new Set<string>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8', 'f4', 'f8']);
 
 /** PyTables' bookkeeping attributes on every node; not user metadata. */
 const SYSTEM_ATTRS = new Set(['CLASS', 'TITLE', 'VERSION', 'FILTERS', 'PYTABLES_FORMAT_VERSION']);
@@ -58,6 +64,10 @@ export function readAttribute(
     if (!meta.shape) return undefined;
     const v = scalarOf(entity.get_attribute(name, false)) as number | number[];
     if (meta.type === H5T.ENUM && meta.size === 1 && typeof v === 'number') return { value: v !== 0, kind: 'bool' };
+    if (typeof v === 'number' && [1, 2, 4, 8].includes(meta.size) && (meta.type !== H5T.FLOAT || meta.size >= 4)) {
+      const kind = (meta.type === H5T.FLOAT ? `f${meta.size}` : `${meta.signed ? 'i' : 'u'}${meta.size}`) as ColumnDtype;
+      return { value: v, kind };
+    }
     return { value: v, kind: meta.type === H5T.FLOAT ? 'float' : 'int' };
   }
   return undefined;
@@ -170,10 +180,25 @@ export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/M
   return metadata;
 }
 
+/** Whether `value` is representable in integer dtype `dtype` (floats: always). */
+function fitsDtype(value: number, dtype: ColumnDtype): boolean {
+  if (dtype.startsWith('f')) return true;
+  if (!Number.isInteger(value)) return false;
+  const bits = 8 * dtypeSize(dtype);
+  if (dtype.startsWith('u')) return value >= 0 && (bits === 64 || value < 2 ** bits);
+  return bits === 64 || (value >= -(2 ** (bits - 1)) && value < 2 ** (bits - 1));
+}
+
 function writeValue(module: H5Module, fileId: bigint, path: string, name: string, value: MetaValue, kind: AttrKind | undefined): void {
   if (typeof value === 'string' && kind !== 'pickle') {
     writeStringAttribute(module, fileId, path, name, value);
   } else if (typeof value === 'number' && kind !== 'pickle') {
+    if (kind !== undefined && NUMERIC_KINDS.has(kind)) {
+      // The file's own dtype, unless the value no longer fits it (then the nearest wide type).
+      const dtype = kind as ColumnDtype;
+      writeNumberAttribute(module, fileId, path, name, value, fitsDtype(value, dtype) ? dtype : Number.isSafeInteger(value) ? 'i8' : 'f8');
+      return;
+    }
     const asInt = kind === 'int' || (kind === undefined && Number.isSafeInteger(value));
     writeNumberAttribute(module, fileId, path, name, value, asInt ? 'i8' : 'f8');
   } else {

@@ -187,7 +187,7 @@ export async function writePymeImage(
     metadata['voxelsize.z'] = stack.voxelSizeNm[2] / 1000;
     metadata['voxelsize.units'] = 'um';
     const kinds = new Map(metadataKinds.get(stack.metadata) ?? []);
-    for (const axis of ['x', 'y', 'z']) kinds.set(`voxelsize.${axis}`, 'float');
+    for (const axis of ['x', 'y', 'z']) kinds.set(`voxelsize.${axis}`, 'f8');
     writeMetadataTree(module, id, metadata, '/MetaData', kinds);
   } finally {
     if (ptr) module._free(ptr);
