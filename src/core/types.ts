@@ -37,6 +37,13 @@ export type Metadata = Record<string, MetaValue>;
 export type ColumnDtype = 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8' | 'f4' | 'f8';
 
 /**
+ * How a metadata value is stored in its file (an HDF5 attribute), so a write-back stores it the
+ * same way: a scalar number's exact dtype, a numpy bool, a string, a pickle; 'int' / 'float'
+ * for numeric arrays.
+ */
+export type MetadataKind = ColumnDtype | 'int' | 'float' | 'bool' | 'string' | 'pickle';
+
+/**
  * A localization table: equal-length columns. `x`, `y` (nm) and `t` (frames) are required,
  * `z` (nm) optional; every other column is carried through unchanged.
  */
@@ -52,6 +59,8 @@ export interface LocTable {
    * keeps (`withColumnDtypes`), so a written table keeps its input's dtypes.
    */
   dtypes?: Map<string, ColumnDtype>;
+  /** Storage kind of each metadata key the file stated (absent: inferred from the value). */
+  metadataKinds?: Map<string, MetadataKind>;
   /** Everything the file said about itself; travels with the table. */
   metadata: Metadata;
 }
@@ -109,6 +118,8 @@ export interface ImageStack {
   /** Voxel size in nm, [x, y, z]. */
   voxelSizeNm: [number, number, number];
   metadata: Metadata;
+  /** Storage kind of each metadata key the file stated (absent: inferred); derived stacks carry it. */
+  metadataKinds?: Map<string, MetadataKind>;
   /** One time point, layout as stated at the top of this file. */
   readFrame(index: number): Promise<NumericArray>;
 }

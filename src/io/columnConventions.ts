@@ -166,7 +166,7 @@ export function convertColumns(
   }
   // The metadata object travels as it is (writers key per-file state on it); kept columns keep
   // their storage dtypes, mapped ones are stored as computed.
-  return { length: table.length, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns) };
+  return { length: table.length, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns), metadataKinds: table.metadataKinds };
 }
 
 /** The convention each table was read in, keyed on its metadata object (which travels with it). */

@@ -141,3 +141,36 @@ describe('column dtypes through the CLI (PYME .hdf in and out)', () => {
     }
   });
 });
+
+/** /MetaData attribute → numpy dtype string, every group, from h5py. */
+const ATTR_TYPES = `
+import sys, json, h5py
+out = {}
+with h5py.File(sys.argv[1], 'r') as f:
+    def visit(name, obj):
+        for k, v in obj.attrs.items():
+            if k not in ('CLASS', 'TITLE', 'VERSION'):
+                out[name + '/' + k] = str(getattr(v, 'dtype', type(v).__name__))
+    visit('', f['MetaData'])
+    f['MetaData'].visititems(visit)
+print(json.dumps(out))
+`;
+
+describe('image metadata attribute types through `ccdrift apply` (the example image .h5)', () => {
+  const python = findPython('h5py');
+  const image = sharedFixture('seed-example', 'wormlike_simulated_images_with_drift.h5');
+  const skip = !python || !existsSync(image);
+  if (skip) console.warn(`skipped: needs ${image} and python3 with python3-h5py`);
+
+  it.skipIf(skip)('every numeric attribute keeps its dtype (float64 0.0 stays float64, int32 stays int32)', () => {
+    const out = join(dir, 'image_undrift.h5');
+    const r = runCli(['apply', image, '--drift', sharedFixture('seed-example', 'drift.npz'), '-o', out], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const before = JSON.parse(runPython(python!, ATTR_TYPES, [image])) as Record<string, string>;
+    const after = JSON.parse(runPython(python!, ATTR_TYPES, [out])) as Record<string, string>;
+    const numeric = Object.keys(before).filter((k) => /^(u?int|float)\d+$/.test(before[k]) && before[k] !== 'uint8');
+    expect(numeric.length).toBeGreaterThan(50);
+    const changed = numeric.filter((k) => after[k] !== before[k]).map((k) => `${k}: ${before[k]} → ${after[k]}`);
+    expect(changed).toEqual([]);
+  });
+});

@@ -84,5 +84,5 @@ export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): Lo
   const dtypes = withColumnDtypes(table, columns, added);
   // The metadata object travels as it is (format writers may keep per-file state keyed on it,
   // e.g. Picasso's yaml history); callers add provenance keys to it.
-  return { length: table.length, columns, metadata: table.metadata, dtypes };
+  return { length: table.length, columns, metadata: table.metadata, dtypes, metadataKinds: table.metadataKinds };
 }

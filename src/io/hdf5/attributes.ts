@@ -2,7 +2,7 @@
  * HDF5 attributes as PyTables writes and reads them, and PYME's metadata tree: `/MetaData`
  * with one group per dotted key prefix (`Camera.ROI` is attribute `ROI` of `/MetaData/Camera`).
  */
-import type { Metadata, MetaValue } from '../../core/types.js';
+import type { Metadata, MetadataKind, MetaValue } from '../../core/types.js';
 import { H5T, mallocChecked, type H5File, type H5Module } from './h5Library.js';
 import { decodePickledText, encodePickle } from './pickledAttribute.js';
 import { dtypeSize, type ColumnDtype } from './compoundTable.js';
@@ -12,15 +12,13 @@ import { dtypeSize, type ColumnDtype } from './compoundTable.js';
  * exact dtype (int32 stays int32, float64 0.0 stays float64), a numpy bool, a string, a pickle;
  * 'int' / 'float' for numeric arrays (written back as pickles).
  */
-export type AttrKind = ColumnDtype | 'int' | 'float' | 'bool' | 'string' | 'pickle';
+export type AttrKind = MetadataKind;
 
 const NUMERIC_KINDS = new Set<string>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8', 'f4', 'f8']);
 
 /** PyTables' bookkeeping attributes on every node; not user metadata. */
 const SYSTEM_ATTRS = new Set(['CLASS', 'TITLE', 'VERSION', 'FILTERS', 'PYTABLES_FORMAT_VERSION']);
 
-/** Storage kinds per metadata key, for tables read from PYME files (metadata objects are keys). */
-export const metadataKinds = new WeakMap<Metadata, Map<string, AttrKind>>();
 
 function scalarOf(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
@@ -158,6 +156,15 @@ export function writePyTablesGroupAttrs(module: H5Module, fileId: bigint, path: 
  * prefixes; PyTables' bookkeeping attributes are skipped.
  */
 export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/MetaData'): Metadata {
+  return readMetadataTreeWithKinds(module, file, groupPath).metadata;
+}
+
+/** readMetadataTree, with each key's storage kind (for LocTable/ImageStack.metadataKinds). */
+export function readMetadataTreeWithKinds(
+  module: H5Module,
+  file: H5File,
+  groupPath = '/MetaData',
+): { metadata: Metadata; kinds: Map<string, AttrKind> } {
   const metadata: Metadata = {};
   const kinds = new Map<string, AttrKind>();
   const visit = (path: string, prefix: string) => {
@@ -176,8 +183,7 @@ export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/M
     }
   };
   if (module.get_type(file.file_id, groupPath) === module.H5G_GROUP) visit(groupPath, '');
-  metadataKinds.set(metadata, kinds);
-  return metadata;
+  return { metadata, kinds };
 }
 
 /** Whether `value` is representable in integer dtype `dtype` (floats: always). */
@@ -216,7 +222,7 @@ export function writeMetadataTree(
   fileId: bigint,
   metadata: Metadata,
   groupPath = '/MetaData',
-  kinds = metadataKinds.get(metadata),
+  kinds?: ReadonlyMap<string, AttrKind>,
 ): void {
   const groups = new Set<string>();
   const ensureGroup = (path: string) => {

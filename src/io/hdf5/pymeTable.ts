@@ -6,7 +6,7 @@ import type { ColumnDtype, LocTable, Metadata, MetaValue, NumericArray, Progress
 import { columnStorageDtype } from '../../core/columnDtypes.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { extensionOf, type TableFormat, type TableReadOptions, type TableWriteOptions } from '../formats.js';
-import { metadataKinds, readMetadataTree, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
+import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
 import {
   compoundLeaves,
   readCompoundColumns,
@@ -151,9 +151,9 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
       );
     }
     requireXYT(path, columns);
-    const metadata = readMetadataTree(module, file);
+    const { metadata, kinds: metadataKinds } = readMetadataTreeWithKinds(module, file);
     recordConvention(metadata, 'pyme');
-    return { length: table.rows, columns, metadata, dtypes };
+    return { length: table.rows, columns, metadata, dtypes, metadataKinds };
   });
 }
 
@@ -193,7 +193,7 @@ export async function writePymeTable(
     // ccdrift's own CSV-style keys describe the input's text layout, not the data: not written.
     const kept = Object.fromEntries(Object.entries(table.metadata).filter(([k]) => !k.startsWith('ccdrift.csv.')));
     const metadata = withProvenance(kept, options.provenance);
-    writeMetadataTree(module, id, metadata, '/MetaData', metadataKinds.get(table.metadata));
+    writeMetadataTree(module, id, metadata, '/MetaData', table.metadataKinds);
   });
 }
 

@@ -35,7 +35,7 @@ export function filterTable(table: LocTable, filters: TableFilters): LocTable {
     columns.set(name, out);
   }
   // The metadata object travels as it is: format writers keep per-file state keyed on it.
-  return { length: count, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns) };
+  return { length: count, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns), metadataKinds: table.metadataKinds };
 }
 
 /** PYME's `tablefilters.FilterTable`. */
