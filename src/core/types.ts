@@ -30,6 +30,20 @@ export type MetaValue = string | number | boolean | null | MetaValue[] | { [key:
 export type Metadata = Record<string, MetaValue>;
 
 /**
+ * Storage element type of a table column, spelled as numpy does (`f4` = float32, `i8` = int64).
+ * Columns are computed in whatever typed array suits the work; this records what the file
+ * holds, so a write-back keeps it. 64-bit integers live in a Float64Array (exact to 2^53).
+ */
+export type ColumnDtype = 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8' | 'f4' | 'f8';
+
+/**
+ * How a metadata value is stored in its file (an HDF5 attribute), so a write-back stores it the
+ * same way: a scalar number's exact dtype, a numpy bool, a string, a pickle; 'int' / 'float'
+ * for numeric arrays.
+ */
+export type MetadataKind = ColumnDtype | 'int' | 'float' | 'bool' | 'string' | 'pickle';
+
+/**
  * A localization table: equal-length columns. `x`, `y` (nm) and `t` (frames) are required,
  * `z` (nm) optional; every other column is carried through unchanged.
  */
@@ -38,6 +52,15 @@ export interface LocTable {
   length: number;
   /** Columns in file order. */
   columns: Map<string, NumericArray>;
+  /**
+   * Storage dtype of each column, by name: what the file held, or what the step that made the
+   * column chose (core/columnDtypes.ts). A column without an entry is stored as its typed
+   * array's own type. Whatever copies or derives a table carries the entries of the columns it
+   * keeps (`withColumnDtypes`), so a written table keeps its input's dtypes.
+   */
+  dtypes?: Map<string, ColumnDtype>;
+  /** Storage kind of each metadata key the file stated (absent: inferred from the value). */
+  metadataKinds?: Map<string, MetadataKind>;
   /** Everything the file said about itself; travels with the table. */
   metadata: Metadata;
 }
@@ -102,6 +125,8 @@ export interface ImageStack {
   /** Voxel size in nm, [x, y, z]. */
   voxelSizeNm: [number, number, number];
   metadata: Metadata;
+  /** Storage kind of each metadata key the file stated (absent: inferred); derived stacks carry it. */
+  metadataKinds?: Map<string, MetadataKind>;
   /** One time point, layout as stated at the top of this file. */
   readFrame(index: number): Promise<NumericArray>;
 }

@@ -24,6 +24,7 @@
  * the plain (PYME-named, nm) style.
  */
 import type { LocTable, Metadata, NumericArray } from '../core/types.js';
+import { withColumnDtypes } from '../core/columnDtypes.js';
 
 export type Convention = 'pyme' | 'picasso' | 'thunderstorm';
 
@@ -163,8 +164,9 @@ export function convertColumns(
     }
     if (!columns.has(name)) columns.set(name, values);
   }
-  // The metadata object travels as it is (writers key per-file state on it).
-  return { length: table.length, columns, metadata: table.metadata };
+  // The metadata object travels as it is (writers key per-file state on it); kept columns keep
+  // their storage dtypes, mapped ones are stored as computed.
+  return { length: table.length, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns), metadataKinds: table.metadataKinds };
 }
 
 /** The convention each table was read in, keyed on its metadata object (which travels with it). */

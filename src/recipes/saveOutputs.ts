@@ -248,6 +248,7 @@ export async function saveSlotValue(path: string, value: unknown, options: SaveO
         dtype: s.dtype,
         voxelSizeNm: s.voxelSizeNm,
         metadata: Object.assign(s.metadata, meta),
+        metadataKinds: s.metadataKinds,
         readFrame: (i) => s.readFrame(i),
       };
       return writeImageStack(path, stack, { inputs });

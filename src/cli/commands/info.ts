@@ -57,7 +57,7 @@ export function describeTable(path: string, table: LocTable): string {
   return [
     `${path}: ${kind}${frameBase ? ' (frames counted from 1 in the file; t = frame − 1 here)' : ''}`,
     `  rows: ${table.length.toLocaleString('en-US')}`,
-    ...describeColumns(table.columns, 'nm'),
+    ...describeColumns(table, 'nm'),
     ...describeMetadata(table.metadata),
   ].join('\n');
 }

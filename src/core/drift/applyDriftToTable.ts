@@ -6,6 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import type { DriftInterpolator, LocTable, NumericArray } from '../types.js';
+import { columnStorageDtype, driftColumnDtype, withColumnDtypes } from '../columnDtypes.js';
 
 function requireColumn(table: LocTable, name: string): NumericArray {
   const c = table.columns.get(name);
@@ -74,7 +75,14 @@ export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): Lo
   columns.set('dx', composed('dx', 'x'));
   columns.set('dy', composed('dy', 'y'));
   columns.set('dz', composed('dz', 'z'));
+  // Corrected x, y, z are computed in float64 and keep their storage dtype (rounded once, on
+  // write); dx, dy, dz keep theirs when the table had them, else get driftColumnDtype's.
+  const driftDtype = driftColumnDtype(table);
+  const added = Object.fromEntries(
+    (['dx', 'dy', 'dz'] as const).map((d) => [d, table.columns.has(d) ? columnStorageDtype(table, d) : driftDtype]),
+  );
+  const dtypes = withColumnDtypes(table, columns, added);
   // The metadata object travels as it is (format writers may keep per-file state keyed on it,
   // e.g. Picasso's yaml history); callers add provenance keys to it.
-  return { length: table.length, columns, metadata: table.metadata };
+  return { length: table.length, columns, metadata: table.metadata, dtypes, metadataKinds: table.metadataKinds };
 }

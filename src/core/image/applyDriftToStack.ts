@@ -101,6 +101,7 @@ export function applyDriftToStack(
     dtype,
     voxelSizeNm: [vx, vy, vz],
     metadata: { ...stack.metadata, 'recipe.post_shift.padding_multipler': options.paddingMultiplier },
+    metadataKinds: stack.metadataKinds,
     driftNm: trace,
     async readFrame(index: number) {
       if (!Number.isInteger(index) || index < 0 || index >= frames) throw new RangeError(`frame index ${index} is outside 0 … ${frames - 1}`);

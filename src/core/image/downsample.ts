@@ -99,6 +99,7 @@ export function downsampleStack(stack: ImageStack, params: DownsampleParams): Im
     dtype: 'float32',
     voxelSizeNm: [vx * bx, vy * by, vz],
     metadata,
+    metadataKinds: stack.metadataKinds,
     async readFrame(index: number) {
       if (!Number.isInteger(index) || index < 0 || index >= frames) {
         throw new RangeError(`frame index ${index} is outside 0 … ${frames - 1}`);

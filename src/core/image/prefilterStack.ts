@@ -47,6 +47,7 @@ export function prefilterStack(stack: ImageStack, requested: ClipFilterParams): 
     dtype: 'float32',
     voxelSizeNm: [...stack.voxelSizeNm],
     metadata,
+    metadataKinds: stack.metadataKinds,
     prefilter: { source: stack, params },
     async readFrame(index: number) {
       return clipAndFilterFrame(await stack.readFrame(index), width, height, depth, params);

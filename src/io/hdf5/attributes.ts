@@ -2,19 +2,23 @@
  * HDF5 attributes as PyTables writes and reads them, and PYME's metadata tree: `/MetaData`
  * with one group per dotted key prefix (`Camera.ROI` is attribute `ROI` of `/MetaData/Camera`).
  */
-import type { Metadata, MetaValue } from '../../core/types.js';
+import type { Metadata, MetadataKind, MetaValue } from '../../core/types.js';
 import { H5T, mallocChecked, type H5File, type H5Module } from './h5Library.js';
 import { decodePickledText, encodePickle } from './pickledAttribute.js';
 import { dtypeSize, type ColumnDtype } from './compoundTable.js';
 
-/** How a metadata value was stored, so a write-back stores it the same way. */
-export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'pickle';
+/**
+ * How a metadata value was stored, so a write-back stores it the same way: a scalar number's
+ * exact dtype (int32 stays int32, float64 0.0 stays float64), a numpy bool, a string, a pickle;
+ * 'int' / 'float' for numeric arrays (written back as pickles).
+ */
+export type AttrKind = MetadataKind;
+
+const NUMERIC_KINDS = new Set<string>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8', 'f4', 'f8']);
 
 /** PyTables' bookkeeping attributes on every node; not user metadata. */
 const SYSTEM_ATTRS = new Set(['CLASS', 'TITLE', 'VERSION', 'FILTERS', 'PYTABLES_FORMAT_VERSION']);
 
-/** Storage kinds per metadata key, for tables read from PYME files (metadata objects are keys). */
-export const metadataKinds = new WeakMap<Metadata, Map<string, AttrKind>>();
 
 function scalarOf(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
@@ -58,6 +62,10 @@ export function readAttribute(
     if (!meta.shape) return undefined;
     const v = scalarOf(entity.get_attribute(name, false)) as number | number[];
     if (meta.type === H5T.ENUM && meta.size === 1 && typeof v === 'number') return { value: v !== 0, kind: 'bool' };
+    if (typeof v === 'number' && [1, 2, 4, 8].includes(meta.size) && (meta.type !== H5T.FLOAT || meta.size >= 4)) {
+      const kind = (meta.type === H5T.FLOAT ? `f${meta.size}` : `${meta.signed ? 'i' : 'u'}${meta.size}`) as ColumnDtype;
+      return { value: v, kind };
+    }
     return { value: v, kind: meta.type === H5T.FLOAT ? 'float' : 'int' };
   }
   return undefined;
@@ -148,6 +156,15 @@ export function writePyTablesGroupAttrs(module: H5Module, fileId: bigint, path: 
  * prefixes; PyTables' bookkeeping attributes are skipped.
  */
 export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/MetaData'): Metadata {
+  return readMetadataTreeWithKinds(module, file, groupPath).metadata;
+}
+
+/** readMetadataTree, with each key's storage kind (for LocTable/ImageStack.metadataKinds). */
+export function readMetadataTreeWithKinds(
+  module: H5Module,
+  file: H5File,
+  groupPath = '/MetaData',
+): { metadata: Metadata; kinds: Map<string, AttrKind> } {
   const metadata: Metadata = {};
   const kinds = new Map<string, AttrKind>();
   const visit = (path: string, prefix: string) => {
@@ -166,14 +183,28 @@ export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/M
     }
   };
   if (module.get_type(file.file_id, groupPath) === module.H5G_GROUP) visit(groupPath, '');
-  metadataKinds.set(metadata, kinds);
-  return metadata;
+  return { metadata, kinds };
+}
+
+/** Whether `value` is representable in integer dtype `dtype` (floats: always). */
+function fitsDtype(value: number, dtype: ColumnDtype): boolean {
+  if (dtype.startsWith('f')) return true;
+  if (!Number.isInteger(value)) return false;
+  const bits = 8 * dtypeSize(dtype);
+  if (dtype.startsWith('u')) return value >= 0 && (bits === 64 || value < 2 ** bits);
+  return bits === 64 || (value >= -(2 ** (bits - 1)) && value < 2 ** (bits - 1));
 }
 
 function writeValue(module: H5Module, fileId: bigint, path: string, name: string, value: MetaValue, kind: AttrKind | undefined): void {
   if (typeof value === 'string' && kind !== 'pickle') {
     writeStringAttribute(module, fileId, path, name, value);
   } else if (typeof value === 'number' && kind !== 'pickle') {
+    if (kind !== undefined && NUMERIC_KINDS.has(kind)) {
+      // The file's own dtype, unless the value no longer fits it (then the nearest wide type).
+      const dtype = kind as ColumnDtype;
+      writeNumberAttribute(module, fileId, path, name, value, fitsDtype(value, dtype) ? dtype : Number.isSafeInteger(value) ? 'i8' : 'f8');
+      return;
+    }
     const asInt = kind === 'int' || (kind === undefined && Number.isSafeInteger(value));
     writeNumberAttribute(module, fileId, path, name, value, asInt ? 'i8' : 'f8');
   } else {
@@ -191,7 +222,7 @@ export function writeMetadataTree(
   fileId: bigint,
   metadata: Metadata,
   groupPath = '/MetaData',
-  kinds = metadataKinds.get(metadata),
+  kinds?: ReadonlyMap<string, AttrKind>,
 ): void {
   const groups = new Set<string>();
   const ensureGroup = (path: string) => {

@@ -8,14 +8,14 @@
  * write holds more than one block on the 2 GiB-capped wasm heap.
  */
 import { checkAllocation } from '../../core/memoryLimit.js';
-import type { NumericArray } from '../../core/types.js';
+import type { ColumnDtype, NumericArray } from '../../core/types.js';
 import { H5S_UNLIMITED, H5T, mallocChecked, type H5Module } from './h5Library.js';
 
 /** Bytes of rows moved through the wasm heap per read or write call. */
 const BLOCK_BYTES = 8 << 20;
 
-/** HDF5 element kinds a column can have, as numpy spells them. */
-export type ColumnDtype = 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8' | 'f4' | 'f8';
+/** HDF5 element kinds a column can have, as numpy spells them (the table's storage dtypes). */
+export type { ColumnDtype };
 
 /** One scalar field of a (possibly nested) compound type. */
 export interface CompoundLeaf {
@@ -29,31 +29,6 @@ export interface CompoundLeaf {
    * a compound type (whose own order is "none"), so those are swapped here.
    */
   littleEndian: boolean;
-}
-
-/**
- * 64-bit integer columns cannot live in the data model's typed arrays; they are read into
- * Float64Array (exact up to 2^53) and remembered here so a write-back restores the dtype.
- */
-const int64Columns = new WeakMap<NumericArray, 'i8' | 'u8'>();
-
-/** The file dtype a column should be written with. */
-export function columnDtype(column: NumericArray): ColumnDtype {
-  const wide = int64Columns.get(column);
-  if (wide) return wide;
-  if (column instanceof Float64Array) return 'f8';
-  if (column instanceof Float32Array) return 'f4';
-  if (column instanceof Int8Array) return 'i1';
-  if (column instanceof Uint8Array) return 'u1';
-  if (column instanceof Int16Array) return 'i2';
-  if (column instanceof Uint16Array) return 'u2';
-  if (column instanceof Int32Array) return 'i4';
-  return 'u4';
-}
-
-/** Mark a Float64Array column as holding 64-bit integers of the file. */
-export function markInt64(column: Float64Array, dtype: 'i8' | 'u8'): void {
-  int64Columns.set(column, dtype);
 }
 
 export function dtypeSize(dtype: ColumnDtype): number {
@@ -76,11 +51,9 @@ function allocateColumn(dtype: ColumnDtype, n: number): NumericArray {
       return new Uint32Array(n);
     case 'f4':
       return new Float32Array(n);
-    default: {
-      const col = new Float64Array(n);
-      if (dtype === 'i8' || dtype === 'u8') markInt64(col, dtype);
-      return col;
-    }
+    default:
+      // float64, and 64-bit integers (exact to 2^53; LocTable.dtypes records them as i8/u8).
+      return new Float64Array(n);
   }
 }
 

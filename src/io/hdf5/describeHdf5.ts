@@ -6,9 +6,10 @@
  * frames, extent, metadata.
  */
 import { InputError } from '../../core/errors.js';
-import type { Metadata, MetaValue, NumericArray } from '../../core/types.js';
+import type { ColumnDtype, LocTable, Metadata, MetaValue } from '../../core/types.js';
+import { columnStorageDtype } from '../../core/columnDtypes.js';
 import { readMetadataTree } from './attributes.js';
-import { columnDtype, type ColumnDtype, type TypeMetadata } from './compoundTable.js';
+import type { TypeMetadata } from './compoundTable.js';
 import { H5T, openForReading, withFile } from './h5Library.js';
 import { picassoYamlPath, readPicasso } from './picasso.js';
 import { voxelSizeFromMetadata } from './pymeImage.js';
@@ -53,8 +54,10 @@ export function describeMetadata(metadata: Metadata): string[] {
   return [`  metadata (${keys.length} keys):`, ...keys.map((k) => `    ${k} = ${abbreviate(metadata[k])}`)];
 }
 
-export function describeColumns(columns: Map<string, NumericArray>, unit: string): string[] {
-  const lines = [`  columns (${columns.size}): ${[...columns].map(([n, c]) => `${n} ${NUMPY_NAMES[columnDtype(c)]}`).join(', ')}`];
+/** Columns with their storage dtypes, frame range and x/y/z extent. */
+export function describeColumns(table: Pick<LocTable, 'columns' | 'dtypes'>, unit: string): string[] {
+  const { columns } = table;
+  const lines = [`  columns (${columns.size}): ${[...columns.keys()].map((n) => `${n} ${NUMPY_NAMES[columnStorageDtype(table, n)]}`).join(', ')}`];
   const t = columns.get('t');
   if (t && t.length) {
     const [a, b] = range(t);
@@ -99,14 +102,14 @@ export async function describeHdf5(path: string): Promise<string> {
       if (!(err instanceof InputError)) throw err;
       table = tables.find((t) => t.path !== '/Events') ?? tables[0];
     }
-    const { columns, skipped } = readTableColumns(module, file, table);
+    const { columns, dtypes, skipped } = readTableColumns(module, file, table);
     const nested = (table.type.compound_type?.members ?? []).some((m) => m.type === H5T.COMPOUND);
     const rest = tables.filter((t) => t !== table).map((t) => `${t.path} (${fmt(t.rows)} rows)`);
     return {
       lines: [
         `${path}: ${nested ? 'PYME analysis results' : 'PYME localizations'} (HDF5 table ${table.path})`,
         `  rows: ${fmt(table.rows)}`,
-        ...describeColumns(columns, 'nm'),
+        ...describeColumns({ columns, dtypes }, 'nm'),
         ...(skipped.length ? [`  non-numeric fields (not read): ${skipped.join(', ')}`] : []),
         ...(rest.length ? [`  other tables: ${rest.join(', ')}`] : []),
         ...describeMetadata(readMetadataTree(module, file)),
@@ -128,7 +131,7 @@ export async function describeHdf5(path: string): Promise<string> {
     `${path}: Picasso localizations (HDF5 'locs' + ${picassoYamlPath(path)})`,
     `  rows: ${fmt(table.length)}`,
     ...(unit === 'px' ? ['  pixel size: unknown (no Pixelsize in the yaml): x, y shown in camera pixels'] : [`  pixel size: ${table.metadata.Pixelsize} nm`]),
-    ...describeColumns(table.columns, unit),
+    ...describeColumns(table, unit),
     ...describeMetadata(table.metadata),
   ].join('\n');
 }

@@ -9,7 +9,8 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { LocTable, Metadata, MetaValue, NumericArray } from '../../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from '../formats.js';
-import { columnDtype, writeCompoundColumns, type OutputField } from './compoundTable.js';
+import { writeCompoundColumns, type OutputField } from './compoundTable.js';
+import { columnStorageDtype, withColumnDtypes } from '../../core/columnDtypes.js';
 import { openForReading, openForWriting, withFile } from './h5Library.js';
 import { listTables, readTableColumns, requireXYT } from './pymeTable.js';
 import { recordConvention, toConvention } from '../columnConventions.js';
@@ -86,8 +87,8 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
           `${[...tables.map((t) => t.path.slice(1)), ...others.map((o) => o.slice(1))].join(', ') || '(none)'}`,
       );
     }
-    const { columns, skippedKinds } = readTableColumns(module, file, locs, options.progress);
-    return { rows: locs.rows, columns, skippedKinds };
+    const { columns, skippedKinds, dtypes } = readTableColumns(module, file, locs, options.progress);
+    return { rows: locs.rows, columns, skippedKinds, dtypes };
   });
   const columns = new Map<string, NumericArray>();
   for (const [name, values] of table.columns) columns.set(name === 'frame' ? 't' : name, values);
@@ -117,7 +118,9 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
   metadata['voxelsize.units'] = 'um';
   yamlHistory.set(metadata, documents);
   recordConvention(metadata, 'picasso');
-  return { length: table.rows, columns, metadata };
+  // x, y (nm now) and every other column keep the file's dtype; t is Picasso's frame.
+  const dtypes = withColumnDtypes({ columns: table.columns, dtypes: table.dtypes }, columns, {}, { t: 'frame' });
+  return { length: table.rows, columns, metadata, dtypes };
 }
 
 /** Pixel size for writing: the option, else Picasso's `Pixelsize`, else PYME's voxel size (µm). */
@@ -177,10 +180,10 @@ export async function writePicasso(
     if (name === 't' || name === 'x' || name === 'y' || name === 'frame') continue;
     // The correction in the table's own units: dx, dy in pixels as x, y; dz in nm as z.
     if (name === 'dx' || name === 'dy') {
-      fields.push({ name, values: Float64Array.from(values, (v) => v / pixelSizeNm), dtype: 'f8' });
+      fields.push({ name, values: Float64Array.from(values, (v) => v / pixelSizeNm), dtype: columnStorageDtype(table, name) });
       continue;
     }
-    fields.push({ name, values, dtype: columnDtype(values) });
+    fields.push({ name, values, dtype: columnStorageDtype(table, name) });
   }
   await withFile(await openForWriting(temporaryPaths[0]), target, (module, file) => {
     options.progress?.start?.('writing', table.length);

@@ -5,9 +5,9 @@
  */
 import { checkAllocation } from '../../core/memoryLimit.js';
 import { InputError, UsageError } from '../../core/errors.js';
-import type { ImageDtype, ImageStack, Metadata, NumericArray } from '../../core/types.js';
+import type { ImageDtype, ImageStack, Metadata, MetadataKind, NumericArray } from '../../core/types.js';
 import type { ImageFormat } from '../formats.js';
-import { readMetadataTree, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute, metadataKinds } from './attributes.js';
+import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
 import type { ColumnDtype, TypeMetadata } from './compoundTable.js';
 import { H5S_UNLIMITED, H5T, mallocChecked, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
 import { listTables } from './pymeTable.js';
@@ -70,6 +70,11 @@ class LazyFile {
 }
 
 /** Open a PYME `.h5` image stack; frames are read when asked for. */
+/** The metadata tree as an ImageStack holds it. */
+function metadataOf({ metadata, kinds }: { metadata: Metadata; kinds: Map<string, MetadataKind> }): { metadata: Metadata; metadataKinds: Map<string, MetadataKind> } {
+  return { metadata, metadataKinds: kinds };
+}
+
 export async function readPymeImage(path: string, options: { voxelSizeNm?: [number, number, number] } = {}): Promise<ImageStack> {
   const info = await withFile(await openForReading(path), path, (module, file) => {
     if (module.get_type(file.file_id, '/ImageData') !== module.H5G_DATASET) {
@@ -88,7 +93,7 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
           `type class ${meta.type} of ${meta.size} bytes`,
       );
     }
-    return { dtype, shape: shape.length === 2 ? [1, ...shape] : shape, rank: shape.length, metadata: readMetadataTree(module, file) };
+    return { dtype, shape: shape.length === 2 ? [1, ...shape] : shape, rank: shape.length, ...metadataOf(readMetadataTreeWithKinds(module, file)) };
   });
   const [frames, width, height] = info.shape;
   const voxelSizeNm = options.voxelSizeNm ?? voxelSizeFromMetadata(info.metadata);
@@ -108,6 +113,7 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
     dtype: info.dtype,
     voxelSizeNm,
     metadata: info.metadata,
+    metadataKinds: info.metadataKinds,
     async readFrame(index: number): Promise<NumericArray> {
       if (!Number.isInteger(index) || index < 0 || index >= frames) {
         throw new RangeError(`${path}: frame ${index} is out of range 0..${frames - 1}`);
@@ -190,8 +196,8 @@ export async function writePymeImage(
     metadata['voxelsize.y'] = stack.voxelSizeNm[1] / 1000;
     metadata['voxelsize.z'] = stack.voxelSizeNm[2] / 1000;
     metadata['voxelsize.units'] = 'um';
-    const kinds = new Map(metadataKinds.get(stack.metadata) ?? []);
-    for (const axis of ['x', 'y', 'z']) kinds.set(`voxelsize.${axis}`, 'float');
+    const kinds = new Map(stack.metadataKinds ?? []);
+    for (const axis of ['x', 'y', 'z']) kinds.set(`voxelsize.${axis}`, 'f8');
     writeMetadataTree(module, id, metadata, '/MetaData', kinds);
   } finally {
     if (ptr) module._free(ptr);

@@ -2,12 +2,12 @@
  * PYME localization tables (`.hdf`, written by PyTables) and analysis results (`.h5r`,
  * `/FitResults` with nested records), read and written in blocks of rows.
  */
-import type { LocTable, Metadata, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
+import type { ColumnDtype, LocTable, Metadata, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
+import { columnStorageDtype } from '../../core/columnDtypes.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { extensionOf, type TableFormat, type TableReadOptions, type TableWriteOptions } from '../formats.js';
-import { metadataKinds, readMetadataTree, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
+import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
 import {
-  columnDtype,
   compoundLeaves,
   readCompoundColumns,
   writeCompoundColumns,
@@ -122,19 +122,25 @@ export function readTableColumns(
   file: H5File,
   table: TableInfo,
   progress?: ProgressReporter,
-): { columns: Map<string, NumericArray>; skipped: string[]; skippedKinds: Map<string, string> } {
+): { columns: Map<string, NumericArray>; dtypes: Map<string, ColumnDtype>; skipped: string[]; skippedKinds: Map<string, string> } {
   const { leaves, skipped, skippedKinds } = compoundLeaves(table.type);
   const nested = leaves.some((l) => l.path.length > 1);
   progress?.start?.('reading', table.rows);
   const data = readCompoundColumns(module, file.file_id, table.path, leaves, table.type.size, table.rows, table.chunkRows, (done) => progress?.update?.(done));
   progress?.stop?.();
   const columns = new Map<string, NumericArray>();
-  leaves.forEach((leaf, i) => columns.set(columnName(leaf, nested), data[i]));
+  const dtypes = new Map<string, ColumnDtype>();
+  leaves.forEach((leaf, i) => {
+    columns.set(columnName(leaf, nested), data[i]);
+    dtypes.set(columnName(leaf, nested), leaf.dtype);
+  });
   if (!columns.has('t') && columns.has('tIndex')) {
     columns.set('t', columns.get('tIndex')!);
+    dtypes.set('t', dtypes.get('tIndex')!);
     columns.delete('tIndex');
+    dtypes.delete('tIndex');
   }
-  return { columns, skipped, skippedKinds };
+  return { columns, dtypes, skipped, skippedKinds };
 }
 
 /** Read a PYME `.hdf` / `.h5r` localization table (see SPEC §2). */
@@ -142,7 +148,7 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
   return withFile(await openForReading(path), path, (module, file) => {
     const { tables, others } = listTables(module, file);
     const table = chooseTable(path, tables, others, options.table);
-    const { columns, skippedKinds } = readTableColumns(module, file, table, options.progress);
+    const { columns, skippedKinds, dtypes } = readTableColumns(module, file, table, options.progress);
     if (table.path === '/locs' && columns.has('frame') && !columns.has('t')) {
       throw new InputError(
         `${path}: this looks like a Picasso file (dataset 'locs', x/y in camera pixels); ` +
@@ -150,9 +156,9 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
       );
     }
     requireXYT(path, columns, skippedKinds);
-    const metadata = readMetadataTree(module, file);
+    const { metadata, kinds: metadataKinds } = readMetadataTreeWithKinds(module, file);
     recordConvention(metadata, 'pyme');
-    return { length: table.rows, columns, metadata };
+    return { length: table.rows, columns, metadata, dtypes, metadataKinds };
   });
 }
 
@@ -182,7 +188,8 @@ export async function writePymeTable(
   await withFile(await openForWriting(file), target, (module, h5) => {
     const id = h5.file_id;
     writePyTablesGroupAttrs(module, id, '/');
-    const fields: OutputField[] = [...table.columns].map(([name, values]) => ({ name, values, dtype: columnDtype(values) }));
+    // Every column in its storage dtype (LocTable.dtypes): float32 x stays float32 after a correction.
+    const fields: OutputField[] = [...table.columns].map(([name, values]) => ({ name, values, dtype: columnStorageDtype(table, name) }));
     const tablePath = '/Localizations';
     options.progress?.start?.('writing', table.length);
     writeCompoundColumns(module, id, tablePath, fields, table.length, { deflateLevel: DEFLATE_LEVEL, onRows: (done) => options.progress?.update?.(done) });
@@ -191,7 +198,7 @@ export async function writePymeTable(
     // ccdrift's own CSV-style keys describe the input's text layout, not the data: not written.
     const kept = Object.fromEntries(Object.entries(table.metadata).filter(([k]) => !k.startsWith('ccdrift.csv.')));
     const metadata = withProvenance(kept, options.provenance);
-    writeMetadataTree(module, id, metadata, '/MetaData', metadataKinds.get(table.metadata));
+    writeMetadataTree(module, id, metadata, '/MetaData', table.metadataKinds);
   });
 }
 

@@ -22,7 +22,7 @@ describe('describeHdf5', () => {
   it('summarises .h5r results, a Picasso file (with and without pixel size) and an image stack', async () => {
     expect(await describeHdf5(join(dir, 'synthetic.h5r'))).toMatch(/PYME analysis results[\s\S]*slicesUsed_x_start int32/);
     const picasso = await describeHdf5(join(dir, 'picasso_locs.hdf5'));
-    expect(picasso).toMatch(/Picasso localizations[\s\S]*pixel size: 130 nm[\s\S]*t uint32, x float64/);
+    expect(picasso).toMatch(/Picasso localizations[\s\S]*pixel size: 130 nm[\s\S]*t uint32, x float32/);
     expect(await describeHdf5(join(dir, 'picasso_no_pixelsize.hdf5'))).toMatch(/pixel size: unknown[\s\S]*x: .* px/);
     const image = await describeHdf5(join(dir, 'pyme_image.h5'));
     expect(image).toMatch(/PYME image stack[\s\S]*shape \(T, X, Y\): \(4, 6, 5\)[\s\S]*dtype: float32[\s\S]*voxel size: 70 × 80 × 200 nm/);
