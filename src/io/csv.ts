@@ -30,12 +30,13 @@
  * Large files are streamed: read in chunks and parsed line by line into growable
  * Float64Arrays (a 10^7-row file never exists as one string), and written in blocks.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import type { LocTable, Metadata, NumericArray, ProgressReporter } from '../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from './formats.js';
 import { conventionOf, recordConvention, toConvention } from './columnConventions.js';
+import { MAX_NUMBER_BYTES, POW10, formatFloat32, writeFloat32, writeFloat64 } from './csvNumbers.js';
 
 /** Metadata keys the reader records so the writer can reproduce the input's style. */
 export const CSV_META = {
@@ -59,6 +60,8 @@ export interface CsvReadOptions extends TableReadOptions {
 
 const DEFAULT_CHUNK_BYTES = 4 << 20;
 const WRITE_BLOCK_ROWS = 16384;
+/** Bytes collected before each write. */
+const WRITE_BUFFER_BYTES = 1 << 20;
 const COORDINATES = ['x', 'y', 'z'] as const;
 /**
  * A correction's columns (`dx [nm]`, `dx`): read like coordinates (to nm, under the name `dx`)
@@ -254,9 +257,6 @@ const SPECIAL_VALUES = new Map<string, number>([
   ['-infinity', -Infinity],
 ]);
 
-/** 10^0 … 10^22, all exact in float64 (built by multiplication: `**` may round). */
-const POW10: number[] = [1];
-for (let k = 1; k <= 22; k++) POW10.push(POW10[k - 1] * 10);
 
 /** Parses data lines into growable Float64Arrays, one per column. */
 class RowParser {
@@ -478,21 +478,6 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** Shortest decimal text that parses back to the same float32. */
-function formatFloat32(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  // Every float32 needing ≤ 6 significant digits is found at p = 6 (String() drops the zeros).
-  for (let p = 6; p <= 9; p++) {
-    const s = +v.toPrecision(p);
-    if (Math.fround(s) === v) return String(s);
-  }
-  return String(v);
-}
-
-function formatterFor(data: NumericArray): (v: number) => string {
-  return data instanceof Float32Array ? formatFloat32 : String;
-}
-
 function quoteHeader(h: string, delimiter: string, always: boolean): string {
   return always || h.includes(delimiter) || h.includes('"') || h.includes('\n') ? `"${h.replace(/"/g, '""')}"` : h;
 }
@@ -501,7 +486,6 @@ interface OutColumn {
   header: string;
   data: NumericArray;
   add: number;
-  format: (v: number) => string;
 }
 
 function str(meta: Metadata, key: string): string | undefined {
@@ -533,9 +517,14 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
     } else if (style === 'thunderstorm' && !source && NM_COLUMNS.has(name)) {
       header = `${name} [nm]`;
     }
-    columns.push({ header, data, add, format: formatterFor(data) });
+    columns.push({ header, data, add });
   }
   return { columns, quoted: meta[CSV_META.quotedHeader] === true, delimiter: str(meta, CSV_META.delimiter) };
+}
+
+/** Write bytes[0, length) in full (a write may take fewer bytes than asked). */
+async function writeAll(fh: FileHandle, bytes: Uint8Array, length: number): Promise<void> {
+  for (let done = 0; done < length; ) done += (await fh.write(bytes, done, length - done)).bytesWritten;
 }
 
 /**
@@ -559,25 +548,43 @@ export async function writeCsvTable(
       throw new RangeError(`table column '${c.header}' has ${c.data.length} values, the table ${table.length} rows`);
     }
   }
+  const ncols = columns.length;
+  const data = columns.map((c) => c.data);
+  const add = columns.map((c) => c.add);
+  // float32 columns get their own shortest rule; anything else is written as String(v) would.
+  const float32 = columns.map((c) => c.data instanceof Float32Array);
+  const delimiterCode = delimiter.charCodeAt(0);
+  // Rows go as bytes into one buffer, written out when the next row might not fit.
+  const rowBytes = ncols * (MAX_NUMBER_BYTES + 1) + 1;
+  const out = new Uint8Array(Math.max(WRITE_BUFFER_BYTES, 2 * rowBytes));
+  const limit = out.length - rowBytes;
   const fh = await open(path, 'w');
   progress?.start?.('writing', table.length);
   try {
     await fh.write(columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
-    const ncols = columns.length;
+    let pos = 0;
     for (let block = 0; block < table.length; block += WRITE_BLOCK_ROWS) {
       const stop = Math.min(table.length, block + WRITE_BLOCK_ROWS);
-      let text = '';
       for (let i = block; i < stop; i++) {
-        for (let c = 0; c < ncols; c++) {
-          const col = columns[c];
-          const v = col.data[i] + col.add;
-          text += c === 0 ? col.format(v) : delimiter + col.format(v);
+        if (pos > limit) {
+          await writeAll(fh, out, pos);
+          pos = 0;
         }
-        text += '\n';
+        for (let c = 0; c < ncols; c++) {
+          if (c > 0) out[pos++] = delimiterCode;
+          const v = data[c][i] + add[c];
+          if (!float32[c]) pos = writeFloat64(out, pos, v);
+          else if (add[c] === 0) pos = writeFloat32(out, pos, v);
+          else {
+            const text = formatFloat32(v);
+            for (let j = 0; j < text.length; j++) out[pos++] = text.charCodeAt(j);
+          }
+        }
+        out[pos++] = 10;
       }
-      await fh.write(text);
       progress?.update?.(stop);
     }
+    if (pos > 0) await writeAll(fh, out, pos);
   } finally {
     progress?.stop?.();
     await fh.close();
