@@ -103,8 +103,113 @@ export function writeFloat64(out: Uint8Array, pos: number, v: number): number {
       if (m >= 1e15) break;
       if (m / POW10[k] === a) return writeFixed(out, pos, m, k);
     }
+    const end = writeLong(out, pos, a);
+    if (end > 0) return end;
   }
   return writeString(out, pos, String(a));
+}
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // little-endian: word 1
+const SPLITTER = 134217729; // 2^27 + 1 (Dekker)
+const digits17 = new Uint8Array(17);
+
+/**
+ * `String(a)` for 1e-6 ≤ a < 1e15 whose shortest text has 16 or 17 significant digits (no
+ * shorter one exists: the caller tried ≤ 15), or −1 when a case is not clear-cut (a power of
+ * two, an exact tie): the caller then uses `String`.
+ *
+ * A = a·10^k (k for 17 integer digits) is computed exactly as hi + lo (Dekker's product).
+ * The 17-digit candidate is the integer m nearest A; a decimal C·10^-k parses back to a iff
+ * |C − A| < ulp(a)·10^k / 2 (strictly: equality is a tie, left to String). `String` takes the
+ * shortest that parses back, the nearest to a among those: the 16-digit multiple of 10 nearest
+ * A when it qualifies, else m.
+ */
+function writeLong(out: Uint8Array, pos: number, a: number): number {
+  bits[0] = a;
+  const high = words[HIGH];
+  if ((high & 0xfffff) === 0 && words[1 - HIGH] === 0) return -1; // a power of two: uneven interval
+  // e: 10^e ≤ a < 10^(e+1) (a wrong guess at a boundary is caught by the range test below).
+  let e = 0;
+  if (a >= 1) while (e < 15 && a >= POW10[e + 1]) e++;
+  else {
+    e = -1;
+    while (e > -6 && a * POW10[-e] < 1) e--;
+  }
+  const k = 16 - e; // 1 … 22
+  const p = POW10[k];
+  const hi = a * p;
+  if (!(hi >= 1e16 && hi < 1e17)) return -1;
+  const t = SPLITTER * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  const u = SPLITTER * p;
+  const ph = u - (u - p);
+  const pl = p - ph;
+  const lo = ah * ph - hi + ah * pl + al * ph + al * pl; // a·p − hi, exactly
+  const n = Math.round(lo);
+  const delta = lo - n; // A = (hi + n) + delta, |delta| ≤ 1/2
+  if (delta === 0.5 || delta === -0.5) return -1;
+  // ulp(a) from its exponent bits, times 10^k / 2: exact (powers of two and 10^k ≤ 10^22).
+  words[HIGH] = (high & 0x7ff00000) - (52 << 20);
+  words[1 - HIGH] = 0;
+  const half = (bits[0] * p) / 2;
+  // m = hi + n as q·10^9 + r (hi is an integer ≥ 2^53; each step below is exact).
+  let q = Math.floor(hi / 1e9);
+  let r = hi - q * 1e9 + n;
+  while (r < 0) {
+    q--;
+    r += 1e9;
+  }
+  while (r >= 1e9) {
+    q++;
+    r -= 1e9;
+  }
+  // 16 digits: the multiples of 10 below and above A.
+  const d = r % 10;
+  const below = d + delta;
+  const above = 10 - d - delta;
+  let ndigits = 17;
+  if (below < half || above < half) {
+    if (below === above || below === half || above === half) return -1;
+    r -= d;
+    if (above < below) r += 10;
+    if (r >= 1e9) {
+      q++;
+      r -= 1e9;
+    }
+    ndigits = 16;
+  } else if (Math.abs(delta) >= half) return -1;
+  if (q < 1e7 || q >= 1e8) return -1;
+  // The 17 digits of q·10^9 + r, then placed around the decimal point without trailing zeros.
+  let qi = q;
+  for (let i = 7; i >= 0; i--) {
+    const qq = Math.floor(qi / 10);
+    digits17[i] = 48 + qi - qq * 10;
+    qi = qq;
+  }
+  let ri = r;
+  for (let i = 16; i >= 8; i--) {
+    const rr = Math.floor(ri / 10);
+    digits17[i] = 48 + ri - rr * 10;
+    ri = rr;
+  }
+  let last = ndigits - 1;
+  while (last > 0 && digits17[last] === 48) last--;
+  if (e >= 0) {
+    for (let i = 0; i <= e; i++) out[pos++] = i <= last ? digits17[i] : 48;
+    if (last > e) {
+      out[pos++] = 46;
+      for (let i = e + 1; i <= last; i++) out[pos++] = digits17[i];
+    }
+  } else {
+    out[pos++] = 48;
+    out[pos++] = 46;
+    for (let i = -1; i > e; i--) out[pos++] = 48;
+    for (let i = 0; i <= last; i++) out[pos++] = digits17[i];
+  }
+  return pos;
 }
 
 /** Write `formatFloat32(v)` as bytes at out[pos…] (v a float32 value); returns the new position. */
