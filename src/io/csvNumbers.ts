@@ -98,13 +98,13 @@ export function writeFloat64(out: Uint8Array, pos: number, v: number): number {
   }
   if (a < 9007199254740992 && Math.floor(a) === a) return writeDigits(out, pos, a); // (also ±0 → "0")
   if (a >= 1e-6 && a < 1e15) {
+    const end = writeDigitsOf(out, pos, a);
+    if (end > 0) return end;
     for (let k = 1; k <= 22; k++) {
       const m = Math.round(a * POW10[k]);
       if (m >= 1e15) break;
       if (m / POW10[k] === a) return writeFixed(out, pos, m, k);
     }
-    const end = writeLong(out, pos, a);
-    if (end > 0) return end;
   }
   return writeString(out, pos, String(a));
 }
@@ -116,17 +116,16 @@ const SPLITTER = 134217729; // 2^27 + 1 (Dekker)
 const digits17 = new Uint8Array(17);
 
 /**
- * `String(a)` for 1e-6 ≤ a < 1e15 whose shortest text has 16 or 17 significant digits (no
- * shorter one exists: the caller tried ≤ 15), or −1 when a case is not clear-cut (a power of
- * two, an exact tie): the caller then uses `String`.
+ * `String(a)` for 1e-6 ≤ a < 1e15 (not an integer), or −1 when a case is not clear-cut (a
+ * power of two, an exact tie, ≤ 2 significant digits): the caller then searches otherwise.
  *
  * A = a·10^k (k for 17 integer digits) is computed exactly as hi + lo (Dekker's product).
  * The 17-digit candidate is the integer m nearest A; a decimal C·10^-k parses back to a iff
- * |C − A| < ulp(a)·10^k / 2 (strictly: equality is a tie, left to String). `String` takes the
- * shortest that parses back, the nearest to a among those: the 16-digit multiple of 10 nearest
- * A when it qualifies, else m.
+ * |C − A| < ulp(a)·10^k / 2 (strictly: equality is a tie, left to the caller). `String`
+ * takes the fewest digits that parse back and, among those, the nearest to a: the multiple of
+ * 10^j nearest A for the largest j where one qualifies.
  */
-function writeLong(out: Uint8Array, pos: number, a: number): number {
+function writeDigitsOf(out: Uint8Array, pos: number, a: number): number {
   bits[0] = a;
   const high = words[HIGH];
   if ((high & 0xfffff) === 0 && words[1 - HIGH] === 0) return -1; // a power of two: uneven interval
@@ -166,21 +165,36 @@ function writeLong(out: Uint8Array, pos: number, a: number): number {
     q++;
     r -= 1e9;
   }
-  // 16 digits: the multiples of 10 below and above A.
-  const d = r % 10;
-  const below = d + delta;
-  const above = 10 - d - delta;
-  let ndigits = 17;
-  if (below < half || above < half) {
+  // Fewer digits: the multiples of 10^j nearest A (below and above), while one parses back to a.
+  // A multiple of 10^(j+1) is one of 10^j, so once no candidate qualifies none further does.
+  let j = 0;
+  let dj = 0;
+  let up = false;
+  for (let jj = 1; jj <= 15; jj++) {
+    const unit = POW10[jj];
+    const dd = jj <= 9 ? r % unit : (q % POW10[jj - 9]) * 1e9 + r; // m mod 10^jj, exact (< 10^15)
+    const below = Math.abs(dd + delta);
+    const above = unit - dd - delta;
+    if (!(below < half || above < half)) break;
     if (below === above || below === half || above === half) return -1;
-    r -= d;
-    if (above < below) r += 10;
+    j = jj;
+    dj = dd;
+    up = above < below;
+  }
+  if (j === 15) return -1; // one or two digits: the caller's exact search finds them
+  if (j === 0) {
+    if (Math.abs(delta) >= half) return -1;
+  } else if (j <= 9) {
+    r = r - dj + (up ? POW10[j] : 0);
     if (r >= 1e9) {
       q++;
       r -= 1e9;
     }
-    ndigits = 16;
-  } else if (Math.abs(delta) >= half) return -1;
+  } else {
+    const unit = POW10[j - 9];
+    q = q - (q % unit) + (up ? unit : 0);
+    r = 0;
+  }
   if (q < 1e7 || q >= 1e8) return -1;
   // The 17 digits of q·10^9 + r, then placed around the decimal point without trailing zeros.
   let qi = q;
@@ -195,7 +209,7 @@ function writeLong(out: Uint8Array, pos: number, a: number): number {
     digits17[i] = 48 + ri - rr * 10;
     ri = rr;
   }
-  let last = ndigits - 1;
+  let last = 16;
   while (last > 0 && digits17[last] === 48) last--;
   if (e >= 0) {
     for (let i = 0; i <= e; i++) out[pos++] = i <= last ? digits17[i] : 48;

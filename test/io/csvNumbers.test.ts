@@ -29,8 +29,12 @@ describe('writeFloat64 writes exactly String(v)', () => {
       .tuple(fc.integer({ min: -999999999, max: 999999999 }), fc.integer({ min: 0, max: 16 }))
       .map(([m, k]) => m / 10 ** k);
     const coordinate = fc.double({ min: -1e5, max: 1e5, noNaN: true });
+    // Decimals of 1 … 17 significant digits, 1e-7 … 1e16: every digit count the search meets.
+    const digitsDecimal = fc
+      .tuple(fc.double({ min: 1e-7, max: 1e16, noNaN: true }), fc.integer({ min: 1, max: 17 }))
+      .map(([v, p]) => +v.toPrecision(p));
     fc.assert(
-      fc.property(fc.oneof(anyDouble, shortDecimal, coordinate), (v) => f64(v) === String(v)),
+      fc.property(fc.oneof(anyDouble, shortDecimal, coordinate, digitsDecimal), (v) => f64(v) === String(v)),
       { seed: SEED, numRuns: 100000 },
     );
   });
