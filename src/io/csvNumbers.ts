@@ -172,7 +172,8 @@ function writeDigitsOf(out: Uint8Array, pos: number, a: number): number {
   let up = false;
   for (let jj = 1; jj <= 15; jj++) {
     const unit = POW10[jj];
-    const dd = jj <= 9 ? r % unit : (q % POW10[jj - 9]) * 1e9 + r; // m mod 10^jj, exact (< 10^15)
+    // m mod 10^jj, exact (< 10^15); r < 10^9 and q < 10^8 here, so int32 arithmetic.
+    const dd = jj <= 9 ? (r | 0) % (unit | 0) : ((q | 0) % (POW10[jj - 9] | 0)) * 1e9 + r;
     const below = Math.abs(dd + delta);
     const above = unit - dd - delta;
     if (!(below < half || above < half)) break;
@@ -197,15 +198,15 @@ function writeDigitsOf(out: Uint8Array, pos: number, a: number): number {
   }
   if (q < 1e7 || q >= 1e8) return -1;
   // The 17 digits of q·10^9 + r, then placed around the decimal point without trailing zeros.
-  let qi = q;
+  let qi = q | 0;
   for (let i = 7; i >= 0; i--) {
-    const qq = Math.floor(qi / 10);
+    const qq = (qi / 10) | 0;
     digits17[i] = 48 + qi - qq * 10;
     qi = qq;
   }
-  let ri = r;
+  let ri = r | 0;
   for (let i = 16; i >= 8; i--) {
-    const rr = Math.floor(ri / 10);
+    const rr = (ri / 10) | 0;
     digits17[i] = 48 + ri - rr * 10;
     ri = rr;
   }
