@@ -258,6 +258,16 @@ const SPECIAL_VALUES = new Map<string, number>([
 ]);
 
 
+/**
+ * bytes[start, end) as text when it is short and plain ASCII (a number with many digits: far
+ * cheaper than a TextDecoder call per cell), else undefined.
+ */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start > 32) return undefined;
+  for (let i = start; i < end; i++) if (bytes[i] >= 128) return undefined;
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+}
+
 /** Parses data lines into growable Float64Arrays, one per column. */
 class RowParser {
   private readonly data: Float64Array[];
@@ -332,7 +342,7 @@ class RowParser {
           next = bytes.indexOf(delimiterCode, pos);
           if (next < 0 || next >= end) this.ragged(bytes, start, end, lineNo);
         }
-        const cell = this.decoder.decode(bytes.subarray(pos, next));
+        const cell = asciiText(bytes, pos, next) ?? this.decoder.decode(bytes.subarray(pos, next));
         v = +cell;
         // `+''` and `+'  '` are 0 and non-numbers are NaN: both go the slow, careful way.
         if (v !== v || (v === 0 && cell.trim() === '')) v = this.slowCell(cell, c, lineNo, bytes, start, end);
