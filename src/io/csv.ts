@@ -273,6 +273,7 @@ class RowParser {
   private readonly data: Float64Array[];
   private readonly ncols: number;
   private readonly decoder = new TextDecoder('utf-8');
+  private readonly delimiterCode: number;
   length = 0;
 
   constructor(
@@ -281,6 +282,7 @@ class RowParser {
     capacity: number,
   ) {
     this.ncols = plan.columns.length;
+    this.delimiterCode = plan.delimiter.charCodeAt(0);
     this.data = plan.columns.map(() => new Float64Array(Math.max(16, capacity)));
   }
 
@@ -300,7 +302,7 @@ class RowParser {
    */
   row(bytes: Uint8Array, start: number, end: number, lineNo: number): void {
     if (this.length === this.data[0].length) this.ensureCapacity(this.length + 1);
-    const delimiterCode = this.plan.delimiter.charCodeAt(0);
+    const delimiterCode = this.delimiterCode;
     const n = this.length;
     const last = this.ncols - 1;
     let pos = start;
@@ -400,7 +402,10 @@ class RowParser {
     const out = new Map<string, NumericArray>();
     this.plan.columns.forEach((col, c) => {
       if (col.name === '') return;
-      const d = this.data[c].length === this.length ? this.data[c] : this.data[c].slice(0, this.length);
+      // The capacity came from an estimate of the row count: within 10% a view (no copy of
+      // every column at the end), else a trimmed copy.
+      const full = this.data[c];
+      const d = full.length <= this.length * 1.1 + 16 ? full.subarray(0, this.length) : full.slice(0, this.length);
       if (col.scale !== 1 || col.offset !== 0) {
         for (let i = 0; i < d.length; i++) d[i] = d[i] * col.scale + col.offset;
       }
