@@ -3,7 +3,8 @@
 // writing the very table ccdrift wrote (zlib 5 + shuffle, as PYME saves tables). A peer that
 // cannot run here is reported as such, and any figure not measured here says "quoted".
 //
-// Usage: node bench/endToEnd.mjs [--rows 5e6] [--csv-rows 1e6]     (build first: npm run build)
+// Usage: node bench/endToEnd.mjs [--rows 5e6] [--csv-rows 1e6]     (build first: npm run build;
+// --rows 0 runs only the CSV part)
 // Each measured job runs in its own child process, so its peak RSS is its own.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -131,47 +132,51 @@ const s = (v) => (v / 1000).toFixed(2);
 const phases = (ms) => ['read', 'rcc', 'spline', 'apply', 'write'].map((k) => `${k} ${s(ms[k])}`).join(' + ') + ` s`;
 const cpuLine = (r) => `    CPU time (all threads): ${s(r.cpu.total)} s = ${phases(r.cpu)}`;
 try {
-  console.log(`${rows.toExponential(0)} localizations, 30 000 frames, 20 µm field, step = window = 1000, bin 20 nm, corr_window 5, spline s = 10:`);
-  runNode(['prepare', String(rows), dir, '.hdf', '.hdf5']);
-  const out = join(dir, 'out.hdf');
-  const ours = runNode(['run', join(dir, 'locs.hdf'), out]);
-  const inner = ['spectra', 'correlations'].filter((k) => ours.ms[k] !== undefined).map((k) => `${k} ${s(ours.ms[k])}`).join(', ');
-  console.log(`  ccdrift .hdf → .hdf      ${s(ours.ms.total).padStart(6)} s  (${phases(ours.ms)}; RCC: ${inner})  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
-  console.log(cpuLine(ours));
-  console.log(`  written .hdf: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, input .hdf (ccdrift-written): ${(statSync(join(dir, 'locs.hdf')).size / 2 ** 20).toFixed(1)} MiB`);
+  // --rows 0: only the CSV part.
+  if (rows > 0) {
+    console.log(`${rows.toExponential(0)} localizations, 30 000 frames, 20 µm field, step = window = 1000, bin 20 nm, corr_window 5, spline s = 10:`);
+    runNode(['prepare', String(rows), dir, '.hdf', '.hdf5']);
+    const out = join(dir, 'out.hdf');
+    const ours = runNode(['run', join(dir, 'locs.hdf'), out]);
+    const inner = ['spectra', 'correlations'].filter((k) => ours.ms[k] !== undefined).map((k) => `${k} ${s(ours.ms[k])}`).join(', ');
+    console.log(`  ccdrift .hdf → .hdf      ${s(ours.ms.total).padStart(6)} s  (${phases(ours.ms)}; RCC: ${inner})  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+    console.log(cpuLine(ours));
+    console.log(`  written .hdf: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, input .hdf (ccdrift-written): ${(statSync(join(dir, 'locs.hdf')).size / 2 ** 20).toFixed(1)} MiB`);
 
-  const py = python('numpy', 'numba', 'scipy', 'pandas', 'h5py', 'yaml', 'matplotlib');
-  const src = py ? picassoSource(join(dir, 'picasso-src')) : null;
-  if (py && src) {
-    const srcDir = typeof src === 'string' ? src : src.dir;
-    try {
-      const o = execFileSync(py, [join(root, 'bench', 'peers', 'picasso_undrift.py'), srcDir, join(dir, 'locs.hdf5'), '1000'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
-      const p = JSON.parse(o.trim().split('\n').pop());
-      const total = p.read + p.undrift;
-      console.log(
-        `  Picasso undrift (RCC)    ${total.toFixed(2).padStart(6)} s  (read ${p.read.toFixed(2)} + undrift ${p.undrift.toFixed(2)} s, no write; Picasso ${src.commit ? src.commit.slice(0, 8) : srcDir}` +
-          `${p.stubbed.length ? `, absent GUI/IO modules stubbed: ${p.stubbed.join(', ')}` : ''})`,
-      );
-      console.log(`    CPU time: ${(p.cpu_read + p.cpu_undrift).toFixed(2)} s = read ${p.cpu_read.toFixed(2)} + undrift ${p.cpu_undrift.toFixed(2)} s`);
-      console.log(
-        `  ccdrift / Picasso: ${(ours.ms.total / 1000 / total).toFixed(2)}× the time, ${(ours.cpu.total / 1000 / (p.cpu_read + p.cpu_undrift)).toFixed(2)}× the CPU time` +
-          ` (measured in this run; ccdrift's includes its write)`,
-      );
-    } catch (err) {
-      console.log(`  Picasso undrift could not run here (${String(err.stderr || err.message).trim().split('\n').pop()}); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows on another machine`);
+    const py = python('numpy', 'numba', 'scipy', 'pandas', 'h5py', 'yaml', 'matplotlib');
+    const src = py ? picassoSource(join(dir, 'picasso-src')) : null;
+    if (py && src) {
+      const srcDir = typeof src === 'string' ? src : src.dir;
+      try {
+        const o = execFileSync(py, [join(root, 'bench', 'peers', 'picasso_undrift.py'), srcDir, join(dir, 'locs.hdf5'), '1000'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = JSON.parse(o.trim().split('\n').pop());
+        const total = p.read + p.undrift;
+        console.log(
+          `  Picasso undrift (RCC)    ${total.toFixed(2).padStart(6)} s  (read ${p.read.toFixed(2)} + undrift ${p.undrift.toFixed(2)} s, no write; Picasso ${src.commit ? src.commit.slice(0, 8) : srcDir}` +
+            `${p.stubbed.length ? `, absent GUI/IO modules stubbed: ${p.stubbed.join(', ')}` : ''})`,
+        );
+        console.log(`    CPU time: ${(p.cpu_read + p.cpu_undrift).toFixed(2)} s = read ${p.cpu_read.toFixed(2)} + undrift ${p.cpu_undrift.toFixed(2)} s`);
+        console.log(
+          `  ccdrift / Picasso: ${(ours.ms.total / 1000 / total).toFixed(2)}× the time, ${(ours.cpu.total / 1000 / (p.cpu_read + p.cpu_undrift)).toFixed(2)}× the CPU time` +
+            ` (measured in this run; ccdrift's includes its write)`,
+        );
+      } catch (err) {
+        console.log(`  Picasso undrift could not run here (${String(err.stderr || err.message).trim().split('\n').pop()}); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows on another machine`);
+      }
+    } else {
+      console.log(`  Picasso not available (needs python3 with numpy, numba, scipy, pandas, h5py, yaml, matplotlib and its sources); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows`);
     }
-  } else {
-    console.log(`  Picasso not available (needs python3 with numpy, numba, scipy, pandas, h5py, yaml, matplotlib and its sources); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows`);
-  }
 
-  const pyt = python('tables');
-  if (pyt) {
-    const o = JSON.parse(execFileSync(pyt, ['-c', PYTABLES_WRITE, out, join(dir, 'pytables.hdf')], { encoding: 'utf8' }).trim());
-    console.log(
-      `  PyTables writes the same table (zlib 5 + shuffle): ${o.seconds.toFixed(2)} s (CPU ${o.cpu.toFixed(2)} s), ${(o.bytes / 2 ** 20).toFixed(1)} MiB` +
-        ` | ccdrift's write ${(ours.ms.write / 1000 / o.seconds).toFixed(2)}× the time, ${(ours.cpu.write / 1000 / o.cpu).toFixed(2)}× the CPU time, ${(statSync(out).size / o.bytes).toFixed(2)}× the size`,
-    );
-  } else console.log('  PyTables not available (python3-tables): no write comparison');
+    const pyt = python('tables');
+    if (pyt) {
+      const o = JSON.parse(execFileSync(pyt, ['-c', PYTABLES_WRITE, out, join(dir, 'pytables.hdf')], { encoding: 'utf8' }).trim());
+      console.log(
+        `  PyTables writes the same table (zlib 5 + shuffle): ${o.seconds.toFixed(2)} s (CPU ${o.cpu.toFixed(2)} s), ${(o.bytes / 2 ** 20).toFixed(1)} MiB` +
+          ` | ccdrift's write ${(ours.ms.write / 1000 / o.seconds).toFixed(2)}× the time, ${(ours.cpu.write / 1000 / o.cpu).toFixed(2)}× the CPU time, ${(statSync(out).size / o.bytes).toFixed(2)}× the size`,
+      );
+    } else console.log('  PyTables not available (python3-tables): no write comparison');
+
+  }
 
   console.log(`\n${csvRows.toExponential(0)} localizations, CSV → CSV (same parameters):`);
   runNode(['prepare', String(csvRows), dir, '.csv']);

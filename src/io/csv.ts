@@ -37,6 +37,7 @@ import { InputError, UsageError } from '../core/errors.js';
 import type { LocTable, Metadata, NumericArray, ProgressReporter } from '../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from './formats.js';
 import { conventionOf, recordConvention, toConvention } from './columnConventions.js';
+import { MAX_NUMBER_BYTES, POW10, formatFloat32, writeFloat32, writeFloat64 } from './csvNumbers.js';
 
 /** Metadata keys the reader records so the writer can reproduce the input's style. */
 export const CSV_META = {
@@ -60,6 +61,8 @@ export interface CsvReadOptions extends TableReadOptions {
 
 const DEFAULT_CHUNK_BYTES = 4 << 20;
 const WRITE_BLOCK_ROWS = 16384;
+/** Bytes collected before each write. */
+const WRITE_BUFFER_BYTES = 1 << 20;
 const COORDINATES = ['x', 'y', 'z'] as const;
 /**
  * A correction's columns (`dx [nm]`, `dx`): read like coordinates (to nm, under the name `dx`)
@@ -271,15 +274,23 @@ const SPECIAL_VALUES = new Map<string, number>([
   ['-infinity', -Infinity],
 ]);
 
-/** 10^0 … 10^22, all exact in float64 (built by multiplication: `**` may round). */
-const POW10: number[] = [1];
-for (let k = 1; k <= 22; k++) POW10.push(POW10[k - 1] * 10);
+
+/**
+ * bytes[start, end) as text when it is short and plain ASCII (a number with many digits: far
+ * cheaper than a TextDecoder call per cell), else undefined.
+ */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start > 32) return undefined;
+  for (let i = start; i < end; i++) if (bytes[i] >= 128) return undefined;
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+}
 
 /** Parses data lines into growable Float64Arrays, one per column. */
 class RowParser {
   private readonly data: Float64Array[];
   private readonly ncols: number;
   private readonly decoder = new TextDecoder('utf-8');
+  private readonly delimiterCode: number;
   length = 0;
 
   constructor(
@@ -288,6 +299,7 @@ class RowParser {
     capacity: number,
   ) {
     this.ncols = plan.columns.length;
+    this.delimiterCode = plan.delimiter.charCodeAt(0);
     this.data = plan.columns.map(() => new Float64Array(Math.max(16, capacity)));
   }
 
@@ -307,7 +319,7 @@ class RowParser {
    */
   row(bytes: Uint8Array, start: number, end: number, lineNo: number): void {
     if (this.length === this.data[0].length) this.ensureCapacity(this.length + 1);
-    const delimiterCode = this.plan.delimiter.charCodeAt(0);
+    const delimiterCode = this.delimiterCode;
     const n = this.length;
     const last = this.ncols - 1;
     let pos = start;
@@ -349,7 +361,7 @@ class RowParser {
           next = bytes.indexOf(delimiterCode, pos);
           if (next < 0 || next >= end) this.ragged(bytes, start, end, lineNo);
         }
-        const cell = decodeCell(this.decoder, bytes, pos, next);
+        const cell = asciiText(bytes, pos, next) ?? decodeCell(this.decoder, bytes, pos, next);
         v = +cell;
         // `+''` and `+'  '` are 0 and non-numbers are NaN: both go the slow, careful way.
         if (v !== v || (v === 0 && cell.trim() === '')) v = this.slowCell(cell, c, lineNo, bytes, start, end);
@@ -407,7 +419,10 @@ class RowParser {
     const out = new Map<string, NumericArray>();
     this.plan.columns.forEach((col, c) => {
       if (col.name === '') return;
-      const d = this.data[c].length === this.length ? this.data[c] : this.data[c].slice(0, this.length);
+      // The capacity came from an estimate of the row count: within 10% a view (no copy of
+      // every column at the end), else a trimmed copy.
+      const full = this.data[c];
+      const d = full.length <= this.length * 1.1 + 16 ? full.subarray(0, this.length) : full.slice(0, this.length);
       if (col.scale !== 1 || col.offset !== 0) {
         for (let i = 0; i < d.length; i++) d[i] = d[i] * col.scale + col.offset;
       }
@@ -558,21 +573,6 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** Shortest decimal text that parses back to the same float32. */
-function formatFloat32(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  // Every float32 needing ≤ 6 significant digits is found at p = 6 (String() drops the zeros).
-  for (let p = 6; p <= 9; p++) {
-    const s = +v.toPrecision(p);
-    if (Math.fround(s) === v) return String(s);
-  }
-  return String(v);
-}
-
-function formatterFor(data: NumericArray): (v: number) => string {
-  return data instanceof Float32Array ? formatFloat32 : String;
-}
-
 function quoteHeader(h: string, delimiter: string, always: boolean): string {
   return always || h.includes(delimiter) || h.includes('"') || h.includes('\n') ? `"${h.replace(/"/g, '""')}"` : h;
 }
@@ -581,7 +581,6 @@ interface OutColumn {
   header: string;
   data: NumericArray;
   add: number;
-  format: (v: number) => string;
 }
 
 function str(meta: Metadata, key: string): string | undefined {
@@ -613,11 +612,12 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
     } else if (style === 'thunderstorm' && !source && NM_COLUMNS.has(name)) {
       header = `${name} [nm]`;
     }
-    columns.push({ header, data, add, format: formatterFor(data) });
+    columns.push({ header, data, add });
   }
   return { columns, quoted: meta[CSV_META.quotedHeader] === true, delimiter: str(meta, CSV_META.delimiter) };
 }
 
+/** Write bytes[0, length) in full (a write may take fewer bytes than asked). */
 /**
  * Write `table` as delimited text to `path` (not atomic by itself: `writeTable` and the
  * format registry hand a temporary path). `target` (default `path`) picks the delimiter:
@@ -639,25 +639,43 @@ export async function writeCsvTable(
       throw new RangeError(`table column '${c.header}' has ${c.data.length} values, the table ${table.length} rows`);
     }
   }
+  const ncols = columns.length;
+  const data = columns.map((c) => c.data);
+  const add = columns.map((c) => c.add);
+  // float32 columns get their own shortest rule; anything else is written as String(v) would.
+  const float32 = columns.map((c) => c.data instanceof Float32Array);
+  const delimiterCode = delimiter.charCodeAt(0);
+  // Rows go as bytes into one buffer, written out when the next row might not fit.
+  const rowBytes = ncols * (MAX_NUMBER_BYTES + 1) + 1;
+  const out = new Uint8Array(Math.max(WRITE_BUFFER_BYTES, 2 * rowBytes));
+  const limit = out.length - rowBytes;
   const fh = await open(path, 'w');
   progress?.start?.('writing', table.length);
   try {
     await writeFully(fh, columns.map((c) => quoteHeader(c.header, delimiter, quoted)).join(delimiter) + '\n');
-    const ncols = columns.length;
+    let pos = 0;
     for (let block = 0; block < table.length; block += WRITE_BLOCK_ROWS) {
       const stop = Math.min(table.length, block + WRITE_BLOCK_ROWS);
-      let text = '';
       for (let i = block; i < stop; i++) {
-        for (let c = 0; c < ncols; c++) {
-          const col = columns[c];
-          const v = col.data[i] + col.add;
-          text += c === 0 ? col.format(v) : delimiter + col.format(v);
+        if (pos > limit) {
+          await writeFully(fh, out.subarray(0, pos));
+          pos = 0;
         }
-        text += '\n';
+        for (let c = 0; c < ncols; c++) {
+          if (c > 0) out[pos++] = delimiterCode;
+          const v = data[c][i] + add[c];
+          if (!float32[c]) pos = writeFloat64(out, pos, v);
+          else if (add[c] === 0) pos = writeFloat32(out, pos, v);
+          else {
+            const text = formatFloat32(v);
+            for (let j = 0; j < text.length; j++) out[pos++] = text.charCodeAt(j);
+          }
+        }
+        out[pos++] = 10;
       }
-      await writeFully(fh, text);
       progress?.update?.(stop);
     }
+    if (pos > 0) await writeFully(fh, out.subarray(0, pos));
   } finally {
     progress?.stop?.();
     await fh.close();
