@@ -109,7 +109,8 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   const idle: PoolWorker[] = [];
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
-      const route = options.pointsRoute ?? 'auto';
+      // A cache file asked for (--cache-fft) means spectra on disk: the FFT route.
+      const route = options.cacheFile ? 'off' : (options.pointsRoute ?? 'auto');
       // One registrar for the cost model and the run: its merged points and indexes are reused.
       const pointRegistrar = task.points && route !== 'off' && !task.keepCorrelations ? new PointRegistrar(task.plan) : undefined;
       const pointsNs = !pointRegistrar ? null : route === 'always' ? Infinity : prefersPoints(task, pointRegistrar);

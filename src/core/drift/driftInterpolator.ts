@@ -264,8 +264,11 @@ function evaluateModels(models: Piece[][], result: DriftTrace, extrapolation: Ex
 
 /**
  * The pieces of a trace between its breaks: [lo, hi) frames and the sample range [a, b).
- * A break with no sample on one side is dropped (nothing to fit there).
+ * A break with fewer than two samples on one side is dropped (nothing to fit there: the
+ * sample joins the piece beside it).
  */
+const MIN_PIECE_SAMPLES = 2;
+
 function piecesOf(trace: DriftTrace): [number, number, number, number][] {
   const m = trace.t.length;
   const breaks = trace.breaks ? [...trace.breaks].filter(Number.isFinite).sort((p, q) => p - q) : [];
@@ -275,7 +278,7 @@ function piecesOf(trace: DriftTrace): [number, number, number, number][] {
   for (const b of breaks) {
     let k = a;
     while (k < m && trace.t[k] < b) k++;
-    if (k === a || k === m) continue;
+    if (k - a < MIN_PIECE_SAMPLES || m - k < MIN_PIECE_SAMPLES) continue;
     out.push([lo, b, a, k]);
     lo = b;
     a = k;

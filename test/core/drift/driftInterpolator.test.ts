@@ -170,6 +170,15 @@ describe('createDriftInterpolator with few samples', () => {
     expectClose(d.y, [-2, -2, -2]);
     expect(interp.range).toEqual([100, 100]);
   });
+
+  it("a break that leaves one sample alone is dropped (smoothing 'auto' needs two per piece)", () => {
+    // Two breaks around the sample at 550 (as the fine stage may find on poor data).
+    const t = [0, 100, 200, 300, 400, 550, 700, 800, 900, 1000];
+    const jumped = trace(t, (f) => [f < 500 ? 0 : 30, 0, 0]);
+    jumped.breaks = Float64Array.of(500, 600);
+    const d = createDriftInterpolator([jumped], { smoothing: 'auto', reporter: {} }).evaluate([100, 900]);
+    expectClose(d.x, [0, 30], { atol: 1e-6 });
+  });
 });
 
 describe('createDriftInterpolator errors', () => {
