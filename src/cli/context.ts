@@ -10,6 +10,7 @@ export interface CommonOptions {
   memoryBudget?: string;
   quiet?: boolean;
   cacheFft?: string;
+  correlation?: string;
 }
 
 /** Parse a size such as 8G, 500M, 1.5GB or a number of bytes. */
@@ -30,8 +31,18 @@ export function addCommonOptions(cmd: Command): Command {
       }),
     )
     .option('--memory-budget <size>', `spectra beyond this go to a disk cache (default ${(defaultMemoryBudgetBytes() / 2 ** 30).toFixed(1)}G, 40% of RAM)`)
+    .addOption(
+      new Option(
+        '--correlation <route>',
+        "how RCC correlates window pairs: 'auto' (the cheaper, from a cost model), 'fft' (spectra; --memory-budget and --cache-fft apply) or 'points' (from the localizations)",
+      )
+        .choices(['auto', 'fft', 'points'])
+        .default('auto'),
+    )
     .option('-q, --quiet', 'no progress bars');
 }
+
+const ROUTES = { auto: 'auto', fft: 'off', points: 'always' } as const;
 
 export function makeRunContext(opts: CommonOptions, extra: Partial<RunContext> = {}): RunContext {
   const progress = createTerminalProgress({ quiet: opts.quiet });
@@ -39,6 +50,7 @@ export function makeRunContext(opts: CommonOptions, extra: Partial<RunContext> =
     workers: opts.workers,
     memoryBudgetBytes: opts.memoryBudget ? parseBytes(opts.memoryBudget, 'memory-budget') : undefined,
     cacheFile: opts.cacheFft || undefined,
+    pointsRoute: ROUTES[(opts.correlation ?? 'auto') as keyof typeof ROUTES],
   });
   return { executor, progress, cwd: process.cwd(), ...extra };
 }

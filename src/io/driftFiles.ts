@@ -45,6 +45,17 @@ async function readText(path: string): Promise<string> {
 
 /** Read any drift file (see the table above). `pixelSizeNm` converts Picasso .txt and pixel-unit ThunderSTORM files. */
 export async function readDriftFile(path: string, options: { pixelSizeNm?: number } = {}): Promise<DriftFile> {
+  const file = await readDriftFileOfKind(path, options);
+  if (file.trace.t.length < 2) {
+    throw new InputError(
+      `${path}: the drift file holds one sample (tIndex = [${file.trace.t[0] ?? ''}]); a drift needs samples at two times at least ` +
+        '(was it measured on too short a series?)',
+    );
+  }
+  return file;
+}
+
+async function readDriftFileOfKind(path: string, options: { pixelSizeNm?: number }): Promise<DriftFile> {
   const ext = extensionOf(path);
   switch (ext) {
     case '.npz':

@@ -9,7 +9,7 @@ import type { DriftTrace } from '../core/types.js';
 import { buildNpz, npzKeys, parseNpz, type NpyArray } from './npy.js';
 
 /** The keys a drift file may hold: the original's two and ccdrift's additions. */
-const DRIFT_KEYS = ['tIndex', 'drift', 'drift_sd', 'breaks'];
+const DRIFT_KEYS = ['tIndex', 'drift', 'drift_sd', 'breaks', 'refined'];
 
 function shapeText(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

@@ -261,7 +261,7 @@ describe('SIGKILL mid-run', () => {
     // A tiny memory budget sends the spectra to the disk cache in TMPDIR, named with the pid.
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'bin', 'ccdrift.js'), 'locs', sim, '-o', join(scratch, 'out.csv'), '--memory-budget', '1', '--binsize', '10', '--workers', '1'],
+      [join(repoRoot, 'bin', 'ccdrift.js'), 'locs', sim, '-o', join(scratch, 'out.csv'), '--memory-budget', '1', '--correlation', 'fft', '--binsize', '10', '--workers', '1'],
       { cwd: dir, stdio: 'ignore', env: { ...process.env, TMPDIR: scratch } },
     );
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

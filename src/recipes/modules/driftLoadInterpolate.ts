@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../../core/errors.js';
 import { readDriftFile } from '../../io/driftFiles.js';
 import type { ModuleDecl } from '../declare.js';
 import { buildInterpolator, interpolatorPlot, splineParams } from './driftInterpolate.js';
@@ -21,14 +20,6 @@ export const driftLoadInterpolate: ModuleDecl = {
     const paths = (params.load_paths as string[]).map((p) => (isAbsolute(p) ? p : resolve(ctx.cwd, p)));
     // .npz as the original; ccdrift's per-frame .csv and ThunderSTORM's .json (nm) load too.
     const traces = await Promise.all(paths.map(async (p) => (await readDriftFile(p)).trace));
-    traces.forEach((trace, i) => {
-      if (trace.t.length < 2) {
-        throw new InputError(
-          `${paths[i]}: the drift file holds one sample (tIndex = [${trace.t[0]}]); a drift needs samples at two times at least ` +
-            '(was it measured on too short a series?)',
-        );
-      }
-    });
     const interp = buildInterpolator(ctx, traces, params);
     return {
       output_drift_interpolator: interp,
