@@ -130,7 +130,6 @@ describe.skipIf(missing)('browser app', () => {
 
     await page.screenshot({ path: join(process.env.CCDRIFT_WEB_SHOTS ?? dir, 'web-table.png'), fullPage: true });
     expect(foreign).toEqual([]);
-    expect(requests.some((r) => r.endsWith('.wasm'))).toBe(true);
     await page.close();
   });
 
@@ -152,6 +151,9 @@ describe.skipIf(missing)('browser app', () => {
     expect(readFileSync(corrected.path)).toEqual(readFileSync(join(dir, 'cli.tif')));
     await page.screenshot({ path: join(process.env.CCDRIFT_WEB_SHOTS ?? dir, 'web-stack.png'), fullPage: true });
     expect(foreign).toEqual([]);
+    // The stack is registered by FFT: the WebAssembly FFT was loaded from this origin (a table's
+    // sparse windows may be correlated from their points, with no FFT at all).
+    expect(requests.some((r) => r.endsWith('.wasm'))).toBe(true);
     await page.close();
   });
 

@@ -7,7 +7,15 @@
  * Each spectrum and each pair is computed by the same code as the inline executor, so the
  * drift is the same to the last bit; only the wall time changes.
  */
-import { inlineExecutor, type CorrelationExecutor, type CorrelationResult, type CorrelationTask } from '../../src/core/registration/correlationExecutor.js';
+import {
+  inlineExecutor,
+  prefersPoints,
+  runPointCorrelations,
+  type CorrelationExecutor,
+  type CorrelationResult,
+  type CorrelationTask,
+} from '../../src/core/registration/correlationExecutor.js';
+import { PointRegistrar } from '../../src/core/registration/pointCorrelation.js';
 import type { ProgressReporter } from '../../src/core/types.js';
 import type { PoolReply, PoolRequest } from './correlationWorker.js';
 
@@ -52,6 +60,12 @@ export function createPoolExecutor(workers: number): CorrelationExecutor {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
       const n = Math.min(workers, MAX_POOL_WORKERS, Math.floor(task.count / 2));
       if (n <= 1 || task.count < MIN_GRIDS_FOR_POOL) return inlineExecutor.run(task, progress);
+      // The route the CLI takes: sparse grids are correlated from their points (in this worker),
+      // so the drift is the CLI's to the bit.
+      if (task.points && !task.keepCorrelations) {
+        const registrar = new PointRegistrar(task.plan);
+        if (prefersPoints(task, registrar) !== null) return runPointCorrelations(task, progress, registrar);
+      }
       const pool = Array.from({ length: n }, () => new PoolWorker());
       try {
         await Promise.all(pool.map((w) => w.call({ type: 'init', plan: task.plan, prepare: task.prepare })));
