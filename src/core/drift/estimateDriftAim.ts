@@ -28,7 +28,7 @@ import { InsufficientDataError, UsageError } from '../errors.js';
 import { minMax } from '../histogram/binGrid.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { DensityGrid } from './densityGrid.js';
-import { linearPerFrame } from './refineDrift.js';
+import { linearPerFrame, quadraticPeak } from './refineDrift.js';
 
 export interface AimOptions {
   /** Frames per segment. @default 100 */
@@ -130,35 +130,6 @@ export function makeFrameSegments(t: NumericArray, frames: number): AimSegment[]
     from = to;
   }
   return out;
-}
-
-/** Least-squares quadratic through 3×3 values (unit spacing): peak offset and Hessian, or null. */
-function quadraticPeak(v: Float64Array): { u: number; v: number; hxx: number; hxy: number; hyy: number } | null {
-  let b = 0;
-  let c = 0;
-  let g = 0;
-  const col = [0, 0, 0];
-  const row = [0, 0, 0];
-  for (let j = 0; j < 3; j++) {
-    for (let i = 0; i < 3; i++) {
-      const f = v[j * 3 + i];
-      b += f * (i - 1);
-      c += f * (j - 1);
-      g += f * (i - 1) * (j - 1);
-      col[i] += f;
-      row[j] += f;
-    }
-  }
-  b /= 6;
-  c /= 6;
-  g /= 4;
-  const hxx = (2 * (col[0] + col[2] - 2 * col[1])) / 6;
-  const hyy = (2 * (row[0] + row[2] - 2 * row[1])) / 6;
-  const det = hxx * hyy - g * g;
-  if (!(hxx < 0 && det > 0)) return null;
-  const u = (-b * hyy + c * g) / det;
-  const w = (-c * hxx + b * g) / det;
-  return { u: Math.max(-1, Math.min(1, u)), v: Math.max(-1, Math.min(1, w)), hxx, hxy: g, hyy };
 }
 
 function validate(o: Required<Pick<AimOptions, 'segmentFrames' | 'intersectDistanceNm' | 'maxDriftNm'>>): void {

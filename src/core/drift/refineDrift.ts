@@ -185,7 +185,7 @@ export function linearPerFrame(ts: Float64Array, vs: Float64Array, breaks: reado
 }
 
 /** Least-squares quadratic through a 3×3 grid of values (unit spacing): the peak offset, or null when no maximum. */
-function quadraticPeak(v: Float64Array): { u: number; v: number; hxx: number; hxy: number; hyy: number } | null {
+export function quadraticPeak(v: Float64Array): { u: number; v: number; hxx: number; hxy: number; hyy: number } | null {
   let b = 0;
   let c = 0;
   let g = 0;
