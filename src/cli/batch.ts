@@ -98,6 +98,26 @@ export interface ExpandedInputs {
 }
 
 /**
+ * The inputs of a command that takes several (locs, images, apply): expanded, ccdrift's own
+ * outputs skipped (and said), and whether they make a batch — where one `-o` cannot name them.
+ */
+export function batchInputs(
+  args: readonly string[],
+  accepts: (path: string) => boolean,
+  output: string | undefined,
+  say: (message: string) => void,
+): ExpandedInputs & { batch: boolean } {
+  const expanded = expandInputs(args, accepts);
+  for (const f of expanded.skipped) say(`skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
+  const count = expanded.files.length + expanded.problems.length;
+  const batch = count > 1;
+  if (batch && output) {
+    throw new UsageError(`-o names one output, but there are ${count} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
+  }
+  return { ...expanded, batch };
+}
+
+/**
  * Expand the command's input arguments. A quoted glob matches only files whose extension the
  * command reads (`accepts`), and never ccdrift's own outputs (`X_undrift.hdf5`, `X_drift.npz`),
  * so a batch run again over the same folder does not correct its results a second time. Names

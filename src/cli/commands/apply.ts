@@ -3,7 +3,7 @@ import type { DriftInterpolator, LocTable } from '../../core/types.js';
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
-import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { batchInputs, checkBatchPlans, driftSpan, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
@@ -72,12 +72,7 @@ export function registerApplyCommand(program: Command): void {
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (args: string[], opts: ApplyOptions) => {
     for (const d of opts.drift) checkDriftFileExtension(d, '--drift');
-    const { files, problems, skipped } = expandInputs(args, readsInput);
-    for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
-    const batch = files.length + problems.length > 1;
-    if (batch && opts.output) {
-      throw new UsageError(`-o names one output, but there are ${files.length + problems.length} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
-    }
+    const { files, problems, batch } = batchInputs(args, readsInput, opts.output, (m) => say(opts, m));
     ensureOutDir(opts.outDir);
     const plans: (BatchPlan & { output: string; plot?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);

@@ -6,7 +6,7 @@ import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { DriftInterpolator, DriftTrace, ImageStack } from '../../core/types.js';
 import { findImageFormat, readImageStack, writeImageStack } from '../../io/index.js';
-import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
@@ -96,19 +96,14 @@ export function registerImagesCommand(program: Command): void {
     const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
     const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
 
-    const { files, problems, skipped } = expandInputs(args, (p) => {
+    const { files, problems, batch } = batchInputs(args, (p) => {
       try {
         findImageFormat(p, 'read');
         return true;
       } catch {
         return false;
       }
-    });
-    for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
-    const batch = files.length + problems.length > 1;
-    if (batch && opts.output) {
-      throw new UsageError(`-o names one output, but there are ${files.length + problems.length} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
-    }
+    }, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the stack you want to inspect on its own');
     ensureOutDir(opts.outDir);
     const plans: (BatchPlan & { output: string; driftOut?: string; plot?: string; report?: string })[] = files.map((input) => {

@@ -11,7 +11,7 @@ import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
-import { checkBatchPlans, driftSpan, DRIFT_SUFFIX, expandInputs, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
 import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
 import { collectWarnings, locsReportData, writeReport } from '../report.js';
@@ -134,12 +134,7 @@ export function registerLocsCommand(program: Command): void {
     const aimParams = paramsFromFlags(locsAim, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
     fiducialParams.flatten_z = aimParams.flatten_z = rccParams.flatten_z;
-    const { files, problems, skipped } = expandInputs(args, readsTable);
-    for (const f of skipped) say(opts, `skipping ${f}: a ccdrift output (name ends in ${UNDRIFT_SUFFIX} or ${DRIFT_SUFFIX})`);
-    const batch = files.length + problems.length > 1;
-    if (batch && opts.output) {
-      throw new UsageError(`-o names one output, but there are ${files.length + problems.length} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
-    }
+    const { files, problems, batch } = batchInputs(args, readsTable, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the file you want to inspect on its own');
     ensureOutDir(opts.outDir);
     if (opts.format) {

@@ -3,6 +3,7 @@
  * known drift — dense, fast with jumps, sparse, 3D, with beads — each with its bound, at the
  * library's defaults (`estimateDriftFromLocs(table)` with no options).
  */
+import { driftRmse } from '../../helpers/driftError.js';
 import { describe, expect, it } from 'vitest';
 import {
   chooseBinSize,
@@ -20,18 +21,7 @@ import { crossValidatedSmoothing, fitCubicSmoothingSpline } from '../../../src/c
 import { simulateLocalizations, type SimulateLocalizationsOptions } from '../../../src/core/simulate/index.js';
 import type { DriftTrace } from '../../../src/core/types.js';
 
-/** Per-frame RMSE per axis, the constant offset removed. */
-function rmse(drift: DriftTrace, truth: DriftTrace, dims: number): number[] {
-  const ev = createDriftInterpolator([drift], { smoothing: 'auto' }).evaluate(truth.t);
-  return (['x', 'y', 'z'] as const).slice(0, dims).map((a) => {
-    let m = 0;
-    for (let i = 0; i < truth.t.length; i++) m += ev[a][i] - truth[a][i];
-    m /= truth.t.length;
-    let s = 0;
-    for (let i = 0; i < truth.t.length; i++) s += (ev[a][i] - truth[a][i] - m) ** 2;
-    return Math.sqrt(s / truth.t.length);
-  });
-}
+const rmse = driftRmse;
 
 /** Targets of issue 10 (nm, per axis, offset removed). */
 const DENSE_BOUND_NM = 1.0;
