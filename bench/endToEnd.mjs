@@ -120,7 +120,7 @@ with tables.open_file(src) as f:
 t0, c0 = time.perf_counter(), time.process_time()
 with tables.open_file(dst, 'w') as f:
     f.create_table('/', 'Localizations', data, filters=tables.Filters(complevel=5, complib='zlib', shuffle=True))
-    chunks = f.root.Localizations.chunkshape[0]
+    chunks = int(f.root.Localizations.chunkshape[0])
 print(json.dumps({'seconds': time.perf_counter() - t0, 'cpu': time.process_time() - c0, 'bytes': os.path.getsize(dst), 'rows': len(data), 'ours': ours, 'chunks': chunks}))
 `;
 

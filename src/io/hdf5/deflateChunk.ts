@@ -13,7 +13,11 @@ import { deflate } from 'node:zlib';
 export const DEFLATE_IN_FLIGHT = 4;
 
 export function deflateChunk(data: Uint8Array, level: number): Promise<Uint8Array> {
+  // An output buffer the size of the input (plus zlib's worst-case overhead) lets the thread
+  // pool compress the whole chunk in one go; the default (16 KiB) returns to this thread for
+  // every 16 KiB of output.
+  const chunkSize = Math.max(64 << 10, data.length + (data.length >> 8) + 64);
   return new Promise((resolve, reject) => {
-    deflate(data, { level }, (err, out) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))));
+    deflate(data, { level, chunkSize }, (err, out) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))));
   });
 }
