@@ -182,6 +182,26 @@ describe('B-tree of many chunks (several levels), read and appended by HDF5', ()
   const table = mixedTable(rows);
   const out = join(tmp, 'many-chunks.hdf');
 
+  it('the browser build\'s deflate (fflate, web/src/shims/zlib.ts) writes a file HDF5 reads too', async () => {
+    const { deflate } = await import('../../../web/src/shims/zlib.js');
+    const fflateDeflate = (data: Uint8Array, level: number) =>
+      new Promise<Uint8Array>((resolve, reject) => deflate(data, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+    const fields: TableField[] = [...table.columns].map(([name, values]) => ({ name, values, dtype: table.dtypes!.get(name)! }));
+    const root: GroupNode = {
+      kind: 'group',
+      attributes: pyTablesGroupAttributes('/'),
+      children: new Map([['Localizations', { kind: 'table', attributes: pyTablesTableAttributes(fields, rows), fields, rows, chunkRows: 1000, deflateLevel: 2 } as TableNode]]),
+    };
+    const path = join(tmp, 'fflate.hdf');
+    const handle = await open(path, 'w');
+    try {
+      await writeHdf5(handle, root, { deflate: fflateDeflate });
+    } finally {
+      await handle.close();
+    }
+    expectSameTable(await readPymeTable(path), table);
+  });
+
   it('is read back exactly by our reader', async () => {
     const fields: TableField[] = [...table.columns].map(([name, values]) => ({ name, values, dtype: table.dtypes!.get(name)! }));
     const root: GroupNode = {
