@@ -563,6 +563,8 @@ function validate(node: GroupNode | TableNode, path: string): void {
       throw new UnsupportedByWriterError(`chunks of ${node.chunkRows} rows`);
     }
     if (node.fields.length === 0 || node.fields.length > 0xffff) throw new UnsupportedByWriterError(`a table of ${node.fields.length} columns`);
+    const columns = new Set(node.fields.map((f) => f.name));
+    if (columns.size < node.fields.length || columns.has('')) throw new UnsupportedByWriterError(`repeated or empty column names in ${path}`);
     const { type } = compoundType(node.fields);
     if (type.length > MAX_MESSAGE_BYTES) throw new UnsupportedByWriterError(`the row type of ${path} takes ${type.length} bytes`);
     return;
