@@ -16,6 +16,7 @@ const shims: Record<string, string> = {
   'node:path': here('./src/shims/path.ts'),
   'node:crypto': here('./src/shims/crypto.ts'),
   'node:url': here('./src/shims/url.ts'),
+  'node:zlib': here('./src/shims/zlib.ts'),
   'h5wasm/node': 'h5wasm',
   'h5wasm-plugins': here('./src/shims/h5wasmPlugins.ts'),
   '@resvg/resvg-js': here('./src/shims/resvg.ts'),

@@ -6,6 +6,7 @@ import type { Metadata, MetadataKind, MetaValue } from '../../core/types.js';
 import { H5T, mallocChecked, type H5File, type H5Module } from './h5Library.js';
 import { decodePickledText, encodePickle } from './pickledAttribute.js';
 import { dtypeSize, type ColumnDtype } from './compoundTable.js';
+import type { Attribute, AttributeValue } from './hdf5Writer.js';
 
 /**
  * How a metadata value was stored, so a write-back stores it the same way: a scalar number's
@@ -145,10 +146,7 @@ export function writeNumberAttribute(
 
 /** The attributes PyTables puts on a group (and the root: its format version). */
 export function writePyTablesGroupAttrs(module: H5Module, fileId: bigint, path: string): void {
-  writeStringAttribute(module, fileId, path, 'CLASS', 'GROUP');
-  writeStringAttribute(module, fileId, path, 'TITLE', '');
-  writeStringAttribute(module, fileId, path, 'VERSION', '1.0');
-  if (path === '/') writeStringAttribute(module, fileId, path, 'PYTABLES_FORMAT_VERSION', '2.1');
+  for (const attr of pyTablesGroupAttributes(path)) writeAttribute(module, fileId, path, attr);
 }
 
 /**
@@ -195,22 +193,59 @@ function fitsDtype(value: number, dtype: ColumnDtype): boolean {
   return bits === 64 || (value >= -(2 ** (bits - 1)) && value < 2 ** (bits - 1));
 }
 
-function writeValue(module: H5Module, fileId: bigint, path: string, name: string, value: MetaValue, kind: AttrKind | undefined): void {
-  if (typeof value === 'string' && kind !== 'pickle') {
-    writeStringAttribute(module, fileId, path, name, value);
-  } else if (typeof value === 'number' && kind !== 'pickle') {
+/** How PyTables stores `value` as an attribute: the original kind when known (see AttrKind). */
+export function metadataAttributeValue(value: MetaValue, kind: AttrKind | undefined): AttributeValue {
+  if (typeof value === 'string' && kind !== 'pickle') return { kind: 'string', text: value, cset: 'utf8' };
+  if (typeof value === 'number' && kind !== 'pickle') {
     if (kind !== undefined && NUMERIC_KINDS.has(kind)) {
       // The file's own dtype, unless the value no longer fits it (then the nearest wide type).
       const dtype = kind as ColumnDtype;
-      writeNumberAttribute(module, fileId, path, name, value, fitsDtype(value, dtype) ? dtype : Number.isSafeInteger(value) ? 'i8' : 'f8');
-      return;
+      return { kind: 'number', value, dtype: fitsDtype(value, dtype) ? dtype : Number.isSafeInteger(value) ? 'i8' : 'f8' };
     }
     const asInt = kind === 'int' || (kind === undefined && Number.isSafeInteger(value));
-    writeNumberAttribute(module, fileId, path, name, value, asInt ? 'i8' : 'f8');
-  } else {
-    // booleans, None, lists and dicts: a protocol-0 pickle, which PyTables unpickles on read
-    writeStringAttribute(module, fileId, path, name, encodePickle(value), 'ascii');
+    return { kind: 'number', value, dtype: asInt ? 'i8' : 'f8' };
   }
+  // booleans, None, lists and dicts: a protocol-0 pickle, which PyTables unpickles on read
+  return { kind: 'string', text: encodePickle(value), cset: 'ascii' };
+}
+
+/** Write one planned attribute through h5wasm. */
+export function writeAttribute(module: H5Module, fileId: bigint, path: string, attr: Attribute): void {
+  const v = attr.value;
+  if (v.kind === 'string') writeStringAttribute(module, fileId, path, attr.name, v.text, v.cset);
+  else writeNumberAttribute(module, fileId, path, attr.name, v.value, v.dtype);
+}
+
+/** The attributes PyTables puts on a group (and the root: its format version). */
+export function pyTablesGroupAttributes(path: string): Attribute[] {
+  const text = (name: string, t: string): Attribute => ({ name, value: { kind: 'string', text: t, cset: 'utf8' } });
+  return [text('CLASS', 'GROUP'), text('TITLE', ''), text('VERSION', '1.0'), ...(path === '/' ? [text('PYTABLES_FORMAT_VERSION', '2.1')] : [])];
+}
+
+/**
+ * PYME's metadata tree for flat dotted `metadata`: every group under (and including)
+ * `groupPath`, parents first, with its attributes (PyTables' group attributes, then the values,
+ * each stored as its original kind when the metadata came from a PYME file).
+ */
+export function planMetadataTree(metadata: Metadata, groupPath = '/MetaData', kinds?: ReadonlyMap<string, AttrKind>): Map<string, Attribute[]> {
+  const groups = new Map<string, Attribute[]>();
+  const ensureGroup = (path: string): Attribute[] => {
+    const known = groups.get(path);
+    if (known) return known;
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    if (parent !== '/') ensureGroup(parent);
+    const attrs = pyTablesGroupAttributes(path);
+    groups.set(path, attrs);
+    return attrs;
+  };
+  ensureGroup(groupPath);
+  for (const [key, value] of Object.entries(metadata)) {
+    const parts = key.split('.').map((p) => p.replace(/\//g, '_'));
+    const name = parts.pop()!;
+    if (name === '' || parts.includes('') || SYSTEM_ATTRS.has(name)) continue;
+    ensureGroup([groupPath, ...parts].join('/')).push({ name, value: metadataAttributeValue(value, kinds?.get(key)) });
+  }
+  return groups;
 }
 
 /**
@@ -224,22 +259,8 @@ export function writeMetadataTree(
   groupPath = '/MetaData',
   kinds?: ReadonlyMap<string, AttrKind>,
 ): void {
-  const groups = new Set<string>();
-  const ensureGroup = (path: string) => {
-    if (groups.has(path)) return;
-    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-    if (parent !== '/') ensureGroup(parent);
+  for (const [path, attrs] of planMetadataTree(metadata, groupPath, kinds)) {
     module.create_group(fileId, path, false);
-    writePyTablesGroupAttrs(module, fileId, path);
-    groups.add(path);
-  };
-  ensureGroup(groupPath);
-  for (const [key, value] of Object.entries(metadata)) {
-    const parts = key.split('.').map((p) => p.replace(/\//g, '_'));
-    const name = parts.pop()!;
-    if (name === '' || parts.includes('') || SYSTEM_ATTRS.has(name)) continue;
-    const path = [groupPath, ...parts].join('/');
-    ensureGroup(path);
-    writeValue(module, fileId, path, name, value, kinds?.get(key));
+    for (const attr of attrs) writeAttribute(module, fileId, path, attr);
   }
 }

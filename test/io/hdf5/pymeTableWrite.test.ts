@@ -76,7 +76,7 @@ with tables.open_file(src) as a, tables.open_file(out, 'a') as b:
     res['names'] = list(tb.colnames) == list(ta.colnames)
     res['dtypes'] = str(tb.dtype) == str(ta.dtype)
     res['equal'] = bool(np.array_equal(ta.read(), tb.read()))
-    res['filters'] = str(tb.filters.complib) + str(tb.filters.complevel)
+    res['filters'] = str(tb.filters.complib) + str(tb.filters.complevel) + (' shuffle' if tb.filters.shuffle else '')
     md = b.root.MetaData
     res['roi'] = list(md.Camera._v_attrs.ROI)
     res['roiwidth'] = int(md.Camera._v_attrs.ROIWidth)
@@ -100,7 +100,7 @@ print(json.dumps(res))
         names: true,
         dtypes: true,
         equal: true,
-        filters: 'zlib1',
+        filters: 'zlib2 shuffle', // as PyTables stores PYME tables (src/io/hdf5/hdf5Writer.ts)
         roi: [770, 1076, 1090, 1374],
         roiwidth: 320,
         vs: 0.1,

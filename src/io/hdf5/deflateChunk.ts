@@ -1,0 +1,23 @@
+/**
+ * zlib (the zlib-wrapped deflate HDF5's deflate filter stores) of one chunk, off the main
+ * thread: node:zlib's asynchronous deflate runs on libuv's thread pool, so several chunks
+ * compress at once. The browser build replaces node:zlib with fflate (web/src/shims/zlib.ts).
+ */
+import { deflate } from 'node:zlib';
+
+/**
+ * Chunks compressed at a time: libuv's default thread pool has 4 threads, and 4 chunks of
+ * about 0.5 MiB in flight keep every core of a small machine busy while the main thread
+ * prepares the next ones.
+ */
+export const DEFLATE_IN_FLIGHT = 4;
+
+export function deflateChunk(data: Uint8Array, level: number): Promise<Uint8Array> {
+  // An output buffer the size of the input (plus zlib's worst-case overhead) lets the thread
+  // pool compress the whole chunk in one go; the default (16 KiB) returns to this thread for
+  // every 16 KiB of output.
+  const chunkSize = Math.max(64 << 10, data.length + (data.length >> 8) + 64);
+  return new Promise((resolve, reject) => {
+    deflate(data, { level, chunkSize }, (err, out) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))));
+  });
+}
