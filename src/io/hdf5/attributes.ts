@@ -30,6 +30,15 @@ function scalarOf(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Whether a protocol-0 pickle's outermost object is a tuple: its last opcode before STOP (and an
+ * optional PUT `pN`) is TUPLE `t`. Arguments of protocol-0 opcodes end in a newline, so a `t`
+ * right there is the opcode itself.
+ */
+function isPickledTuple(text: string): boolean {
+  return /(^|[\n(latsd)N])t(p\d+\n)?\.$/.test(text);
+}
+
 /** One attribute as a metadata value, or undefined when it cannot be represented. */
 export function readAttribute(
   module: H5Module,
@@ -44,7 +53,9 @@ export function readAttribute(
     const raw = meta.shape ? scalarOf(entity.get_attribute(name, false)) : '';
     const text = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
     const unpickled = decodePickledText(text);
-    return unpickled === undefined ? { value: text, kind: 'string' } : { value: unpickled, kind: 'pickle' };
+    // PyTables hands an ASCII-set string to Python as `bytes`, a UTF-8 one as `str`.
+    if (unpickled === undefined) return { value: text, kind: meta.cset === 0 ? 'bytes' : 'string' };
+    return { value: unpickled, kind: Array.isArray(unpickled) && isPickledTuple(text) ? 'tuple' : 'pickle' };
   }
   if (meta.type === H5T.BITFIELD && meta.size === 1 && meta.shape) {
     // numpy.bool_ as PyTables stores it: an 8-bit bitfield
@@ -145,10 +156,18 @@ export function writeNumberAttribute(
 
 /** The attributes PyTables puts on a group (and the root: its format version). */
 export function writePyTablesGroupAttrs(module: H5Module, fileId: bigint, path: string): void {
-  writeStringAttribute(module, fileId, path, 'CLASS', 'GROUP');
-  writeStringAttribute(module, fileId, path, 'TITLE', '');
-  writeStringAttribute(module, fileId, path, 'VERSION', '1.0');
-  if (path === '/') writeStringAttribute(module, fileId, path, 'PYTABLES_FORMAT_VERSION', '2.1');
+  writeSystemAttribute(module, fileId, path, 'CLASS', 'GROUP');
+  writeSystemAttribute(module, fileId, path, 'TITLE', '');
+  writeSystemAttribute(module, fileId, path, 'VERSION', '1.0');
+  if (path === '/') writeSystemAttribute(module, fileId, path, 'PYTABLES_FORMAT_VERSION', '2.1');
+}
+
+/**
+ * One of PyTables' own bookkeeping attributes (CLASS, TITLE, VERSION, FIELD_n_NAME, …), stored
+ * as PyTables stores them: ASCII set, null-terminated.
+ */
+export function writeSystemAttribute(module: H5Module, fileId: bigint, path: string, name: string, text: string): void {
+  writeStringAttribute(module, fileId, path, name, text, 'ascii');
 }
 
 /**
@@ -196,9 +215,11 @@ function fitsDtype(value: number, dtype: ColumnDtype): boolean {
 }
 
 function writeValue(module: H5Module, fileId: bigint, path: string, name: string, value: MetaValue, kind: AttrKind | undefined): void {
-  if (typeof value === 'string' && kind !== 'pickle') {
-    writeStringAttribute(module, fileId, path, name, value);
-  } else if (typeof value === 'number' && kind !== 'pickle') {
+  const pickled = kind === 'pickle' || kind === 'tuple';
+  if (typeof value === 'string' && !pickled) {
+    // bytes stay bytes when they still are (ASCII); anything else is UTF-8 text
+    writeStringAttribute(module, fileId, path, name, value, kind === 'bytes' && /^[\x00-\x7f]*$/.test(value) ? 'ascii' : 'utf8');
+  } else if (typeof value === 'number' && !pickled) {
     if (kind !== undefined && NUMERIC_KINDS.has(kind)) {
       // The file's own dtype, unless the value no longer fits it (then the nearest wide type).
       const dtype = kind as ColumnDtype;
@@ -208,8 +229,10 @@ function writeValue(module: H5Module, fileId: bigint, path: string, name: string
     const asInt = kind === 'int' || (kind === undefined && Number.isSafeInteger(value));
     writeNumberAttribute(module, fileId, path, name, value, asInt ? 'i8' : 'f8');
   } else {
-    // booleans, None, lists and dicts: a protocol-0 pickle, which PyTables unpickles on read
-    writeStringAttribute(module, fileId, path, name, encodePickle(value), 'ascii');
+    // booleans, None, lists, tuples and dicts: a protocol-0 pickle, which PyTables unpickles on
+    // read. A numpy bool (kind 'bool', an 8-bit bitfield in PyTables' files) comes back as a
+    // Python bool: h5wasm cannot create bitfield or enum types.
+    writeStringAttribute(module, fileId, path, name, encodePickle(value, { tuple: kind === 'tuple' }), 'ascii');
   }
 }
 

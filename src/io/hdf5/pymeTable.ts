@@ -6,7 +6,7 @@ import type { ColumnDtype, LocTable, Metadata, MetaValue, NumericArray, Progress
 import { columnStorageDtype } from '../../core/columnDtypes.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { extensionOf, type TableFormat, type TableReadOptions, type TableWriteOptions } from '../formats.js';
-import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
+import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeSystemAttribute } from './attributes.js';
 import {
   compoundLeaves,
   readCompoundColumns,
@@ -16,7 +16,8 @@ import {
   type TypeMetadata,
 } from './compoundTable.js';
 import { H5T, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
-import { recordConvention, toConvention } from '../columnConventions.js';
+import { toConvention } from '../columnConventions.js';
+import { readEvents, writeEvents } from './events.js';
 
 /** zlib level of written tables: 1 compresses nearly as well as PyTables' 5 on float columns, several times faster. */
 const DEFLATE_LEVEL = 1;
@@ -157,8 +158,8 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
     }
     requireXYT(path, columns, skippedKinds);
     const { metadata, kinds: metadataKinds } = readMetadataTreeWithKinds(module, file);
-    recordConvention(metadata, 'pyme');
-    return { length: table.rows, columns, metadata, dtypes, metadataKinds };
+    const events = readEvents(module, file, path);
+    return { length: table.rows, columns, metadata, dtypes, metadataKinds, convention: 'pyme', ...(events && { events }) };
   });
 }
 
@@ -199,16 +200,17 @@ export async function writePymeTable(
     const kept = Object.fromEntries(Object.entries(table.metadata).filter(([k]) => !k.startsWith('ccdrift.csv.')));
     const metadata = withProvenance(kept, options.provenance);
     writeMetadataTree(module, id, metadata, '/MetaData', table.metadataKinds);
+    if (table.events) writeEvents(module, id, table.events);
   });
 }
 
 /** The attributes that make a compound dataset a PyTables Table (readable and appendable by `tables`). */
 export function writePyTablesTableAttrs(module: H5Module, fileId: bigint, path: string, fields: OutputField[], rows: number): void {
-  writeStringAttribute(module, fileId, path, 'CLASS', 'TABLE');
-  writeStringAttribute(module, fileId, path, 'VERSION', '2.7');
-  writeStringAttribute(module, fileId, path, 'TITLE', '');
+  writeSystemAttribute(module, fileId, path, 'CLASS', 'TABLE');
+  writeSystemAttribute(module, fileId, path, 'VERSION', '2.7');
+  writeSystemAttribute(module, fileId, path, 'TITLE', '');
   fields.forEach((f, i) => {
-    writeStringAttribute(module, fileId, path, `FIELD_${i}_NAME`, f.name);
+    writeSystemAttribute(module, fileId, path, `FIELD_${i}_NAME`, f.name);
     writeNumberAttribute(module, fileId, path, `FIELD_${i}_FILL`, 0, f.dtype);
   });
   writeNumberAttribute(module, fileId, path, 'NROWS', rows, 'i8');
