@@ -22,7 +22,7 @@ export type { AimOptions, AimResult, AimSegment } from './drift/estimateDriftAim
 export { estimateDriftFiducial, FIDUCIAL_DEFAULTS } from './drift/estimateDriftFiducial.js';
 export type { FiducialOptions, FiducialResult, FiducialMarker, FiducialPick } from './drift/estimateDriftFiducial.js';
 export type { FiducialLocsOptions, AimLocsOptions, MarkerMethodResult } from './drift/estimateDriftByMarkers.js';
-export { estimateDriftFromImages } from './drift/estimateDriftFromImages.js';
+export { estimateDriftFromImages, IMAGE_RCC_DEFAULTS } from './drift/estimateDriftFromImages.js';
 export type { ImageRccOptions, ImageRccResult } from './drift/estimateDriftFromImages.js';
 export type { RccMethod, DriftSolution, RccResult } from './drift/solveDrift.js';
 export { inlineExecutor } from './registration/correlationExecutor.js';

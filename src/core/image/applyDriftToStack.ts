@@ -7,6 +7,7 @@
  * Sign (core/types.ts): the drift is the correction to ADD, x_corrected = x + drift.x(t), so
  * the content of frame t moves by +drift(t) / voxel size pixels.
  */
+import { checkPadding } from '../parameters.js';
 import { sourceDescription } from './derivedStack.js';
 import { UsageError } from '../errors.js';
 import { createFourierShifter, type FourierShifter } from '../shift/fourierShift.js';
@@ -66,9 +67,7 @@ export function applyDriftToStack(
   options: ApplyDriftOptions,
   { progress }: { progress?: ProgressReporter } = {},
 ): DriftCorrectedStack {
-  if (!(options.paddingMultiplier >= 0) || !Number.isFinite(options.paddingMultiplier)) {
-    throw new UsageError(`padding_multipler must be a number ≥ 0, got ${options.paddingMultiplier}`);
-  }
+  checkPadding(options.paddingMultiplier);
   const { width, height, depth, frames } = stack;
   const [vx, vy, vz] = stack.voxelSizeNm;
   for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
