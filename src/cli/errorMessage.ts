@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { InputError, UsageError } from '../core/errors.js';
 import { formatBytes, MemoryLimitError } from '../core/memoryLimit.js';
+import { parameterNameFor } from '../recipes/parameterNames.js';
+import { RecipeStepError } from '../recipes/recipeErrors.js';
 
 /** What a file-system error code means, phrased after the path. */
 const FS_MESSAGES: Record<string, string> = {
@@ -105,15 +107,30 @@ function hdf5Message(text: string): string | undefined {
   return `HDF5 error${shown ? ` on ${shown}` : ''}: ${last ? `${last[2]} (${last[1]})` : text.split('\n')[0]}`;
 }
 
-/** The message and exit code for any error that reaches the top of the CLI. */
-export function describeError(err: unknown): { message: string; exitCode: number } {
+/**
+ * A usage error's parameter as the user wrote it: the recipe's name in `ccdrift run`, the flag
+ * elsewhere (core messages name the library option: core/parameters.ts).
+ */
+function usageMessage(err: UsageError, command: string | undefined): string {
+  if (!err.param) return err.message;
+  const shown = parameterNameFor(err.param, command === 'run' ? 'recipe' : 'flag');
+  return err.message.replace(new RegExp(`\\b${err.param}\\b`), shown);
+}
+
+/** The message and exit code for any error that reaches the top of the CLI (`command`: the subcommand run). */
+export function describeError(err: unknown, { command }: { command?: string } = {}): { message: string; exitCode: number } {
+  // A recipe item's failure: the module's error, rendered as any other, after the item.
+  if (err instanceof RecipeStepError) {
+    const inner = describeError(err.cause, { command });
+    return { message: `${err.where}: ${inner.message}`, exitCode: inner.exitCode };
+  }
   if (isWasmMemoryError(err)) return { message: wasmMessage(), exitCode: 1 };
   if (!(err instanceof Error)) return { message: String(err), exitCode: 1 };
   // An HDF5 failure the system explains (a full disk), possibly wrapped in an InputError.
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (/HDF5-DIAG[\s\S]*error message = '/.test(e.message)) return { message: hdf5Message(e.message)!, exitCode: 1 };
   }
-  if (err instanceof UsageError) return { message: err.message, exitCode: 2 };
+  if (err instanceof UsageError) return { message: usageMessage(err, command), exitCode: 2 };
   if (err instanceof InputError || err instanceof MemoryLimitError) return { message: err.message, exitCode: 1 };
   const hdf5 = hdf5Message(err.message);
   if (hdf5) return { message: hdf5, exitCode: 1 };

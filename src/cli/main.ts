@@ -74,13 +74,13 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : 2;
     }
-    return reportError(err, debug);
+    return reportError(err, debug, argv.slice(2).find((a) => !a.startsWith('-')));
   }
 }
 
 /** Print an error as the user reads it (errorMessage.ts); the stack only with --debug. */
-function reportError(err: unknown, debug: boolean): number {
-  const { message, exitCode } = describeError(err);
+function reportError(err: unknown, debug: boolean, command?: string): number {
+  const { message, exitCode } = describeError(err, { command });
   process.stderr.write(`ccdrift: error: ${message}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return exitCode;

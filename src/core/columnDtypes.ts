@@ -54,3 +54,18 @@ export function withColumnDtypes(
   }
   return out;
 }
+
+/**
+ * A table made from `source` with new `columns` (and row count): everything that describes the
+ * source — metadata (copied) and its storage kinds, convention, history, events — travels with it, and
+ * each column keeps its storage dtype (see withColumnDtypes for `added` and `renamed`). Every
+ * step that derives a table goes through here, so no descriptive field is dropped on the way.
+ */
+export function deriveTable(
+  source: LocTable,
+  columns: Map<string, NumericArray>,
+  { length = source.length, added = {}, renamed = {} }: { length?: number; added?: Record<string, ColumnDtype>; renamed?: Record<string, string> } = {},
+): LocTable {
+  // A shallow copy of the metadata: whoever adds provenance to the derived table does not change the source's.
+  return { ...source, length, columns, metadata: { ...source.metadata }, dtypes: withColumnDtypes(source, columns, added, renamed) };
+}

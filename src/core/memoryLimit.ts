@@ -12,7 +12,7 @@
 /** A typed array cannot be longer than this in V8 (2^32 elements on 64-bit); bytes of Float64. */
 export const TYPED_ARRAY_MAX_BYTES = 2 ** 32 * 8;
 
-interface MemoryLimit {
+export interface MemoryLimit {
   bytes: number;
   /** The limit in words, for the message: 'this machine has 15.6 GiB of memory'. */
   source: string;

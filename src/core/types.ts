@@ -38,10 +38,11 @@ export type ColumnDtype = 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8' 
 
 /**
  * How a metadata value is stored in its file (an HDF5 attribute), so a write-back stores it the
- * same way: a scalar number's exact dtype, a numpy bool, a string, a pickle; 'int' / 'float'
- * for numeric arrays.
+ * same way: a scalar number's exact dtype, a numpy bool, a text string (UTF-8, Python `str`), a
+ * byte string (ASCII set, Python `bytes`), a pickle (a pickled tuple: 'tuple', so `(0, 20)`
+ * does not come back as the list `[0, 20]`); 'int' / 'float' for numeric arrays.
  */
-export type MetadataKind = ColumnDtype | 'int' | 'float' | 'bool' | 'string' | 'pickle';
+export type MetadataKind = ColumnDtype | 'int' | 'float' | 'bool' | 'string' | 'bytes' | 'pickle' | 'tuple';
 
 /**
  * A localization table: equal-length columns. `x`, `y` (nm) and `t` (frames) are required,
@@ -63,6 +64,28 @@ export interface LocTable {
   metadataKinds?: Map<string, MetadataKind>;
   /** Everything the file said about itself; travels with the table. */
   metadata: Metadata;
+  /**
+   * Names and units of the columns as the source format has them ('picasso': `lpx` in camera
+   * pixels…; absent: PYME's names in nm, as ccdrift makes tables). Writers convert from it.
+   */
+  convention?: TableConvention;
+  /** Processing history the source carried (the documents of Picasso's `.yaml`); writers extend it. */
+  history?: unknown[];
+  /** Acquisition events of the source (PYME's `/Events`), written back unchanged. */
+  events?: AcquisitionEvent[];
+}
+
+/** Column names and units of a localization format (see io/columnConventions.ts). */
+export type TableConvention = 'pyme' | 'picasso' | 'thunderstorm';
+
+/**
+ * An acquisition event as PYME records it in `/Events`: a name (`StartAq`, `ProtocolTask`,
+ * `ShiftMeasure`, `ProtocolFocus`…), its text, and the time (s since the epoch).
+ */
+export interface AcquisitionEvent {
+  name: string;
+  description: string;
+  time: number;
 }
 
 /**
@@ -127,6 +150,8 @@ export interface ImageStack {
   metadata: Metadata;
   /** Storage kind of each metadata key the file stated (absent: inferred); derived stacks carry it. */
   metadataKinds?: Map<string, MetadataKind>;
+  /** Acquisition events of the source (PYME's `/Events`: focus steps, protocol tasks), written back unchanged. */
+  events?: AcquisitionEvent[];
   /** One time point, layout as stated at the top of this file. */
   readFrame(index: number): Promise<NumericArray>;
 }

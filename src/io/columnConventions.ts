@@ -23,10 +23,10 @@
  * A ThunderSTORM CSV written back as CSV stays ThunderSTORM; other tables are written to CSV in
  * the plain (PYME-named, nm) style.
  */
-import type { LocTable, Metadata, NumericArray } from '../core/types.js';
-import { withColumnDtypes } from '../core/columnDtypes.js';
+import type { LocTable, Metadata, NumericArray, TableConvention } from '../core/types.js';
+import { deriveTable } from '../core/columnDtypes.js';
 
-export type Convention = 'pyme' | 'picasso' | 'thunderstorm';
+export type Convention = TableConvention;
 
 /** The camera pixel size (nm) a table's metadata states: Picasso's Pixelsize, else PYME's voxelsize.x. */
 export function metadataPixelSizeNm(metadata: Metadata): number | undefined {
@@ -164,22 +164,13 @@ export function convertColumns(
     }
     if (!columns.has(name)) columns.set(name, values);
   }
-  // The metadata object travels as it is (writers key per-file state on it); kept columns keep
-  // their storage dtypes, mapped ones are stored as computed.
-  return { length: table.length, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns), metadataKinds: table.metadataKinds };
+  // Kept columns keep their storage dtypes, mapped ones are stored as computed.
+  return { ...deriveTable(table, columns), convention: to };
 }
 
-/** The convention each table was read in, keyed on its metadata object (which travels with it). */
-const conventions = new WeakMap<Metadata, Convention>();
-
-/** Readers record the convention of what they read. */
-export function recordConvention(metadata: Metadata, convention: Convention): void {
-  conventions.set(metadata, convention);
-}
-
-/** The convention a table was read in ('pyme' for tables ccdrift made: nm, PYME names). */
+/** The convention a table's columns are in ('pyme' for tables ccdrift made: nm, PYME names). */
 export function conventionOf(table: LocTable): Convention {
-  return conventions.get(table.metadata) ?? 'pyme';
+  return table.convention ?? 'pyme';
 }
 
 /** Map `table` to a target format's names and units (see the rule at the top), from its own convention. */

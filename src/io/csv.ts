@@ -36,7 +36,7 @@ import { extname } from 'node:path';
 import { InputError, UsageError } from '../core/errors.js';
 import type { LocTable, Metadata, NumericArray, ProgressReporter } from '../core/types.js';
 import type { TableFormat, TableReadOptions, TableWriteOptions } from './formats.js';
-import { conventionOf, recordConvention, toConvention } from './columnConventions.js';
+import { conventionOf, toConvention } from './columnConventions.js';
 import { MAX_NUMBER_BYTES, POW10, formatFloat32, writeFloat32, writeFloat64 } from './csvNumbers.js';
 
 /** Metadata keys the reader records so the writer can reproduce the input's style. */
@@ -562,8 +562,7 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
         );
       }
     }
-    recordConvention(plan.metadata, plan.style === 'thunderstorm' ? 'thunderstorm' : 'pyme');
-    return { length: parser.length, columns, metadata: plan.metadata };
+    return { length: parser.length, columns, metadata: plan.metadata, convention: plan.style === 'thunderstorm' ? 'thunderstorm' : 'pyme' };
   } finally {
     options.progress?.stop?.();
     await fh.close();

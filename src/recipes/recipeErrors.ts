@@ -83,3 +83,17 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
   if (best.length === 0) return '';
   return `; did you mean ${best.map((b) => `'${b}'`).join(' or ')}?`;
 }
+
+/**
+ * A module failed while the recipe ran: which item it was, with the module's own error as
+ * `cause`, unchanged (its class decides the exit code; src/cli/errorMessage.ts renders it).
+ */
+export class RecipeStepError extends Error {
+  override name = 'RecipeStepError';
+  constructor(
+    readonly where: string,
+    cause: unknown,
+  ) {
+    super(`${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

@@ -6,6 +6,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { REPORT_KEY, type RunContext } from './declare.js';
+import { RecipeStepError } from './recipeErrors.js';
 import type { RecipePlan, RecipeStep } from './parseRecipe.js';
 
 /** Where produced values go besides later modules. */
@@ -90,9 +91,8 @@ export async function runRecipe(
     try {
       out = await step.decl.run({ ...ctx, wantedOutputs: wantedOutputsOf(step, plan, wantedSlots) }, inputs, step.params);
     } catch (err) {
-      // Keep the error's class (the CLI's exit code depends on it); say which item failed.
-      if (err instanceof Error && !err.message.startsWith('item ')) err.message = `${where}: ${err.message}`;
-      throw err;
+      // Say which item failed; the module's error travels as the cause, unchanged.
+      throw err instanceof RecipeStepError ? err : new RecipeStepError(where, err);
     }
     const report = typeof out[REPORT_KEY] === 'string' ? (out[REPORT_KEY] as string) : undefined;
     reports.push({ step, report });

@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { sourceDescription } from '../core/image/derivedStack.js';
 import { sampleDriftPerFrame } from '../core/drift/driftInterpolator.js';
 import type { DriftInterpolator, DriftTrace, ImageStack, LocTable, Metadata } from '../core/types.js';
 import { writePerFrameDriftCsv } from '../io/driftText.js';
@@ -231,10 +232,9 @@ export async function saveSlotValue(path: string, value: unknown, options: SaveO
   const ext = extensionOf(path);
   switch (kind) {
     case 'table': {
-      // Provenance goes into the table's own metadata object: format writers keep per-file
-      // state keyed on it (Picasso's yaml history, PYME attribute kinds).
-      const table = value as LocTable;
-      Object.assign(table.metadata, meta);
+      // Provenance goes into a copy of the metadata: the value in the slot is not changed.
+      const source = value as LocTable;
+      const table: LocTable = { ...source, metadata: { ...source.metadata, ...meta } };
       const record = { software: 'ccdrift', version: VERSION, command: 'run', input: options.inputPath ?? null, recipe: options.recipeText };
       return writeTable(path, table, { inputs, pixelSizeNm: options.pixelSizeNm, provenance: record });
     }
@@ -247,8 +247,8 @@ export async function saveSlotValue(path: string, value: unknown, options: SaveO
         frames: s.frames,
         dtype: s.dtype,
         voxelSizeNm: s.voxelSizeNm,
-        metadata: Object.assign(s.metadata, meta),
-        metadataKinds: s.metadataKinds,
+        metadata: { ...s.metadata, ...meta },
+        ...sourceDescription(s),
         readFrame: (i) => s.readFrame(i),
       };
       return writeImageStack(path, stack, { inputs });

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import type { DriftInterpolator, LocTable, NumericArray } from '../types.js';
-import { columnStorageDtype, driftColumnDtype, withColumnDtypes } from '../columnDtypes.js';
+import { columnStorageDtype, deriveTable, driftColumnDtype } from '../columnDtypes.js';
 
 function requireColumn(table: LocTable, name: string): NumericArray {
   const c = table.columns.get(name);
@@ -81,8 +81,5 @@ export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): Lo
   const added = Object.fromEntries(
     (['dx', 'dy', 'dz'] as const).map((d) => [d, table.columns.has(d) ? columnStorageDtype(table, d) : driftDtype]),
   );
-  const dtypes = withColumnDtypes(table, columns, added);
-  // The metadata object travels as it is (format writers may keep per-file state keyed on it,
-  // e.g. Picasso's yaml history); callers add provenance keys to it.
-  return { length: table.length, columns, metadata: table.metadata, dtypes, metadataKinds: table.metadataKinds };
+  return deriveTable(table, columns, { added });
 }

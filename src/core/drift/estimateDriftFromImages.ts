@@ -8,7 +8,8 @@
  * downsampleStack). Frames are read one at a time through `stack.readFrame` when the
  * executor asks for them, so the stack itself is never held in memory.
  */
-import { InputError, InsufficientDataError, UsageError } from '../errors.js';
+import { checkCorrWindow, checkRccMethod, checkShiftMax } from '../parameters.js';
+import { InputError, InsufficientDataError } from '../errors.js';
 import { frameTimes } from '../image/frameTimes.js';
 import { inlineExecutor, type CorrelationExecutor } from '../registration/correlationExecutor.js';
 import { diagnosePairs, pairWarnings } from '../registration/pairDiagnostics.js';
@@ -38,17 +39,20 @@ export interface ImageRccOptions {
   keepCorrelations?: boolean;
 }
 
+/** What `estimateDriftFromImages(stack)` uses for an option not given: the command line's defaults. */
+export const IMAGE_RCC_DEFAULTS: Readonly<ImageRccOptions> = { method: 'RCC', shiftMaxNm: 'auto', corrWindow: 'auto' };
+
 /** Drift at each time point's sample time (frames, binning-aware). */
 export type ImageRccResult = RccResult & {
   /** The corr_window used (0 = all pairs), resolved when 'auto'. */
   corrWindow: number;
 };
 
-/** Validate the options (messages name the parameters as recipes and flags do). */
+/** Validate the options (core/parameters.ts: the checks Locs_RCC shares). */
 export function validateImageRccOptions(o: ImageRccOptions): void {
-  if (!['RCC', 'MCC', 'DCC'].includes(o.method)) throw new UsageError(`method must be RCC, MCC or DCC, got '${o.method}'`);
-  if (o.shiftMaxNm !== 'auto' && !(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm or 'auto', got ${o.shiftMaxNm}`);
-  if (o.corrWindow !== 'auto' && !Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number or 'auto', got ${o.corrWindow}`);
+  checkRccMethod(o.method);
+  checkShiftMax(o.shiftMaxNm);
+  checkCorrWindow(o.corrWindow);
 }
 
 /** Check that `stack` can be registered: at least two time points of at least 2 × 2 pixels, a usable voxel size. */
@@ -78,9 +82,10 @@ export const PEAK_BIAS_FLOOR_PX = 0.01;
 
 export async function estimateDriftFromImages(
   stack: ImageStack,
-  options: ImageRccOptions,
+  given: Partial<ImageRccOptions> = {},
   { executor = inlineExecutor, progress }: { executor?: CorrelationExecutor; progress?: ProgressReporter } = {},
 ): Promise<ImageRccResult> {
+  const options: ImageRccOptions = { ...IMAGE_RCC_DEFAULTS, ...given };
   validateImageRccOptions(options);
   validateStackForRcc(stack);
   const { width, height, depth, frames } = stack;

@@ -2,6 +2,7 @@
  * Locs_RCC: drift of a localization table by redundant cross-correlation of time-window
  * histograms (Wang et al., Opt. Express 22:15982, 2014, doi:10.1364/OE.22.015982; SPEC §4.1).
  */
+import { checkCorrWindow, checkPositiveOrAuto, checkRccMethod, checkShiftMax, checkTukeySize } from '../parameters.js';
 import { InputError, InsufficientDataError, UsageError } from '../errors.js';
 import { binPoints, computeBinGrid, histogramInto, type BinGrid } from '../histogram/binGrid.js';
 import type { BinnedPoints } from '../registration/pointCorrelation.js';
@@ -148,20 +149,16 @@ export interface LocsDriftChoices {
 
 /** Validate the options (messages name the parameter as recipes and flags do). */
 export function validateLocsRccOptions(o: LocsRccOptions): void {
-  const positive = (v: number | 'auto', name: string, unit: string) => {
-    if (v === 'auto') return;
-    if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${name} must be a positive number of ${unit} or 'auto', got ${v}`);
-  };
-  positive(o.stepFrames, 'step', 'frames');
-  positive(o.windowFrames, 'window', 'frames');
-  positive(o.binSizeNm, 'binsize', 'nm');
+  checkPositiveOrAuto(o.stepFrames, 'stepFrames', 'frames');
+  checkPositiveOrAuto(o.windowFrames, 'windowFrames', 'frames');
+  checkPositiveOrAuto(o.binSizeNm, 'binSizeNm', 'nm');
   if (o.windowFrames !== 'auto' && o.stepFrames !== 'auto' && o.windowFrames < o.stepFrames) {
-    throw new UsageError(`window (${o.windowFrames} frames) is shorter than step (${o.stepFrames}); window must be ≥ step`);
+    throw new UsageError(`windowFrames (${o.windowFrames} frames) is shorter than stepFrames (${o.stepFrames}); the window must be ≥ the step`, { param: 'windowFrames' });
   }
-  if (!(o.tukeySize >= 0 && o.tukeySize <= 1)) throw new UsageError(`tukey_size must be between 0 and 1, got ${o.tukeySize}`);
-  if (o.shiftMaxNm !== 'auto' && !(o.shiftMaxNm > 0)) throw new UsageError(`shift_max must be a positive number of nm or 'auto', got ${o.shiftMaxNm}`);
-  if (!['RCC', 'MCC', 'DCC'].includes(o.method)) throw new UsageError(`method must be RCC, MCC or DCC, got '${o.method}'`);
-  if (o.corrWindow !== 'auto' && !Number.isInteger(o.corrWindow)) throw new UsageError(`corr_window must be a whole number or 'auto', got ${o.corrWindow}`);
+  checkTukeySize(o.tukeySize);
+  checkShiftMax(o.shiftMaxNm);
+  checkRccMethod(o.method);
+  checkCorrWindow(o.corrWindow);
 }
 
 function checkFinite(v: NumericArray, name: string): void {

@@ -1,10 +1,12 @@
+import { checkTukeySize } from '../parameters.js';
+
 /**
  * Tukey (tapered cosine) window of length `m` and shape `alpha`, identical to
  * `scipy.signal.windows.tukey(m, alpha, sym=True)`: alpha = 0 is rectangular, 1 is Hann.
  */
 export function tukeyWindow(m: number, alpha: number): Float64Array {
   if (!Number.isInteger(m) || m < 0) throw new RangeError(`tukey window length must be a whole number ≥ 0, got ${m}`);
-  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`tukey_size must be between 0 and 1, got ${alpha}`);
+  checkTukeySize(alpha);
   const w = new Float64Array(m).fill(1);
   if (m <= 1 || alpha === 0) return w;
   const width = Math.floor((alpha * (m - 1)) / 2);

@@ -7,6 +7,8 @@
  * Sign (core/types.ts): the drift is the correction to ADD, x_corrected = x + drift.x(t), so
  * the content of frame t moves by +drift(t) / voxel size pixels.
  */
+import { checkPadding } from '../parameters.js';
+import { sourceDescription } from './derivedStack.js';
 import { UsageError } from '../errors.js';
 import { createFourierShifter, type FourierShifter } from '../shift/fourierShift.js';
 import type { DriftInterpolator, ImageDtype, ImageStack, NumericArray, ProgressReporter } from '../types.js';
@@ -65,9 +67,7 @@ export function applyDriftToStack(
   options: ApplyDriftOptions,
   { progress }: { progress?: ProgressReporter } = {},
 ): DriftCorrectedStack {
-  if (!(options.paddingMultiplier >= 0) || !Number.isFinite(options.paddingMultiplier)) {
-    throw new UsageError(`padding_multipler must be a number ≥ 0, got ${options.paddingMultiplier}`);
-  }
+  checkPadding(options.paddingMultiplier);
   const { width, height, depth, frames } = stack;
   const [vx, vy, vz] = stack.voxelSizeNm;
   for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
@@ -101,7 +101,7 @@ export function applyDriftToStack(
     dtype,
     voxelSizeNm: [vx, vy, vz],
     metadata: { ...stack.metadata, 'recipe.post_shift.padding_multipler': options.paddingMultiplier },
-    metadataKinds: stack.metadataKinds,
+    ...sourceDescription(stack),
     driftNm: trace,
     async readFrame(index: number) {
       if (!Number.isInteger(index) || index < 0 || index >= frames) throw new RangeError(`frame index ${index} is outside 0 … ${frames - 1}`);

@@ -6,6 +6,7 @@
  *
  * Layout (core/types.ts): frame[(z * height + y) * width + x].
  */
+import { checkTukeySize } from '../parameters.js';
 import { tukeyWindow } from '../histogram/tukey.js';
 import type { NumericArray } from '../types.js';
 import { estimateBackground, selectKth } from './background.js';
@@ -75,7 +76,7 @@ export function validateClipFilterParams(p: ClipFilterParams): void {
   if (p.medianFilterSize > 1 && !Number.isInteger(p.medianFilterSize)) {
     throw new RangeError(`median_filter_size must be a whole number of pixels (≤ 0 = off), got ${p.medianFilterSize}`);
   }
-  if (!(p.tukeySize >= 0 && p.tukeySize <= 1)) throw new RangeError(`tukey_size must be between 0 and 1, got ${p.tukeySize}`);
+  checkTukeySize(p.tukeySize);
   if (p.background !== undefined && !BACKGROUND_MODES.includes(p.background)) {
     throw new RangeError(`background must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`);
   }

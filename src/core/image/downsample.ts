@@ -3,6 +3,7 @@
  * bins and bt-frame time bins. Binning trades resolution for signal and speed; the drift is
  * then sampled once per time bin (see `frameTimes`).
  */
+import { sourceDescription } from './derivedStack.js';
 import { UsageError } from '../errors.js';
 import type { ImageStack, Metadata } from '../types.js';
 import { BINNING_KEY, readBinning } from './frameTimes.js';
@@ -99,7 +100,7 @@ export function downsampleStack(stack: ImageStack, params: DownsampleParams): Im
     dtype: 'float32',
     voxelSizeNm: [vx * bx, vy * by, vz],
     metadata,
-    metadataKinds: stack.metadataKinds,
+    ...sourceDescription(stack),
     async readFrame(index: number) {
       if (!Number.isInteger(index) || index < 0 || index >= frames) {
         throw new RangeError(`frame index ${index} is outside 0 … ${frames - 1}`);

@@ -2,6 +2,7 @@
  * Image_Pre_Clip&Filter over a whole stack, lazily (SPEC §4.5): every frame read through the
  * returned stack is pre-filtered on demand, so long stacks never sit in memory.
  */
+import { sourceDescription } from './derivedStack.js';
 import type { ImageStack, Metadata } from '../types.js';
 import { estimateBackground } from './background.js';
 import { clipAndFilterFrame, clipFrame, validateClipFilterParams, type ClipFilterParams } from './clipFilter.js';
@@ -47,7 +48,7 @@ export function prefilterStack(stack: ImageStack, requested: ClipFilterParams): 
     dtype: 'float32',
     voxelSizeNm: [...stack.voxelSizeNm],
     metadata,
-    metadataKinds: stack.metadataKinds,
+    ...sourceDescription(stack),
     prefilter: { source: stack, params },
     async readFrame(index: number) {
       return clipAndFilterFrame(await stack.readFrame(index), width, height, depth, params);

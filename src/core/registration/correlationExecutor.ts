@@ -1,7 +1,7 @@
 /**
  * Where the correlations run. The pipeline describes the work (a registration plan, how to
- * fill grid i, which pairs to correlate); an executor runs it. `runCorrelationsInline` is
- * the single-threaded reference (also what the browser uses); the Node CLI has a worker-pool
+ * fill grid i, which pairs to correlate); an executor runs it. `inlineExecutor` is
+ * the single-threaded reference (the browser runs a pool of workers on it); the Node CLI has a worker-pool
  * executor with an optional disk cache for spectra (src/node/workerExecutor.ts).
  */
 import { createYielder } from './yieldNow.js';

@@ -14,6 +14,7 @@
  *
  * Frame layout (core/types.ts): frame[(z * height + y) * width + x].
  */
+import { checkPadding } from '../parameters.js';
 import { checkAllocation } from '../memoryLimit.js';
 import { fftSize, loadPffft, type PffftModule } from '../fft/pffft.js';
 import { RealFftNd } from '../fft/realFftNd.js';
@@ -68,9 +69,7 @@ export class FourierShifter {
     for (const [name, v] of [['width', width], ['height', height], ['depth', depth]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`frame ${name} must be a whole number ≥ 1, got ${v}`);
     }
-    if (!(paddingMultiplier >= 0) || !Number.isFinite(paddingMultiplier)) {
-      throw new RangeError(`padding_multipler must be a number ≥ 0, got ${paddingMultiplier}`);
-    }
+    checkPadding(paddingMultiplier);
     this.shape = { width, height, depth };
     this.paddingMultiplier = paddingMultiplier;
     const px = paddingFor(width, paddingMultiplier);

@@ -6,7 +6,7 @@ export type { SimulateImageStackOptions, SimulatedImageStack } from './simulateI
 export { simulateRenderedStack } from './simulateRenderedStack.js';
 export type { SimulateRenderedStackOptions, SimulatedRenderedStack } from './simulateRenderedStack.js';
 export { simulateDriftTrace } from './simulateDriftTrace.js';
-export type { DriftJump, DriftTraceOptions } from './simulateDriftTrace.js';
+export type { DriftJump, DriftTraceOptions, DriftOscillation } from './simulateDriftTrace.js';
 export { simulateFilaments } from './simulateFilaments.js';
 export type { FilamentOptions, Filaments } from './simulateFilaments.js';
 export { createRandom, SeededRandom } from './random.js';

@@ -6,7 +6,7 @@ import type { Metadata, MetadataKind, MetaValue } from '../../core/types.js';
 import { H5T, mallocChecked, type H5File, type H5Module } from './h5Library.js';
 import { decodePickledText, encodePickle } from './pickledAttribute.js';
 import { dtypeSize, type ColumnDtype } from './compoundTable.js';
-import type { Attribute, AttributeValue } from './hdf5Writer.js';
+import type { Attribute, AttributeValue, TableField } from './hdf5Writer.js';
 
 /**
  * How a metadata value was stored, so a write-back stores it the same way: a scalar number's
@@ -31,6 +31,15 @@ function scalarOf(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Whether a protocol-0 pickle's outermost object is a tuple: its last opcode before STOP (and an
+ * optional PUT `pN`) is TUPLE `t`. Arguments of protocol-0 opcodes end in a newline, so a `t`
+ * right there is the opcode itself.
+ */
+function isPickledTuple(text: string): boolean {
+  return /(^|[\n(latsd)N])t(p\d+\n)?\.$/.test(text);
+}
+
 /** One attribute as a metadata value, or undefined when it cannot be represented. */
 export function readAttribute(
   module: H5Module,
@@ -45,7 +54,9 @@ export function readAttribute(
     const raw = meta.shape ? scalarOf(entity.get_attribute(name, false)) : '';
     const text = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
     const unpickled = decodePickledText(text);
-    return unpickled === undefined ? { value: text, kind: 'string' } : { value: unpickled, kind: 'pickle' };
+    // PyTables hands an ASCII-set string to Python as `bytes`, a UTF-8 one as `str`.
+    if (unpickled === undefined) return { value: text, kind: meta.cset === 0 ? 'bytes' : 'string' };
+    return { value: unpickled, kind: Array.isArray(unpickled) && isPickledTuple(text) ? 'tuple' : 'pickle' };
   }
   if (meta.type === H5T.BITFIELD && meta.size === 1 && meta.shape) {
     // numpy.bool_ as PyTables stores it: an 8-bit bitfield
@@ -150,6 +161,19 @@ export function writePyTablesGroupAttrs(module: H5Module, fileId: bigint, path: 
 }
 
 /**
+ * One of PyTables' own bookkeeping attributes (CLASS, TITLE, VERSION, FIELD_n_NAME, …), stored
+ * as PyTables stores them: ASCII set, null-terminated.
+ */
+export function systemAttribute(name: string, text: string): Attribute {
+  return { name, value: { kind: 'string', text, cset: 'ascii' } };
+}
+
+/** systemAttribute, written through h5wasm. */
+export function writeSystemAttribute(module: H5Module, fileId: bigint, path: string, name: string, text: string): void {
+  writeAttribute(module, fileId, path, systemAttribute(name, text));
+}
+
+/**
  * Read PYME's metadata tree under `groupPath` into flat dotted keys. Subgroups become key
  * prefixes; PyTables' bookkeeping attributes are skipped.
  */
@@ -193,10 +217,15 @@ function fitsDtype(value: number, dtype: ColumnDtype): boolean {
   return bits === 64 || (value >= -(2 ** (bits - 1)) && value < 2 ** (bits - 1));
 }
 
-/** How PyTables stores `value` as an attribute: the original kind when known (see AttrKind). */
+/**
+ * How PyTables stores `value` as an attribute: the original kind when known (see AttrKind) —
+ * bytes stay bytes while they are ASCII, a pickled tuple a tuple, a numpy bool a bool.
+ */
 export function metadataAttributeValue(value: MetaValue, kind: AttrKind | undefined): AttributeValue {
-  if (typeof value === 'string' && kind !== 'pickle') return { kind: 'string', text: value, cset: 'utf8' };
-  if (typeof value === 'number' && kind !== 'pickle') {
+  const pickled = kind === 'pickle' || kind === 'tuple';
+  if (typeof value === 'string' && !pickled) return { kind: 'string', text: value, cset: kind === 'bytes' && /^[\x00-\x7f]*$/.test(value) ? 'ascii' : 'utf8' };
+  if (typeof value === 'boolean' && kind === 'bool') return { kind: 'bool', value };
+  if (typeof value === 'number' && !pickled) {
     if (kind !== undefined && NUMERIC_KINDS.has(kind)) {
       // The file's own dtype, unless the value no longer fits it (then the nearest wide type).
       const dtype = kind as ColumnDtype;
@@ -205,20 +234,22 @@ export function metadataAttributeValue(value: MetaValue, kind: AttrKind | undefi
     const asInt = kind === 'int' || (kind === undefined && Number.isSafeInteger(value));
     return { kind: 'number', value, dtype: asInt ? 'i8' : 'f8' };
   }
-  // booleans, None, lists and dicts: a protocol-0 pickle, which PyTables unpickles on read
-  return { kind: 'string', text: encodePickle(value), cset: 'ascii' };
+  // booleans, None, lists, tuples and dicts: a protocol-0 pickle, which PyTables unpickles on read
+  return { kind: 'string', text: encodePickle(value, { tuple: kind === 'tuple' }), cset: 'ascii' };
 }
 
 /** Write one planned attribute through h5wasm. */
 export function writeAttribute(module: H5Module, fileId: bigint, path: string, attr: Attribute): void {
   const v = attr.value;
   if (v.kind === 'string') writeStringAttribute(module, fileId, path, attr.name, v.text, v.cset);
+  // h5wasm cannot create bitfield or enum types: a numpy bool becomes a pickled Python bool
+  else if (v.kind === 'bool') writeStringAttribute(module, fileId, path, attr.name, encodePickle(v.value), 'ascii');
   else writeNumberAttribute(module, fileId, path, attr.name, v.value, v.dtype);
 }
 
 /** The attributes PyTables puts on a group (and the root: its format version). */
 export function pyTablesGroupAttributes(path: string): Attribute[] {
-  const text = (name: string, t: string): Attribute => ({ name, value: { kind: 'string', text: t, cset: 'utf8' } });
+  const text = systemAttribute;
   return [text('CLASS', 'GROUP'), text('TITLE', ''), text('VERSION', '1.0'), ...(path === '/' ? [text('PYTABLES_FORMAT_VERSION', '2.1')] : [])];
 }
 
@@ -263,4 +294,22 @@ export function writeMetadataTree(
     module.create_group(fileId, path, false);
     for (const attr of attrs) writeAttribute(module, fileId, path, attr);
   }
+}
+
+/**
+ * The attributes that make a compound dataset a PyTables Table (readable and appendable by
+ * `tables`): its class and version, each field's name and fill value, the row count.
+ */
+export function pyTablesTableAttributes(fields: readonly TableField[], rows: number): Attribute[] {
+  const text = systemAttribute;
+  const fill = (f: TableField): AttributeValue =>
+    f.dtype.startsWith('S') ? { kind: 'string', text: '', cset: 'ascii' } : { kind: 'number', value: 0, dtype: f.dtype as ColumnDtype };
+  return [
+    text('CLASS', 'TABLE'),
+    text('VERSION', '2.7'),
+    text('TITLE', ''),
+    text('FLAVOR', 'numpy'),
+    ...fields.flatMap((f, i): Attribute[] => [text(`FIELD_${i}_NAME`, f.name), { name: `FIELD_${i}_FILL`, value: fill(f) }]),
+    { name: 'NROWS', value: { kind: 'number', value: rows, dtype: 'i8' } },
+  ];
 }

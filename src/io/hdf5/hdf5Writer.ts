@@ -17,19 +17,31 @@
  */
 import type { ColumnDtype } from '../../core/types.js';
 
-/** An attribute value as PyTables stores it: a scalar fixed-length string or a scalar number. */
-export type AttributeValue = { kind: 'string'; text: string; cset: 'utf8' | 'ascii' } | { kind: 'number'; value: number; dtype: ColumnDtype };
+/**
+ * An attribute value as PyTables stores it: a scalar fixed-length string, a scalar number, or a
+ * numpy bool (an 8-bit bitfield).
+ */
+export type AttributeValue =
+  | { kind: 'string'; text: string; cset: 'utf8' | 'ascii' }
+  | { kind: 'number'; value: number; dtype: ColumnDtype }
+  | { kind: 'bool'; value: boolean };
 
 export interface Attribute {
   name: string;
   value: AttributeValue;
 }
 
-/** A column of a chunked compound dataset: its member name, values and file dtype. */
+/** A fixed-length byte string member of `n` bytes (numpy's `S<n>`, as PYME's /Events holds them). */
+export type FixedString = `S${number}`;
+
+/**
+ * A column of a chunked compound dataset: its member name, values and file dtype. A FixedString
+ * column's values are its bytes, `n` per row, NUL-padded.
+ */
 export interface TableField {
   name: string;
   values: ArrayLike<number>;
-  dtype: ColumnDtype;
+  dtype: ColumnDtype | FixedString;
 }
 
 export interface GroupNode {
@@ -172,8 +184,17 @@ export function lookup3(data: Uint8Array, initval = 0): number {
 // ---------------------------------------------------------------------------------------------
 // Messages
 
-function dtypeBytes(dtype: ColumnDtype): number {
+function dtypeBytes(dtype: ColumnDtype | FixedString): number {
   return Number(dtype.slice(1));
+}
+
+function isFixedString(dtype: ColumnDtype | FixedString): dtype is FixedString {
+  return dtype.startsWith('S');
+}
+
+/** Datatype message (version 1) of an 8-bit little-endian bitfield: numpy's bool as PyTables stores it. */
+function bitfieldType(): Uint8Array {
+  return new Bytes().u8(0x10 | 4).u8(0).u8(0).u8(0).u32(1).u16(0).u16(8).done();
 }
 
 /** Datatype message (version 1) of a scalar number. */
@@ -213,7 +234,7 @@ function compoundType(fields: TableField[]): { type: Uint8Array; rowBytes: numbe
     const name = utf8.encode(f.name);
     members.bytes(name).zeros(8 - (name.length % 8)); // null-terminated, padded to 8
     members.u32(offset).u8(0).zeros(3).u32(0).zeros(4).zeros(16); // no array dimensions
-    members.bytes(numberType(f.dtype));
+    members.bytes(isFixedString(f.dtype) ? stringType(dtypeBytes(f.dtype), 'ascii') : numberType(f.dtype));
     offsets.push(offset);
     offset += dtypeBytes(f.dtype);
   }
@@ -257,6 +278,9 @@ function attributeMessage(attr: Attribute): Uint8Array {
     // PyTables' own layout: exactly the text's bytes (one NUL for an empty string).
     data = text.length > 0 ? text : new Uint8Array(1);
     type = stringType(data.length, attr.value.cset);
+  } else if (attr.value.kind === 'bool') {
+    type = bitfieldType();
+    data = Uint8Array.of(attr.value.value ? 1 : 0);
   } else {
     type = numberType(attr.value.dtype);
     data = numberBytes(attr.value.value, attr.value.dtype);
@@ -344,6 +368,11 @@ const ARRAY_OF: Record<ColumnDtype, new (n: number) => ArrayLike<number> & { buf
 /** `count` values of `field` from row `start`, as the little-endian bytes of its file dtype. */
 function fieldBytes(field: TableField, start: number, count: number): Uint8Array {
   const { values, dtype } = field;
+  if (isFixedString(dtype)) {
+    const size = dtypeBytes(dtype);
+    const bytes = values as Uint8Array;
+    return bytes.subarray(start * size, (start + count) * size);
+  }
   if (dtype === 'i8' || dtype === 'u8') {
     const out = new Uint32Array(2 * count);
     for (let i = 0; i < count; i++) {

@@ -13,15 +13,12 @@ import { writeCompoundColumns, type OutputField } from './compoundTable.js';
 import { columnStorageDtype, withColumnDtypes } from '../../core/columnDtypes.js';
 import { openForReading, openForWriting, withFile } from './h5Library.js';
 import { listTables, readTableColumns, requireXYT } from './pymeTable.js';
-import { recordConvention, toConvention } from '../columnConventions.js';
+import { toConvention } from '../columnConventions.js';
 
 /** The yaml sidecar of a Picasso file: same stem, `.yaml`. */
 export function picassoYamlPath(path: string): string {
   return path.replace(/\.hdf5$/i, '') + '.yaml';
 }
-
-/** The documents of each Picasso table, kept for writing the history back. */
-const yamlHistory = new WeakMap<Metadata, unknown[]>();
 
 function flatten(value: unknown, prefix: string, out: Metadata): void {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -116,11 +113,9 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
   metadata['voxelsize.x'] = pixelSizeNm / 1000;
   metadata['voxelsize.y'] = pixelSizeNm / 1000;
   metadata['voxelsize.units'] = 'um';
-  yamlHistory.set(metadata, documents);
-  recordConvention(metadata, 'picasso');
   // x, y (nm now) and every other column keep the file's dtype; t is Picasso's frame.
   const dtypes = withColumnDtypes({ columns: table.columns, dtypes: table.dtypes }, columns, {}, { t: 'frame' });
-  return { length: table.rows, columns, metadata, dtypes };
+  return { length: table.rows, columns, metadata, dtypes, convention: 'picasso', history: documents };
 }
 
 /** Pixel size for writing: the option, else Picasso's `Pixelsize`, else PYME's voxel size (µm). */
@@ -191,7 +186,7 @@ export async function writePicasso(
     options.progress?.stop?.();
   });
 
-  const history = yamlHistory.get(table.metadata);
+  const history = table.history;
   const documents: unknown[] = history
     ? [...history]
     : [

@@ -64,7 +64,7 @@ function escapeUnicode(s: string): string {
   return out;
 }
 
-function encode(value: MetaValue): string {
+function encode(value: MetaValue, tuple = false): string {
   if (value === null) return 'N';
   if (typeof value === 'boolean') return value ? 'I01\n' : 'I00\n';
   if (typeof value === 'number') {
@@ -72,13 +72,16 @@ function encode(value: MetaValue): string {
     return `F${Number.isNaN(value) ? 'nan' : value === Infinity ? 'inf' : value === -Infinity ? '-inf' : String(value)}\n`;
   }
   if (typeof value === 'string') return `V${escapeUnicode(value)}\n`;
-  if (Array.isArray(value)) return `(${value.map(encode).join('')}l`;
+  if (Array.isArray(value)) return `(${value.map((v) => encode(v)).join('')}${tuple ? 't' : 'l'}`;
   return `(${Object.entries(value)
     .map(([k, v]) => encode(k) + encode(v))
     .join('')}d`;
 }
 
-/** A protocol-0 pickle of plain data (lists, dicts, numbers, strings, booleans, None). */
-export function encodePickle(value: MetaValue): string {
-  return `${encode(value)}.`;
+/**
+ * A protocol-0 pickle of plain data (lists, dicts, numbers, strings, booleans, None); with
+ * `tuple`, an outermost array is pickled as a tuple.
+ */
+export function encodePickle(value: MetaValue, { tuple = false }: { tuple?: boolean } = {}): string {
+  return `${encode(value, tuple)}.`;
 }

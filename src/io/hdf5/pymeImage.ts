@@ -7,7 +7,8 @@ import { checkAllocation } from '../../core/memoryLimit.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { ImageDtype, ImageStack, Metadata, MetadataKind, NumericArray } from '../../core/types.js';
 import type { ImageFormat } from '../formats.js';
-import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeStringAttribute } from './attributes.js';
+import { readEvents, writeEvents } from './events.js';
+import { readMetadataTreeWithKinds, writeMetadataTree, writeNumberAttribute, writePyTablesGroupAttrs, writeSystemAttribute } from './attributes.js';
 import type { ColumnDtype, TypeMetadata } from './compoundTable.js';
 import { H5S_UNLIMITED, H5T, mallocChecked, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
 import { listTables } from './pymeTable.js';
@@ -93,7 +94,8 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
           `type class ${meta.type} of ${meta.size} bytes`,
       );
     }
-    return { dtype, shape: shape.length === 2 ? [1, ...shape] : shape, rank: shape.length, ...metadataOf(readMetadataTreeWithKinds(module, file)) };
+    const events = readEvents(module, file, path);
+    return { dtype, shape: shape.length === 2 ? [1, ...shape] : shape, rank: shape.length, events, ...metadataOf(readMetadataTreeWithKinds(module, file)) };
   });
   const [frames, width, height] = info.shape;
   const voxelSizeNm = options.voxelSizeNm ?? voxelSizeFromMetadata(info.metadata);
@@ -114,6 +116,7 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
     voxelSizeNm,
     metadata: info.metadata,
     metadataKinds: info.metadataKinds,
+    ...(info.events && { events: info.events }),
     async readFrame(index: number): Promise<NumericArray> {
       if (!Number.isInteger(index) || index < 0 || index >= frames) {
         throw new RangeError(`${path}: frame ${index} is out of range 0..${frames - 1}`);
@@ -175,10 +178,10 @@ export async function writePymeImage(
       compression_opts: [DEFLATE_LEVEL],
       track_order: false,
     } as never);
-    writeStringAttribute(module, id, '/ImageData', 'CLASS', 'EARRAY');
+    writeSystemAttribute(module, id, '/ImageData', 'CLASS', 'EARRAY');
     writeNumberAttribute(module, id, '/ImageData', 'EXTDIM', 0, 'i4');
-    writeStringAttribute(module, id, '/ImageData', 'TITLE', '');
-    writeStringAttribute(module, id, '/ImageData', 'VERSION', '1.1');
+    writeSystemAttribute(module, id, '/ImageData', 'TITLE', '');
+    writeSystemAttribute(module, id, '/ImageData', 'VERSION', '1.1');
     module.resize_dataset(id, '/ImageData', [BigInt(frames), BigInt(width), BigInt(height)]);
     const count = [1n, BigInt(width), BigInt(height)];
     for (let t = 0; t < frames; t++) {
@@ -199,6 +202,7 @@ export async function writePymeImage(
     const kinds = new Map(stack.metadataKinds ?? []);
     for (const axis of ['x', 'y', 'z']) kinds.set(`voxelsize.${axis}`, 'f8');
     writeMetadataTree(module, id, metadata, '/MetaData', kinds);
+    if (stack.events) writeEvents(module, id, stack.events);
   } finally {
     if (ptr) module._free(ptr);
     opened.file.close();

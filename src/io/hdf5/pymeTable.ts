@@ -2,7 +2,7 @@
  * PYME localization tables (`.hdf`, written by PyTables) and analysis results (`.h5r`,
  * `/FitResults` with nested records), read and written in blocks of rows.
  */
-import type { ColumnDtype, LocTable, Metadata, MetadataKind, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
+import type { AcquisitionEvent, ColumnDtype, LocTable, Metadata, MetadataKind, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
 import { columnStorageDtype } from '../../core/columnDtypes.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { extensionOf, type TableFormat, type TableReadOptions, type TableWriteOptions } from '../formats.js';
@@ -14,7 +14,9 @@ import {
   writeAttribute,
   writeMetadataTree,
   writePyTablesGroupAttrs,
+  pyTablesTableAttributes,
 } from './attributes.js';
+export { pyTablesTableAttributes };
 import { DEFLATE_IN_FLIGHT, deflateChunk } from './deflateChunk.js';
 import { UnsupportedByWriterError, writeHdf5, type Attribute, type GroupNode, type TableNode } from './hdf5Writer.js';
 import {
@@ -27,7 +29,8 @@ import {
   type TypeMetadata,
 } from './compoundTable.js';
 import { H5T, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
-import { recordConvention, toConvention } from '../columnConventions.js';
+import { toConvention } from '../columnConventions.js';
+import { eventsTableNode, readEvents, writeEvents } from './events.js';
 
 /** zlib level of tables written by h5wasm (the fallback): 1 compresses nearly as well as 5 without shuffle, several times faster. */
 const DEFLATE_LEVEL = 1;
@@ -177,8 +180,8 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
     }
     requireXYT(path, columns, skippedKinds);
     const { metadata, kinds: metadataKinds } = readMetadataTreeWithKinds(module, file);
-    recordConvention(metadata, 'pyme');
-    return { length: table.rows, columns, metadata, dtypes, metadataKinds };
+    const events = readEvents(module, file, path);
+    return { length: table.rows, columns, metadata, dtypes, metadataKinds, convention: 'pyme', ...(events && { events }) };
   });
 }
 
@@ -213,7 +216,7 @@ export async function writePymeTable(
   const tablePath = '/Localizations';
   options.progress?.start?.('writing', table.length);
   try {
-    await writeOwnPymeFile(file, fields, table.length, metadata, table.metadataKinds, (done) => options.progress?.update?.(done));
+    await writeOwnPymeFile(file, fields, table.length, metadata, table.metadataKinds, table.events, (done) => options.progress?.update?.(done));
   } catch (err) {
     if (!(err instanceof UnsupportedByWriterError)) throw err;
     // Nothing was written yet: h5wasm writes the file instead (deflate without shuffle).
@@ -223,6 +226,7 @@ export async function writePymeTable(
       writeCompoundColumns(module, id, tablePath, fields, table.length, { deflateLevel: DEFLATE_LEVEL, onRows: (done) => options.progress?.update?.(done) });
       writePyTablesTableAttrs(module, id, tablePath, fields, table.length);
       writeMetadataTree(module, id, metadata, '/MetaData', table.metadataKinds);
+      if (table.events) writeEvents(module, id, table.events);
     });
   } finally {
     options.progress?.stop?.();
@@ -240,6 +244,7 @@ async function writeOwnPymeFile(
   rows: number,
   metadata: Metadata,
   kinds: ReadonlyMap<string, MetadataKind> | undefined,
+  events: readonly AcquisitionEvent[] | undefined,
   onRows: (done: number) => void,
 ): Promise<void> {
   const rowBytes = fields.reduce((s, f) => s + dtypeSize(f.dtype), 0);
@@ -253,6 +258,7 @@ async function writeOwnPymeFile(
     deflateLevel: SHUFFLED_DEFLATE_LEVEL,
   };
   const root: GroupNode = { kind: 'group', attributes: pyTablesGroupAttributes('/'), children: new Map([['Localizations', table]]) };
+  if (events) root.children.set('Events', eventsTableNode(events));
   for (const [path, attributes] of planMetadataTree(metadata, '/MetaData', kinds)) {
     const names = path.split('/').slice(1);
     let parent = root;
@@ -267,17 +273,6 @@ async function writeOwnPymeFile(
   }
 }
 
-/** The attributes that make a compound dataset a PyTables Table (readable and appendable by `tables`). */
-export function pyTablesTableAttributes(fields: OutputField[], rows: number): Attribute[] {
-  const text = (name: string, t: string): Attribute => ({ name, value: { kind: 'string', text: t, cset: 'utf8' } });
-  return [
-    text('CLASS', 'TABLE'),
-    text('VERSION', '2.7'),
-    text('TITLE', ''),
-    ...fields.flatMap((f, i): Attribute[] => [text(`FIELD_${i}_NAME`, f.name), { name: `FIELD_${i}_FILL`, value: { kind: 'number', value: 0, dtype: f.dtype } }]),
-    { name: 'NROWS', value: { kind: 'number', value: rows, dtype: 'i8' } },
-  ];
-}
 
 /** The attributes that make a compound dataset a PyTables Table, written through h5wasm. */
 export function writePyTablesTableAttrs(module: H5Module, fileId: bigint, path: string, fields: OutputField[], rows: number): void {

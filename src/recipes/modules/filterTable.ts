@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputError } from '../../core/errors.js';
 import type { LocTable, NumericArray } from '../../core/types.js';
-import { withColumnDtypes } from '../../core/columnDtypes.js';
+import { deriveTable } from '../../core/columnDtypes.js';
 import type { ModuleDecl } from '../declare.js';
 import { requireTable } from './locsRcc.js';
 
@@ -35,7 +35,7 @@ export function filterTable(table: LocTable, filters: TableFilters): LocTable {
     columns.set(name, out);
   }
   // The metadata object travels as it is: format writers keep per-file state keyed on it.
-  return { length: count, columns, metadata: table.metadata, dtypes: withColumnDtypes(table, columns), metadataKinds: table.metadataKinds };
+  return deriveTable(table, columns, { length: count });
 }
 
 /** PYME's `tablefilters.FilterTable`. */

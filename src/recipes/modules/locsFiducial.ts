@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js';
 import { FIDUCIAL_DEFAULTS, type FiducialResult } from '../../core/drift/estimateDriftFiducial.js';
 import type { DriftTrace, LocTable } from '../../core/types.js';
+import { deriveTable } from '../../core/columnDtypes.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { readPicks } from '../../io/picks.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
@@ -16,7 +17,7 @@ export const FIDUCIAL_COLUMN = 'fiducial';
 export function flagFiducialRows(table: LocTable, result: FiducialResult): LocTable {
   const columns = new Map(table.columns);
   columns.set(FIDUCIAL_COLUMN, result.markerOfRow);
-  return { length: table.length, columns, metadata: { ...table.metadata } };
+  return deriveTable(table, columns);
 }
 
 /** The markers as a small table (one row each), for saving next to the drift. */

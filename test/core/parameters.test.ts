@@ -1,0 +1,77 @@
+/**
+ * Issue 9 req 3: the checks several steps share live in one place (core/parameters.ts), fail
+ * with a UsageError (a RangeError) that names the library option, and every front end shows
+ * that name as its user typed it: the flag on the command line, the parameter in a recipe.
+ */
+import { describe, expect, it } from 'vitest';
+import { UsageError, InputError } from '../../src/core/errors.js';
+import { checkCorrWindow, checkPadding, checkRccMethod, checkShiftMax, checkTukeySize } from '../../src/core/parameters.js';
+import { estimateDriftFromLocs } from '../../src/core/drift/estimateDriftFromLocs.js';
+import { estimateDriftFromImages } from '../../src/core/drift/estimateDriftFromImages.js';
+import { tukeyWindow } from '../../src/core/histogram/tukey.js';
+import { simulateLocalizations } from '../../src/core/simulate/simulateLocalizations.js';
+import { simulateImageStack } from '../../src/core/simulate/simulateImageStack.js';
+import { describeError } from '../../src/cli/errorMessage.js';
+import { RecipeStepError } from '../../src/recipes/recipeErrors.js';
+
+function caught(f: () => unknown): UsageError {
+  try {
+    f();
+  } catch (e) {
+    return e as UsageError;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('shared parameter checks', () => {
+  it('fail with a UsageError that is a RangeError and names the option', () => {
+    for (const [f, param] of [
+      [() => checkTukeySize(1.5), 'tukeySize'],
+      [() => checkShiftMax(-1), 'shiftMaxNm'],
+      [() => checkCorrWindow(2.5), 'corrWindow'],
+      [() => checkRccMethod('XCC'), 'method'],
+      [() => checkPadding(Number.NaN), 'paddingMultiplier'],
+    ] as const) {
+      const e = caught(f);
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e).toBeInstanceOf(RangeError);
+      expect(e.param).toBe(param);
+      expect(e.message.startsWith(`${param} must be`)).toBe(true);
+    }
+    expect(() => checkTukeySize(0)).not.toThrow();
+    expect(() => checkShiftMax('auto')).not.toThrow();
+    expect(() => checkCorrWindow(-1)).not.toThrow();
+  });
+
+  it('Locs_RCC, Image_RCC and the Tukey window give the same error for the same value', async () => {
+    const sim = simulateLocalizations({ locs: 2000, frames: 2000, seed: 1 });
+    const { table } = sim;
+    const cols = { x: table.columns.get('x')!, y: table.columns.get('y')!, t: table.columns.get('t')! };
+    const locs = (await estimateDriftFromLocs(cols, { tukeySize: 2 }).catch((e: unknown) => e)) as UsageError;
+    const stack = simulateImageStack({ frames: 3, width: 64, height: 64, seed: 1, driftAmplitudeNm: 20 }).stack;
+    const images = (await estimateDriftFromImages(stack, { shiftMaxNm: -3 }).catch((e: unknown) => e)) as UsageError;
+    const window = caught(() => tukeyWindow(8, 2));
+    expect(locs).toBeInstanceOf(UsageError);
+    expect(locs.message).toBe(window.message);
+    expect(images).toBeInstanceOf(UsageError);
+    expect(images.param).toBe('shiftMaxNm');
+  });
+});
+
+describe('the CLI shows the parameter as its user typed it', () => {
+  const err = new UsageError('tukeySize must be between 0 and 1, got 2', { param: 'tukeySize' });
+  it('a flag on the command line, the recipe parameter in `ccdrift run`', () => {
+    expect(describeError(err, { command: 'locs' })).toEqual({ message: '--tukey-size must be between 0 and 1, got 2', exitCode: 2 });
+    expect(describeError(err, { command: 'run' })).toEqual({ message: 'tukey_size must be between 0 and 1, got 2', exitCode: 2 });
+  });
+  it('a recipe item that failed keeps its error as the cause, and the cause decides the exit code', () => {
+    const input = new InputError('cell.hdf: no column x');
+    const wrapped = new RecipeStepError('item 2 (chung_cc.Locs_RCC)', input);
+    expect(wrapped.cause).toBe(input);
+    expect(describeError(wrapped, { command: 'run' })).toEqual({ message: 'item 2 (chung_cc.Locs_RCC): cell.hdf: no column x', exitCode: 1 });
+    expect(describeError(new RecipeStepError('item 1 (chung_cc.Locs_RCC)', err), { command: 'run' })).toEqual({
+      message: 'item 1 (chung_cc.Locs_RCC): tukey_size must be between 0 and 1, got 2',
+      exitCode: 2,
+    });
+  });
+});
