@@ -89,6 +89,8 @@ export const ROUND1_MAX_LOCS = 1000;
 const Z_GRID_LATERAL_BIN_PER_SIGMA = 4;
 /** Reference bin relative to the kernel σ. */
 const BIN_PER_SIGMA = 1;
+/** Round 1's bin relative to the kernel σ: the intersect distance. */
+const ROUND1_BIN_PER_SIGMA = 2;
 /** A segment's peak is unclear when a separate peak (≥ PEAK_EXCLUSION_SIGMA away) reaches this fraction of it above the median. */
 export const UNCLEAR_PEAK_RATIO = 0.8;
 const PEAK_EXCLUSION_SIGMA = 3;
@@ -251,20 +253,28 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   const margin = Math.max(GRID_MARGIN_FRACTION * Math.max(xh - xl, yh - yl), (wideRadius + 4) * bin);
   const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, 0, 0];
   const grid = new DensityGrid({ binNm: bin, sigmaNm: sigma, extent, maxCells: MAX_GRID_CELLS, cutoffSd: KERNEL_CUTOFF_SD });
+  // Round 1 works on bins of the intersect distance (as the original counts intersections) and
+  // a kernel as wide (a smoother score: a segment against a young reference still has a clear
+  // peak): a quarter of the cells and of the shifts to scan; round 2 refines on the fine grid.
+  const bin1 = ROUND1_BIN_PER_SIGMA * sigma;
+  const grid1 = new DensityGrid({ binNm: bin1, sigmaNm: bin1, extent, maxCells: MAX_GRID_CELLS, cutoffSd: KERNEL_CUTOFF_SD });
+  // One bin beyond the radius: a peak on the border is then drift beyond it, not rounding.
+  const radius1 = Math.max(1, Math.ceil(o.maxDriftNm / bin1)) + 1;
+  const wideRadius1 = WIDEN_FACTOR * radius1;
 
   const dx = new Float64Array(segments.length);
   const dy = new Float64Array(segments.length);
   const ok = new Uint8Array(segments.length);
   const widened: number[] = [];
   const cells = new Int32Array(n);
-  const score = new Float64Array((2 * wideRadius + 1) ** 2);
-  const exclusion = PEAK_EXCLUSION_SIGMA * (sigma / bin);
+  const score = new Float64Array((2 * wideRadius1 + 1) ** 2);
+  const exclusion1 = PEAK_EXCLUSION_SIGMA;
 
   // Round 1: in order, against a growing reference.
   progress?.start?.('AIM round 1', segments.length);
   const first = segments[0];
   const strideOf = (seg: AimSegment) => Math.max(1, Math.floor((seg.to - seg.from) / ROUND1_MAX_LOCS));
-  for (let i = first.from; i < first.to; i += strideOf(first)) grid.splat(grid.cellOf(x[i], y[i], 0), +1);
+  for (let i = first.from; i < first.to; i += strideOf(first)) grid1.splat(grid1.cellOf(x[i], y[i], 0), +1);
   ok[0] = 1;
   let px = 0;
   let py = 0;
@@ -272,18 +282,18 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
     const s = segments[k];
     const stride = strideOf(s);
     let m = 0;
-    for (let i = s.from; i < s.to; i += stride) cells[m++] = grid.cellOf(x[i] + px, y[i] + py, 0);
-    scanLateral(grid, cells, m, radius, score);
-    let peak = judgeScan(score, radius, 2, exclusion);
-    let r = radius;
+    for (let i = s.from; i < s.to; i += stride) cells[m++] = grid1.cellOf(x[i] + px, y[i] + py, 0);
+    scanLateral(grid1, cells, m, radius1, score);
+    let peak = judgeScan(score, radius1, 2, exclusion1);
+    let r = radius1;
     if (peak.onBorder) {
-      scanLateral(grid, cells, m, wideRadius, score);
-      peak = judgeScan(score, wideRadius, 2, exclusion);
-      r = wideRadius;
+      scanLateral(grid1, cells, m, wideRadius1, score);
+      peak = judgeScan(score, wideRadius1, 2, exclusion1);
+      r = wideRadius1;
       widened.push(k);
     }
-    if (peak.clear && !(peak.onBorder && r === wideRadius)) {
-      // Sub-bin: quadratic through the 3×3 of whole-bin scores around the best.
+    if (peak.clear && !(peak.onBorder && r === wideRadius1)) {
+      // Sub-bin1: quadratic through the 3×3 of whole-bin1 scores around the best.
       const side = 2 * r + 1;
       const v = new Float64Array(9);
       const inside = Math.abs(peak.a) < r && Math.abs(peak.b) < r;
@@ -291,10 +301,10 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
         for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) v[(b + 1) * 3 + a + 1] = score[(peak.b + b + r) * side + peak.a + a + r];
       }
       const q = inside ? quadraticPeak(v) : null;
-      px += (peak.a + (q ? q.u : 0)) * bin;
-      py += (peak.b + (q ? q.v : 0)) * bin;
+      px += (peak.a + (q ? q.u : 0)) * bin1;
+      py += (peak.b + (q ? q.v : 0)) * bin1;
       ok[k] = 1;
-      for (let i = s.from; i < s.to; i += stride) grid.splat(grid.cellOf(x[i] + px, y[i] + py, 0), +1);
+      for (let i = s.from; i < s.to; i += stride) grid1.splat(grid1.cellOf(x[i] + px, y[i] + py, 0), +1);
     }
     dx[k] = px;
     dy[k] = py;
