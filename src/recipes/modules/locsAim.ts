@@ -1,5 +1,5 @@
 import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js';
-import { AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
+import { AIM_AUTO_LOCS_PER_SEGMENT, AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
 import { autoOr, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
@@ -19,10 +19,10 @@ export const locsAim: ModuleDecl = {
   },
   params: {
     segment: {
-      schema: z.number().int().min(1),
-      default: AIM_DEFAULTS.segmentFrames,
+      schema: autoOr(z.number().int().min(1)),
+      default: 'auto',
       unit: 'frames',
-      description: 'frames per segment (one drift sample each)',
+      description: `frames per segment (one drift sample each); 'auto': enough frames for ${AIM_AUTO_LOCS_PER_SEGMENT} localizations per segment on average, at least ${AIM_DEFAULTS.segmentFrames}`,
       flag: 'segment',
     },
     intersect_distance: {
@@ -53,7 +53,7 @@ export const locsAim: ModuleDecl = {
       table,
       {
         method: 'AIM',
-        segmentFrames: params.segment as number,
+        segmentFrames: params.segment as number | 'auto',
         intersectDistanceNm: params.intersect_distance as number,
         maxDriftNm: params.max_drift as number,
         maxDriftZNm: params.max_drift_z === 'auto' ? undefined : (params.max_drift_z as number),
