@@ -51,12 +51,13 @@ export interface AimOptions {
 /** Defaults as in the paper and Picasso (there in camera pixels: 20/130 and 60/130 px at 130 nm). */
 export const AIM_DEFAULTS = { segmentFrames: 100, intersectDistanceNm: 20, maxDriftNm: 60 } as const;
 /**
- * Localizations per segment the automatic segment length aims at: with fewer, a segment against
- * the reference finds false peaks (sparse simulations, 12 k localizations over 30 k frames:
- * 100-frame segments of ~40 localizations gave 24–330 nm RMSE, 500-frame segments of ~200 gave
- * ≤ 1.1 nm over four seeds).
+ * Localizations per segment the automatic segment length aims at. With fewer a segment finds
+ * false peaks (12 k localizations over 30 k frames: 100-frame segments of ~40 gave 24–330 nm
+ * RMSE); with more, fast drift is sampled too coarsely (6 k over 16 k frames: 120, 150, 200 per
+ * segment gave 1.8, 2.2, 4.3 nm). 150: ≤ 2.8 nm on every sparse simulation tried (5–30 k
+ * localizations, seeds 3–10).
  */
-export const AIM_AUTO_LOCS_PER_SEGMENT = 200;
+export const AIM_AUTO_LOCS_PER_SEGMENT = 150;
 
 export interface AimSegment {
   startFrame: number;
