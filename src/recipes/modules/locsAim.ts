@@ -2,7 +2,7 @@ import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js
 import { AIM_AUTO_LOCS_PER_SEGMENT, AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { autoOr, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
 import { requireTable } from './locsRcc.js';
 import { z } from 'zod';
 
@@ -62,6 +62,6 @@ export const locsAim: ModuleDecl = {
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
     const plot: DriftPlotData = { sources: [{ label: 'measured (AIM)', trace: result.drift }], title: 'Measured drift' };
-    return { output_drift: result.drift, output_drift_plot: plot, [REPORT_KEY]: result.choices.summary };
+    return { output_drift: result.drift, output_drift_plot: plot, [REPORT_KEY]: result.choices.summary, [DETAILS_KEY]: result };
   },
 };
