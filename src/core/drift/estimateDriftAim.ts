@@ -116,6 +116,8 @@ const PEAK_EXCLUSION_SIGMA = 3;
  */
 export const MATCH_FRACTION = 0.4;
 const MATCH_MIN_SEGMENTS = 5;
+/** With fewer segments than this, a failure is blamed on their number, not on their size. */
+const FEW_SEGMENTS = 5;
 /** A round-1 outlier moves to where its neighbours put it when the score there is this many times higher. */
 const OUTLIER_GAIN = 1.5;
 /** A border peak is searched again in this multiple of the radius. */
@@ -486,8 +488,10 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   const keep = segmentsWhere(use);
   if (keep.length < 2) {
     throw new InsufficientDataError(
-      `AIM found a clear maximum in only ${keep.length} of ${segments.length} segments of ${o.segmentFrames} frames: ` +
-        'the segments hold too few localizations; use longer segments (--segment) or another method (RCC)',
+      `AIM found a clear maximum in only ${keep.length} of ${segments.length} segments of ${o.segmentFrames} frames (median ${median(segments.map((s) => s.to - s.from))} localizations): ` +
+        (segments.length < FEW_SEGMENTS
+          ? 'too few segments to compare; use a shorter --segment, or another method (RCC)'
+          : 'the segments hold too few localizations; use longer segments (--segment) or another method (RCC)'),
     );
   }
 
