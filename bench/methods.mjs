@@ -22,7 +22,7 @@ const scenarios = {
   'dense 130k, 20 µm': { sim: { locs: 130000, frames: 30000 }, methods: ['AIM'] },
   '1M, 20 µm': { sim: { locs: 1000000, frames: 30000 }, methods: ['AIM'], picasso: true },
   'fast drift + 2 jumps': { sim: { locs: 130000, frames: 30000, oscillations: fast, jumps }, methods: ['AIM'], picasso: true },
-  'sparse 12k / 30k frames': { sim: { locs: 12000, frames: 30000 }, methods: ['AIM'], aim: { segmentFrames: 1000 } },
+  'sparse 12k / 30k frames': { sim: { locs: 12000, frames: 30000 }, methods: ['AIM'] },
   '3D, 9 µm, z drift 200 nm': { sim: { locs: 130000, frames: 30000, dim: 3, driftAmplitudeZNm: 200, fieldNm: 9000 }, methods: ['AIM'] },
 };
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -31,6 +31,10 @@ const seed = Number(process.env.SEED ?? 7);
 const picassoSrc = process.env.PICASSO_SRC;
 if (process.argv.includes('--picasso-aim') && !picassoSrc) console.log('  (--picasso-aim needs PICASSO_SRC, a directory holding picasso/aim.py: Picasso not measured)');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+
+/** Runs of each side against Picasso (RUNS=…): the ratios are medians over runs, each pair timed back to back. */
+const RUNS = Number(process.env.RUNS ?? 5);
+const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 /** Our AIM and Picasso's on the same Picasso .hdf5 + .yaml (100 nm pixels), timed in this run. */
 async function againstPicasso(name, sim) {
@@ -41,23 +45,34 @@ async function againstPicasso(name, sim) {
     await writeTable(path, table, { pixelSizeNm: 100 });
     await writeDriftNpz(join(dir, 'truth.npz'), sim.truth);
     const back = await readTable(path);
-    const t = performance.now();
-    const c0 = process.cpuUsage();
-    const ours = await estimateDriftFromLocs(back, { method: 'AIM' });
-    const err = rmse(createDriftInterpolator([ours.drift], { smoothing: 'auto' }), sim.truth, 2);
-    const tOurs = (performance.now() - t) / 1000;
-    const c1 = process.cpuUsage(c0);
-    const cpuOurs = (c1.user + c1.system) / 1e6;
-    const py = spawnSync(PYTHON, [new URL('./picasso_aim.py', import.meta.url).pathname, picassoSrc, path, join(dir, 'truth.npz')], { encoding: 'utf8' });
-    const line = py.stdout.trim().split('\n').pop();
-    if (py.status !== 0 || !line?.startsWith('{')) {
-      console.log(`  ${name.padEnd(30)} Picasso AIM: not measured (${(py.stderr || py.stdout).trim().split('\n').pop()})`);
-      return;
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) {
+      const t = performance.now();
+      const c0 = process.cpuUsage();
+      const ours = await estimateDriftFromLocs(back, { method: 'AIM' });
+      const err = rmse(createDriftInterpolator([ours.drift], { smoothing: 'auto' }), sim.truth, 2);
+      const tOurs = (performance.now() - t) / 1000;
+      const c1 = process.cpuUsage(c0);
+      const cpuOurs = (c1.user + c1.system) / 1e6;
+      const py = spawnSync(PYTHON, [new URL('./picasso_aim.py', import.meta.url).pathname, picassoSrc, path, join(dir, 'truth.npz')], { encoding: 'utf8' });
+      const line = py.stdout.trim().split('\n').pop();
+      if (py.status !== 0 || !line?.startsWith('{')) {
+        console.log(`  ${name.padEnd(30)} Picasso AIM: not measured (${(py.stderr || py.stdout).trim().split('\n').pop()})`);
+        return;
+      }
+      const p = JSON.parse(line);
+      runs.push({ err, tOurs, cpuOurs, p, wall: tOurs / p.seconds, cpu: cpuOurs / p.cpu_seconds });
+      console.log(
+        `  ${name.padEnd(30)} run ${r + 1}/${RUNS}, same Picasso file: ccdrift AIM ${f(err)} nm in ${tOurs.toFixed(2)} s (CPU ${cpuOurs.toFixed(2)} s) | ` +
+          `Picasso AIM ${f(p.rmse_nm)} nm in ${p.seconds.toFixed(1)} s (CPU ${p.cpu_seconds.toFixed(1)} s) | ratio wall ${(tOurs / p.seconds).toFixed(2)}×, CPU ${(cpuOurs / p.cpu_seconds).toFixed(2)}×`,
+      );
     }
-    const p = JSON.parse(line);
+    const w = runs.map((r) => r.wall);
+    const c = runs.map((r) => r.cpu);
     console.log(
-      `  ${name.padEnd(30)} same Picasso file: ccdrift AIM ${f(err)} nm in ${tOurs.toFixed(1)} s (CPU ${cpuOurs.toFixed(1)} s) | ` +
-        `Picasso AIM ${f(p.rmse_nm)} nm in ${p.seconds.toFixed(1)} s (CPU ${p.cpu_seconds.toFixed(1)} s) | ratio wall ${(tOurs / p.seconds).toFixed(2)}×, CPU ${(cpuOurs / p.cpu_seconds).toFixed(2)}×`,
+      `  ${name.padEnd(30)} over ${RUNS} runs: ccdrift AIM median ${median(runs.map((r) => r.tOurs)).toFixed(2)} s (CPU ${median(runs.map((r) => r.cpuOurs)).toFixed(2)} s), ` +
+        `Picasso AIM median ${median(runs.map((r) => r.p.seconds)).toFixed(1)} s (CPU ${median(runs.map((r) => r.p.cpu_seconds)).toFixed(1)} s) | ` +
+        `ratio wall median ${median(w).toFixed(2)}× (${Math.min(...w).toFixed(2)}–${Math.max(...w).toFixed(2)}), CPU median ${median(c).toFixed(2)}× (${Math.min(...c).toFixed(2)}–${Math.max(...c).toFixed(2)})`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,13 @@ export function addModuleFlags(cmd: Command, decl: ModuleDecl, only?: string[]):
     const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : kind === 'autoNumber' ? 'n|auto' : 'value'}>`, describe(p)).default(p.cliDefault ?? p.default);
     if (kind === 'enum') opt.choices((p.schema as unknown as { options: string[] }).options);
     if (kind === 'number') opt.argParser((v: string) => parseNumberFlag(p.flag!, v));
-    if (kind === 'autoNumber') opt.argParser((v: string) => (v.trim().toLowerCase() === AUTO ? AUTO : parseNumberFlag(p.flag!, v)));
+    if (kind === 'autoNumber') {
+      opt.argParser((v: string) => {
+        if (v.trim().toLowerCase() === AUTO) return AUTO;
+        if (v.trim() === '' || !Number.isFinite(Number(v))) throw new UsageError(`--${p.flag} expects a number or '${AUTO}', got '${v}'`);
+        return Number(v);
+      });
+    }
     cmd.addOption(opt);
   }
 }

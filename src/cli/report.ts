@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { LocsRccResult } from '../core/drift/estimateDriftFromLocs.js';
+import type { MarkerMethodResult } from '../core/drift/estimateDriftByMarkers.js';
 import type { ImageRccResult } from '../core/drift/estimateDriftFromImages.js';
 import { applyDriftToStack } from '../core/image/applyDriftToStack.js';
 import { FRC_THRESHOLD, fourierRingCorrelation, renderLocalizations, type FrcResult } from '../core/quality/frc.js';
@@ -26,6 +27,8 @@ export const FRC_SIZE_PX = 512;
 export const FRC_TIME_BLOCKS = 20;
 /** Image stacks: at most this many time points are averaged for the renders and the FRC. */
 const MAX_REPORT_FRAMES = 64;
+/** Render pixel (nm) of the before/after images when no RCC precision estimate is at hand (fiducial, AIM). */
+const MARKER_RENDER_PIXEL_NM = 5;
 
 /** Warnings, collected as they are given (and still passed on to the terminal). */
 export function collectWarnings(progress: ProgressReporter | undefined): { progress: ProgressReporter; warnings: string[] } {
@@ -181,7 +184,10 @@ export interface LocsReportInput {
   command: string;
   table: LocTable;
   corrected: LocTable;
-  result: LocsRccResult;
+  /** The RCC family's result (with `--method RCC|MCC|DCC`, also before `--then fiducial`). */
+  result?: LocsRccResult;
+  /** The fiducial or AIM result (`--method fiducial|AIM`, or the `--then fiducial` stage). */
+  marker?: MarkerMethodResult;
   interp: DriftInterpolator;
   plot: DriftPlotData;
   params: Record<string, unknown>;
@@ -189,7 +195,7 @@ export interface LocsReportInput {
 }
 
 export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
-  const { table, corrected, result: r } = o;
+  const { table, corrected, result: r, marker: mk } = o;
   const t = table.columns.get('t')!;
   const x = table.columns.get('x')!;
   const y = table.columns.get('y')!;
@@ -206,11 +212,17 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
     ['columns', [...table.columns.keys()].join(', ')],
     ['dimensions', table.columns.has('z') ? '3D (x, y, z)' : '2D (x, y)'],
   ];
-  if (r.choices.precision) input.push(['precision', `${fmt(r.choices.precision.lateralNm)} nm lateral (${r.choices.precision.source})`]);
-  const sd = r.drift.sd;
-  const unc = r.uncertainty;
+  if (r?.choices.precision) input.push(['precision', `${fmt(r.choices.precision.lateralNm)} nm lateral (${r.choices.precision.source})`]);
+  const sd = (mk ?? r)?.drift.sd;
+  const unc = r?.uncertainty;
   const uncertainty: string[] = [
-    unc.method === 'fine'
+    mk?.method === 'AIM'
+      ? "Each AIM sample: the sandwich standard error of its segment registered against a leave-one-out reference of all other localizations (the second round's last pass)."
+      : mk?.method === 'fiducial'
+        ? "Each fiducial sample: the standard error of the markers' robustly weighted mean over its block of frames."
+        : !unc
+          ? 'No standard errors.'
+          : unc.method === 'fine'
       ? 'Each fine-stage sample: the sandwich standard error of its segment registered against a leave-one-out reference of all other localizations, × 1.2 (calibrated on simulations).'
       : "Each RCC sample: the least-squares covariance scaled by the pair residuals, plus each window's own error, measured by registering windows of the same size once against all other localizations " +
         `(RMS difference from RCC ${unc.validationNm.map((v) => fmt(v, 2)).join(' / ')} nm).`,
@@ -218,7 +230,7 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
     'The band is the samples\' standard errors pushed through the smoothing spline (Monte Carlo); between sparse samples it does not include the drift the samples cannot see.',
   ];
   // Before/after render of the densest region, and the FRC of alternating time blocks.
-  const precision = r.choices.precision?.lateralNm ?? r.choices.binSizeNm / 2;
+  const precision = r ? (r.choices.precision?.lateralNm ?? r.choices.binSizeNm / 2) : 2 * MARKER_RENDER_PIXEL_NM;
   const pixelNm = Math.min(20, Math.max(2, precision / 2));
   const cx = corrected.columns.get('x')!;
   const cy = corrected.columns.get('y')!;
@@ -238,7 +250,7 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
   const frcBefore = frc(x, y);
   const frcAfter = frc(cx, cy);
   const res = (f: FrcResult) => (f.resolutionNm === null ? 'not reached (finer than 2 pixels)' : `${fmt(f.resolutionNm)} nm`);
-  const windowsTable: ReportTable = {
+  const windowsTable: ReportTable | undefined = r && {
     headers: ['window', 'frames', 'localizations', 'sample time', 'status'],
     rows: r.windows.map((w, i) => [
       i,
@@ -249,22 +261,30 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
     ]),
     marked: r.windows.map((_, i) => !r.measuredWindows.includes(i)),
   };
-  const fine = r.refinement;
+  const fine = r?.refinement;
   return {
     title: `ccdrift locs: ${basename(o.inputPath)}`,
     command: o.command,
     input,
-    chosen: r.choices.summary,
-    parameters: parameterRows(o.params, {
-      binsize: `${r.choices.binSizeNm}`,
-      step: String(r.choices.stepFrames),
-      window: String(r.choices.windowFrames),
-      shift_max: fmt(r.solution.shiftMax, 2),
-    }),
+    chosen: [r?.choices.summary, mk?.choices.summary].filter(Boolean).join(' | '),
+    parameters: parameterRows(
+      o.params,
+      r
+        ? {
+            binsize: `${r.choices.binSizeNm}`,
+            step: String(r.choices.stepFrames),
+            window: String(r.choices.windowFrames),
+            shift_max: fmt(r.solution.shiftMax, 2),
+          }
+        : mk?.aim
+          ? { segment: String(mk.aim.segmentFrames) }
+          : {},
+    ),
     uncertainty,
     driftSvg: await renderDriftPlotSvg(o.plot),
-    pairs: await pairSection(r, 'window'),
-    windows: {
+    pairs: r && (await pairSection(r, 'window')),
+    sections: mk ? [markerSection(mk)] : undefined,
+    windows: r && windowsTable && {
       summary:
         `${r.windows.length} RCC windows, ${r.measuredWindows.length} measured` +
         (fine
@@ -289,6 +309,55 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
       ]),
     },
     footer: `ccdrift ${VERSION}, ${new Date().toISOString()}`,
+  };
+}
+
+/** The fiducial markers or the AIM segments, as a table with a summary. */
+function markerSection(mk: MarkerMethodResult): { heading: string; summary: string; table: ReportTable } {
+  if (mk.fiducial) {
+    const f = mk.fiducial;
+    return {
+      heading: 'Fiducial markers',
+      summary: `${f.markers.length} markers found, ${f.markers.filter((m) => m.used).length} used; frames with a marker measurement: ${f.coveredFrames} of ${f.totalFrames} (the others are bridged).`,
+      table: {
+        headers: ['marker', 'x (nm)', 'y (nm)', 'z (nm)', 'radius (nm)', 'frames found', 'frames used', 'scatter x / y / z (nm)', 'used', 'note'],
+        rows: f.markers.map((m, i) => [
+          i + 1,
+          fmt(m.x, 0),
+          fmt(m.y, 0),
+          fmt(m.z, 0),
+          fmt(m.radiusNm, 0),
+          `${m.frames} (${fmt(100 * m.fraction, 0)} %)`,
+          m.usedFrames,
+          m.sdNm.map((v) => fmt(v, 1)).join(' / '),
+          m.used ? 'yes' : 'no',
+          m.note ?? '',
+        ]),
+        marked: f.markers.map((m) => !m.used),
+      },
+    };
+  }
+  const a = mk.aim!;
+  const unclear = new Set(a.unclearSegments);
+  const widened = new Set(a.widenedSegments);
+  const moved = new Set(a.movedSegments);
+  return {
+    heading: 'AIM segments',
+    summary:
+      `${a.segments.length} segments of ${a.segmentFrames} frames (median ${medianCount(a.segments)} localizations); ${a.segments.length - unclear.size} with a clear maximum, ` +
+      `${unclear.size} without (bridged), ${widened.size} searched beyond the radius, ${moved.size} moved to where their neighbours put them; ` +
+      `second round: ${a.passes} passes, last change ${fmt(a.lastChangeNm, 2)} nm.`,
+    table: {
+      headers: ['segment', 'frames', 'localizations', 'sample time', 'status'],
+      rows: a.segments.map((sg, k) => [
+        k,
+        `${sg.startFrame} – ${sg.endFrame - 1}`,
+        sg.to - sg.from,
+        fmt(sg.t, 0),
+        unclear.has(k) ? 'no clear maximum (bridged)' : [moved.has(k) ? 'moved' : '', widened.has(k) ? 'searched wider' : ''].filter(Boolean).join(', ') || 'measured',
+      ]),
+      marked: a.segments.map((_, k) => unclear.has(k)),
+    },
   };
 }
 

@@ -37,6 +37,8 @@ export interface ReportData {
   driftSvg?: string;
   pairs?: { summary: string; svg?: string; rejected?: ReportTable };
   windows?: { summary: string; table: ReportTable };
+  /** Further tables with a heading each (the fiducial markers, the AIM segments). */
+  sections?: { heading: string; summary: string; table: ReportTable }[];
   warnings: string[];
   renders?: { summary: string; images: ReportImage[] };
   frc?: { summary: string; svg?: string };
@@ -117,6 +119,10 @@ export function buildReportHtml(d: ReportData): string {
   if (d.windows) {
     parts.push('<h2>Time windows</h2>', `<p>${escapeHtml(d.windows.summary)}</p>`);
     parts.push(`<details${d.windows.table.rows.length <= 60 ? ' open' : ''}><summary>Windows (${d.windows.table.rows.length})</summary>${table(d.windows.table)}</details>`);
+  }
+  for (const sec of d.sections ?? []) {
+    parts.push(`<h2>${escapeHtml(sec.heading)}</h2>`, `<p>${escapeHtml(sec.summary)}</p>`);
+    parts.push(`<details${sec.table.rows.length <= 60 ? ' open' : ''}><summary>${escapeHtml(sec.heading)} (${sec.table.rows.length})</summary>${table(sec.table)}</details>`);
   }
   if (d.renders) {
     parts.push('<h2>Before and after</h2>', `<p>${escapeHtml(d.renders.summary)}</p>`);

@@ -138,7 +138,7 @@ describe('bad input: one clear line, exit code, nothing written', () => {
   it('a bad number flag', () => {
     const r = runCli(['locs', 'worms.csv', '-o', 'o.csv', '--binsize', 'abc'], dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--binsize expects a number, got 'abc'/);
+    expect(r.stderr).toMatch(/--binsize expects a number or 'auto', got 'abc'/);
   });
 });
 

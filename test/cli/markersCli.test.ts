@@ -4,7 +4,7 @@
  * messages for bad input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDriftNpz } from '../../src/io/npz.js';
@@ -76,6 +76,27 @@ describe('ccdrift locs --method fiducial | AIM', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/Locs_AIM: AIM: 30 segments of 200 frames/);
     expect(await sampleError('aim.npz')).toBeLessThan(SAMPLE_RMSE_NM);
+  });
+
+  it('--report describes fiducial, AIM (at its automatic segment length) and RCC --then fiducial runs', () => {
+    let r = runCli(['locs', 'beads.csv', '-o', 'fidr.csv', '--method', 'fiducial', '--report', 'fid.html'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    let html = readFileSync(join(dir, 'fid.html'), 'utf8');
+    expect(html).toContain('<h2>Fiducial markers</h2>');
+    expect(html).toMatch(/3 markers found, 3 used/);
+    expect(html).toContain('<h2>Fourier ring correlation</h2>');
+    expect(html).not.toContain('<h2>Time windows</h2>');
+    r = runCli(['locs', 'beads.csv', '-o', 'aimr.csv', '--method', 'AIM', '--report', 'aim.html'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/Locs_AIM: AIM: \d+ segments of \d+ frames \(auto: ≥ 150 localizations each on average\)/);
+    html = readFileSync(join(dir, 'aim.html'), 'utf8');
+    expect(html).toContain('<h2>AIM segments</h2>');
+    expect(html).toMatch(/Each AIM sample: the sandwich standard error/);
+    r = runCli(['locs', 'beads.csv', '-o', 'thenr.csv', '--method', 'RCC', '--then', 'fiducial', '--picks', 'picks.csv', '--report', 'then.html'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    html = readFileSync(join(dir, 'then.html'), 'utf8');
+    expect(html).toContain('<h2>Time windows</h2>');
+    expect(html).toContain('<h2>Fiducial markers</h2>');
   });
 
   it('recipes: Locs_Fiducial and Locs_AIM feed Drift_Interpolate and Locs_Post_Shift', () => {

@@ -19,6 +19,7 @@ import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftI
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
 import { locsFiducial, runFiducial } from '../../recipes/modules/locsFiducial.js';
+import type { MarkerMethodResult } from '../../core/drift/estimateDriftByMarkers.js';
 import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
@@ -112,7 +113,7 @@ export function registerLocsCommand(program: Command): void {
   addModuleFlags(cmd, locsRcc, Object.keys(locsRcc.params).filter((p) => p !== 'method'));
   addModuleFlags(cmd, locsFiducial);
   addModuleFlags(cmd, locsAim);
-  cmd.option('--report <file.html>', 'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs, windows, warnings, before/after, FRC (RCC methods)');
+  cmd.option('--report <file.html>', 'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs and windows (RCC), markers (fiducial) or segments (AIM), warnings, before/after, FRC');
   addModuleFlags(cmd, driftInterpolate);
   addCommonOptions(cmd);
   cmd.action(async (args: string[], opts: LocsOptions) => {
@@ -122,9 +123,6 @@ export function registerLocsCommand(program: Command): void {
     if (then !== undefined && then !== 'fiducial') throw new UsageError(`--then supports 'fiducial' (after RCC, MCC, DCC or AIM), got '${opts.then}'`);
     if (then && method === 'fiducial') throw new UsageError('--then fiducial refines another method; with --method fiducial leave --then out');
     const rccFamily = ['RCC', 'MCC', 'DCC'].includes(method);
-    if (opts.report && (!rccFamily || then)) {
-      throw new UsageError(`--report describes RCC and its fine stage; with --method ${method}${then ? ` --then ${then}` : ''} use --plot (the markers or AIM samples and the drift)`);
-    }
     const rccParams = paramsFromFlags(locsRcc, opts as unknown as Record<string, unknown>, {
       refine: opts.refine === 'on',
       breaks: opts.breaks,
@@ -197,8 +195,11 @@ export function registerLocsCommand(program: Command): void {
       let label: string;
       const reports: string[] = [];
       let markerPlotSources: { label: string; trace: DriftTrace }[] = [];
+      // The fiducial or AIM result, for the report.
+      let marker: MarkerMethodResult | undefined;
       if (method === 'fiducial') {
         const fid = await runFiducial(ctx, table, fidParams);
+        marker = fid[DETAILS_KEY] as MarkerMethodResult;
         say(opts, `Locs_Fiducial: ${fid[REPORT_KEY]}`);
         reports.push(String(fid[REPORT_KEY]));
         drift = fid.output_drift as DriftTrace;
@@ -208,12 +209,14 @@ export function registerLocsCommand(program: Command): void {
       } else {
         const first = method === 'AIM' ? await locsAim.run(ctx, { input_localizations: table }, aimParams) : await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
         rcc = first;
+        if (method === 'AIM') marker = first[DETAILS_KEY] as MarkerMethodResult;
         say(opts, `${method === 'AIM' ? 'Locs_AIM' : 'Locs_RCC'}: ${first[REPORT_KEY]}`);
         reports.push(String(first[REPORT_KEY]));
         drift = first.output_drift as DriftTrace;
         label = method === 'AIM' ? 'measured (AIM)' : rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)';
         if (then === 'fiducial') {
           const fid = await runFiducial(ctx, table, fidParams, drift);
+          marker = fid[DETAILS_KEY] as MarkerMethodResult;
           say(opts, `Locs_Fiducial (after ${method}): ${fid[REPORT_KEY]}`);
           reports.push(String(fid[REPORT_KEY]));
           drift = fid.output_drift as DriftTrace;
@@ -268,7 +271,8 @@ export function registerLocsCommand(program: Command): void {
           command: ['ccdrift', ...process.argv.slice(2)].join(' '),
           table,
           corrected,
-          result: rcc[DETAILS_KEY] as LocsRccResult,
+          result: rccFamily ? (rcc[DETAILS_KEY] as LocsRccResult) : undefined,
+          marker,
           interp,
           plot: plotData,
           params: { ...methodParams, ...splineParams },

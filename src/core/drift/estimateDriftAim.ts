@@ -31,8 +31,11 @@ import { DensityGrid } from './densityGrid.js';
 import { linearPerFrame, quadraticPeak } from './refineDrift.js';
 
 export interface AimOptions {
-  /** Frames per segment. @default 100 */
-  segmentFrames?: number;
+  /**
+   * Frames per segment; 'auto': long enough for AIM_AUTO_LOCS_PER_SEGMENT localizations per
+   * segment on average (a reliable peak), never shorter than AIM_DEFAULTS.segmentFrames. @default 'auto'
+   */
+  segmentFrames?: number | 'auto';
   /** Intersect distance (nm): the reference kernel is a Gaussian of σ = half of it. @default 20 */
   intersectDistanceNm?: number;
   /** Search radius around the previous segment's drift (nm): the most drift expected between segments. @default 60 */
@@ -47,6 +50,14 @@ export interface AimOptions {
 
 /** Defaults as in the paper and Picasso (there in camera pixels: 20/130 and 60/130 px at 130 nm). */
 export const AIM_DEFAULTS = { segmentFrames: 100, intersectDistanceNm: 20, maxDriftNm: 60 } as const;
+/**
+ * Localizations per segment the automatic segment length aims at. With fewer a segment finds
+ * false peaks (12 k localizations over 30 k frames: 100-frame segments of ~40 gave 24–330 nm
+ * RMSE); with more, fast drift is sampled too coarsely (6 k over 16 k frames: 120, 150, 200 per
+ * segment gave 1.8, 2.2, 4.3 nm). 150: ≤ 2.8 nm on every sparse simulation tried (5–30 k
+ * localizations, seeds 3–10).
+ */
+export const AIM_AUTO_LOCS_PER_SEGMENT = 150;
 
 export interface AimSegment {
   startFrame: number;
@@ -67,6 +78,10 @@ export interface AimResult {
   segments: AimSegment[];
   /** Segments without a clear maximum (left out of `drift`, bridged by the interpolation). */
   unclearSegments: number[];
+  /** Frames per segment (chosen from the density when 'auto'). */
+  segmentFrames: number;
+  /** Segments round 1 put far from their neighbours that round 2 moved to where the neighbours put them. */
+  movedSegments: number[];
   /** Segments whose round-1 peak lay on the border of the search radius and were searched wider. */
   widenedSegments: number[];
   /** Round-2 passes made and the RMS change of the last (nm). */
@@ -89,13 +104,28 @@ export const ROUND1_MAX_LOCS = 1000;
 const Z_GRID_LATERAL_BIN_PER_SIGMA = 4;
 /** Reference bin relative to the kernel σ. */
 const BIN_PER_SIGMA = 1;
+/** Round 1's bin relative to the kernel σ: the intersect distance. */
+const ROUND1_BIN_PER_SIGMA = 2;
 /** A segment's peak is unclear when a separate peak (≥ PEAK_EXCLUSION_SIGMA away) reaches this fraction of it above the median. */
 export const UNCLEAR_PEAK_RATIO = 0.8;
 const PEAK_EXCLUSION_SIGMA = 3;
+/**
+ * A segment whose peak score per localization is below this fraction of the median segment's
+ * has no clear maximum (on simulations: segments of pure noise 0.05–0.14, real segments ≥ 0.67,
+ * dense, sparse, fast drift and jumps alike); round 1 judges after this many segments.
+ */
+export const MATCH_FRACTION = 0.4;
+const MATCH_MIN_SEGMENTS = 5;
+/** With fewer segments than this, a failure is blamed on their number, not on their size. */
+const FEW_SEGMENTS = 5;
+/** A round-1 outlier moves to where its neighbours put it when the score there is this many times higher. */
+const OUTLIER_GAIN = 1.5;
 /** A border peak is searched again in this multiple of the radius. */
 export const WIDEN_FACTOR = 4;
 /** Round 2 stops when the samples change by less than this (nm RMS), or after MAX_ROUND2_PASSES. */
 const ROUND2_TOLERANCE_NM = 0.1;
+/** … or by less than this fraction of the samples' median standard error (sparse data). */
+const ROUND2_TOLERANCE_SD = 0.2;
 const MAX_ROUND2_PASSES = 4;
 /** Climbing steps (bins) per segment in round 2. */
 const MAX_CLIMB = 6;
@@ -132,7 +162,12 @@ export function makeFrameSegments(t: NumericArray, frames: number): AimSegment[]
   return out;
 }
 
-function validate(o: Required<Pick<AimOptions, 'segmentFrames' | 'intersectDistanceNm' | 'maxDriftNm'>>): void {
+/** The automatic segment length (frames) for n localizations over nFrames frames. */
+export function autoSegmentFrames(n: number, nFrames: number): number {
+  return Math.max(AIM_DEFAULTS.segmentFrames, Math.ceil((AIM_AUTO_LOCS_PER_SEGMENT * nFrames) / Math.max(n, 1)));
+}
+
+function validate(o: { segmentFrames: number; intersectDistanceNm: number; maxDriftNm: number }): void {
   if (!(Number.isInteger(o.segmentFrames) && o.segmentFrames >= 1)) throw new UsageError(`segment must be a whole number of frames ≥ 1, got ${o.segmentFrames}`);
   if (!(o.intersectDistanceNm > 0) || !Number.isFinite(o.intersectDistanceNm)) {
     throw new UsageError(`intersect distance must be a positive number of nm, got ${o.intersectDistanceNm}`);
@@ -189,6 +224,8 @@ interface ScanPeak {
   b: number;
   onBorder: boolean;
   clear: boolean;
+  /** The best score. */
+  top: number;
 }
 
 /** The best shift of a scan, whether it lies on the border, and whether it is clear of other peaks. */
@@ -210,28 +247,31 @@ function judgeScan(score: Float64Array, radius: number, dims: 1 | 2, exclusionBi
   const top = score[best] - median;
   const clear = top > 0 && (second === -Infinity || second - median < UNCLEAR_PEAK_RATIO * top);
   const onBorder = Math.abs(a) === radius || Math.abs(b) === radius;
-  return { a, b, onBorder, clear };
+  return { a, b, onBorder, clear, top: score[best] };
 }
 
 /**
  * AIM drift of frame-sorted localizations (x, y[, z] nm, t frames ascending).
  */
 export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Promise<AimResult> {
+  const { x, y, t } = cols;
+  const n = t.length;
+  if (n === 0) throw new InsufficientDataError('the table has no localizations');
+  const autoSegment = (options.segmentFrames ?? 'auto') === 'auto';
   const o = {
-    segmentFrames: options.segmentFrames ?? AIM_DEFAULTS.segmentFrames,
+    segmentFrames: autoSegment ? autoSegmentFrames(n, Math.floor(t[n - 1]) - Math.floor(t[0]) + 1) : (options.segmentFrames as number),
     intersectDistanceNm: options.intersectDistanceNm ?? AIM_DEFAULTS.intersectDistanceNm,
     maxDriftNm: options.maxDriftNm ?? AIM_DEFAULTS.maxDriftNm,
   };
   validate(o);
-  const { x, y, t } = cols;
   const z = options.flattenZ ? undefined : cols.z;
-  const n = t.length;
-  if (n === 0) throw new InsufficientDataError('the table has no localizations');
   for (let i = 1; i < n; i++) if (t[i] < t[i - 1]) throw new UsageError('estimateDriftAim needs the rows sorted by frame');
   const segments = makeFrameSegments(t, o.segmentFrames);
   if (segments.length < 2) {
     throw new InsufficientDataError(
-      `frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames; use a shorter --segment (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))})`,
+      autoSegment
+        ? `${n} localizations over frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames (${AIM_AUTO_LOCS_PER_SEGMENT} localizations each): too few localizations for AIM; use RCC, or a shorter --segment (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))}) at the risk of false peaks`
+        : `frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames; use a shorter --segment (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))})`,
     );
   }
   const progress = options.progress;
@@ -251,50 +291,71 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   const margin = Math.max(GRID_MARGIN_FRACTION * Math.max(xh - xl, yh - yl), (wideRadius + 4) * bin);
   const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, 0, 0];
   const grid = new DensityGrid({ binNm: bin, sigmaNm: sigma, extent, maxCells: MAX_GRID_CELLS, cutoffSd: KERNEL_CUTOFF_SD });
+  // Round 1 works on bins of the intersect distance (as the original counts intersections) and
+  // a kernel as wide (a smoother score: a segment against a young reference still has a clear
+  // peak): a quarter of the cells and of the shifts to scan; round 2 refines on the fine grid.
+  const bin1 = ROUND1_BIN_PER_SIGMA * sigma;
+  const grid1 = new DensityGrid({ binNm: bin1, sigmaNm: bin1, extent, maxCells: MAX_GRID_CELLS, cutoffSd: KERNEL_CUTOFF_SD });
+  // One bin beyond the radius: a peak on the border is then drift beyond it, not rounding.
+  const radius1 = Math.max(1, Math.ceil(o.maxDriftNm / bin1)) + 1;
 
   const dx = new Float64Array(segments.length);
   const dy = new Float64Array(segments.length);
   const ok = new Uint8Array(segments.length);
   const widened: number[] = [];
   const cells = new Int32Array(n);
-  const score = new Float64Array((2 * wideRadius + 1) ** 2);
-  const exclusion = PEAK_EXCLUSION_SIGMA * (sigma / bin);
+  const score = new Float64Array((2 * radius1 + 1) ** 2);
+  const exclusion1 = PEAK_EXCLUSION_SIGMA;
 
   // Round 1: in order, against a growing reference.
   progress?.start?.('AIM round 1', segments.length);
   const first = segments[0];
   const strideOf = (seg: AimSegment) => Math.max(1, Math.floor((seg.to - seg.from) / ROUND1_MAX_LOCS));
-  for (let i = first.from; i < first.to; i += strideOf(first)) grid.splat(grid.cellOf(x[i], y[i], 0), +1);
+  let refCount = 0;
+  for (let i = first.from; i < first.to; i += strideOf(first), refCount++) grid1.splat(grid1.cellOf(x[i], y[i], 0), +1);
   ok[0] = 1;
+  // Per-localization peak score relative to the reference's size, of the segments taken so far (sorted).
+  const matches: number[] = [];
   let px = 0;
   let py = 0;
   for (let k = 1; k < segments.length; k++) {
     const s = segments[k];
     const stride = strideOf(s);
+    // Offset (bins) of the scan's centre from the previous drift: a peak on the border of the
+    // scan moves the scan there (up to WIDEN_FACTOR times the radius in all), following the
+    // score uphill to a jump instead of taking the best of one wide square, where a sparse
+    // segment finds a false peak far away.
+    let ox = 0;
+    let oy = 0;
     let m = 0;
-    for (let i = s.from; i < s.to; i += stride) cells[m++] = grid.cellOf(x[i] + px, y[i] + py, 0);
-    scanLateral(grid, cells, m, radius, score);
-    let peak = judgeScan(score, radius, 2, exclusion);
-    let r = radius;
-    if (peak.onBorder) {
-      scanLateral(grid, cells, m, wideRadius, score);
-      peak = judgeScan(score, wideRadius, 2, exclusion);
-      r = wideRadius;
-      widened.push(k);
+    let peak: ScanPeak | null = null;
+    for (let step = 0; step < WIDEN_FACTOR && (!peak || peak.onBorder); step++) {
+      if (peak) {
+        ox += peak.a;
+        oy += peak.b;
+      }
+      m = 0;
+      for (let i = s.from; i < s.to; i += stride) cells[m++] = grid1.cellOf(x[i] + px + ox * bin1, y[i] + py + oy * bin1, 0);
+      scanLateral(grid1, cells, m, radius1, score);
+      peak = judgeScan(score, radius1, 2, exclusion1);
     }
-    if (peak.clear && !(peak.onBorder && r === wideRadius)) {
+    if (ox !== 0 || oy !== 0 || peak!.onBorder) widened.push(k);
+    // A segment whose localizations match the reference far worse than the others' did has no
+    // real peak (noise, a focus loss): its best shift is chance.
+    const match = peak!.top / (m * refCount);
+    const poorMatch = matches.length >= MATCH_MIN_SEGMENTS && match < MATCH_FRACTION * matches[matches.length >> 1];
+    if (peak!.clear && !peak!.onBorder && !poorMatch) {
+      matches.splice(sortedIndex(matches, match), 0, match);
       // Sub-bin: quadratic through the 3×3 of whole-bin scores around the best.
+      const r = radius1;
       const side = 2 * r + 1;
       const v = new Float64Array(9);
-      const inside = Math.abs(peak.a) < r && Math.abs(peak.b) < r;
-      if (inside) {
-        for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) v[(b + 1) * 3 + a + 1] = score[(peak.b + b + r) * side + peak.a + a + r];
-      }
-      const q = inside ? quadraticPeak(v) : null;
-      px += (peak.a + (q ? q.u : 0)) * bin;
-      py += (peak.b + (q ? q.v : 0)) * bin;
+      for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) v[(b + 1) * 3 + a + 1] = score[(peak!.b + b + r) * side + peak!.a + a + r];
+      const q = quadraticPeak(v);
+      px += (ox + peak!.a + (q ? q.u : 0)) * bin1;
+      py += (oy + peak!.b + (q ? q.v : 0)) * bin1;
       ok[k] = 1;
-      for (let i = s.from; i < s.to; i += stride) grid.splat(grid.cellOf(x[i] + px, y[i] + py, 0), +1);
+      for (let i = s.from; i < s.to; i += stride, refCount++) grid1.splat(grid1.cellOf(x[i] + px, y[i] + py, 0), +1);
     }
     dx[k] = px;
     dy[k] = py;
@@ -316,9 +377,15 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   const acc = new Float64Array(9);
   const grad = new Float64Array(5);
   let lastChange = Infinity;
+  let tolerance = ROUND2_TOLERANCE_NM;
   let passes = 0;
   let sample = { x: new Float64Array(segments.length), y: new Float64Array(segments.length) };
   let use = ok;
+  const matchR2 = new Float64Array(segments.length);
+  const outliers = outlierSegments(segments, ok, dx, dy, o.maxDriftNm);
+  const moved: number[] = [];
+  const cells2 = new Int32Array(Math.max(...segments.map((sg) => sg.to - sg.from)));
+  const score2 = new Float64Array((2 * radius + 1) ** 2);
   for (let pass = 0; pass < MAX_ROUND2_PASSES; pass++) {
     const keep = segmentsWhere(use);
     if (keep.length < 2) break;
@@ -345,6 +412,27 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       let ax = 0;
       let ay = 0;
       let peak = null;
+      if (pass === 0 && outliers.has(k)) {
+        // Round 1 put this segment far from its neighbours: a false peak against a young
+        // reference, or a jump. The leave-one-out reference decides: scan around where the
+        // neighbours put it and move there when that scores clearly higher than here.
+        const [ex, ey] = outliers.get(k)!;
+        const ix = Math.round(ex / bin);
+        const iy = Math.round(ey / bin);
+        for (let i = s.from; i < s.to; i++) cells2[i - s.from] = grid.cellOf(cx[i] + ix * bin, cy[i] + iy * bin, 0);
+        scanLateral(grid, cells2, m, radius, score2);
+        const there = judgeScan(score2, radius, 2, PEAK_EXCLUSION_SIGMA * (sigma / bin));
+        const side = 2 * radius + 1;
+        const best = score2[(there.b + radius) * side + there.a + radius];
+        scanLateral(grid, cells.subarray(s.from, s.to), m, 1, score2);
+        let here = -Infinity;
+        for (let q = 0; q < 9; q++) here = Math.max(here, score2[q]);
+        if (there.clear && best > OUTLIER_GAIN * here) {
+          ax = ix + there.a;
+          ay = iy + there.b;
+          moved.push(k);
+        }
+      }
       for (let step = 0; step <= MAX_CLIMB; step++) {
         acc.fill(0);
         grad.fill(0);
@@ -361,6 +449,7 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       }
       for (let i = s.from; i < s.to; i++) grid.splat(cells[i], +1);
       fitOk[k] = peak && acc[4] > 0 ? 1 : 0;
+      matchR2[k] = acc[4] / m;
       next.x[k] = mx / m + (peak ? (ax + peak.u) * bin : 0);
       next.y[k] = my / m + (peak ? (ay + peak.v) * bin : 0);
       if (peak) {
@@ -383,18 +472,26 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       }
     }
     progress?.stop?.();
+    // As in round 1: a segment that matches the (same, full) reference far worse than the others is unclear.
+    const typical = median(segmentsWhere(fitOk).map((k) => matchR2[k]));
+    for (let k = 0; k < segments.length; k++) if (fitOk[k] && matchR2[k] < MATCH_FRACTION * typical) fitOk[k] = 0;
     const both = segmentsWhere(fitOk);
     if (pass > 0) lastChange = rmsChange(sample, next, both);
     sample = next;
     use = fitOk;
     passes++;
-    if (lastChange < ROUND2_TOLERANCE_NM) break;
+    // Changes well below the samples' own standard error are noise, not convergence left to do.
+    const sds = both.map((k) => Math.hypot(sdx[k], sdy[k]) / Math.SQRT2).filter(Number.isFinite);
+    tolerance = Math.max(ROUND2_TOLERANCE_NM, ROUND2_TOLERANCE_SD * (sds.length ? median(sds) : 0));
+    if (lastChange < tolerance) break;
   }
   const keep = segmentsWhere(use);
   if (keep.length < 2) {
     throw new InsufficientDataError(
-      `AIM found a clear maximum in only ${keep.length} of ${segments.length} segments of ${o.segmentFrames} frames: ` +
-        'the segments hold too few localizations; use longer segments (--segment) or another method (RCC)',
+      `AIM found a clear maximum in only ${keep.length} of ${segments.length} segments of ${o.segmentFrames} frames (median ${median(segments.map((s) => s.to - s.from))} localizations): ` +
+        (segments.length < FEW_SEGMENTS
+          ? 'too few segments to compare; use a shorter --segment, or another method (RCC)'
+          : 'the segments hold too few localizations; use longer segments (--segment) or another method (RCC)'),
     );
   }
 
@@ -426,6 +523,10 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   };
   const keepSet = new Set(keep);
   const unclearSegments = segments.flatMap((_, k) => (keepSet.has(k) ? [] : [k]));
+  // A walk in a segment that then had no clear maximum was chasing noise, not drift.
+  const widenedKept = widened.filter((k) => keepSet.has(k));
+  widened.length = 0;
+  widened.push(...widenedKept);
   const warn = (msg: string) => progress?.warn?.(msg);
   const frames = (list: number[]) =>
     list
@@ -439,23 +540,62 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
         (widened.length > WARN_FRACTION * segments.length ? 'the radius is smaller than the drift between segments: raise --max-drift or shorten --segment' : 'a jump or fast drift'),
     );
   }
-  if (unclearSegments.length > 0 && unclearSegments.length > WARN_FRACTION * segments.length) {
+  if (unclearSegments.length > 0) {
     warn(
-      `AIM: ${unclearSegments.length} of ${segments.length} segments had no clear maximum (frames ${frames(unclearSegments)}) and are bridged; ` +
-        'the segments hold too few localizations (a median of ' +
-        `${median(segments.map((s) => s.to - s.from))}): use longer segments (--segment) or a larger --intersect-distance`,
+      `AIM: ${unclearSegments.length} of ${segments.length} segments had no clear maximum (frames ${frames(unclearSegments)}): ` +
+        'their drift is bridged (interpolated from the segments around them), not taken from a doubtful peak' +
+        (unclearSegments.length > WARN_FRACTION * segments.length
+          ? `; the segments hold too few localizations (a median of ${median(segments.map((s) => s.to - s.from))}): use longer segments (--segment) or a larger --intersect-distance`
+          : ''),
     );
   }
-  if (lastChange >= ROUND2_TOLERANCE_NM && passes >= MAX_ROUND2_PASSES) {
+  if (lastChange >= tolerance && passes >= MAX_ROUND2_PASSES) {
     warn(`AIM's second round still changed by ${lastChange.toFixed(2)} nm RMS after ${passes} passes`);
   }
   const summary =
-    `AIM: ${segments.length} segments of ${o.segmentFrames} frames (median ${median(segments.map((s) => s.to - s.from))} localizations), ` +
+    `AIM: ${segments.length} segments of ${o.segmentFrames} frames${autoSegment ? ` (auto: ≥ ${AIM_AUTO_LOCS_PER_SEGMENT} localizations each on average)` : ''} (median ${median(segments.map((s) => s.to - s.from))} localizations), ` +
     `intersect distance ${o.intersectDistanceNm} nm, search radius ${o.maxDriftNm} nm; ${keep.length} segments with a clear maximum` +
     (widened.length ? `, ${widened.length} searched wider` : '') +
+    (moved.length ? `, ${moved.length} moved to where their neighbours put them` : '') +
     `; second round (leave-one-out) ${passes} pass${passes === 1 ? '' : 'es'}${Number.isFinite(lastChange) ? `, last change ${lastChange.toFixed(2)} nm` : ''}` +
     (z ? '; z by its own 1D search' : '');
-  return { drift, round1, segments, unclearSegments, widenedSegments: widened, passes, lastChangeNm: lastChange, binNm: bin, summary };
+  return { drift, round1, segments, segmentFrames: o.segmentFrames, movedSegments: moved, unclearSegments, widenedSegments: widened, passes, lastChangeNm: lastChange, binNm: bin, summary };
+}
+
+/**
+ * Segments whose round-1 drift lies more than `limitNm` from what their neighbours predict
+ * (linear between the nearest on both sides, extrapolated from the two nearest at the ends):
+ * segment → the prediction's offset from its drift (nm).
+ */
+function outlierSegments(segments: AimSegment[], ok: Uint8Array, dx: Float64Array, dy: Float64Array, limitNm: number): Map<number, [number, number]> {
+  const keep = segmentsWhere(ok);
+  const out = new Map<number, [number, number]>();
+  for (let q = 0; q < keep.length; q++) {
+    const k = keep[q];
+    let a: number;
+    let b: number;
+    if (q > 0 && q + 1 < keep.length) [a, b] = [keep[q - 1], keep[q + 1]];
+    else if (q === 0 && keep.length > 2) [a, b] = [keep[1], keep[2]];
+    else if (q > 1) [a, b] = [keep[q - 2], keep[q - 1]];
+    else continue;
+    const w = (segments[k].t - segments[a].t) / (segments[b].t - segments[a].t);
+    const ex = dx[a] + w * (dx[b] - dx[a]) - dx[k];
+    const ey = dy[a] + w * (dy[b] - dy[a]) - dy[k];
+    if (Math.hypot(ex, ey) > limitNm) out.set(k, [ex, ey]);
+  }
+  return out;
+}
+
+/** Where v goes in the ascending list. */
+function sortedIndex(list: number[], v: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function segmentsWhere(flags: Uint8Array): number[] {

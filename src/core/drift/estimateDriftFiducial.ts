@@ -7,8 +7,8 @@
  *   least `minFraction` of the frames, with mostly one localization per frame (a blinking cluster
  *   has frames with several and frames with none), looked for after the coarse correction so
  *   that a large drift does not smear a marker over many bins.
- * - Tracking: in every frame, the localization inside the marker's circle nearest to where the
- *   marker was last seen (the circle follows the coarse drift).
+ * - Tracking: in every frame, the localization nearest to where the marker was last seen, within
+ *   its radius of there (the circle follows the coarse drift and the marker itself).
  * - Each marker's own trace is checked against its running median (a stray localization of a
  *   structure under the bead, a misfit): frames further than OUTLIER_SD of its scatter are left
  *   out. Its scatter (from the same residuals) sets its weight, so a dim marker counts less.
@@ -83,6 +83,8 @@ export interface FiducialResult {
 
 /** Points per marker trace in plots. */
 const MARKER_TRACE_POINTS = 300;
+/** Below this fraction of frames with a marker measurement the warning says the markers were lost. */
+const LOW_COVERAGE = 0.5;
 /** Histogram bin of the automatic search, relative to the radius. */
 const DETECT_BIN_PER_RADIUS = 0.5;
 /** A marker's frames with more than one localization in its circle may be at most this fraction. */
@@ -202,8 +204,10 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
       let bestD = Infinity;
       for (let q = start[f]; q < start[f + 1]; q++) {
         const i = order[q];
-        if ((x[i] - gx) ** 2 + (y[i] - gy) ** 2 > c.r * c.r) continue;
+        // The circle follows the marker (centred where it was last seen): a pick on the raw
+        // image, or drift beyond the coarse correction, does not lose it after a few frames.
         const d = (x[i] - prx) ** 2 + (y[i] - pry) ** 2;
+        if (d > c.r * c.r) continue;
         if (d < bestD) {
           bestD = d;
           best = i;
@@ -514,7 +518,12 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   for (const [k, mk] of markers.entries()) if (mk.note) warn?.(`fiducial #${k + 1} (${mk.x.toFixed(0)}, ${mk.y.toFixed(0)} nm): ${mk.note}`);
   if (nUsed === 1) warn?.('only one fiducial marker is used: nothing checks it; its own movement (if any) becomes drift');
   if (nUsed === 2) warn?.('two fiducial markers are used: when they disagree there is no majority to tell which one moved');
-  if (covered < nFrames) warn?.(`${nFrames - covered} of ${nFrames} frames have no marker measurement; the drift there is interpolated`);
+  if (covered < nFrames) {
+    warn?.(
+      `${nFrames - covered} of ${nFrames} frames have no marker measurement; the drift there is interpolated` +
+        (covered < LOW_COVERAGE * nFrames ? ': the markers were lost (a jump larger than their radius, bleaching?); check the picks, a larger radius, or --then fiducial after RCC' : ''),
+    );
+  }
   return { drift, markers, markerTraces, markerOfRow, coveredFrames: covered, totalFrames: nFrames, summary };
 }
 

@@ -1,8 +1,8 @@
 import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js';
-import { AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
+import { AIM_AUTO_LOCS_PER_SEGMENT, AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { autoOr, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
 import { requireTable } from './locsRcc.js';
 import { z } from 'zod';
 
@@ -19,10 +19,10 @@ export const locsAim: ModuleDecl = {
   },
   params: {
     segment: {
-      schema: z.number().int().min(1),
-      default: AIM_DEFAULTS.segmentFrames,
+      schema: autoOr(z.number().int().min(1)),
+      default: 'auto',
       unit: 'frames',
-      description: 'frames per segment (one drift sample each)',
+      description: `frames per segment (one drift sample each); 'auto': enough frames for ${AIM_AUTO_LOCS_PER_SEGMENT} localizations per segment on average, at least ${AIM_DEFAULTS.segmentFrames}`,
       flag: 'segment',
     },
     intersect_distance: {
@@ -53,7 +53,7 @@ export const locsAim: ModuleDecl = {
       table,
       {
         method: 'AIM',
-        segmentFrames: params.segment as number,
+        segmentFrames: params.segment as number | 'auto',
         intersectDistanceNm: params.intersect_distance as number,
         maxDriftNm: params.max_drift as number,
         maxDriftZNm: params.max_drift_z === 'auto' ? undefined : (params.max_drift_z as number),
@@ -62,6 +62,6 @@ export const locsAim: ModuleDecl = {
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
     const plot: DriftPlotData = { sources: [{ label: 'measured (AIM)', trace: result.drift }], title: 'Measured drift' };
-    return { output_drift: result.drift, output_drift_plot: plot, [REPORT_KEY]: result.choices.summary };
+    return { output_drift: result.drift, output_drift_plot: plot, [REPORT_KEY]: result.choices.summary, [DETAILS_KEY]: result };
   },
 };

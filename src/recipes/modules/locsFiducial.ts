@@ -7,7 +7,7 @@ import { deriveTable } from '../../core/columnDtypes.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { readPicks } from '../../io/picks.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
+import { DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
 import { requireTable } from './locsRcc.js';
 
 /** The name of the column that flags the markers' own localizations (marker index + 1, else 0). */
@@ -152,5 +152,6 @@ export async function runFiducial(ctx: RunContext, table: LocTable, params: Reco
     output_markers: markerTable(fid),
     output_marker_plot_sources: markerSources(fid),
     [REPORT_KEY]: result.choices.summary,
+    [DETAILS_KEY]: result,
   };
 }

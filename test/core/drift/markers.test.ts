@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createDriftInterpolator } from '../../../src/core/drift/driftInterpolator.js';
 import { estimateDriftFromLocs } from '../../../src/core/drift/estimateDriftFromLocs.js';
 import { estimateDriftFiducial } from '../../../src/core/drift/estimateDriftFiducial.js';
+import { AIM_AUTO_LOCS_PER_SEGMENT, AIM_DEFAULTS, autoSegmentFrames } from '../../../src/core/drift/estimateDriftAim.js';
 import { InsufficientDataError, UsageError } from '../../../src/core/errors.js';
 import { simulateLocalizations, type SimulateLocalizationsOptions } from '../../../src/core/simulate/index.js';
 import type { DriftTrace, LocTable } from '../../../src/core/types.js';
@@ -160,6 +161,26 @@ describe('fiducial markers', () => {
     }
   });
 
+  it('a pick at the default radius follows its bead through drift larger than the radius', async () => {
+    // Drift of ~300 nm against a 100 nm circle: a circle fixed at the pick kept the bead in ~20 % of the frames.
+    const sim = simulate({ beads: 3, seed: 27, driftAmplitudeNm: 300 });
+    const t = sim.table.columns.get('t')!;
+    const x = sim.table.columns.get('x')!;
+    const y = sim.table.columns.get('y')!;
+    // Where each bead is in its first frames (a click on the raw image at the start).
+    const picks = [0, 1, 2].map((k) => {
+      const rows = beadRows(sim.table, k).sort((a, b) => t[a] - t[b]).slice(0, 20);
+      return { xNm: rows.reduce((a, i) => a + x[i], 0) / rows.length, yNm: rows.reduce((a, i) => a + y[i], 0) / rows.length };
+    });
+    const res = await estimateDriftFromLocs(sim.table, { method: 'fiducial', picks });
+    const err = rmse(res.drift, sim.truth, 2);
+    const f = res.fiducial!;
+    console.log(`fiducial, picks at the start, 300 nm drift: ${err.map((v) => v.toFixed(3)).join(' / ')} nm; ${f.coveredFrames} of ${f.totalFrames} frames`);
+    expect(f.coveredFrames).toBeGreaterThan(0.95 * f.totalFrames);
+    expect(f.markers.every((m) => m.fraction > 0.95)).toBe(true);
+    expect(Math.max(...err)).toBeLessThan(FIDUCIAL_TROUBLED_BOUND_NM);
+  });
+
   it('picks files: headers, units, no header, and clear errors', () => {
     expect(parsePicksCsv('1000,2000\n3000,4000,50\n', 'p.csv', undefined)).toEqual([
       { xNm: 1000, yNm: 2000, radiusNm: undefined },
@@ -228,6 +249,48 @@ describe('AIM', () => {
     const res = await estimateDriftFromLocs(sim.table, { method: 'AIM', segmentFrames: 500 });
     const err = rmse(res.drift, sim.truth, 2);
     console.log(`AIM sparse: ${err.map((v) => v.toFixed(3)).join(' / ')} nm`);
+    expect(Math.max(...err)).toBeLessThan(AIM_SPARSE_BOUND_NM);
+  });
+
+  it('sparse data at the defaults: the segment length follows the density, over several seeds and densities', async () => {
+    // 100-frame segments of ~40 localizations took false peaks here (24–330 nm RMSE).
+    for (const [locs, frames, seed] of [[9000, 24000, 37], [12000, 30000, 38], [6000, 16000, 39]]) {
+      const sim = simulateLocalizations({ frames, locs, seed });
+      const res = await estimateDriftFromLocs(sim.table, { method: 'AIM' });
+      const err = rmse(res.drift, sim.truth, 2);
+      const perSegment = res.aim!.segments.map((s) => s.to - s.from).sort((a, b) => a - b)[res.aim!.segments.length >> 1];
+      console.log(`AIM sparse ${locs}/${frames} (seed ${seed}): segments of ${res.aim!.segmentFrames} frames, median ${perSegment} locs: ${err.map((v) => v.toFixed(2)).join(' / ')} nm`);
+      const t = sim.table.columns.get('t')!;
+      expect(res.aim!.segmentFrames).toBe(autoSegmentFrames(sim.table.length, Math.floor(t[t.length - 1]) - Math.floor(t[0]) + 1));
+      expect(res.aim!.segmentFrames).toBeGreaterThan(AIM_DEFAULTS.segmentFrames);
+      expect(perSegment).toBeGreaterThanOrEqual(0.8 * AIM_AUTO_LOCS_PER_SEGMENT);
+      expect(Math.max(...err)).toBeLessThan(AIM_SPARSE_BOUND_NM);
+    }
+  });
+
+  it('segments without a real peak (frames of pure noise) are named and bridged, not taken', async () => {
+    const sim = simulateLocalizations({ frames: 20000, locs: 12000, seed: 41 });
+    const x = sim.table.columns.get('x')!;
+    const y = sim.table.columns.get('y')!;
+    const t = sim.table.columns.get('t')!;
+    let state = 41;
+    const rnd = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    // Frames 8000–9999 hold only localizations spread at random over the field (a focus loss).
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] >= 8000 && t[i] < 10000) {
+        x[i] = 500 + 19000 * rnd();
+        y[i] = 500 + 19000 * rnd();
+      }
+    }
+    const warnings: string[] = [];
+    const res = await estimateDriftFromLocs(sim.table, { method: 'AIM' }, { progress: { warn: (m) => warnings.push(m) } });
+    const a = res.aim!;
+    const noisy = a.segments.flatMap((s, k) => (s.startFrame >= 8000 && s.endFrame <= 10000 ? [k] : []));
+    const err = rmse(res.drift, sim.truth, 2);
+    console.log(`AIM with 2000 frames of noise: ${err.map((v) => v.toFixed(2)).join(' / ')} nm; unclear ${a.unclearSegments.join(', ')}`);
+    for (const k of noisy) expect(a.unclearSegments).toContain(k);
+    expect(a.unclearSegments.length).toBeLessThanOrEqual(noisy.length + 2);
+    expect(warnings.some((w) => /no clear maximum .* bridged/.test(w))).toBe(true);
     expect(Math.max(...err)).toBeLessThan(AIM_SPARSE_BOUND_NM);
   });
 
