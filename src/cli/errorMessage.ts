@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError, UsageError } from '../core/errors.js';
 import { formatBytes, MemoryLimitError } from '../core/memoryLimit.js';
-import { parameterNameFor } from '../recipes/parameterNames.js';
+import { parameterNameFor, RECIPE_PARAMETER_OF } from '../recipes/parameterNames.js';
 import { RecipeStepError } from '../recipes/recipeErrors.js';
 
 /** What a file-system error code means, phrased after the path. */
@@ -113,8 +113,12 @@ function hdf5Message(text: string): string | undefined {
  */
 function usageMessage(err: UsageError, command: string | undefined): string {
   if (!err.param) return err.message;
-  const shown = parameterNameFor(err.param, command === 'run' ? 'recipe' : 'flag');
-  return err.message.replace(new RegExp(`\\b${err.param}\\b`), shown);
+  // The parameter at fault, and any other option the message names beside it (window vs step).
+  const style = command === 'run' ? 'recipe' : 'flag';
+  const names = new Set([err.param, ...Object.keys(RECIPE_PARAMETER_OF)]);
+  let message = err.message;
+  for (const name of names) message = message.replace(new RegExp(`\\b${name}\\b`, 'g'), parameterNameFor(name, style));
+  return message;
 }
 
 /** The message and exit code for any error that reaches the top of the CLI (`command`: the subcommand run). */

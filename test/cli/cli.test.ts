@@ -102,7 +102,7 @@ describe('bad input: one clear line, exit code, nothing written', () => {
   it('window < step is a usage error (exit 2)', () => {
     const r = runCli(['locs', 'worms.csv', '-o', 'out2.csv', '--step', '1000', '--window', '10'], dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('window (10 frames) is shorter than step (1000); window must be ≥ step');
+    expect(r.stderr).toContain('--window (10 frames) is shorter than --step (1000); the window must be ≥ the step');
     expect(existsSync(join(dir, 'out2.csv'))).toBe(false);
   });
   it('a single frame', () => {
