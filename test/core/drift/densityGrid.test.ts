@@ -74,6 +74,24 @@ describe('DensityGrid', () => {
     expect(maxAbsDiff(grid.data, expected)).toBeLessThan(ATOL);
   });
 
+  it('gives the same sums by its separable blur (many points) as by kernels per occupied cell (few)', () => {
+    // 1400 cells: 60 points are splatted cell by cell, 4000 take the separable blur over the grid.
+    for (const count of [60, 4000]) {
+      const grid = new DensityGrid({ binNm: 10, sigmaNm: 12, extent: [0, 300, 0, 200, 0, 0], maxCells: 1e6 });
+      const cells = randomCells(grid, count, 7);
+      grid.build(cells);
+      const expected = naiveDensity(grid, cells, gaussian(1.2), null);
+      expect(maxAbsDiff(grid.data, expected)).toBeLessThan(ATOL * Math.sqrt(count));
+    }
+    for (const count of [40, 20000]) {
+      const grid = new DensityGrid({ binNm: 10, sigmaNm: 8, binZNm: 25, sigmaZNm: 30, extent: [0, 150, 0, 120, -100, 100], maxCells: 1e6, cutoffSd: 2.5 });
+      const cells = randomCells(grid, count, 11);
+      grid.build(cells);
+      const expected = naiveDensity(grid, cells, gaussian(0.8, 2.5), gaussian(1.2, 2.5));
+      expect(maxAbsDiff(grid.data, expected)).toBeLessThan(ATOL * Math.sqrt(count));
+    }
+  });
+
   it('takes one localization out and puts it back exactly (leave-one-out)', () => {
     const grid = new DensityGrid({ binNm: 10, sigmaNm: 10, extent: [0, 200, 0, 200, 0, 0], maxCells: 1e6 });
     const cells = randomCells(grid, 30, 5);
