@@ -52,7 +52,11 @@ export class DensityGrid {
   readonly data: Float32Array;
   private readonly kx: Float32Array;
   private readonly kz: Float32Array | null;
+  /** The kernels with OWN_PAD zeros on each side (centre at r + OWN_PAD): taps read without range checks. */
+  private readonly kxPad: Float64Array;
+  private readonly kzPad: Float64Array;
   private scratch = new Int32Array(0);
+  private built = false;
 
   constructor(o: DensityGridOptions) {
     const [xl, xh, yl, yh, zl, zh] = o.extent;
@@ -61,6 +65,13 @@ export class DensityGrid {
     this.kx = gaussianKernel(o.sigmaNm / o.binNm, o.cutoffSd);
     const threeD = o.binZNm !== undefined;
     this.kz = threeD ? gaussianKernel((o.sigmaZNm ?? o.binZNm!) / o.binZNm!, o.cutoffSd) : null;
+    const pad = (k: Float32Array) => {
+      const out = new Float64Array(k.length + 2 * OWN_PAD);
+      out.set(k, OWN_PAD);
+      return out;
+    };
+    this.kxPad = pad(this.kx);
+    this.kzPad = pad(this.kz ?? ONE);
     const rx = (this.kx.length - 1) / 2 + 2;
     this.x0 = xl - rx * o.binNm;
     this.y0 = yl - rx * o.binNm;
@@ -105,38 +116,38 @@ export class DensityGrid {
    */
   build(cells: Int32Array): void {
     const d = this.data;
-    d.fill(0);
-    for (let i = 0; i < cells.length; i++) if (cells[i] >= 0) d[cells[i]]++;
+    // A new grid is all zeros already: not writing it leaves the pages far from the data
+    // untouched (a fine 3D grid is mostly empty, and first touches are costly).
+    if (this.built) d.fill(0);
+    this.built = true;
     const footprint = this.kx.length * this.kx.length * (this.kz ? this.kz.length : 1);
     const separable = d.length * (2 * this.kx.length + (this.kz ? this.kz.length : 0));
-    // A splat is a scattered write: weighed at twice a separable tap (measured, this machine).
     const limit = Math.min(cells.length, Math.floor(separable / (SPLAT_COST_PER_TAP * footprint)));
-    const occupied = this.occupiedCells(limit);
-    if (occupied) {
-      const [where, count] = occupied;
-      for (let q = 0; q < where.length; q++) d[where[q]] = 0;
-      for (let q = 0; q < where.length; q++) this.splat(where[q], count[q]);
+    if (this.scratch.length < limit) this.scratch = new Int32Array(limit);
+    const where = this.scratch;
+    // The histogram, noting each occupied cell as it first appears.
+    let m = 0;
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i];
+      if (c < 0) continue;
+      if (d[c] === 0) {
+        if (m < limit) where[m] = c;
+        m++;
+      }
+      d[c]++;
+    }
+    if (m <= limit) {
+      const occupied = where.subarray(0, m).sort();
+      const count = new Float32Array(m);
+      for (let q = 0; q < m; q++) {
+        count[q] = d[occupied[q]];
+        d[occupied[q]] = 0;
+      }
+      for (let q = 0; q < m; q++) this.splat(occupied[q], count[q]);
       return;
     }
     this.blurPlanes();
     if (this.kz) this.blurAxis(this.nx * this.ny, this.nz, this.kz);
-  }
-
-  /** The nonzero cells (ascending) and their values, or null when there are more than `limit`. */
-  private occupiedCells(limit: number): [Int32Array, Float32Array] | null {
-    const d = this.data;
-    if (this.scratch.length < limit) this.scratch = new Int32Array(limit);
-    const where = this.scratch;
-    let m = 0;
-    for (let c = 0; c < d.length; c++) {
-      if (d[c] !== 0) {
-        if (m === limit) return null;
-        where[m++] = c;
-      }
-    }
-    const count = new Float32Array(m);
-    for (let q = 0; q < m; q++) count[q] = d[where[q]];
-    return [where.subarray(0, m), count];
   }
 
   /**
@@ -276,9 +287,11 @@ export class DensityGrid {
 
   /**
    * Lateral 3×3 neighbourhood: out[(b+1)·3 + (a+1)] += value at (x + a·bin, y + b·bin, z),
-   * a, b ∈ {−1, 0, 1}. Also returns the centre value (for gradients, see `lateral`).
+   * a, b ∈ {−1, 0, 1}. Also returns the centre value (for gradients, see `lateral`). With `own`,
+   * the share of those localizations in the values is left out (computed from their kernels: the
+   * grid is only read).
    */
-  addLateral3x3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array): void {
+  addLateral3x3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array, own?: OwnCells): void {
     const u = (x - this.x0) / this.binNm - 0.5;
     const v = (y - this.y0) / this.binNm - 0.5;
     const i0 = Math.floor(u);
@@ -314,11 +327,11 @@ export class DensityGrid {
     for (let b = 0; b < 3; b++) {
       for (let a = 0; a < 3; a++) {
         const q = b * 4 + a;
-        const val = w00 * p[q] + w10 * p[q + 1] + w01 * p[q + 4] + w11 * p[q + 5];
-        out[b * 3 + a] += val;
-        VALUES[b * 3 + a] = val;
+        VALUES[b * 3 + a] = w00 * p[q] + w10 * p[q + 1] + w01 * p[q + 4] + w11 * p[q + 5];
       }
     }
+    if (own && own.length > 0) this.subtractLateral(own, i0, j0, k0, fx, fy, fz);
+    for (let q = 0; q < 9; q++) out[q] += VALUES[q];
     if (grad) {
       // Per-localization gradient by central differences (per bin), for the sandwich covariance.
       const gx = (VALUES[5] - VALUES[3]) / 2;
@@ -331,8 +344,63 @@ export class DensityGrid {
     }
   }
 
-  /** Axial 1×3: out[c+1] += value at (x, y, z + c·binZ), c ∈ {−1, 0, 1}. */
-  addAxial3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array): void {
+  /**
+   * VALUES −= the share of `own` in the 3×3 values of `addLateral3x3`: a localization in cell
+   * (jx, jy, jz) adds kx[ix − jx]·kx[iy − jy]·kz[iz − jz] to cell (ix, iy, iz), so its share of
+   * the bilinear values is an outer product of two interpolated kernel rows.
+   */
+  private subtractLateral(own: OwnCells, i0: number, j0: number, k0: number, fx: number, fy: number, fz: number): void {
+    const k = this.kxPad;
+    const r = (this.kx.length - 1) / 2;
+    const c = r + OWN_PAD;
+    const kz = this.kzPad;
+    const threeD = this.kz !== null;
+    const rz = threeD ? (this.kz!.length - 1) / 2 : 0;
+    const cz = rz + OWN_PAD;
+    const { ix, iy, iz } = own;
+    const xHi = i0 + 2 + r;
+    const yLo = j0 - 1 - r;
+    const yHi = j0 + 2 + r;
+    for (let q = own.lowerBound(i0 - 1 - r); q < own.length && ix[q] <= xHi; q++) {
+      const jy = iy[q];
+      if (jy < yLo || jy > yHi) continue;
+      let wz = 1;
+      if (threeD) {
+        const jz = iz[q];
+        if (jz < k0 - rz || jz > k0 + 1 + rz) continue;
+        wz = (1 - fz) * kz[k0 - jz + cz] + fz * kz[k0 + 1 - jz + cz];
+      }
+      // Offsets within ±(r + 3) of the kernel's centre: inside the padded kernel.
+      const ox = i0 - ix[q] + c;
+      const x0 = k[ox - 1];
+      const x1 = k[ox];
+      const x2 = k[ox + 1];
+      const x3 = k[ox + 2];
+      const oy = j0 - jy + c;
+      const y0 = k[oy - 1];
+      const y1 = k[oy];
+      const y2 = k[oy + 1];
+      const y3 = k[oy + 2];
+      const bx0 = (1 - fx) * x0 + fx * x1;
+      const bx1 = (1 - fx) * x1 + fx * x2;
+      const bx2 = (1 - fx) * x2 + fx * x3;
+      const by0 = wz * ((1 - fy) * y0 + fy * y1);
+      const by1 = wz * ((1 - fy) * y1 + fy * y2);
+      const by2 = wz * ((1 - fy) * y2 + fy * y3);
+      VALUES[0] -= by0 * bx0;
+      VALUES[1] -= by0 * bx1;
+      VALUES[2] -= by0 * bx2;
+      VALUES[3] -= by1 * bx0;
+      VALUES[4] -= by1 * bx1;
+      VALUES[5] -= by1 * bx2;
+      VALUES[6] -= by2 * bx0;
+      VALUES[7] -= by2 * bx1;
+      VALUES[8] -= by2 * bx2;
+    }
+  }
+
+  /** Axial 1×3: out[c+1] += value at (x, y, z + c·binZ), c ∈ {−1, 0, 1}; `own` as in `addLateral3x3`. */
+  addAxial3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array, own?: OwnCells): void {
     const u = (x - this.x0) / this.binNm - 0.5;
     const v = (y - this.y0) / this.binNm - 0.5;
     const w = (z - this.z0) / this.binZNm - 0.5;
@@ -352,6 +420,28 @@ export class DensityGrid {
       const o = (k0 - 1 + c) * nxy + base;
       planes[c] = (1 - fy) * ((1 - fx) * d[o] + fx * d[o + 1]) + fy * ((1 - fx) * d[o + nx] + fx * d[o + nx + 1]);
     }
+    if (own && own.length > 0 && this.kz) {
+      const k = this.kxPad;
+      const r = (this.kx.length - 1) / 2;
+      const cx = r + OWN_PAD;
+      const kz = this.kzPad;
+      const rz = (this.kz.length - 1) / 2;
+      const cz = rz + OWN_PAD;
+      const { ix, iy, iz } = own;
+      for (let q = own.lowerBound(i0 - r); q < own.length && ix[q] <= i0 + 1 + r; q++) {
+        const jy = iy[q];
+        const jz = iz[q];
+        if (jy < j0 - r || jy > j0 + 1 + r || jz < k0 - 1 - rz || jz > k0 + 2 + rz) continue;
+        const ox = i0 - ix[q] + cx;
+        const oy = j0 - jy + cx;
+        const wxy = ((1 - fx) * k[ox] + fx * k[ox + 1]) * ((1 - fy) * k[oy] + fy * k[oy + 1]);
+        const oz = k0 - 1 - jz + cz;
+        planes[0] -= wxy * kz[oz];
+        planes[1] -= wxy * kz[oz + 1];
+        planes[2] -= wxy * kz[oz + 2];
+        planes[3] -= wxy * kz[oz + 3];
+      }
+    }
     let lo = 0;
     let hi = 0;
     for (let c = 0; c < 3; c++) {
@@ -368,7 +458,65 @@ export class DensityGrid {
   }
 }
 
+/**
+ * The cells of a few localizations (a segment of the fine stage), ordered by their x bin: the
+ * grid's reads can leave out their share (`addLateral3x3`, `addAxial3`) without writing to the
+ * grid, so a segment is never registered against itself and the grid stays read-only.
+ */
+export class OwnCells {
+  ix = new Int32Array(0);
+  iy = new Int32Array(0);
+  iz = new Int32Array(0);
+  length = 0;
+  private keys = new Float64Array(0);
+
+  /** The cells `cells[from…to)` of `grid` (−1, outside the grid, left out). */
+  set(grid: DensityGrid, cells: Int32Array, from: number, to: number): this {
+    const m = to - from;
+    if (this.keys.length < m) {
+      this.keys = new Float64Array(m);
+      this.ix = new Int32Array(m);
+      this.iy = new Int32Array(m);
+      this.iz = new Int32Array(m);
+    }
+    const nx = grid.nx;
+    const ny = grid.ny;
+    // Key: x bin · 2^31 + row (exact in a double), sorted numerically.
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const c = cells[i];
+      if (c >= 0) this.keys[n++] = (c % nx) * KEY_SCALE + (i - from);
+    }
+    const keys = this.keys.subarray(0, n).sort();
+    for (let q = 0; q < n; q++) {
+      const x = Math.floor(keys[q] / KEY_SCALE);
+      const c = cells[from + keys[q] - x * KEY_SCALE];
+      const row = (c - x) / nx;
+      this.ix[q] = x;
+      this.iy[q] = row % ny;
+      this.iz[q] = (row - (row % ny)) / ny;
+    }
+    this.length = n;
+    return this;
+  }
+
+  /** First index whose x bin is ≥ `x`. */
+  lowerBound(x: number): number {
+    let a = 0;
+    let b = this.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.ix[m] < x) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+}
+
 const ONE = Float32Array.of(1);
+/** Zeros each side of the padded kernels: own-share offsets reach r + 3 from the centre. */
+const OWN_PAD = 4;
+const KEY_SCALE = 2 ** 31;
 const PATCH = new Float64Array(16);
 const VALUES = new Float64Array(9);
 const PLANES = new Float64Array(4);
