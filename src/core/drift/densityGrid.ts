@@ -95,6 +95,16 @@ export class DensityGrid {
     this.data = new Float32Array(cells);
   }
 
+  /**
+   * Reach (bins) of OwnCells' neighbour lists, lateral and axial — the kernel, the reads' patch,
+   * one bin of rounding and OWN_CLIMB — and the lateral reach of a read alone.
+   */
+  ownReach(): [number, number, number] {
+    const r = (this.kx.length - 1) / 2;
+    const rz = this.kz ? (this.kz.length - 1) / 2 : 0;
+    return [r + 3 + OWN_CLIMB, this.kz ? rz + 3 + OWN_CLIMB : 0, r + 3];
+  }
+
   get threeD(): boolean {
     return this.kz !== null;
   }
@@ -330,7 +340,7 @@ export class DensityGrid {
         VALUES[b * 3 + a] = w00 * p[q] + w10 * p[q + 1] + w01 * p[q + 4] + w11 * p[q + 5];
       }
     }
-    if (own && own.length > 0) this.subtractLateral(own, i0, j0, k0, fx, fy, fz);
+    if (own && own.last > own.first) this.subtractLateral(own, i0, j0, k0, fx, fy, fz);
     for (let q = 0; q < 9; q++) out[q] += VALUES[q];
     if (grad) {
       // Per-localization gradient by central differences (per bin), for the sandwich covariance.
@@ -357,11 +367,14 @@ export class DensityGrid {
     const threeD = this.kz !== null;
     const rz = threeD ? (this.kz!.length - 1) / 2 : 0;
     const cz = rz + OWN_PAD;
-    const { ix, iy, iz } = own;
+    const { ix, iy, iz, list } = own;
+    const xLo = i0 - 1 - r;
     const xHi = i0 + 2 + r;
     const yLo = j0 - 1 - r;
     const yHi = j0 + 2 + r;
-    for (let q = own.lowerBound(i0 - 1 - r); q < own.length && ix[q] <= xHi; q++) {
+    for (let e = own.first; e < own.last; e++) {
+      const q = list[e];
+      if (ix[q] < xLo || ix[q] > xHi) continue;
       const jy = iy[q];
       if (jy < yLo || jy > yHi) continue;
       let wz = 1;
@@ -420,15 +433,17 @@ export class DensityGrid {
       const o = (k0 - 1 + c) * nxy + base;
       planes[c] = (1 - fy) * ((1 - fx) * d[o] + fx * d[o + 1]) + fy * ((1 - fx) * d[o + nx] + fx * d[o + nx + 1]);
     }
-    if (own && own.length > 0 && this.kz) {
+    if (own && own.last > own.first && this.kz) {
       const k = this.kxPad;
       const r = (this.kx.length - 1) / 2;
       const cx = r + OWN_PAD;
       const kz = this.kzPad;
       const rz = (this.kz.length - 1) / 2;
       const cz = rz + OWN_PAD;
-      const { ix, iy, iz } = own;
-      for (let q = own.lowerBound(i0 - r); q < own.length && ix[q] <= i0 + 1 + r; q++) {
+      const { ix, iy, iz, list } = own;
+      for (let e = own.first; e < own.last; e++) {
+        const q = list[e];
+        if (ix[q] < i0 - r || ix[q] > i0 + 1 + r) continue;
         const jy = iy[q];
         const jz = iz[q];
         if (jy < j0 - r || jy > j0 + 1 + r || jz < k0 - 1 - rz || jz > k0 + 2 + rz) continue;
@@ -459,64 +474,142 @@ export class DensityGrid {
 }
 
 /**
- * The cells of a few localizations (a segment of the fine stage), ordered by their x bin: the
- * grid's reads can leave out their share (`addLateral3x3`, `addAxial3`) without writing to the
- * grid, so a segment is never registered against itself and the grid stays read-only.
+ * The cells of a few localizations (a segment of the fine stage), with each one's neighbours
+ * among them: the grid's reads can leave out their share (`addLateral3x3`, `addAxial3`) without
+ * writing to the grid, so a segment is never registered against itself and the grid stays
+ * read-only. Neighbours are found through buckets of OwnCells.reach bins (no sort).
  */
 export class OwnCells {
+  /** Cells of the localizations, by row − from (−1 rows, outside the grid, have ix = −2^30). */
   ix = new Int32Array(0);
   iy = new Int32Array(0);
   iz = new Int32Array(0);
-  length = 0;
-  private keys = new Float64Array(0);
+  /** Entries [first, last) of `list` (localization indices) are those the next read leaves out. */
+  list = new Int32Array(0);
+  first = 0;
+  last = 0;
+  private m = 0;
+  /** Per localization l: its neighbours (itself included) are list[start[l] … start[l + 1]). */
+  private start = new Int32Array(1);
+  private next = new Int32Array(0);
+  private head = new Int32Array(0);
+  private stamp = new Int32Array(0);
+  private generation = 0;
+  private nbx = 0;
+  private nby = 0;
+  private reach = 0;
+  private reachZ = 0;
+  private patch = 0;
 
-  /** The cells `cells[from…to)` of `grid` (−1, outside the grid, left out). */
+  /** The cells `cells[from…to)` of `grid`. */
   set(grid: DensityGrid, cells: Int32Array, from: number, to: number): this {
     const m = to - from;
-    if (this.keys.length < m) {
-      this.keys = new Float64Array(m);
+    this.m = m;
+    if (this.ix.length < m) {
       this.ix = new Int32Array(m);
       this.iy = new Int32Array(m);
       this.iz = new Int32Array(m);
+      this.next = new Int32Array(m);
+      this.start = new Int32Array(m + 1);
     }
+    [this.reach, this.reachZ, this.patch] = grid.ownReach();
+    const w = this.reach;
+    const nbx = Math.ceil(grid.nx / w) + 1;
+    const nby = Math.ceil(grid.ny / w) + 1;
+    if (nbx !== this.nbx || nby !== this.nby) {
+      this.nbx = nbx;
+      this.nby = nby;
+      this.head = new Int32Array(nbx * nby);
+      this.stamp = new Int32Array(nbx * nby);
+      this.generation = 0;
+    }
+    const gen = ++this.generation;
+    const { ix, iy, iz, next, head, stamp } = this;
     const nx = grid.nx;
     const ny = grid.ny;
-    // Key: x bin · 2^31 + row (exact in a double), sorted numerically.
-    let n = 0;
-    for (let i = from; i < to; i++) {
-      const c = cells[i];
-      if (c >= 0) this.keys[n++] = (c % nx) * KEY_SCALE + (i - from);
-    }
-    const keys = this.keys.subarray(0, n).sort();
-    for (let q = 0; q < n; q++) {
-      const x = Math.floor(keys[q] / KEY_SCALE);
-      const c = cells[from + keys[q] - x * KEY_SCALE];
+    for (let l = 0; l < m; l++) {
+      const c = cells[from + l];
+      if (c < 0) {
+        ix[l] = iy[l] = iz[l] = FAR;
+        continue;
+      }
+      const x = c % nx;
       const row = (c - x) / nx;
-      this.ix[q] = x;
-      this.iy[q] = row % ny;
-      this.iz[q] = (row - (row % ny)) / ny;
+      ix[l] = x;
+      iy[l] = row % ny;
+      iz[l] = (row - iy[l]) / ny;
+      const b = Math.floor(iy[l] / w) * nbx + Math.floor(x / w);
+      if (stamp[b] !== gen) {
+        stamp[b] = gen;
+        head[b] = -1;
+      }
+      next[l] = head[b];
+      head[b] = l;
     }
-    this.length = n;
+    // Neighbour lists: the 3×3 buckets around each localization's own.
+    let e = 0;
+    const start = this.start;
+    for (let l = 0; l < m; l++) {
+      start[l] = e;
+      if (ix[l] === FAR) continue;
+      e = this.gather(l, ix[l], iy[l], iz[l], w, this.reachZ, e);
+    }
+    start[m] = e;
+    this.first = this.last = 0;
     return this;
   }
 
-  /** First index whose x bin is ≥ `x`. */
-  lowerBound(x: number): number {
-    let a = 0;
-    let b = this.length;
-    while (a < b) {
-      const m = (a + b) >>> 1;
-      if (this.ix[m] < x) a = m + 1;
-      else b = m;
+  /** Append to `list` from entry `e` the localizations within (rx, rx, rz) bins of (x, y, z); returns the new end. */
+  private gather(l: number, x: number, y: number, z: number, rx: number, rz: number, e: number): number {
+    const w = this.reach;
+    const { ix, iy, iz, next, head, stamp } = this;
+    const gen = this.generation;
+    const bx0 = Math.max(0, Math.floor((x - rx) / w));
+    const bx1 = Math.min(this.nbx - 1, Math.floor((x + rx) / w));
+    const by0 = Math.max(0, Math.floor((y - rx) / w));
+    const by1 = Math.min(this.nby - 1, Math.floor((y + rx) / w));
+    for (let by = by0; by <= by1; by++) {
+      for (let bx = bx0; bx <= bx1; bx++) {
+        const b = by * this.nbx + bx;
+        if (stamp[b] !== gen) continue;
+        for (let j = head[b]; j >= 0; j = next[j]) {
+          if (Math.abs(ix[j] - x) > rx || Math.abs(iy[j] - y) > rx || Math.abs(iz[j] - z) > rz) continue;
+          if (e >= this.list.length) {
+            const grown = new Int32Array(Math.max(64, 2 * this.list.length));
+            grown.set(this.list);
+            this.list = grown;
+          }
+          this.list[e++] = j;
+        }
+      }
     }
-    return a;
+    return e;
+  }
+
+  /**
+   * The next reads are of localization `local` (row − from) at an offset of (cx, cy, cz) bins
+   * from its cell: its neighbour list when the offset is within OWN_CLIMB bins, else the cells
+   * around the offset position (gathered after the lists).
+   */
+  select(local: number, cx: number, cy: number, cz: number): void {
+    if (Math.abs(cx) <= OWN_CLIMB && Math.abs(cy) <= OWN_CLIMB && Math.abs(cz) <= OWN_CLIMB) {
+      this.first = this.start[local];
+      this.last = this.start[local + 1];
+      return;
+    }
+    const end = this.start[this.m];
+    this.first = end;
+    this.last = this.ix[local] === FAR ? end : this.gather(local, this.ix[local] + Math.round(cx), this.iy[local] + Math.round(cy), this.iz[local] + Math.round(cz), this.patch, this.reachZ === 0 ? 0 : this.reachZ - OWN_CLIMB, end);
   }
 }
 
 const ONE = Float32Array.of(1);
 /** Zeros each side of the padded kernels: own-share offsets reach r + 3 from the centre. */
 const OWN_PAD = 4;
-const KEY_SCALE = 2 ** 31;
+/** The cell coordinate of a localization outside the grid: never a neighbour. */
+const FAR = -(2 ** 30);
+/** Neighbour lists of OwnCells serve reads up to this many bins from a localization's cell. */
+const OWN_CLIMB = 2;
 const PATCH = new Float64Array(16);
 const VALUES = new Float64Array(9);
 const PLANES = new Float64Array(4);

@@ -367,7 +367,10 @@ export async function refineDrift(
         const ox = cx * grid.binNm;
         const oy = cy * grid.binNm;
         const oz = cz * grid.binZNm;
-        for (let i = s.from; i < s.to; i++) grid.addLateral3x3(px[i] + ox, py[i] + oy, pz ? pz[i] + oz : 0, acc, grad, own);
+        for (let i = s.from; i < s.to; i++) {
+          own.select(i - s.from, cx, cy, cz);
+          grid.addLateral3x3(px[i] + ox, py[i] + oy, pz ? pz[i] + oz : 0, acc, grad, own);
+        }
         let best = 4;
         for (let q = 0; q < 9; q++) if (acc[q] > acc[best]) best = q;
         if (best === 4 || step === MAX_CLIMB) {
@@ -405,7 +408,10 @@ export async function refineDrift(
           const ox = (cx + ux) * grid.binNm;
           const oy = (cy + uy) * grid.binNm;
           const oz = cz * grid.binZNm;
-          for (let i = s.from; i < s.to; i++) grid.addAxial3(px[i] + ox, py[i] + oy, pz![i] + oz, ax, grad, own);
+          for (let i = s.from; i < s.to; i++) {
+            own.select(i - s.from, cx + ux, cy + uy, cz);
+            grid.addAxial3(px[i] + ox, py[i] + oy, pz![i] + oz, ax, grad, own);
+          }
           const best = ax[0] > ax[1] && ax[0] >= ax[2] ? 0 : ax[2] > ax[1] ? 2 : 1;
           if (best === 1 || step === MAX_CLIMB) {
             zpeak = best === 1 ? parabolaPeak(ax[0], ax[1], ax[2]) : null;

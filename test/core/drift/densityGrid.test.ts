@@ -120,24 +120,32 @@ describe('DensityGrid', () => {
       grid.build(cells);
       const [from, to] = [18, 30];
       const own = new OwnCells().set(grid, cells, from, to);
-      const analytic = new Float64Array(9);
-      const analyticZ = new Float64Array(3);
-      const gradA = new Float64Array(5);
-      for (let i = from; i < to; i++) {
-        grid.addLateral3x3(pts[i][0] + 3.3, pts[i][1] - 7.1, pts[i][2] + 4, analytic, gradA, own);
-        if (grid.threeD) grid.addAxial3(pts[i][0] + 3.3, pts[i][1] - 7.1, pts[i][2] + 4, analyticZ, undefined, own);
+      // Reads near each point (within the neighbour lists' reach) and farther (gathered anew).
+      for (const [dx, dy, dz] of [[3.3, -7.1, 4], [35, -42, 30]]) {
+        const analytic = new Float64Array(9);
+        const analyticZ = new Float64Array(3);
+        const gradA = new Float64Array(5);
+        for (let i = from; i < to; i++) {
+          own.select(i - from, dx / grid.binNm, dy / grid.binNm, grid.threeD ? dz / grid.binZNm : 0);
+          grid.addLateral3x3(pts[i][0] + dx, pts[i][1] + dy, pts[i][2] + dz, analytic, gradA, own);
+          if (grid.threeD) grid.addAxial3(pts[i][0] + dx, pts[i][1] + dy, pts[i][2] + dz, analyticZ, undefined, own);
+        }
+        for (let i = from; i < to; i++) grid.splat(cells[i], -1);
+        const direct = new Float64Array(9);
+        const directZ = new Float64Array(3);
+        const gradD = new Float64Array(5);
+        for (let i = from; i < to; i++) {
+          grid.addLateral3x3(pts[i][0] + dx, pts[i][1] + dy, pts[i][2] + dz, direct, gradD);
+          if (grid.threeD) grid.addAxial3(pts[i][0] + dx, pts[i][1] + dy, pts[i][2] + dz, directZ);
+        }
+        for (let i = from; i < to; i++) grid.splat(cells[i], +1);
+        expect(maxAbsDiff(analytic, direct)).toBeLessThan(ATOL);
+        expect(maxAbsDiff(gradA, gradD)).toBeLessThan(ATOL);
+        expect(maxAbsDiff(analyticZ, directZ)).toBeLessThan(ATOL);
       }
-      for (let i = from; i < to; i++) grid.splat(cells[i], -1);
       const direct = new Float64Array(9);
-      const directZ = new Float64Array(3);
-      const gradD = new Float64Array(5);
-      for (let i = from; i < to; i++) {
-        grid.addLateral3x3(pts[i][0] + 3.3, pts[i][1] - 7.1, pts[i][2] + 4, direct, gradD);
-        if (grid.threeD) grid.addAxial3(pts[i][0] + 3.3, pts[i][1] - 7.1, pts[i][2] + 4, directZ);
-      }
-      expect(maxAbsDiff(analytic, direct)).toBeLessThan(ATOL);
-      expect(maxAbsDiff(gradA, gradD)).toBeLessThan(ATOL);
-      expect(maxAbsDiff(analyticZ, directZ)).toBeLessThan(ATOL);
+      for (let i = from; i < to; i++) grid.splat(cells[i], -1);
+      for (let i = from; i < to; i++) grid.addLateral3x3(pts[i][0] + 3.3, pts[i][1] - 7.1, pts[i][2] + 4, direct);
       // The own share is not nothing: without it the reads differ.
       const withOwn = new Float64Array(9);
       for (let i = from; i < to; i++) grid.splat(cells[i], +1);
