@@ -56,7 +56,8 @@ export class DensityGrid {
   private readonly kxPad: Float64Array;
   private readonly kzPad: Float64Array;
   private scratch = new Int32Array(0);
-  private built = false;
+  /** Anything was added since the grid was made (a build or a splat): a build must clear it first. */
+  private written = false;
 
   constructor(o: DensityGridOptions) {
     const [xl, xh, yl, yh, zl, zh] = o.extent;
@@ -128,8 +129,8 @@ export class DensityGrid {
     const d = this.data;
     // A new grid is all zeros already: not writing it leaves the pages far from the data
     // untouched (a fine 3D grid is mostly empty, and first touches are costly).
-    if (this.built) d.fill(0);
-    this.built = true;
+    if (this.written) d.fill(0);
+    this.written = true;
     const footprint = this.kx.length * this.kx.length * (this.kz ? this.kz.length : 1);
     const separable = d.length * (2 * this.kx.length + (this.kz ? this.kz.length : 0));
     const limit = Math.min(cells.length, Math.floor(separable / (SPLAT_COST_PER_TAP * footprint)));
@@ -269,6 +270,7 @@ export class DensityGrid {
   /** Add `sign` × one localization's blurred kernel at `cell` (the exact share it has in the grid; `sign` may be a count). */
   splat(cell: number, sign: number): void {
     if (cell < 0) return;
+    this.written = true;
     const nx = this.nx;
     const nxy = nx * this.ny;
     const ix = cell % nx;

@@ -92,6 +92,15 @@ describe('DensityGrid', () => {
     }
   });
 
+  it('clears what was splatted before a build (a new grid is not cleared, a written one is)', () => {
+    const grid = new DensityGrid({ binNm: 10, sigmaNm: 12, extent: [0, 300, 0, 200, 0, 0], maxCells: 1e6 });
+    const cells = randomCells(grid, 60, 13);
+    grid.splat(cells[0], +1);
+    grid.splat(cells[1], +1);
+    grid.build(cells);
+    expect(maxAbsDiff(grid.data, naiveDensity(grid, cells, gaussian(1.2), null))).toBeLessThan(ATOL);
+  });
+
   it('takes one localization out and puts it back exactly (leave-one-out)', () => {
     const grid = new DensityGrid({ binNm: 10, sigmaNm: 10, extent: [0, 200, 0, 200, 0, 0], maxCells: 1e6 });
     const cells = randomCells(grid, 30, 5);
