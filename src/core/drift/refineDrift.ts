@@ -84,6 +84,12 @@ export const TOLERANCE_PER_SD = 0.1;
 
 /** Localizations per segment at 'auto': a few hundred give a sub-nm to nm peak at 10–20 nm precision. */
 export const SEGMENT_TARGET_LOCS = 400;
+/**
+ * A segment reads at most about this many times the target localizations (every k-th of them):
+ * segments of very dense data, at their minimum length, hold several times the target, and the
+ * rest only sharpen a peak already far below the localization precision.
+ */
+export const READ_PER_TARGET = 2;
 /** Segments are never shorter than this (frames): dense data gain nothing from shorter ones. */
 export const MIN_SEGMENT_FRAMES = 20;
 /** The reference's kernel, relative to the localization precision, and its bin relative to the kernel. */
@@ -347,6 +353,9 @@ export async function refineDrift(
   const fitSegment = (grid: DensityGrid, s: RefineSegment): SegmentFit => {
     // Leave-one-out: the reads leave the segment's own share out (the grid is not written).
     own.set(grid, cells, s.from, s.to);
+    // Very dense data: segments at their minimum length hold far more localizations than a peak
+    // needs; every `stride`-th is read (the reference still leaves all of them out).
+    const stride = Math.max(1, Math.floor((s.to - s.from) / (READ_PER_TARGET * target)));
     let cx = 0;
     let cy = 0;
     let cz = 0;
@@ -367,7 +376,7 @@ export async function refineDrift(
         const ox = cx * grid.binNm;
         const oy = cy * grid.binNm;
         const oz = cz * grid.binZNm;
-        for (let i = s.from; i < s.to; i++) {
+        for (let i = s.from; i < s.to; i += stride) {
           own.select(i - s.from, cx, cy, cz);
           grid.addLateral3x3(px[i] + ox, py[i] + oy, pz ? pz[i] + oz : 0, acc, grad, own);
         }
@@ -387,7 +396,7 @@ export async function refineDrift(
       ux = peak.u;
       uy = peak.v;
       // Sandwich covariance (bins²): H⁻¹ M H⁻¹ with M the centred scatter of per-localization gradients.
-      const m = s.to - s.from;
+      const m = Math.ceil((s.to - s.from) / stride);
       const mxx = grad[2] - (grad[0] * grad[0]) / m;
       const mxy = grad[3] - (grad[0] * grad[1]) / m;
       const myy = grad[4] - (grad[1] * grad[1]) / m;
@@ -408,7 +417,7 @@ export async function refineDrift(
           const ox = (cx + ux) * grid.binNm;
           const oy = (cy + uy) * grid.binNm;
           const oz = cz * grid.binZNm;
-          for (let i = s.from; i < s.to; i++) {
+          for (let i = s.from; i < s.to; i += stride) {
             own.select(i - s.from, cx + ux, cy + uy, cz);
             grid.addAxial3(px[i] + ox, py[i] + oy, pz![i] + oz, ax, grad, own);
           }
