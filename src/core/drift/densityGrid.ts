@@ -13,6 +13,8 @@ import type { NumericArray } from '../types.js';
 
 /** Gaussian kernels are cut at this many standard deviations. */
 const KERNEL_CUTOFF_SD = 3;
+/** The cost of one kernel tap added by a splat, relative to one tap of the separable blur. */
+const SPLAT_COST_PER_TAP = 2;
 
 export interface DensityGridOptions {
   /** Lateral bin (nm) and kernel standard deviation (nm). */
@@ -53,6 +55,12 @@ export class DensityGrid {
   /** 2D: the lateral kernel's outer product (row-major, (2·kr + 1)²), for the fast splat. */
   private readonly k2: Float32Array | null;
   private readonly kr: number;
+  /** The kernels with OWN_PAD zeros on each side (centre at r + OWN_PAD): taps read without range checks. */
+  private readonly kxPad: Float64Array;
+  private readonly kzPad: Float64Array;
+  private scratch = new Int32Array(0);
+  /** Anything was added since the grid was made (a build or a splat): a build must clear it first. */
+  private written = false;
 
   constructor(o: DensityGridOptions) {
     const [xl, xh, yl, yh, zl, zh] = o.extent;
@@ -64,6 +72,13 @@ export class DensityGrid {
     this.kr = (this.kx.length - 1) / 2;
     const kw = this.kx.length;
     this.k2 = threeD ? null : Float32Array.from({ length: kw * kw }, (_, q) => this.kx[Math.floor(q / kw)] * this.kx[q % kw]);
+    const pad = (k: Float32Array) => {
+      const out = new Float64Array(k.length + 2 * OWN_PAD);
+      out.set(k, OWN_PAD);
+      return out;
+    };
+    this.kxPad = pad(this.kx);
+    this.kzPad = pad(this.kz ?? ONE);
     const rx = (this.kx.length - 1) / 2 + 2;
     this.x0 = xl - rx * o.binNm;
     this.y0 = yl - rx * o.binNm;
@@ -87,6 +102,16 @@ export class DensityGrid {
     this.data = new Float32Array(cells);
   }
 
+  /**
+   * Reach (bins) of OwnCells' neighbour lists, lateral and axial — the kernel, the reads' patch,
+   * one bin of rounding and OWN_CLIMB — and the lateral reach of a read alone.
+   */
+  ownReach(): [number, number, number] {
+    const r = (this.kx.length - 1) / 2;
+    const rz = this.kz ? (this.kz.length - 1) / 2 : 0;
+    return [r + 3 + OWN_CLIMB, this.kz ? rz + 3 + OWN_CLIMB : 0, r + 3];
+  }
+
   get threeD(): boolean {
     return this.kz !== null;
   }
@@ -100,11 +125,44 @@ export class DensityGrid {
     return (iz * this.ny + iy) * this.nx + ix;
   }
 
-  /** Histogram of the given cells (−1 skipped), then the separable blur. */
+  /**
+   * Histogram of the given cells (−1 skipped), then the blur: the separable one over the whole
+   * grid, or — when the occupied cells are few (sparse data, a fine 3D grid, the common case) —
+   * each occupied cell's kernel times its count added directly, in memory order. Both give the
+   * same sums; the choice is by their cost (cells × taps against occupied cells × footprint).
+   */
   build(cells: Int32Array): void {
     const d = this.data;
-    d.fill(0);
-    for (let i = 0; i < cells.length; i++) if (cells[i] >= 0) d[cells[i]]++;
+    // A new grid is all zeros already: not writing it leaves the pages far from the data
+    // untouched (a fine 3D grid is mostly empty, and first touches are costly).
+    if (this.written) d.fill(0);
+    this.written = true;
+    const footprint = this.kx.length * this.kx.length * (this.kz ? this.kz.length : 1);
+    const separable = d.length * (2 * this.kx.length + (this.kz ? this.kz.length : 0));
+    const limit = Math.min(cells.length, Math.floor(separable / (SPLAT_COST_PER_TAP * footprint)));
+    if (this.scratch.length < limit) this.scratch = new Int32Array(limit);
+    const where = this.scratch;
+    // The histogram, noting each occupied cell as it first appears.
+    let m = 0;
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i];
+      if (c < 0) continue;
+      if (d[c] === 0) {
+        if (m < limit) where[m] = c;
+        m++;
+      }
+      d[c]++;
+    }
+    if (m <= limit) {
+      const occupied = where.subarray(0, m).sort();
+      const count = new Float32Array(m);
+      for (let q = 0; q < m; q++) {
+        count[q] = d[occupied[q]];
+        d[occupied[q]] = 0;
+      }
+      for (let q = 0; q < m; q++) this.splat(occupied[q], count[q]);
+      return;
+    }
     this.blurPlanes();
     if (this.kz) this.blurAxis(this.nx * this.ny, this.nz, this.kz);
   }
@@ -215,9 +273,10 @@ export class DensityGrid {
     }
   }
 
-  /** Add `sign` × one localization's blurred kernel at `cell` (the exact share it has in the grid). */
+  /** Add `sign` × one localization's blurred kernel at `cell` (the exact share it has in the grid; `sign` may be a count). */
   splat(cell: number, sign: number): void {
     if (cell < 0) return;
+    this.written = true;
     const nx = this.nx;
     const k2 = this.k2;
     if (k2) {
@@ -274,9 +333,11 @@ export class DensityGrid {
 
   /**
    * Lateral 3×3 neighbourhood: out[(b+1)·3 + (a+1)] += value at (x + a·bin, y + b·bin, z),
-   * a, b ∈ {−1, 0, 1}. Also returns the centre value (for gradients, see `lateral`).
+   * a, b ∈ {−1, 0, 1}. Also returns the centre value (for gradients, see `lateral`). With `own`,
+   * the share of those localizations in the values is left out (computed from their kernels: the
+   * grid is only read).
    */
-  addLateral3x3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array): void {
+  addLateral3x3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array, own?: OwnCells): void {
     const u = (x - this.x0) / this.binNm - 0.5;
     const v = (y - this.y0) / this.binNm - 0.5;
     const i0 = Math.floor(u);
@@ -312,11 +373,11 @@ export class DensityGrid {
     for (let b = 0; b < 3; b++) {
       for (let a = 0; a < 3; a++) {
         const q = b * 4 + a;
-        const val = w00 * p[q] + w10 * p[q + 1] + w01 * p[q + 4] + w11 * p[q + 5];
-        out[b * 3 + a] += val;
-        VALUES[b * 3 + a] = val;
+        VALUES[b * 3 + a] = w00 * p[q] + w10 * p[q + 1] + w01 * p[q + 4] + w11 * p[q + 5];
       }
     }
+    if (own && own.last > own.first) this.subtractLateral(own, i0, j0, k0, fx, fy, fz);
+    for (let q = 0; q < 9; q++) out[q] += VALUES[q];
     if (grad) {
       // Per-localization gradient by central differences (per bin), for the sandwich covariance.
       const gx = (VALUES[5] - VALUES[3]) / 2;
@@ -329,8 +390,66 @@ export class DensityGrid {
     }
   }
 
-  /** Axial 1×3: out[c+1] += value at (x, y, z + c·binZ), c ∈ {−1, 0, 1}. */
-  addAxial3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array): void {
+  /**
+   * VALUES −= the share of `own` in the 3×3 values of `addLateral3x3`: a localization in cell
+   * (jx, jy, jz) adds kx[ix − jx]·kx[iy − jy]·kz[iz − jz] to cell (ix, iy, iz), so its share of
+   * the bilinear values is an outer product of two interpolated kernel rows.
+   */
+  private subtractLateral(own: OwnCells, i0: number, j0: number, k0: number, fx: number, fy: number, fz: number): void {
+    const k = this.kxPad;
+    const r = (this.kx.length - 1) / 2;
+    const c = r + OWN_PAD;
+    const kz = this.kzPad;
+    const threeD = this.kz !== null;
+    const rz = threeD ? (this.kz!.length - 1) / 2 : 0;
+    const cz = rz + OWN_PAD;
+    const { ix, iy, iz, list } = own;
+    const xLo = i0 - 1 - r;
+    const xHi = i0 + 2 + r;
+    const yLo = j0 - 1 - r;
+    const yHi = j0 + 2 + r;
+    for (let e = own.first; e < own.last; e++) {
+      const q = list[e];
+      if (ix[q] < xLo || ix[q] > xHi) continue;
+      const jy = iy[q];
+      if (jy < yLo || jy > yHi) continue;
+      let wz = 1;
+      if (threeD) {
+        const jz = iz[q];
+        if (jz < k0 - rz || jz > k0 + 1 + rz) continue;
+        wz = (1 - fz) * kz[k0 - jz + cz] + fz * kz[k0 + 1 - jz + cz];
+      }
+      // Offsets within ±(r + 3) of the kernel's centre: inside the padded kernel.
+      const ox = i0 - ix[q] + c;
+      const x0 = k[ox - 1];
+      const x1 = k[ox];
+      const x2 = k[ox + 1];
+      const x3 = k[ox + 2];
+      const oy = j0 - jy + c;
+      const y0 = k[oy - 1];
+      const y1 = k[oy];
+      const y2 = k[oy + 1];
+      const y3 = k[oy + 2];
+      const bx0 = (1 - fx) * x0 + fx * x1;
+      const bx1 = (1 - fx) * x1 + fx * x2;
+      const bx2 = (1 - fx) * x2 + fx * x3;
+      const by0 = wz * ((1 - fy) * y0 + fy * y1);
+      const by1 = wz * ((1 - fy) * y1 + fy * y2);
+      const by2 = wz * ((1 - fy) * y2 + fy * y3);
+      VALUES[0] -= by0 * bx0;
+      VALUES[1] -= by0 * bx1;
+      VALUES[2] -= by0 * bx2;
+      VALUES[3] -= by1 * bx0;
+      VALUES[4] -= by1 * bx1;
+      VALUES[5] -= by1 * bx2;
+      VALUES[6] -= by2 * bx0;
+      VALUES[7] -= by2 * bx1;
+      VALUES[8] -= by2 * bx2;
+    }
+  }
+
+  /** Axial 1×3: out[c+1] += value at (x, y, z + c·binZ), c ∈ {−1, 0, 1}; `own` as in `addLateral3x3`. */
+  addAxial3(x: number, y: number, z: number, out: Float64Array, grad?: Float64Array, own?: OwnCells): void {
     const u = (x - this.x0) / this.binNm - 0.5;
     const v = (y - this.y0) / this.binNm - 0.5;
     const w = (z - this.z0) / this.binZNm - 0.5;
@@ -350,6 +469,30 @@ export class DensityGrid {
       const o = (k0 - 1 + c) * nxy + base;
       planes[c] = (1 - fy) * ((1 - fx) * d[o] + fx * d[o + 1]) + fy * ((1 - fx) * d[o + nx] + fx * d[o + nx + 1]);
     }
+    if (own && own.last > own.first && this.kz) {
+      const k = this.kxPad;
+      const r = (this.kx.length - 1) / 2;
+      const cx = r + OWN_PAD;
+      const kz = this.kzPad;
+      const rz = (this.kz.length - 1) / 2;
+      const cz = rz + OWN_PAD;
+      const { ix, iy, iz, list } = own;
+      for (let e = own.first; e < own.last; e++) {
+        const q = list[e];
+        if (ix[q] < i0 - r || ix[q] > i0 + 1 + r) continue;
+        const jy = iy[q];
+        const jz = iz[q];
+        if (jy < j0 - r || jy > j0 + 1 + r || jz < k0 - 1 - rz || jz > k0 + 2 + rz) continue;
+        const ox = i0 - ix[q] + cx;
+        const oy = j0 - jy + cx;
+        const wxy = ((1 - fx) * k[ox] + fx * k[ox + 1]) * ((1 - fy) * k[oy] + fy * k[oy + 1]);
+        const oz = k0 - 1 - jz + cz;
+        planes[0] -= wxy * kz[oz];
+        planes[1] -= wxy * kz[oz + 1];
+        planes[2] -= wxy * kz[oz + 2];
+        planes[3] -= wxy * kz[oz + 3];
+      }
+    }
     let lo = 0;
     let hi = 0;
     for (let c = 0; c < 3; c++) {
@@ -366,7 +509,143 @@ export class DensityGrid {
   }
 }
 
+/**
+ * The cells of a few localizations (a segment of the fine stage), with each one's neighbours
+ * among them: the grid's reads can leave out their share (`addLateral3x3`, `addAxial3`) without
+ * writing to the grid, so a segment is never registered against itself and the grid stays
+ * read-only. Neighbours are found through buckets of OwnCells.reach bins (no sort).
+ */
+export class OwnCells {
+  /** Cells of the localizations, by row − from (−1 rows, outside the grid, have ix = −2^30). */
+  ix = new Int32Array(0);
+  iy = new Int32Array(0);
+  iz = new Int32Array(0);
+  /** Entries [first, last) of `list` (localization indices) are those the next read leaves out. */
+  list = new Int32Array(0);
+  first = 0;
+  last = 0;
+  private m = 0;
+  /** Per localization l: its neighbours (itself included) are list[start[l] … start[l + 1]). */
+  private start = new Int32Array(1);
+  private next = new Int32Array(0);
+  private head = new Int32Array(0);
+  private stamp = new Int32Array(0);
+  private generation = 0;
+  private nbx = 0;
+  private nby = 0;
+  private reach = 0;
+  private reachZ = 0;
+  private patch = 0;
+
+  /** The cells `cells[from…to)` of `grid`. */
+  set(grid: DensityGrid, cells: Int32Array, from: number, to: number): this {
+    const m = to - from;
+    this.m = m;
+    if (this.ix.length < m) {
+      this.ix = new Int32Array(m);
+      this.iy = new Int32Array(m);
+      this.iz = new Int32Array(m);
+      this.next = new Int32Array(m);
+      this.start = new Int32Array(m + 1);
+    }
+    [this.reach, this.reachZ, this.patch] = grid.ownReach();
+    const w = this.reach;
+    const nbx = Math.ceil(grid.nx / w) + 1;
+    const nby = Math.ceil(grid.ny / w) + 1;
+    if (nbx !== this.nbx || nby !== this.nby) {
+      this.nbx = nbx;
+      this.nby = nby;
+      this.head = new Int32Array(nbx * nby);
+      this.stamp = new Int32Array(nbx * nby);
+      this.generation = 0;
+    }
+    const gen = ++this.generation;
+    const { ix, iy, iz, next, head, stamp } = this;
+    const nx = grid.nx;
+    const ny = grid.ny;
+    for (let l = 0; l < m; l++) {
+      const c = cells[from + l];
+      if (c < 0) {
+        ix[l] = iy[l] = iz[l] = FAR;
+        continue;
+      }
+      const x = c % nx;
+      const row = (c - x) / nx;
+      ix[l] = x;
+      iy[l] = row % ny;
+      iz[l] = (row - iy[l]) / ny;
+      const b = Math.floor(iy[l] / w) * nbx + Math.floor(x / w);
+      if (stamp[b] !== gen) {
+        stamp[b] = gen;
+        head[b] = -1;
+      }
+      next[l] = head[b];
+      head[b] = l;
+    }
+    // Neighbour lists: the 3×3 buckets around each localization's own.
+    let e = 0;
+    const start = this.start;
+    for (let l = 0; l < m; l++) {
+      start[l] = e;
+      if (ix[l] === FAR) continue;
+      e = this.gather(l, ix[l], iy[l], iz[l], w, this.reachZ, e);
+    }
+    start[m] = e;
+    this.first = this.last = 0;
+    return this;
+  }
+
+  /** Append to `list` from entry `e` the localizations within (rx, rx, rz) bins of (x, y, z); returns the new end. */
+  private gather(l: number, x: number, y: number, z: number, rx: number, rz: number, e: number): number {
+    const w = this.reach;
+    const { ix, iy, iz, next, head, stamp } = this;
+    const gen = this.generation;
+    const bx0 = Math.max(0, Math.floor((x - rx) / w));
+    const bx1 = Math.min(this.nbx - 1, Math.floor((x + rx) / w));
+    const by0 = Math.max(0, Math.floor((y - rx) / w));
+    const by1 = Math.min(this.nby - 1, Math.floor((y + rx) / w));
+    for (let by = by0; by <= by1; by++) {
+      for (let bx = bx0; bx <= bx1; bx++) {
+        const b = by * this.nbx + bx;
+        if (stamp[b] !== gen) continue;
+        for (let j = head[b]; j >= 0; j = next[j]) {
+          if (Math.abs(ix[j] - x) > rx || Math.abs(iy[j] - y) > rx || Math.abs(iz[j] - z) > rz) continue;
+          if (e >= this.list.length) {
+            const grown = new Int32Array(Math.max(64, 2 * this.list.length));
+            grown.set(this.list);
+            this.list = grown;
+          }
+          this.list[e++] = j;
+        }
+      }
+    }
+    return e;
+  }
+
+  /**
+   * The next reads are of localization `local` (row − from) at an offset of (cx, cy, cz) bins
+   * from its cell: its neighbour list when the offset is within OWN_CLIMB bins, else the cells
+   * around the offset position (gathered after the lists).
+   */
+  select(local: number, cx: number, cy: number, cz: number): void {
+    if (Math.abs(cx) <= OWN_CLIMB && Math.abs(cy) <= OWN_CLIMB && Math.abs(cz) <= OWN_CLIMB) {
+      this.first = this.start[local];
+      this.last = this.start[local + 1];
+      return;
+    }
+    const end = this.start[this.m];
+    this.first = end;
+    this.last = this.ix[local] === FAR ? end : this.gather(local, this.ix[local] + Math.round(cx), this.iy[local] + Math.round(cy), this.iz[local] + Math.round(cz), this.patch, this.reachZ === 0 ? 0 : this.reachZ - OWN_CLIMB, end);
+  }
+}
+
 const ONE = Float32Array.of(1);
+/** Zeros each side of the padded kernels: own-share offsets reach r + 3 from the centre. */
+const OWN_PAD = 4;
+/** The cell coordinate of a localization outside the grid: never a neighbour. */
+const FAR = -(2 ** 30);
+/** Neighbour lists of OwnCells serve reads up to this many bins from a localization's cell. */
+const OWN_CLIMB = 2;
 const PATCH = new Float64Array(16);
 const VALUES = new Float64Array(9);
 const PLANES = new Float64Array(4);

@@ -266,13 +266,19 @@ export interface LocsDriftContext {
   executor?: CorrelationExecutor;
   progress?: ProgressReporter;
   yieldNow?: () => Promise<void> | undefined;
+  /**
+   * Called as each phase starts ('rcc', then 'validation' of RCC-alone standard errors or the
+   * 'fine' stage) and once at the 'end': lets a caller time the phases (bench/defaults.mjs).
+   */
+  onPhase?: (phase: 'rcc' | 'validation' | 'fine' | 'end') => void;
 }
 
 async function estimateDriftRcc(
   input: LocInput,
   partialOptions: Partial<LocsRccOptions>,
-  { executor = inlineExecutor, progress, yieldNow }: LocsDriftContext,
+  { executor = inlineExecutor, progress, yieldNow, onPhase }: LocsDriftContext,
 ): Promise<LocsRccResult> {
+  onPhase?.('rcc');
   const options: LocsRccOptions = { ...LOCS_DRIFT_DEFAULTS, ...stripUndefined(partialOptions) };
   validateLocsRccOptions(options);
   const cols = locColumnsOf(input);
@@ -445,6 +451,7 @@ async function estimateDriftRcc(
   let uncertainty: LocsUncertainty = rccUncertainty;
   if (!refine) drift.sd = lsSd.sd;
   if (!refine && options.validateUncertainty !== false) {
+    onPhase?.('validation');
     // Validation (driftUncertainty.ts): windows of the same size registered once against all
     // other localizations; their RMS difference from RCC sees each window's own error.
     try {
@@ -478,6 +485,7 @@ async function estimateDriftRcc(
     }
   }
   if (refine) {
+    onPhase?.('fine');
     const ro = typeof options.refine === 'object' ? options.refine : {};
     refinement = await refineDrift({ x, y, z: useZ ? z : undefined, t }, drift, {
       precisionNm: precision!.lateralNm,
@@ -513,6 +521,7 @@ async function estimateDriftRcc(
       `; refined in ${refinement.segments.length} segments of ~${segFrames} frames (${refinement.iterations} passes, last change ${refinement.lastChangeNm.toFixed(2)} nm)` +
       (refinement.detectedBreaks.length ? `; jumps found at frames ${refinement.detectedBreaks.join(', ')}` : '');
   }
+  onPhase?.('end');
   const choices: LocsDriftChoices = {
     binSizeNm,
     windows: windows.length,

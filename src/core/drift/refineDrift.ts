@@ -19,7 +19,7 @@ import { checkAllocation } from '../memoryLimit.js';
 import { InsufficientDataError, UsageError } from '../errors.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { minMax } from '../histogram/binGrid.js';
-import { DensityGrid } from './densityGrid.js';
+import { DensityGrid, OwnCells } from './densityGrid.js';
 
 export interface RefineOptions {
   /** Lateral localization precision (nm), from the data (autoParameters.ts). */
@@ -84,6 +84,12 @@ export const TOLERANCE_PER_SD = 0.1;
 
 /** Localizations per segment at 'auto': a few hundred give a sub-nm to nm peak at 10–20 nm precision. */
 export const SEGMENT_TARGET_LOCS = 400;
+/**
+ * A segment reads at most about this many times the target localizations (every k-th of them):
+ * segments of very dense data, at their minimum length, hold several times the target, and the
+ * rest only sharpen a peak already far below the localization precision.
+ */
+export const READ_PER_TARGET = 2;
 /** Segments are never shorter than this (frames): dense data gain nothing from shorter ones. */
 export const MIN_SEGMENT_FRAMES = 20;
 /** The reference's kernel, relative to the localization precision, and its bin relative to the kernel. */
@@ -94,6 +100,8 @@ const BIN_PER_KERNEL_3D = 1.25;
 const KERNEL_CUTOFF_SD_3D = 2.5;
 /** The first pass climbs on a coarser reference (this factor) to catch a coarse drift that is far off. */
 const CAPTURE_FACTOR = 3;
+/** A pass updates the last pass's grid instead of building it anew when fewer than this fraction of localizations changed cell. */
+const UPDATE_FRACTION = 0.2;
 /** Hill-climbing steps (bins) per segment and pass. */
 const MAX_CLIMB = 8;
 /** Reference grids larger than this are refused (cells; 4 bytes each). */
@@ -340,9 +348,14 @@ export async function refineDrift(
 
   const acc = new Float64Array(9);
   const grad = new Float64Array(5);
+  const own = new OwnCells();
 
   const fitSegment = (grid: DensityGrid, s: RefineSegment): SegmentFit => {
-    for (let i = s.from; i < s.to; i++) grid.splat(cells[i], -1);
+    // Leave-one-out: the reads leave the segment's own share out (the grid is not written).
+    own.set(grid, cells, s.from, s.to);
+    // Very dense data: segments at their minimum length hold far more localizations than a peak
+    // needs; every `stride`-th is read (the reference still leaves all of them out).
+    const stride = Math.max(1, Math.floor((s.to - s.from) / (READ_PER_TARGET * target)));
     let cx = 0;
     let cy = 0;
     let cz = 0;
@@ -363,7 +376,10 @@ export async function refineDrift(
         const ox = cx * grid.binNm;
         const oy = cy * grid.binNm;
         const oz = cz * grid.binZNm;
-        for (let i = s.from; i < s.to; i++) grid.addLateral3x3(px[i] + ox, py[i] + oy, pz ? pz[i] + oz : 0, acc, grad);
+        for (let i = s.from; i < s.to; i += stride) {
+          own.select(i - s.from, cx, cy, cz);
+          grid.addLateral3x3(px[i] + ox, py[i] + oy, pz ? pz[i] + oz : 0, acc, grad, own);
+        }
         let best = 4;
         for (let q = 0; q < 9; q++) if (acc[q] > acc[best]) best = q;
         if (best === 4 || step === MAX_CLIMB) {
@@ -380,7 +396,7 @@ export async function refineDrift(
       ux = peak.u;
       uy = peak.v;
       // Sandwich covariance (bins²): H⁻¹ M H⁻¹ with M the centred scatter of per-localization gradients.
-      const m = s.to - s.from;
+      const m = Math.ceil((s.to - s.from) / stride);
       const mxx = grad[2] - (grad[0] * grad[0]) / m;
       const mxy = grad[3] - (grad[0] * grad[1]) / m;
       const myy = grad[4] - (grad[1] * grad[1]) / m;
@@ -401,7 +417,10 @@ export async function refineDrift(
           const ox = (cx + ux) * grid.binNm;
           const oy = (cy + uy) * grid.binNm;
           const oz = cz * grid.binZNm;
-          for (let i = s.from; i < s.to; i++) grid.addAxial3(px[i] + ox, py[i] + oy, pz![i] + oz, ax, grad);
+          for (let i = s.from; i < s.to; i += stride) {
+            own.select(i - s.from, cx + ux, cy + uy, cz);
+            grid.addAxial3(px[i] + ox, py[i] + oy, pz![i] + oz, ax, grad, own);
+          }
           const best = ax[0] > ax[1] && ax[0] >= ax[2] ? 0 : ax[2] > ax[1] ? 2 : 1;
           if (best === 1 || step === MAX_CLIMB) {
             zpeak = best === 1 ? parabolaPeak(ax[0], ax[1], ax[2]) : null;
@@ -423,7 +442,6 @@ export async function refineDrift(
         }
       }
     }
-    for (let i = s.from; i < s.to; i++) grid.splat(cells[i], +1);
     return {
       dx: (cx + ux) * grid.binNm,
       dy: (cy + uy) * grid.binNm,
@@ -459,10 +477,29 @@ export async function refineDrift(
   };
 
   let previous: { x: Float64Array; y: Float64Array; z: Float64Array } | null = null;
+  // The grid the last pass built, and the cells it was built from.
+  let built: DensityGrid | null = null;
+  const builtCells = new Int32Array(n);
   const runPass = async (grid: DensityGrid) => {
     correct();
-    for (let i = 0; i < n; i++) cells[i] = grid.cellOf(px[i], py[i], pz ? pz[i] : 0);
-    grid.build(cells);
+    let moved = 0;
+    for (let i = 0; i < n; i++) {
+      cells[i] = grid.cellOf(px[i], py[i], pz ? pz[i] : 0);
+      if (cells[i] !== builtCells[i]) moved++;
+    }
+    if (built === grid && moved < UPDATE_FRACTION * n) {
+      // The drift changed little since the last pass: move only the localizations whose cell
+      // changed (the same sums as a new build, at a fraction of its cost).
+      for (let i = 0; i < n; i++) {
+        if (cells[i] === builtCells[i]) continue;
+        grid.splat(builtCells[i], -1);
+        grid.splat(cells[i], +1);
+      }
+    } else {
+      grid.build(cells);
+      built = grid;
+    }
+    builtCells.set(cells);
     fits = [];
     options.progress?.start?.(`fine stage, pass ${iterations + 1}`, segments.length);
     for (let k = 0; k < segments.length; k++) {
