@@ -486,7 +486,6 @@ export async function readCsvTable(path: string, options: CsvReadOptions = {}): 
     throw new UsageError(`pixel size must be a positive number of nm, got ${options.pixelSizeNm}`);
   }
   const chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-  const decoder = new TextDecoder('utf-8');
   let fh;
   try {
     fh = await open(path, 'r');

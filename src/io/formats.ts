@@ -76,7 +76,7 @@ function known(kind: 'table' | 'image'): string {
 
 export function findTableFormat(path: string, mode: 'read' | 'write'): TableFormat {
   const ext = extensionOf(path);
-  const f = tableFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read : fmt.write));
+  const f = tableFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read !== undefined : fmt.write !== undefined));
   if (!f) {
     const hint = imageFormats.some((fmt) => fmt.extensions.includes(ext)) ? ` (${ext} is an image stack: use \`ccdrift images\`)` : '';
     throw new UsageError(
@@ -89,7 +89,7 @@ export function findTableFormat(path: string, mode: 'read' | 'write'): TableForm
 
 export function findImageFormat(path: string, mode: 'read' | 'write'): ImageFormat {
   const ext = extensionOf(path);
-  const f = imageFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read : fmt.write));
+  const f = imageFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read !== undefined : fmt.write !== undefined));
   if (!f) {
     const hint = tableFormats.some((fmt) => fmt.extensions.includes(ext)) ? ` (${ext} holds localizations: use \`ccdrift locs\`)` : '';
     throw new UsageError(

@@ -89,7 +89,7 @@ export function parseRecipe(text: string, initialSlots: string[], options: Parse
       problems.push({ kind: 'syntax', item, module: written, message: `parameters must be a map of name: value; got ${JSON.stringify(rawParams)}` });
       return;
     }
-    const given = (rawParams ?? {}) as Record<string, unknown>;
+    const given = (rawParams ?? {});
     const found = lookupModule(written, modules);
     if (!found.decl) {
       problems.push({ kind: found.kind, item, module: written, message: found.message });

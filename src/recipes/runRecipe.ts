@@ -94,7 +94,7 @@ export async function runRecipe(
       // Say which item failed; the module's error travels as the cause, unchanged.
       throw err instanceof RecipeStepError ? err : new RecipeStepError(where, err);
     }
-    const report = typeof out[REPORT_KEY] === 'string' ? (out[REPORT_KEY] as string) : undefined;
+    const report = typeof out[REPORT_KEY] === 'string' ? (out[REPORT_KEY]) : undefined;
     reports.push({ step, report });
     options.onStepDone?.(step, report, (performance.now() - started) / 1000, out);
 

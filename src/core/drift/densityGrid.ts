@@ -9,7 +9,6 @@
  * peak search climbs on costs one 4×4 (×2 in 3D) patch read per localization.
  */
 import { UsageError } from '../errors.js';
-import type { NumericArray } from '../types.js';
 
 /** Gaussian kernels are cut at this many standard deviations. */
 const KERNEL_CUTOFF_SD = 3;
@@ -401,7 +400,7 @@ export class DensityGrid {
     const c = r + OWN_PAD;
     const kz = this.kzPad;
     const threeD = this.kz !== null;
-    const rz = threeD ? (this.kz!.length - 1) / 2 : 0;
+    const rz = threeD ? (this.kz.length - 1) / 2 : 0;
     const cz = rz + OWN_PAD;
     const { ix, iy, iz, list } = own;
     const xLo = i0 - 1 - r;

@@ -209,7 +209,7 @@ export function createDriftInterpolator(
     evaluate,
     evaluateSd,
     sources: Object.freeze([...traces]),
-    range: Object.freeze([rangeFirst, rangeLast]) as readonly [number, number],
+    range: Object.freeze<readonly [number, number]>([rangeFirst, rangeLast]),
     extrapolation,
   };
 }

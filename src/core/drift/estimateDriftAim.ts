@@ -518,7 +518,7 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
     sd: {
       x: Float64Array.from(keep, (k) => sdx[k]),
       y: Float64Array.from(keep, (k) => sdy[k]),
-      z: sdz ? Float64Array.from(keep, (k) => sdz![k]) : new Float64Array(keep.length),
+      z: sdz ? Float64Array.from(keep, (k) => sdz[k]) : new Float64Array(keep.length),
     },
   };
   const keepSet = new Set(keep);

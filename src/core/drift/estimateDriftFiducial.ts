@@ -514,12 +514,12 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
     `${options.picks?.length ? `${m} picked` : `${m} found`} fiducial marker${m === 1 ? '' : 's'}, ${nUsed} used ` +
     `(${markers.map((mk, k) => `#${k + 1} at ${mk.x.toFixed(0)}, ${mk.y.toFixed(0)} nm in ${(100 * mk.fraction).toFixed(0)}% of frames, sd ${mk.sdNm[0].toFixed(1)}/${mk.sdNm[1].toFixed(1)} nm${mk.used ? '' : ' — not used'}`).join('; ')}); ` +
     `${covered} of ${nFrames} frames covered, samples every ${sampleFrames} frames`;
-  const warn = options.progress?.warn;
-  for (const [k, mk] of markers.entries()) if (mk.note) warn?.(`fiducial #${k + 1} (${mk.x.toFixed(0)}, ${mk.y.toFixed(0)} nm): ${mk.note}`);
-  if (nUsed === 1) warn?.('only one fiducial marker is used: nothing checks it; its own movement (if any) becomes drift');
-  if (nUsed === 2) warn?.('two fiducial markers are used: when they disagree there is no majority to tell which one moved');
+  const warn = (message: string) => options.progress?.warn?.(message);
+  for (const [k, mk] of markers.entries()) if (mk.note) warn(`fiducial #${k + 1} (${mk.x.toFixed(0)}, ${mk.y.toFixed(0)} nm): ${mk.note}`);
+  if (nUsed === 1) warn('only one fiducial marker is used: nothing checks it; its own movement (if any) becomes drift');
+  if (nUsed === 2) warn('two fiducial markers are used: when they disagree there is no majority to tell which one moved');
   if (covered < nFrames) {
-    warn?.(
+    warn(
       `${nFrames - covered} of ${nFrames} frames have no marker measurement; the drift there is interpolated` +
         (covered < LOW_COVERAGE * nFrames ? ': the markers were lost (a jump larger than their radius, bleaching?); check the picks, a larger radius, or --then fiducial after RCC' : ''),
     );

@@ -257,9 +257,9 @@ export async function estimateDriftFromLocs(
 ): Promise<LocsRccResult | MarkerMethodResult> {
   // Fiducial markers and AIM (issue 14) have their own estimators (estimateDriftByMarkers.ts).
   if (partialOptions.method === 'fiducial' || partialOptions.method === 'AIM') {
-    return estimateDriftByMarkers(input, partialOptions as FiducialLocsOptions | AimLocsOptions, context);
+    return estimateDriftByMarkers(input, partialOptions, context);
   }
-  return estimateDriftRcc(input, partialOptions as Partial<LocsRccOptions>, context);
+  return estimateDriftRcc(input, partialOptions, context);
 }
 
 export interface LocsDriftContext {
@@ -459,7 +459,7 @@ async function estimateDriftRcc(
       // (the windows' own error is what is measured; the check's own noise is in its sd).
       const every = Math.ceil(n / VALIDATION_MAX_LOCS);
       const thin = (v: NumericArray) => (every > 1 ? Float64Array.from({ length: Math.ceil(v.length / every) }, (_, i) => v[i * every]) : v);
-      const check = await refineDrift({ x: thin(x), y: thin(y), z: rccZ ? thin(z!) : undefined, t: thin(t) }, drift, {
+      const check = await refineDrift({ x: thin(x), y: thin(y), z: rccZ ? thin(z) : undefined, t: thin(t) }, drift, {
         ...(() => {
           const p = precision ?? findPrecision();
           return { precisionNm: p.lateralNm, precisionZNm: p.axialNm };
@@ -475,7 +475,7 @@ async function estimateDriftRcc(
       const extra = diff.map((d, k) => Math.sqrt(Math.max(0, d * d - own[k] * own[k] - meanSquare(lsSd.sd[(['x', 'y', 'z'] as const)[k]]))));
       if (!rccZ) extra[2] = 0;
       drift.sd = addInQuadrature(lsSd.sd, uniformSd(drift.t.length, extra as [number, number, number]));
-      rccUncertainty.validationNm = diff as [number, number, number];
+      rccUncertainty.validationNm = diff;
     } catch (e) {
       if (!(e instanceof InsufficientDataError)) throw e;
       progress?.warn?.(

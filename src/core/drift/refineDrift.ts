@@ -336,7 +336,7 @@ export async function refineDrift(
       cutoffSd: threeD ? KERNEL_CUTOFF_SD_3D : undefined,
     });
 
-  let breaks = [...userBreaks];
+  const breaks = [...userBreaks];
   const detectedBreaks: number[] = [];
   let segments = makeSegments(t, target, MIN_SEGMENT_FRAMES, breaks);
   const cells = new Int32Array(n);

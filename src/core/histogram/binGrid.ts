@@ -80,7 +80,7 @@ export function histogramInto(
   for (let i = from; i < to; i++) {
     const ix = Math.floor((x[i] - ox) * inv);
     const iy = Math.floor((y[i] - oy) * inv);
-    const iz = useZ ? Math.floor((z![i] - oz) * inv) : 0;
+    const iz = useZ ? Math.floor((z[i] - oz) * inv) : 0;
     if (ix < 0 || ix >= bx || iy < 0 || iy >= by || iz < 0 || iz >= bz) continue;
     out[(iz * nyOut + iy) * nxOut + ix] += 1;
   }
@@ -114,7 +114,7 @@ export function binPoints(
   for (let i = from; i < to; i++) {
     const px = Math.floor((x[i] - ox) * inv);
     const py = Math.floor((y[i] - oy) * inv);
-    const pz = useZ ? Math.floor((z![i] - oz) * inv) : 0;
+    const pz = useZ ? Math.floor((z[i] - oz) * inv) : 0;
     if (px < 0 || px >= bx || py < 0 || py >= by || pz < 0 || pz >= bz) continue;
     ix[k] = px;
     iy[k] = py;

@@ -330,7 +330,7 @@ export class PointRegistrar {
     const peak = findPeak(best.box, bx, by, bz);
     if (!peak) return null;
     return {
-      shift: [0, 1, 2].map((a) => peak.position[a] + best!.lo[a]) as [number, number, number],
+      shift: [0, 1, 2].map((a) => peak.position[a] + best.lo[a]) as [number, number, number],
       secondaryRatio: coarsePeak.secondaryRatio,
     };
   }

@@ -9,7 +9,7 @@
  * structure appears at x_true − truth.x[i], i.e. it moves by −truth[i] / voxel size pixels.
  */
 import { UsageError } from '../errors.js';
-import type { DriftTrace, ImageDtype, ImageStack, Metadata, NumericArray } from '../types.js';
+import type { DriftTrace, ImageStack, Metadata, NumericArray } from '../types.js';
 import { createRandom } from './random.js';
 import { erf } from './special.js';
 import { simulateDriftTrace, type DriftJump } from './simulateDriftTrace.js';
@@ -414,7 +414,7 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
     height,
     depth,
     frames,
-    dtype: dtype as ImageDtype,
+    dtype: dtype,
     voxelSizeNm: [pixelNm, pixelNm, zStepNm],
     metadata,
     readFrame: async (index: number): Promise<NumericArray> => renderFrame(index),

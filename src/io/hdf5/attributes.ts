@@ -217,13 +217,19 @@ function fitsDtype(value: number, dtype: ColumnDtype): boolean {
   return bits === 64 || (value >= -(2 ** (bits - 1)) && value < 2 ** (bits - 1));
 }
 
+/** Only 7-bit characters (what an ASCII-set HDF5 string can hold). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /**
  * How PyTables stores `value` as an attribute: the original kind when known (see AttrKind) —
  * bytes stay bytes while they are ASCII, a pickled tuple a tuple, a numpy bool a bool.
  */
 export function metadataAttributeValue(value: MetaValue, kind: AttrKind | undefined): AttributeValue {
   const pickled = kind === 'pickle' || kind === 'tuple';
-  if (typeof value === 'string' && !pickled) return { kind: 'string', text: value, cset: kind === 'bytes' && /^[\x00-\x7f]*$/.test(value) ? 'ascii' : 'utf8' };
+  if (typeof value === 'string' && !pickled) return { kind: 'string', text: value, cset: kind === 'bytes' && isAscii(value) ? 'ascii' : 'utf8' };
   if (typeof value === 'boolean' && kind === 'bool') return { kind: 'bool', value };
   if (typeof value === 'number' && !pickled) {
     if (kind !== undefined && NUMERIC_KINDS.has(kind)) {

@@ -130,7 +130,7 @@ export async function describeHdf5(path: string): Promise<string> {
   return [
     `${path}: Picasso localizations (HDF5 'locs' + ${picassoYamlPath(path)})`,
     `  rows: ${fmt(table.length)}`,
-    ...(unit === 'px' ? ['  pixel size: unknown (no Pixelsize in the yaml): x, y shown in camera pixels'] : [`  pixel size: ${table.metadata.Pixelsize} nm`]),
+    ...(unit === 'px' ? ['  pixel size: unknown (no Pixelsize in the yaml): x, y shown in camera pixels'] : [`  pixel size: ${String(table.metadata.Pixelsize)} nm`]),
     ...describeColumns(table, unit),
     ...describeMetadata(table.metadata),
   ].join('\n');

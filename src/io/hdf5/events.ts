@@ -63,9 +63,9 @@ export function readEvents(module: H5Module, file: H5File, path: string): Acquis
     for (let r = 0; r < rows; r++) {
       const row = ptr + r * meta.size;
       events.push({
-        name: fixedString(heap.subarray(row + name!.offset!, row + name!.offset! + name!.size), name!.cset),
-        description: fixedString(heap.subarray(row + descr!.offset!, row + descr!.offset! + descr!.size), descr!.cset),
-        time: dv.getFloat64(r * meta.size + time!.offset!, time!.littleEndian !== false),
+        name: fixedString(heap.subarray(row + name.offset!, row + name.offset! + name.size), name.cset),
+        description: fixedString(heap.subarray(row + descr.offset!, row + descr.offset! + descr.size), descr.cset),
+        time: dv.getFloat64(r * meta.size + time.offset!, time.littleEndian !== false),
       });
     }
     return events;

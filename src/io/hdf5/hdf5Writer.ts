@@ -528,7 +528,7 @@ async function writeChunkBtree(file: FileWriter, chunks: WrittenChunks, chunkRow
   interface Key { size: number; row: number; elem: number }
   const encodeKey = (b: Bytes, k: Key) => b.u32(k.size).u32(0).u64(k.row).u64(k.elem);
   // Level 0: children are chunks; each chunk's key is its first row; the last key closes the range.
-  let children = chunks.addresses.map((address, i) => ({ address, key: { size: chunks.sizes[i], row: i * chunkRows, elem: 0 } as Key }));
+  let children = chunks.addresses.map((address, i) => ({ address, key: { size: chunks.sizes[i], row: i * chunkRows, elem: 0 } }));
   const rightmost: Key = { size: 0, row: chunks.addresses.length * chunkRows, elem: rowBytes };
   let level = 0;
   for (;;) {

@@ -122,7 +122,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
 function writePixelSize(table: LocTable, options: TableWriteOptions, target: string): number {
   const md = table.metadata;
   const fromPyme =
-    typeof md['voxelsize.x'] === 'number' && (md['voxelsize.units'] ?? 'um') === 'um' ? (md['voxelsize.x'] as number) * 1000 : undefined;
+    typeof md['voxelsize.x'] === 'number' && (md['voxelsize.units'] ?? 'um') === 'um' ? (md['voxelsize.x']) * 1000 : undefined;
   const px = options.pixelSizeNm ?? (typeof md.Pixelsize === 'number' ? md.Pixelsize : undefined) ?? fromPyme;
   if (px === undefined || !(px > 0)) {
     throw new UsageError(

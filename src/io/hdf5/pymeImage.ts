@@ -43,7 +43,7 @@ export function voxelSizeFromMetadata(metadata: Metadata): [number, number, numb
   const x = metadata['voxelsize.x'];
   const y = metadata['voxelsize.y'];
   if (typeof x !== 'number' || typeof y !== 'number') return undefined;
-  const z = typeof metadata['voxelsize.z'] === 'number' ? (metadata['voxelsize.z'] as number) : 1;
+  const z = typeof metadata['voxelsize.z'] === 'number' ? (metadata['voxelsize.z']) : 1;
   const units = metadata['voxelsize.units'] ?? 'um';
   const scale = units === 'nm' ? 1 : units === 'um' || units === 'µm' ? 1000 : NaN;
   if (!Number.isFinite(scale)) return undefined;

@@ -18,7 +18,7 @@ import {
 } from './attributes.js';
 export { pyTablesTableAttributes };
 import { DEFLATE_IN_FLIGHT, deflateChunk } from './deflateChunk.js';
-import { UnsupportedByWriterError, writeHdf5, type Attribute, type GroupNode, type TableNode } from './hdf5Writer.js';
+import { UnsupportedByWriterError, writeHdf5, type GroupNode, type TableNode } from './hdf5Writer.js';
 import {
   compoundLeaves,
   dtypeSize,
