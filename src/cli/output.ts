@@ -7,10 +7,19 @@ import { crossCorrelationAsStack } from '../recipes/saveOutputs.js';
 import { checkDriftFileExtension, writeDriftFile } from '../io/driftFiles.js';
 import { metadataPixelSizeNm } from '../io/columnConventions.js';
 import { VERSION } from '../version.js';
+import { afterCommit } from '../io/atomic.js';
 
 /** A line on stderr unless --quiet (stdout stays free for data, e.g. `info`). */
 export function say(opts: { quiet?: boolean }, line: string): void {
   if (!opts.quiet) process.stderr.write(`${line}\n`);
+}
+
+/**
+ * "wrote X": said once the outputs are in place (io/atomic.ts afterCommit), not when they are
+ * staged, so no line claims a file that a later failure or Ctrl-C discards.
+ */
+export function sayWritten(opts: { quiet?: boolean }, line: string): void {
+  afterCommit(() => say(opts, line));
 }
 
 /** What produced a file: recorded in metadata (PYME-style keys) and in sidecars that take it. */

@@ -89,6 +89,18 @@ interface StagedOutput {
 
 /** The open output batch (withOutputBatch), if any. */
 let batch: StagedOutput[] | undefined;
+/** What to do once the open batch's outputs are in place (the "wrote X" lines); dropped when it fails. */
+let commitHooks: (() => void)[] | undefined;
+
+/**
+ * Run `fn` once the outputs written so far are in place: at the end of the open output batch
+ * when it commits (never when it is discarded), else now. A line saying "wrote X" goes through
+ * this, so nothing claims to have been written that a later failure discards.
+ */
+export function afterCommit(fn: () => void): void {
+  if (commitHooks) commitHooks.push(fn);
+  else fn();
+}
 
 /** Where a staged output's content is until the batch commits (for a step that reads it back), else undefined. */
 export function stagedPathFor(target: string): string | undefined {
@@ -108,13 +120,17 @@ export function stagedPathFor(target: string): string | undefined {
 export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (targets: string[]) => void, { own = false } = {}): Promise<T> {
   if (batch && !own) return body();
   const outer = batch;
+  const outerHooks = commitHooks;
   const staged: StagedOutput[] = [];
+  const hooks: (() => void)[] = [];
   batch = staged;
+  commitHooks = hooks;
   let result: T;
   try {
     result = await body();
   } catch (err) {
     batch = outer;
+    commitHooks = outerHooks;
     for (const s of staged) {
       await fs.rm(s.temp, { force: true });
       s.untrack();
@@ -123,6 +139,7 @@ export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (ta
     throw err;
   }
   batch = outer;
+  commitHooks = outerHooks;
   // Renames within one folder: they do not fail for want of space. Should one fail anyway
   // (the folder removed meanwhile), the rest are removed and the error says what was written.
   for (let i = 0; i < staged.length; i++) {
@@ -142,6 +159,7 @@ export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (ta
       );
     }
   }
+  for (const fn of hooks) fn();
   return result;
 }
 

@@ -15,7 +15,7 @@ import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress } from '../output.js';
+import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress, sayWritten } from '../output.js';
 
 interface ApplyOptions {
   drift: string[];
@@ -118,7 +118,7 @@ export function registerApplyCommand(program: Command): void {
         Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
         try {
           const written = await writeImageStack(output, withFrameProgress(corrected, ctx.progress), { inputs });
-          say(opts, `wrote ${written.join(', ')}`);
+          sayWritten(opts, `wrote ${written.join(', ')}`);
           return { rows: stack.frames, span: driftSpan(interp.evaluate(frameRange(0, stack.frames - 1)), stack.depth > 1), written };
         } finally {
           corrected.dispose();
@@ -147,13 +147,13 @@ export function registerApplyCommand(program: Command): void {
       const provenance = provenanceOf('apply', params, input);
       Object.assign(corrected.metadata, provenance.metadata);
       const written = await writeTable(output, corrected, { inputs, pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-      say(opts, `wrote ${written.join(', ')}`);
+      sayWritten(opts, `wrote ${written.join(', ')}`);
       return { rows: table.length, span, written };
     };
     const writePlot = async (plot: string | undefined, interp: DriftInterpolator) => {
       if (!plot) return;
       await writeDriftPlot(plot, interpolatorPlot(interp, opts.drift, 'Loaded drift'));
-      say(opts, `wrote ${plot}`);
+      sayWritten(opts, `wrote ${plot}`);
     };
 
     if (!batch) {

@@ -6,7 +6,7 @@ import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { say, writePerFrameOutputs } from '../output.js';
+import { say, writePerFrameOutputs, sayWritten } from '../output.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
 import { extensionOf } from '../../io/index.js';
 import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
@@ -84,7 +84,7 @@ export function registerDriftCommand(program: Command): void {
     const sd = interp.evaluateSd?.(trace.t);
     if (opts.output) {
       await writePerFrameOutputs(opts.output, trace, opts.pixelSize, is3d, { frameBase, inputs: files, sd });
-      say(opts, `wrote ${opts.output}: frames ${a + frameBase}–${b - 1 + frameBase}`);
+      sayWritten(opts, `wrote ${opts.output}: frames ${a + frameBase}–${b - 1 + frameBase}`);
     } else {
       const lines = [(frameBase === 1 ? 'frame,x,y,z' : 't,x,y,z') + (sd ? ',sd_x,sd_y,sd_z' : '')];
       for (let i = 0; i < trace.t.length; i++) {
@@ -94,7 +94,7 @@ export function registerDriftCommand(program: Command): void {
     }
     if (opts.plot) {
       await writeDriftPlot(opts.plot, interpolatorPlot(interp, files, 'Loaded drift'));
-      say(opts, `wrote ${opts.plot}`);
+      sayWritten(opts, `wrote ${opts.plot}`);
     }
   });
 }

@@ -22,7 +22,7 @@ import { locsFiducial, runFiducial } from '../../recipes/modules/locsFiducial.js
 import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
+import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs, sayWritten } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
   output?: string;
@@ -232,14 +232,14 @@ export function registerLocsCommand(program: Command): void {
       );
       Object.assign(corrected.metadata, provenance.metadata);
       const written = await writeTable(paths.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-      say(opts, `wrote ${written.join(', ')}`);
+      sayWritten(opts, `wrote ${written.join(', ')}`);
       if (paths.driftOut) {
         const w = await writeDriftNpz(paths.driftOut, drift, { inputs: [input] });
         written.push(w);
-        say(opts, `wrote ${w}`);
+        sayWritten(opts, `wrote ${w}`);
       }
       if (rccParams.debug_cor_file && rcc.output_cross_cor) {
-        say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
       const [lo, hi] = minMax(table.columns.get('t')!);
       const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
@@ -251,7 +251,7 @@ export function registerLocsCommand(program: Command): void {
       if (paths.plot) {
         await writeDriftPlot(paths.plot, plotData);
         written.push(paths.plot);
-        say(opts, `wrote ${paths.plot}`);
+        sayWritten(opts, `wrote ${paths.plot}`);
       }
       if (paths.perFrame) {
         // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
@@ -260,7 +260,7 @@ export function registerLocsCommand(program: Command): void {
         const perFrame = sampleDriftPerFrame(interp, first, Math.ceil(hi));
         await writePerFrameOutputs(paths.perFrame, perFrame, pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input], sd: interp.evaluateSd?.(perFrame.t) });
         written.push(paths.perFrame);
-        say(opts, `wrote ${paths.perFrame}`);
+        sayWritten(opts, `wrote ${paths.perFrame}`);
       }
       if (paths.report) {
         const data = await locsReportData({
@@ -276,7 +276,7 @@ export function registerLocsCommand(program: Command): void {
         });
         await writeReport(paths.report, data, [input]);
         written.push(paths.report);
-        say(opts, `wrote ${paths.report}`);
+        sayWritten(opts, `wrote ${paths.report}`);
       }
       const spanText = driftSpan(drift, table.columns.has('z') && !rccParams.flatten_z);
       say(opts, `drift range: ${spanText} nm`);

@@ -6,7 +6,7 @@ import { simulateImageStack } from '../../core/simulate/simulateImageStack.js';
 import { writeImageStack, writeTable } from '../../io/index.js';
 import { writeDriftNpz } from '../../io/npz.js';
 import { parseNumberFlag } from '../flags.js';
-import { say } from '../output.js';
+import { say, sayWritten } from '../output.js';
 
 interface SimulateOptions {
   output: string;
@@ -50,7 +50,7 @@ export function registerSimulateCommand(program: Command): void {
         const written = await writeImageStack(opts.output, sim.stack);
         const truth = await writeDriftNpz(truthPathFor(opts.output), sim.truth);
         const s = sim.stack;
-        say(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
+        sayWritten(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
         return;
       }
       opts.frames ??= 30000;
@@ -60,6 +60,6 @@ export function registerSimulateCommand(program: Command): void {
       const sim = simulateLocalizations({ frames: opts.frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps, beads: opts.beads });
       const written = await writeTable(opts.output, sim.table);
       const truth = await writeDriftNpz(truthPathFor(opts.output), sim.truth);
-      say(opts, `wrote ${written.join(', ')} (${sim.table.length} localizations, ${opts.frames} frames) and ${truth} (the true drift, correction convention)`);
+      sayWritten(opts, `wrote ${written.join(', ')} (${sim.table.length} localizations, ${opts.frames} frames) and ${truth} (the true drift, correction convention)`);
     });
 }
