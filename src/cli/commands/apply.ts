@@ -14,7 +14,7 @@ import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate
 import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
-import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
+import { addModuleFlags, paramsFromFlags, parsePositiveFlag, parseNonNegativeFlag } from '../flags.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress, sayWritten } from '../output.js';
 
 interface ApplyOptions {
@@ -63,9 +63,9 @@ export function registerApplyCommand(program: Command): void {
     .option('--out-dir <dir>', 'folder for the default outputs (created if missing)')
     .option('--force', 'replace default outputs that exist already; accept a --pixel-size that disagrees with the file\'s own')
     .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
-    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
+    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNonNegativeFlag('padding', v))
     .option('--float', 'image stacks: write float32 frames instead of the input dtype')
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');

@@ -20,7 +20,7 @@ import { imagePreClipFilter } from '../../recipes/modules/imagePreClipFilter.js'
 import { imagePreDownsample } from '../../recipes/modules/imagePreDownsample.js';
 import { imageRcc } from '../../recipes/modules/imageRcc.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
-import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
+import { addModuleFlags, paramsFromFlags, parseNumberFlag, parseNonNegativeFlag } from '../flags.js';
 import { provenanceOf, say, withFrameProgress, writeDebugCorrelations, sayWritten } from '../output.js';
 
 interface ImagesOptions extends CommonOptions {
@@ -73,7 +73,7 @@ export function registerImagesCommand(program: Command): void {
     .option('--x-end <px>', 'crop: end of the x range (exclusive; −1 = through the last pixel)', (v) => parseNumberFlag('x-end', v))
     .option('--y-start <px>', 'crop: first y pixel', (v) => parseNumberFlag('y-start', v))
     .option('--y-end <px>', 'crop: end of the y range', (v) => parseNumberFlag('y-end', v))
-    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
+    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNonNegativeFlag('padding', v))
     .option('--voxel-size <x,y,z>', 'voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
     .option('--float', 'write float32 frames instead of the input dtype')
     .option('--report <file.html>', 'a self-contained HTML report: input, parameters, drift with its uncertainty, pairs, warnings, before/after, FRC');

@@ -7,7 +7,7 @@ import { formatRecipe, parseRecipe } from '../../recipes/parseRecipe.js';
 import { disposeSlotValue, runRecipe } from '../../recipes/runRecipe.js';
 import { createSaveSink, plannedDefaultFiles, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
-import { parseNumberFlag } from '../flags.js';
+import { parsePositiveFlag } from '../flags.js';
 import { say, sayWritten } from '../output.js';
 import { afterCommit } from '../../io/atomic.js';
 import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
@@ -74,7 +74,7 @@ export function registerRunCommand(program: Command): void {
     .option('-o, --output <dir>', 'directory for every output no module reads (named after its slot)')
     .option('--save <slot=path>', 'write slot SLOT to PATH (format from the extension); repeatable', (v: string, prev: string[]) => [...prev, v], [])
     .option('--skip <slot>', 'do not save SLOT by default; repeatable', (v: string, prev: string[]) => [...prev, v], [])
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--force', 'replace files that exist already in -o DIR, or named by the recipe (save_path, debug_cor_file)')
     .option('--report <file.html>', 'a self-contained HTML report of the recipe\'s Locs_RCC or Image_RCC step: drift with its uncertainty, pairs, warnings, before/after, FRC');
