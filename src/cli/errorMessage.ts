@@ -32,7 +32,7 @@ const SYSCALL_VERBS: Record<string, string> = {
   read: 'reading',
   write: 'writing',
   rename: 'moving into place',
-  mkdir: 'creating the folder',
+  mkdir: 'creating',
   scandir: 'listing',
   stat: 'looking at',
   unlink: 'removing',

@@ -22,6 +22,23 @@ export function sayWritten(opts: { quiet?: boolean }, line: string): void {
   afterCommit(() => say(opts, line));
 }
 
+/**
+ * Run a long synchronous step that has nothing to clean up (no output or temporary yet, e.g.
+ * a simulation before it is written) with the signals' default action: the Ctrl-C handler of
+ * main.ts could only run once the step ends, so Ctrl-C would wait for it. The process ends at
+ * once, killed by the signal (the shell reports 130 / 143).
+ */
+export function withDefaultSignalAction<T>(step: () => T): T {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const saved = signals.map((s) => process.listeners(s));
+  signals.forEach((s) => process.removeAllListeners(s));
+  try {
+    return step();
+  } finally {
+    signals.forEach((s, i) => saved[i].forEach((l) => process.on(s, l as NodeJS.SignalsListener)));
+  }
+}
+
 /** What produced a file: recorded in metadata (PYME-style keys) and in sidecars that take it. */
 export function provenanceOf(command: string, params: Record<string, unknown>, input: string): { metadata: Metadata; record: Record<string, unknown> } {
   const record = { software: 'ccdrift', version: VERSION, command, input, parameters: params, date: new Date().toISOString() };

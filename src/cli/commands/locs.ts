@@ -10,7 +10,7 @@ import { CSV_META } from '../../io/csv.js';
 import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkFolderCanBeMade, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
 import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
@@ -71,6 +71,7 @@ export function defaultTableExtension(input: string, format: string | undefined)
 export function ensureOutDir(outDir: string | undefined): void {
   if (!outDir) return;
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out-dir ${outDir} is a file, not a folder`);
+  checkFolderCanBeMade('--out-dir', outDir);
   mkdirSync(outDir, { recursive: true });
 }
 

@@ -7,7 +7,7 @@ import { simulateImageStack } from '../../core/simulate/simulateImageStack.js';
 import { writeImageStack, writeTable } from '../../io/index.js';
 import { writeDriftNpz } from '../../io/npz.js';
 import { parseNumberFlag } from '../flags.js';
-import { sayWritten } from '../output.js';
+import { sayWritten, withDefaultSignalAction } from '../output.js';
 import { accepts, checkOutputPlan } from '../outputPlan.js';
 import { formatBytes } from '../../core/memoryLimit.js';
 
@@ -68,7 +68,10 @@ export function registerSimulateCommand(program: Command): void {
         sayWritten(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
         return;
       }
-      const sim = simulateLocalizations({ frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps, beads: opts.beads });
+      // Nothing is written while it runs: Ctrl-C ends it at once.
+      const sim = withDefaultSignalAction(() =>
+        simulateLocalizations({ frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps, beads: opts.beads }),
+      );
       // CSV text takes about 12 bytes per number; the binary formats 8: the larger is asked of the disk.
       checkDiskSpace(opts.output, sim.table.length * sim.table.columns.size * 12, `${sim.table.length} localizations (--locs, --beads × --frames)`);
       const written = await writeTable(opts.output, sim.table);
