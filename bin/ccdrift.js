@@ -30,6 +30,13 @@ if (
     process.exitCode = code ?? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGKILL: 9 }[signal] ?? 1);
   });
 } else {
+  // Ctrl-C while the modules load (a second or more on a busy machine): nothing is written yet,
+  // so exit as main() would (130/143), not killed by the signal. main() installs its own handlers.
+  const early = (signal) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
   const { main } = await import('../dist/src/cli/main.js');
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
   process.exitCode = await main(process.argv);
 }

@@ -185,11 +185,11 @@ export function perInputPath(flag: string, value: string | undefined, input: str
 }
 
 /** Refuse outputs that exist already, unless --force: default names never replace a file silently. */
-export function refuseExisting(files: readonly PlannedFile[], force: boolean | undefined): void {
+export function refuseExisting(files: readonly PlannedFile[], force: boolean | undefined, other = 'or choose --out-dir'): void {
   if (force) return;
   for (const f of files) {
     if (existsSync(f.path)) {
-      throw new UsageError(`${f.what} ${f.path} already exists; ccdrift does not replace it without --force (or choose --out-dir)`);
+      throw new UsageError(`${f.what} ${f.path} already exists; ccdrift does not replace it without --force (${other})`);
     }
   }
 }

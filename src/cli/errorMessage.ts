@@ -34,7 +34,7 @@ const SYSCALL_VERBS: Record<string, string> = {
   read: 'reading',
   write: 'writing',
   rename: 'moving into place',
-  mkdir: 'creating the folder',
+  mkdir: 'creating',
   scandir: 'listing',
   stat: 'looking at',
   unlink: 'removing',
@@ -43,8 +43,8 @@ const SYSCALL_VERBS: Record<string, string> = {
   close: 'closing',
 };
 
-/** `.out.csv.1234.0a1b2c3d.tmp` → `out.csv` (temporaryPathFor). */
-const TEMPORARY_NAME = /(^|\/)\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/;
+/** `.out.csv.1234.0a1b2c3d.tmp` or `.out.csv.1234.0a1b2c3d.tmp/out.csv` → `out.csv` (temporaryPathFor). */
+const TEMPORARY_NAME = /(^|\/)\.(.+)\.\d+\.[0-9a-f]{8}\.tmp(\/[^/]+)?$/;
 
 function fsMessage(e: NodeJS.ErrnoException): string | undefined {
   const meaning = e.code ? FS_MESSAGES[e.code] : undefined;

@@ -58,6 +58,20 @@ export function parseNumberFlag(flag: string, text: string): number {
   return v;
 }
 
+/** A number flag that must be > 0 (a pixel size): refused when parsed, naming the flag. */
+export function parsePositiveFlag(flag: string, text: string): number {
+  const v = parseNumberFlag(flag, text);
+  if (!(v > 0)) throw new UsageError(`--${flag} expects a number > 0, got '${text}'`);
+  return v;
+}
+
+/** A number flag that must be ≥ 0 (a padding). */
+export function parseNonNegativeFlag(flag: string, text: string): number {
+  const v = parseNumberFlag(flag, text);
+  if (!(v >= 0)) throw new UsageError(`--${flag} expects a number ≥ 0, got '${text}'`);
+  return v;
+}
+
 /** commander's camelCase option key for a flag. */
 function optionKey(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -7,10 +7,36 @@ import { crossCorrelationAsStack } from '../recipes/saveOutputs.js';
 import { checkDriftFileExtension, writeDriftFile } from '../io/driftFiles.js';
 import { metadataPixelSizeNm } from '../io/columnConventions.js';
 import { VERSION } from '../version.js';
+import { afterCommit } from '../io/atomic.js';
 
 /** A line on stderr unless --quiet (stdout stays free for data, e.g. `info`). */
 export function say(opts: { quiet?: boolean }, line: string): void {
   if (!opts.quiet) process.stderr.write(`${line}\n`);
+}
+
+/**
+ * "wrote X": said once the outputs are in place (io/atomic.ts afterCommit), not when they are
+ * staged, so no line claims a file that a later failure or Ctrl-C discards.
+ */
+export function sayWritten(opts: { quiet?: boolean }, line: string): void {
+  afterCommit(() => say(opts, line));
+}
+
+/**
+ * Run a long synchronous step that has nothing to clean up (no output or temporary yet, e.g.
+ * a simulation before it is written) with the signals' default action: the Ctrl-C handler of
+ * main.ts could only run once the step ends, so Ctrl-C would wait for it. The process ends at
+ * once, killed by the signal (the shell reports 130 / 143).
+ */
+export function withDefaultSignalAction<T>(step: () => T): T {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const saved = signals.map((s) => process.listeners(s));
+  signals.forEach((s) => process.removeAllListeners(s));
+  try {
+    return step();
+  } finally {
+    signals.forEach((s, i) => saved[i].forEach((l) => process.on(s, l as NodeJS.SignalsListener)));
+  }
 }
 
 /** What produced a file: recorded in metadata (PYME-style keys) and in sidecars that take it. */

@@ -22,6 +22,8 @@ export interface PlannedFile {
   what: string;
   /** Further checks that need no data (extension known, pixel size given); throw a UsageError. */
   check?: () => void;
+  /** The run creates the file's folder when missing (checked with checkFolderCanBeMade). */
+  folderMadeByRun?: boolean;
 }
 
 function statOrUndefined(path: string): Stats | undefined {
@@ -61,6 +63,10 @@ export function checkOutputPlan(inputs: readonly string[], outputs: readonly Pla
     file.check?.();
     const dir = dirname(resolve(file.path));
     const dirStat = statOrUndefined(dir);
+    if (!dirStat && file.folderMadeByRun) {
+      seen.push({ file, stat });
+      continue;
+    }
     if (!dirStat) throw new UsageError(`${file.what} ${file.path}: the folder ${dir} does not exist; create it first`);
     if (!dirStat.isDirectory()) throw new UsageError(`${file.what} ${file.path}: ${dir} is not a folder`);
     try {
@@ -76,6 +82,24 @@ export function checkOutputPlan(inputs: readonly string[], outputs: readonly Pla
         `${file.what} ${file.path} already exists: the FFT cache is a scratch file the run creates and removes, so it would be overwritten and deleted; give a path that does not exist`,
       );
     }
+  }
+}
+
+/**
+ * A folder the run will create for its outputs (`-o DIR`, `--out-dir`): refused before the work
+ * when it is a file, or when the nearest folder that exists above it is not writable.
+ */
+export function checkFolderCanBeMade(flag: string, folder: string): void {
+  const abs = resolve(folder);
+  const stat = statOrUndefined(abs);
+  if (stat && !stat.isDirectory()) throw new UsageError(`${flag} ${folder} is a file, not a folder; give a folder for the outputs`);
+  let existing = abs;
+  while (!statOrUndefined(existing)) existing = dirname(existing);
+  if (!statOrUndefined(existing)!.isDirectory()) throw new UsageError(`${flag} ${folder}: ${existing} is a file, so the folder cannot be made`);
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${folder}: the folder ${existing} is not writable`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs, rmSync } from 'node:fs';
+import { mkdirSync, promises as fs, rmSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -30,9 +30,21 @@ export function trackTemporary(path: string): () => void {
   return () => pendingTemps.delete(path);
 }
 
-/** A temporary name beside `target` (same file system, so the final rename is atomic). */
-export function temporaryPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+/**
+ * A temporary folder beside `target` (same file system, so the final rename is atomic), made
+ * now, named with the process id; the output is written inside it under its own name. Removing
+ * the folder on Ctrl-C also stops a file creation still in flight in the OS threads (an output
+ * being opened) from leaving a file behind: it cannot be created in a folder that is gone.
+ */
+export function temporaryFolderFor(target: string): string {
+  const folder = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  mkdirSync(folder);
+  return folder;
+}
+
+/** Where the output `target` is written before it is moved into place: inside its temporary folder. */
+export function temporaryPathFor(target: string, folder: string = temporaryFolderFor(target)): string {
+  return join(folder, basename(target));
 }
 
 /**
@@ -51,8 +63,21 @@ export async function writeAtomically<T>(
       throw new Error(`refusing to overwrite the input file ${t}: choose another output path`);
     }
   }
-  const temps = targets.map(temporaryPathFor);
-  const untrack = temps.map(trackTemporary);
+  const untrack: (() => void)[] = [];
+  const folders: string[] = [];
+  const temps: string[] = [];
+  try {
+    for (const target of targets) {
+      const folder = temporaryFolderFor(target);
+      folders.push(folder);
+      untrack.push(trackTemporary(folder));
+      temps.push(temporaryPathFor(target, folder));
+    }
+  } catch (err) {
+    for (const f of folders) rmSync(f, { force: true, recursive: true });
+    untrack.forEach((u) => u());
+    throw err;
+  }
   let staged = false;
   try {
     let result: T;
@@ -66,7 +91,7 @@ export async function writeAtomically<T>(
     }
     if (batch) {
       // Inside an output batch: committed with the others when the command ends.
-      targets.forEach((target, i) => batch!.push({ temp: temps[i], target, untrack: untrack[i] }));
+      targets.forEach((target, i) => batch!.push({ temp: temps[i], folder: folders[i], target, untrack: untrack[i] }));
       staged = true;
     } else {
       for (let i = 0; i < targets.length; i++) await fs.rename(temps[i], targets[i]);
@@ -74,7 +99,7 @@ export async function writeAtomically<T>(
     return result;
   } finally {
     if (!staged) {
-      for (const p of temps) await fs.rm(p, { force: true });
+      for (const p of folders) await fs.rm(p, { force: true, recursive: true });
       untrack.forEach((u) => u());
     }
   }
@@ -83,12 +108,26 @@ export async function writeAtomically<T>(
 /** An output written to its temporary file, waiting for the batch to end. */
 interface StagedOutput {
   temp: string;
+  /** The temporary folder holding `temp`. */
+  folder: string;
   target: string;
   untrack: () => void;
 }
 
 /** The open output batch (withOutputBatch), if any. */
 let batch: StagedOutput[] | undefined;
+/** What to do once the open batch's outputs are in place (the "wrote X" lines); dropped when it fails. */
+let commitHooks: (() => void)[] | undefined;
+
+/**
+ * Run `fn` once the outputs written so far are in place: at the end of the open output batch
+ * when it commits (never when it is discarded), else now. A line saying "wrote X" goes through
+ * this, so nothing claims to have been written that a later failure discards.
+ */
+export function afterCommit(fn: () => void): void {
+  if (commitHooks) commitHooks.push(fn);
+  else fn();
+}
 
 /** Where a staged output's content is until the batch commits (for a step that reads it back), else undefined. */
 export function stagedPathFor(target: string): string | undefined {
@@ -108,30 +147,36 @@ export function stagedPathFor(target: string): string | undefined {
 export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (targets: string[]) => void, { own = false } = {}): Promise<T> {
   if (batch && !own) return body();
   const outer = batch;
+  const outerHooks = commitHooks;
   const staged: StagedOutput[] = [];
+  const hooks: (() => void)[] = [];
   batch = staged;
+  commitHooks = hooks;
   let result: T;
   try {
     result = await body();
   } catch (err) {
     batch = outer;
+    commitHooks = outerHooks;
     for (const s of staged) {
-      await fs.rm(s.temp, { force: true });
+      await fs.rm(s.folder, { force: true, recursive: true });
       s.untrack();
     }
     if (staged.length > 0) onDiscard?.(staged.map((s) => s.target));
     throw err;
   }
   batch = outer;
+  commitHooks = outerHooks;
   // Renames within one folder: they do not fail for want of space. Should one fail anyway
   // (the folder removed meanwhile), the rest are removed and the error says what was written.
   for (let i = 0; i < staged.length; i++) {
     try {
       await fs.rename(staged[i].temp, staged[i].target);
+      await fs.rm(staged[i].folder, { force: true, recursive: true });
       staged[i].untrack();
     } catch (err) {
       for (const s of staged.slice(i)) {
-        await fs.rm(s.temp, { force: true });
+        await fs.rm(s.folder, { force: true, recursive: true });
         s.untrack();
       }
       const done = staged.slice(0, i).map((s) => s.target);
@@ -142,6 +187,7 @@ export async function withOutputBatch<T>(body: () => Promise<T>, onDiscard?: (ta
       );
     }
   }
+  for (const fn of hooks) fn();
   return result;
 }
 

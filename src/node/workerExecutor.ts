@@ -113,7 +113,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
       const route = options.cacheFile ? 'off' : (options.pointsRoute ?? 'auto');
       // One registrar for the cost model and the run: its merged points and indexes are reused.
       const pointRegistrar = task.points && route !== 'off' && !task.keepCorrelations ? new PointRegistrar(task.plan) : undefined;
-      const pointsNs = !pointRegistrar ? null : route === 'always' ? Infinity : prefersPoints(task, pointRegistrar);
+      const pointsNs = !pointRegistrar ? null : route === 'always' ? Infinity : await prefersPoints(task, pointRegistrar);
       if (pointsNs !== null) {
         // Small jobs stay in this thread: starting workers and indexing the points in each costs more.
         const poolSize = pointsNs < POINTS_POOL_MIN_NS ? 1 : Math.max(1, Math.min(nWorkers, task.pairs.length / 2));

@@ -157,6 +157,47 @@ export function planSaves(plan: RecipePlan, options: SaveOptions): SavePlan {
   return { explicit, defaults, wanted: new Set([...explicit.keys(), ...defaults]), notByDefault };
 }
 
+/** Output parameters whose kind of value their name says (the modules share these names). */
+const KIND_OF_OUTPUT: Record<string, SlotValueKind> = {
+  output_drift: 'drift',
+  output_drift_plot: 'plot',
+  output_drift_interpolator: 'interpolator',
+  output_cross_cor: 'cross-correlation',
+  output_markers: 'table',
+  output_dummy: 'file',
+};
+
+/**
+ * What each slot will hold, known before anything runs (for planning the default file names):
+ * the loaded data's kind for the initial slots, the kind an output's name says, else (a
+ * corrected or filtered table or stack) the kind of the step's data input. 'other' when unknown.
+ */
+export function predictSlotKinds(plan: RecipePlan, initialKind: 'table' | 'image'): Map<string, SlotValueKind> {
+  const kinds = new Map<string, SlotValueKind>(plan.initialSlots.map((s) => [s, initialKind]));
+  for (const step of plan.steps) {
+    const data = Object.values(step.inputs).map((slot) => kinds.get(slot)).find((k) => k === 'table' || k === 'image');
+    for (const [param, slot] of Object.entries(step.outputs)) kinds.set(slot, KIND_OF_OUTPUT[param] ?? data ?? 'other');
+  }
+  return kinds;
+}
+
+/**
+ * The files the default saves (`-o DIR`) will write, named before the data is read so that
+ * they can be checked (cli/outputPlan.ts): slot → absolute path. Slots whose kind cannot be
+ * known beforehand are left out (checked when saved).
+ */
+export function plannedDefaultFiles(plan: RecipePlan, savePlan: SavePlan, options: SaveOptions, initialKind: 'table' | 'image'): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!options.outDir) return files;
+  const kinds = predictSlotKinds(plan, initialKind);
+  const dir = resolve(options.cwd, options.outDir);
+  for (const slot of savePlan.defaults) {
+    const name = defaultFileNameOfKind(slot, kinds.get(slot) ?? 'other', options.inputPath);
+    if ('name' in name) files.set(slot, join(dir, name.name));
+  }
+  return files;
+}
+
 /** Extension for a default table file: the input's format when writable, else PYME .hdf, else CSV. */
 function tableExtension(inputPath: string | undefined): string {
   for (const candidate of [inputPath, 'x.hdf', 'x.csv']) {
@@ -174,7 +215,13 @@ function imageExtension(inputPath: string | undefined): string | undefined {
 
 /** The default file name of a slot's value, or why it is not saved by default. */
 export function defaultFileName(slot: string, value: unknown, inputPath?: string): { name: string } | { reason: string } {
-  switch (kindOfValue(value)) {
+  const kind = kindOfValue(value);
+  return kind === 'file' ? { reason: `the module wrote ${String(value)} itself` } : defaultFileNameOfKind(slot, kind, inputPath);
+}
+
+/** The default file name of a slot holding a value of this kind, or why it is not saved by default. */
+export function defaultFileNameOfKind(slot: string, kind: SlotValueKind, inputPath?: string): { name: string } | { reason: string } {
+  switch (kind) {
     case 'table':
       return { name: slot + tableExtension(inputPath) };
     case 'image': {
@@ -190,7 +237,7 @@ export function defaultFileName(slot: string, value: unknown, inputPath?: string
     case 'interpolator':
       return { reason: `a drift interpolator is not saved by default (--save ${slot}=FILE.csv or .npz writes it per frame)` };
     case 'file':
-      return { reason: `the module wrote ${String(value)} itself` };
+      return { reason: 'the module writes its file itself' };
     case 'empty':
       return { reason: 'the module did not produce it' };
     default:
@@ -280,7 +327,11 @@ export async function saveSlotValue(path: string, value: unknown, options: SaveO
 }
 
 /** A RecipeSink that saves as planned, recording what it wrote and what it left. */
-export function createSaveSink(savePlan: SavePlan, options: SaveOptions): RecipeSink & { records: SaveRecord[] } {
+export function createSaveSink(
+  savePlan: SavePlan,
+  options: SaveOptions,
+  planned: { defaults: ReadonlyMap<string, string>; check: (path: string, slot: string) => void } = { defaults: new Map(), check: () => {} },
+): RecipeSink & { records: SaveRecord[] } {
   const records: SaveRecord[] = [...savePlan.notByDefault];
   return {
     records,
@@ -295,6 +346,8 @@ export function createSaveSink(savePlan: SavePlan, options: SaveOptions): Recipe
         const dir = resolve(options.cwd, options.outDir!);
         await mkdir(dir, { recursive: true });
         path = join(dir, name.name);
+        // A name the plan could not foresee is checked now (still before anything is committed).
+        if (planned.defaults.get(slot) !== path) planned.check(path, slot);
       }
       records.push({ slot, files: await saveSlotValue(path, value, options) });
     },

@@ -112,6 +112,40 @@ describe('a recipe writes only inside the folder it runs in', () => {
   });
 });
 
+describe('run -o DIR: the files it names itself are checked before the data is read', () => {
+  const recipe = `- chung_cc.Locs_RCC:\n    input_for_correction: Localizations\n    output_drift: drift\n    output_drift_plot: rcc_plot\n    step: 1000\n    window: 1000\n- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n- chung_cc.Locs_Post_Shift:\n    input_localizations: Localizations\n`;
+
+  it('a default output that is the input, -o that is a file, a missing file the recipe reads', () => {
+    writeFileSync(join(dir, 'd.yaml'), recipe);
+    mkdirSync(join(dir, 'res'), { recursive: true });
+    writeFileSync(join(dir, 'res', 'corrected_localizations.csv'), before);
+    refused(['run', 'd.yaml', 'res/corrected_localizations.csv', '-o', 'res'], /-o res \(slot corrected_localizations\) .*corrected_localizations\.csv is the input file/);
+    expect(readFileSync(join(dir, 'res', 'corrected_localizations.csv')).equals(before)).toBe(true);
+    refused(['run', 'd.yaml', 'in.csv', '-o', 'in.csv'], /-o in\.csv is a file, not a folder/);
+    writeFileSync(join(dir, 'load.yaml'), recipe.replace(/- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n/, '- chung_cc.Drift_Load_Interpolate:\n    input_dummy: drift\n    load_paths: [gone.npz]\n'));
+    const r = runCli(['run', 'load.yaml', 'in.csv', '-o', 'res'], dir);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/Drift_Load_Interpolate load_paths \(item 2\): gone\.npz does not exist/);
+    expect(r.stderr).not.toMatch(/localizations\n/); // refused before the data was read
+    rmSync(join(dir, 'res'), { recursive: true });
+  });
+
+  it('files that exist are not replaced without --force; -o DIR is made when missing', () => {
+    writeFileSync(join(dir, 'd.yaml'), recipe);
+    const first = runCli(['run', 'd.yaml', 'in.csv', '-o', 'fresh/results'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    const table = join(dir, 'fresh', 'results', 'corrected_localizations.csv');
+    const written = readFileSync(table);
+    // Each "wrote" line comes after the outputs are in place, the last of the run's lines.
+    expect(first.stderr.trimEnd().split('\n').slice(-3).every((l) => l.startsWith('wrote ') || l.startsWith('not saved'))).toBe(true);
+    refused(['run', 'd.yaml', 'in.csv', '-o', 'fresh/results'], /-o fresh\/results \(slot \w+\) .* already exists; ccdrift does not replace it without --force \(or choose another -o folder\)/);
+    expect(readFileSync(table).equals(written)).toBe(true);
+    const again = runCli(['run', 'd.yaml', 'in.csv', '-o', 'fresh/results', '--force'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    rmSync(join(dir, 'fresh'), { recursive: true });
+  });
+});
+
 describe('what dead runs left behind', () => {
   it('stale temporaries and FFT caches of dead processes are removed and named; others are not touched', () => {
     const deadPid = 999_999;

@@ -123,6 +123,43 @@ describe('memory that cannot exist is refused before it is asked for', () => {
     expectClean(r.stderr);
   });
 
+  it("a recipe's Image_Post_Shift padding: refused before the RCC runs, naming the recipe item", () => {
+    if (!existsSync(join(dir, 'st.tif'))) expect(runCli(['simulate', '--images', '-o', 'st.tif', '--frames', '6', '-q'], dir).code).toBe(0);
+    writeFileSync(
+      join(dir, 'pad.yaml'),
+      '- chung_cc.Image_RCC:\n    input_image: input\n    output_drift: drift\n    output_drift_plot: p1\n- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n- chung_cc.Image_Post_Shift:\n    input_image: input\n    padding_multipler: 1000000\n',
+    );
+    const r = runCli(['run', 'pad.yaml', 'st.tif', '-o', 'padded', '--workers', '1'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/pad\.yaml: chung_cc\.Image_Post_Shift \(item 3\): the zero-padded frame .* padding_multipler 1000000 .* would need/);
+    expect(r.stderr).not.toMatch(/\[1\/3\]/); // no step ran
+    expect(existsSync(join(dir, 'padded'))).toBe(false);
+    expectClean(r.stderr);
+  });
+
+  it('simulate: every flag checked before the work, naming the flag; memory and disk before they are used', () => {
+    const cases: [string[], number, RegExp][] = [
+      [['--frames', '-5'], 2, /--frames must be a whole number ≥ 2, got -5/],
+      [['--locs', '2.5'], 2, /--locs must be a whole number ≥ 1, got 2\.5/],
+      [['--jumps', '0'], 2, /--jumps expects frames between 1 and 29999 \(--frames 30000\), got 0/],
+      [['--beads', '1e9'], 1, /the simulated table \(30000000130000 rows: 130000 localizations \+ 1000000000 beads × 30000 frames.*would need [\d.]+ PiB, but .*; simulate fewer localizations, beads or frames/],
+      [['--field', '1e9'], 1, /filaments of about .* would need .*simulate a smaller field/],
+      [['--images', '--frames', '1e12'], 1, /the drift trace \(1000000000000 frames.*would need [\d.]+ TiB/],
+    ];
+    for (const [flags, code, message] of cases) {
+      const out = flags.includes('--images') ? 'sim_bad.tif' : 'sim_bad.csv';
+      const r = runCli(['simulate', '-o', out, ...flags], dir);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(code);
+      expect(r.stderr).toMatch(message);
+      expectClean(r.stderr);
+      expect(existsSync(join(dir, out))).toBe(false);
+    }
+    // The output is checked before anything is simulated (no 130 000 rows made to be refused).
+    const bad = runCli(['simulate', '-o', 'nowhere/s.csv'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/-o nowhere\/s\.csv: the folder .*nowhere does not exist/);
+  });
+
   it('a TIFF declaring absurd dimensions: beyond memory, or beyond the file', async () => {
     writeFileSync(join(dir, 'huge.tif'), tiffDeclaring(1_000_000, 1_000_000));
     writeFileSync(join(dir, 'big.tif'), tiffDeclaring(100_000, 100_000));

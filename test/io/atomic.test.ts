@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stagedPathFor, withOutputBatch, writeAtomically } from '../../src/io/atomic.js';
+import { afterCommit, stagedPathFor, withOutputBatch, writeAtomically } from '../../src/io/atomic.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 let dir: string;
@@ -49,6 +49,45 @@ describe('withOutputBatch', () => {
     ).rejects.toThrow('the plot failed');
     expect(existsSync(out) || existsSync(plot)).toBe(false);
     expect(discarded).toEqual([out]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('"wrote X" (afterCommit) is said once the outputs are in place, never for a discarded batch', async () => {
+    const said: string[] = [];
+    const out = join(dir, 'said.csv');
+    await withOutputBatch(async () => {
+      await write(out, 'x');
+      afterCommit(() => said.push(`wrote ${out}: ${existsSync(out)}`));
+      expect(said).toEqual([]);
+    });
+    expect(said).toEqual([`wrote ${out}: true`]);
+    const lost = join(dir, 'lost.csv');
+    await expect(
+      withOutputBatch(async () => {
+        await write(lost, 'x');
+        afterCommit(() => said.push(`wrote ${lost}`));
+        throw new Error('later step failed');
+      }),
+    ).rejects.toThrow('later step failed');
+    expect(said).toHaveLength(1);
+    expect(existsSync(lost)).toBe(false);
+    // Outside a batch the output is in place when written: said at once.
+    afterCommit(() => said.push('now'));
+    expect(said).toHaveLength(2);
+  });
+
+  it('a temporary is a folder made before the write starts: removing it stops a creation still in flight', async () => {
+    const out = join(dir, 'inflight.csv');
+    let temp = '';
+    await withOutputBatch(async () => {
+      await writeAtomically([out], async ([tmp]) => {
+        temp = tmp;
+        expect(existsSync(join(tmp, '..'))).toBe(true);
+        await fs.writeFile(tmp, 'x');
+      });
+    });
+    expect(temp.endsWith(`.tmp/inflight.csv`)).toBe(true);
+    expect(existsSync(join(temp, '..'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 

@@ -17,7 +17,7 @@ import { locsPostShift } from '../../src/recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../src/recipes/modules/locsRcc.js';
 import { formatRecipe, parseRecipe } from '../../src/recipes/parseRecipe.js';
 import { runRecipe } from '../../src/recipes/runRecipe.js';
-import { createSaveSink, planSaves, type SaveOptions } from '../../src/recipes/saveOutputs.js';
+import { createSaveSink, plannedDefaultFiles, planSaves, type SaveOptions } from '../../src/recipes/saveOutputs.js';
 import { rmseAfterOffset } from '../helpers/expectClose.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
@@ -58,9 +58,18 @@ describe('correct_drift_locs.yaml on simulated localizations', () => {
     const plan = parseRecipe(recipeText('correct_drift_locs.yaml'), ['Localizations']);
     const options: SaveOptions = { outDir: 'out', cwd: dir, recipeText: formatRecipe(plan), inputPath: join(dir, 'cell.hdf'), saves: { drift_raw: 'raw.csv' } };
     const savePlan = planSaves(plan, options);
-    const sink = createSaveSink(savePlan, options);
+    planned = plannedDefaultFiles(plan, savePlan, options, 'table');
+    const sink = createSaveSink(savePlan, options, { defaults: planned, check: (path) => unforeseen.push(path) });
     records = sink.records;
     result = await runRecipe(plan, { Localizations: sim.table }, ctx(), { wantedSlots: savePlan.wanted, sink });
+  });
+  let planned: Map<string, string>;
+  const unforeseen: string[] = [];
+
+  it('the -o DIR files are named before the run (to be checked first), and are the files written', () => {
+    expect([...planned.values()].map((p) => p.slice(outDir().length + 1)).sort()).toEqual(['corrected_localizations.hdf', 'drift_plot.png', 'dump_drift_plot.png']);
+    expect(unforeseen).toEqual([]);
+    expect(readdirSync(outDir()).sort()).toEqual([...planned.values()].map((p) => p.slice(outDir().length + 1)).sort());
   });
 
   it('equals the modules run by hand (what `ccdrift locs` does) on the filtered table', async () => {

@@ -64,7 +64,7 @@ export function createPoolExecutor(workers: number): CorrelationExecutor {
       // so the drift is the CLI's to the bit.
       if (task.points && !task.keepCorrelations) {
         const registrar = new PointRegistrar(task.plan);
-        if (prefersPoints(task, registrar) !== null) return runPointCorrelations(task, progress, registrar);
+        if ((await prefersPoints(task, registrar)) !== null) return runPointCorrelations(task, progress, registrar);
       }
       const pool = Array.from({ length: n }, () => new PoolWorker());
       try {

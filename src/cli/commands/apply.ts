@@ -14,8 +14,8 @@ import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate
 import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
-import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress } from '../output.js';
+import { addModuleFlags, paramsFromFlags, parsePositiveFlag, parseNonNegativeFlag } from '../flags.js';
+import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress, sayWritten } from '../output.js';
 
 interface ApplyOptions {
   drift: string[];
@@ -63,9 +63,9 @@ export function registerApplyCommand(program: Command): void {
     .option('--out-dir <dir>', 'folder for the default outputs (created if missing)')
     .option('--force', 'replace default outputs that exist already; accept a --pixel-size that disagrees with the file\'s own')
     .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
-    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
+    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNonNegativeFlag('padding', v))
     .option('--float', 'image stacks: write float32 frames instead of the input dtype')
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
@@ -118,7 +118,7 @@ export function registerApplyCommand(program: Command): void {
         Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
         try {
           const written = await writeImageStack(output, withFrameProgress(corrected, ctx.progress), { inputs });
-          say(opts, `wrote ${written.join(', ')}`);
+          sayWritten(opts, `wrote ${written.join(', ')}`);
           return { rows: stack.frames, span: driftSpan(interp.evaluate(frameRange(0, stack.frames - 1)), stack.depth > 1), written };
         } finally {
           corrected.dispose();
@@ -147,13 +147,13 @@ export function registerApplyCommand(program: Command): void {
       const provenance = provenanceOf('apply', params, input);
       Object.assign(corrected.metadata, provenance.metadata);
       const written = await writeTable(output, corrected, { inputs, pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-      say(opts, `wrote ${written.join(', ')}`);
+      sayWritten(opts, `wrote ${written.join(', ')}`);
       return { rows: table.length, span, written };
     };
     const writePlot = async (plot: string | undefined, interp: DriftInterpolator) => {
       if (!plot) return;
       await writeDriftPlot(plot, interpolatorPlot(interp, opts.drift, 'Loaded drift'));
-      say(opts, `wrote ${plot}`);
+      sayWritten(opts, `wrote ${plot}`);
     };
 
     if (!batch) {

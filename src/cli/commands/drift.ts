@@ -5,8 +5,8 @@ import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { makeRunContext } from '../context.js';
-import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { say, writePerFrameOutputs } from '../output.js';
+import { addModuleFlags, paramsFromFlags, parsePositiveFlag } from '../flags.js';
+import { say, writePerFrameOutputs, sayWritten } from '../output.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
 import { extensionOf } from '../../io/index.js';
 import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
@@ -50,7 +50,7 @@ export function registerDriftCommand(program: Command): void {
     .argument('<files...>', 'drift files: .npz, Picasso .txt, per-frame .csv, ThunderSTORM .json')
     .option('--frames <first:end>', 'frame range, end exclusive (default: the samples\' range; from 0 for a Picasso .txt)')
     .option('-o, --output <file>', '.csv (t,x,y,z nm), Picasso .txt (camera pixels; needs --pixel-size), ThunderSTORM .json, or .npz; default: the table on stdout')
-    .option('--pixel-size <nm>', 'camera pixel size for Picasso .txt (in or out) and pixel-unit ThunderSTORM files', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size for Picasso .txt (in or out) and pixel-unit ThunderSTORM files', (v) => parsePositiveFlag('pixel-size', v))
     .option('--dims <2|3>', 'columns in a Picasso .txt (default: 3 when any z drift is non-zero)')
     .option('--plot <file>', 'plot of the samples and the summed curve (.png/.svg)')
     .option('-q, --quiet', 'no messages')
@@ -84,7 +84,7 @@ export function registerDriftCommand(program: Command): void {
     const sd = interp.evaluateSd?.(trace.t);
     if (opts.output) {
       await writePerFrameOutputs(opts.output, trace, opts.pixelSize, is3d, { frameBase, inputs: files, sd });
-      say(opts, `wrote ${opts.output}: frames ${a + frameBase}–${b - 1 + frameBase}`);
+      sayWritten(opts, `wrote ${opts.output}: frames ${a + frameBase}–${b - 1 + frameBase}`);
     } else {
       const lines = [(frameBase === 1 ? 'frame,x,y,z' : 't,x,y,z') + (sd ? ',sd_x,sd_y,sd_z' : '')];
       for (let i = 0; i < trace.t.length; i++) {
@@ -94,7 +94,7 @@ export function registerDriftCommand(program: Command): void {
     }
     if (opts.plot) {
       await writeDriftPlot(opts.plot, interpolatorPlot(interp, files, 'Loaded drift'));
-      say(opts, `wrote ${opts.plot}`);
+      sayWritten(opts, `wrote ${opts.plot}`);
     }
   });
 }

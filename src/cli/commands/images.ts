@@ -20,8 +20,8 @@ import { imagePreClipFilter } from '../../recipes/modules/imagePreClipFilter.js'
 import { imagePreDownsample } from '../../recipes/modules/imagePreDownsample.js';
 import { imageRcc } from '../../recipes/modules/imageRcc.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
-import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { provenanceOf, say, withFrameProgress, writeDebugCorrelations } from '../output.js';
+import { addModuleFlags, paramsFromFlags, parseNumberFlag, parseNonNegativeFlag } from '../flags.js';
+import { provenanceOf, say, withFrameProgress, writeDebugCorrelations, sayWritten } from '../output.js';
 
 interface ImagesOptions extends CommonOptions {
   output?: string;
@@ -73,7 +73,7 @@ export function registerImagesCommand(program: Command): void {
     .option('--x-end <px>', 'crop: end of the x range (exclusive; −1 = through the last pixel)', (v) => parseNumberFlag('x-end', v))
     .option('--y-start <px>', 'crop: first y pixel', (v) => parseNumberFlag('y-start', v))
     .option('--y-end <px>', 'crop: end of the y range', (v) => parseNumberFlag('y-end', v))
-    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNumberFlag('padding', v))
+    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNonNegativeFlag('padding', v))
     .option('--voxel-size <x,y,z>', 'voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
     .option('--float', 'write float32 frames instead of the input dtype')
     .option('--report <file.html>', 'a self-contained HTML report: input, parameters, drift with its uncertainty, pairs, warnings, before/after, FRC');
@@ -155,20 +155,20 @@ export function registerImagesCommand(program: Command): void {
       let written: string[];
       try {
         written = await writeImageStack(outputPath, withFrameProgress(corrected, ctx.progress), { inputs: [input] });
-        say(opts, `wrote ${written.join(', ')}`);
+        sayWritten(opts, `wrote ${written.join(', ')}`);
       } finally {
         corrected.dispose();
       }
-      if (driftOut) say(opts, `wrote ${await writeDriftNpz(driftOut, drift, { inputs: [input] })}`);
+      if (driftOut) sayWritten(opts, `wrote ${await writeDriftNpz(driftOut, drift, { inputs: [input] })}`);
       if (rccParams.debug_cor_file) {
-        say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
       const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
         subtitle: `${rcc[REPORT_KEY]}; smoothing ${splineParams.smoothing_factor}`,
       });
       if (plot) {
         await writeDriftPlot(plot, plotData);
-        say(opts, `wrote ${plot}`);
+        sayWritten(opts, `wrote ${plot}`);
       }
       if (report) {
         const data = await imagesReportData({
@@ -183,7 +183,7 @@ export function registerImagesCommand(program: Command): void {
           paddingMultiplier: shiftParams.padding_multipler as number,
         });
         await writeReport(report, data, [input]);
-        say(opts, `wrote ${report}`);
+        sayWritten(opts, `wrote ${report}`);
       }
       return {
         rows: stack.frames,

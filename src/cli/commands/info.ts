@@ -10,7 +10,7 @@ import { npzKeys } from '../../io/npy.js';
 import { describeColumns, describeMetadata } from '../../io/hdf5/describeHdf5.js';
 import { describeHdf5 } from '../../io/hdf5/index.js';
 import { describeTiff } from '../../io/tiff.js';
-import { parseNumberFlag } from '../flags.js';
+import { parsePositiveFlag } from '../flags.js';
 import { UsageError } from '../../core/errors.js';
 
 /** Describers for container formats (HDF5, TIFF) register here; tables and .npz are built in. */
@@ -135,7 +135,7 @@ export function registerInfoCommand(program: Command): void {
     .command('info')
     .description('what a file holds, in one layout: rows, columns, frame range, extent, metadata (tables); samples or frames (drift .npz/.txt/.csv/.json); shape, dtype, voxel size and pixel statistics — pedestal, background, signal (images)')
     .argument('<file>')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files without one', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files without one', (v) => parsePositiveFlag('pixel-size', v))
     .action(async (file: string, opts: { pixelSize?: number }) => {
       const ext = extensionOf(file);
       let text: string;

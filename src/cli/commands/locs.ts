@@ -10,7 +10,7 @@ import { CSV_META } from '../../io/csv.js';
 import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkFolderCanBeMade, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
 import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
@@ -22,8 +22,8 @@ import { locsFiducial, runFiducial } from '../../recipes/modules/locsFiducial.js
 import type { MarkerMethodResult } from '../../core/drift/estimateDriftByMarkers.js';
 import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
-import { addModuleFlags, paramsFromFlags, parseNumberFlag } from '../flags.js';
-import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs } from '../output.js';
+import { addModuleFlags, paramsFromFlags, parsePositiveFlag } from '../flags.js';
+import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs, sayWritten } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
   output?: string;
@@ -72,6 +72,7 @@ export function defaultTableExtension(input: string, format: string | undefined)
 export function ensureOutDir(outDir: string | undefined): void {
   if (!outDir) return;
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out-dir ${outDir} is a file, not a folder`);
+  checkFolderCanBeMade('--out-dir', outDir);
   mkdirSync(outDir, { recursive: true });
 }
 
@@ -104,7 +105,7 @@ export function registerLocsCommand(program: Command): void {
     .option('--drift-out <file.npz>', 'the measured drift samples (numpy .npz, the original plugin\'s format); default without -o: <name>_drift.npz')
     .option('--plot <file>', 'drift plot, .png or .svg (several inputs: png or svg gives <name>_drift.png each)')
     .option('--per-frame <file>', 'the interpolated drift at every frame: .csv (t,x,y,z nm), Picasso .txt, ThunderSTORM .json (several inputs: csv/txt/json gives <name>_drift.<ext> each)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
     .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
@@ -235,14 +236,14 @@ export function registerLocsCommand(program: Command): void {
       );
       Object.assign(corrected.metadata, provenance.metadata);
       const written = await writeTable(paths.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-      say(opts, `wrote ${written.join(', ')}`);
+      sayWritten(opts, `wrote ${written.join(', ')}`);
       if (paths.driftOut) {
         const w = await writeDriftNpz(paths.driftOut, drift, { inputs: [input] });
         written.push(w);
-        say(opts, `wrote ${w}`);
+        sayWritten(opts, `wrote ${w}`);
       }
       if (rccParams.debug_cor_file && rcc.output_cross_cor) {
-        say(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
       const [lo, hi] = minMax(table.columns.get('t')!);
       const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
@@ -254,7 +255,7 @@ export function registerLocsCommand(program: Command): void {
       if (paths.plot) {
         await writeDriftPlot(paths.plot, plotData);
         written.push(paths.plot);
-        say(opts, `wrote ${paths.plot}`);
+        sayWritten(opts, `wrote ${paths.plot}`);
       }
       if (paths.perFrame) {
         // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
@@ -263,7 +264,7 @@ export function registerLocsCommand(program: Command): void {
         const perFrame = sampleDriftPerFrame(interp, first, Math.ceil(hi));
         await writePerFrameOutputs(paths.perFrame, perFrame, pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input], sd: interp.evaluateSd?.(perFrame.t) });
         written.push(paths.perFrame);
-        say(opts, `wrote ${paths.perFrame}`);
+        sayWritten(opts, `wrote ${paths.perFrame}`);
       }
       if (paths.report) {
         const data = await locsReportData({
@@ -280,7 +281,7 @@ export function registerLocsCommand(program: Command): void {
         });
         await writeReport(paths.report, data, [input]);
         written.push(paths.report);
-        say(opts, `wrote ${paths.report}`);
+        sayWritten(opts, `wrote ${paths.report}`);
       }
       const spanText = driftSpan(drift, table.columns.has('z') && !rccParams.flatten_z);
       say(opts, `drift range: ${spanText} nm`);

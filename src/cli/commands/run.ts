@@ -1,20 +1,25 @@
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../../core/errors.js';
 import { findImageFormat, findTableFormat, isImagePath, readImageStack, readTable } from '../../io/index.js';
 import { formatRecipe, parseRecipe } from '../../recipes/parseRecipe.js';
 import { disposeSlotValue, runRecipe } from '../../recipes/runRecipe.js';
-import { createSaveSink, planSaves } from '../../recipes/saveOutputs.js';
+import { createSaveSink, plannedDefaultFiles, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
-import { parseNumberFlag } from '../flags.js';
-import { say } from '../output.js';
-import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { parsePositiveFlag } from '../flags.js';
+import { say, sayWritten } from '../output.js';
+import { afterCommit } from '../../io/atomic.js';
+import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { refuseExisting } from '../batch.js';
 import { driftNpzPath } from '../../io/npz.js';
 import { collectWarnings, imagesReportData, locsReportData, writeReport } from '../report.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
 import { imageRcc } from '../../recipes/modules/imageRcc.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
+import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
+import { MemoryLimitError } from '../../core/memoryLimit.js';
 import { DETAILS_KEY } from '../../recipes/declare.js';
 import { interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
@@ -31,6 +36,7 @@ interface RunOptions extends CommonOptions {
   pixelSize?: number;
   table?: string;
   report?: string;
+  force?: boolean;
 }
 
 /** Slot names of the loaded data (as PYME names them). */
@@ -68,8 +74,9 @@ export function registerRunCommand(program: Command): void {
     .option('-o, --output <dir>', 'directory for every output no module reads (named after its slot)')
     .option('--save <slot=path>', 'write slot SLOT to PATH (format from the extension); repeatable', (v: string, prev: string[]) => [...prev, v], [])
     .option('--skip <slot>', 'do not save SLOT by default; repeatable', (v: string, prev: string[]) => [...prev, v], [])
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parseNumberFlag('pixel-size', v))
+    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
+    .option('--force', 'replace files that exist already in -o DIR, or named by the recipe (save_path, debug_cor_file)')
     .option('--report <file.html>', 'a self-contained HTML report of the recipe\'s Locs_RCC or Image_RCC step: drift with its uncertainty, pairs, warnings, before/after, FRC');
   addCommonOptions(cmd);
   cmd.action(async (recipePath: string, input: string, opts: RunOptions) => {
@@ -92,7 +99,12 @@ export function registerRunCommand(program: Command): void {
       throw new UsageError(`--report: the recipe ${recipePath} has no ${locsRcc.name} or ${imageRcc.name} step, so there is no measured drift to report on`);
     }
     const reportFile = optionalFile(opts.report, '--report', opts.report ? accepts.report(opts.report) : undefined);
-    await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft, extraOutputs: reportFile }, (m) => say(opts, m));
+    // The files -o DIR gets, named now from what each slot will hold (saveOutputs.ts).
+    if (opts.output) checkFolderCanBeMade('-o', opts.output);
+    const defaultFiles = plannedDefaultFiles(plan, savePlan, saveOptions, isImage ? 'image' : 'table');
+    const defaults: PlannedFile[] = [...defaultFiles].map(([slot, path]) => ({ path, what: `-o ${opts.output} (slot ${slot})`, folderMadeByRun: true }));
+    const inputs = [input, recipePath];
+    await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft, extraOutputs: reportFile, defaults, force: opts.force }, (m) => say(opts, m));
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
     const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText, inputName: basename(input) });
@@ -103,7 +115,27 @@ export function registerRunCommand(program: Command): void {
     const data = isImage ? await readImageStack(input) : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
     if ('readFrame' in data) say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
     else say(opts, `${input}: ${data.length} localizations`);
-    const sink = createSaveSink(savePlan, saveOptions);
+    // What needs the data's size but not its content is checked before any step runs: the
+    // padded frame of Image_Post_Shift, which comes after the long RCC.
+    if ('readFrame' in data) {
+      for (const step of plan.steps) {
+        if (step.decl.name !== imagePostShift.name || step.inputs.input_image !== IMAGE_SLOT) continue;
+        try {
+          checkFourierShiftMemory(data, step.params.padding_multipler as number);
+        } catch (err) {
+          if (!(err instanceof MemoryLimitError)) throw err;
+          throw new MemoryLimitError(`${recipePath}: ${step.decl.name} (item ${step.item}): ${err.message}`, err.bytes);
+        }
+      }
+    }
+    const sink = createSaveSink(savePlan, saveOptions, {
+      defaults: defaultFiles,
+      check: (path, slot) => {
+        const file = { path, what: `-o ${opts.output} (slot ${slot})` };
+        checkOutputPlan(inputs, [file]);
+        refuseExisting([file], opts.force, 'or choose another -o folder');
+      },
+    });
     const { slots } = await runRecipe(plan, { [isImage ? IMAGE_SLOT : TABLE_SLOT]: data }, ctx, {
       wantedSlots: savePlan.wanted,
       sink,
@@ -116,15 +148,19 @@ export function registerRunCommand(program: Command): void {
     });
     if (opts.report && rccStep) {
       await writeRunReport(opts.report, { recipePath, recipeText, input, data, rccStep, stepOutputs, warnings: collected.warnings });
-      say(opts, `wrote ${opts.report}`);
+      sayWritten(opts, `wrote ${opts.report}`);
     }
     for (const value of slots.values()) disposeSlotValue(value);
+    // Said once the outputs are in place (all or nothing), in the order they were saved.
     for (const r of sink.records) {
-      if (r.files) say(opts, `wrote ${r.slot}: ${r.files.join(', ')}`);
-      else say(opts, `not saved: ${r.slot}: ${r.reason}`);
+      if (r.files) sayWritten(opts, `wrote ${r.slot}: ${r.files.join(', ')}`);
+      else afterCommit(() => say(opts, `not saved: ${r.slot}: ${r.reason}`));
     }
   });
 }
+
+/** Recipe parameters that name files the run reads (besides the data and the recipe). */
+const RECIPE_INPUT_PARAMS = ['load_paths', 'picks'];
 
 /** Recipe parameters that name a file the run writes, and whether it is scratch (created and removed). */
 const RECIPE_FILE_PARAMS: { param: string; scratch?: boolean; npz?: boolean }[] = [
@@ -141,10 +177,20 @@ const RECIPE_FILE_PARAMS: { param: string; scratch?: boolean; npz?: boolean }[] 
 async function checkRecipeOutputs(
   steps: readonly { decl: { name: string }; item: number; params: Record<string, unknown> }[],
   explicit: ReadonlyMap<string, string>,
-  { input, recipePath, cwd, cacheFft, extraOutputs = [] }: { input: string; recipePath: string; cwd: string; cacheFft?: string; extraOutputs?: PlannedFile[] },
+  {
+    input,
+    recipePath,
+    cwd,
+    cacheFft,
+    extraOutputs = [],
+    defaults = [],
+    force,
+  }: { input: string; recipePath: string; cwd: string; cacheFft?: string; extraOutputs?: PlannedFile[]; defaults?: PlannedFile[]; force?: boolean },
   report: (message: string) => void,
 ): Promise<void> {
-  const outputs: PlannedFile[] = [...[...explicit].map(([slot, path]) => ({ path, what: `--save ${slot}` })), ...extraOutputs];
+  const outputs: PlannedFile[] = [...[...explicit].map(([slot, path]) => ({ path, what: `--save ${slot}` })), ...extraOutputs, ...defaults];
+  // Files the user did not name on the command line (-o DIR's, the recipe's) never replace one without --force.
+  const unasked: PlannedFile[] = [];
   const scratch: PlannedFile[] = optionalFile(cacheFft, '--cache-fft');
   for (const step of steps) {
     for (const { param, scratch: isScratch, npz } of RECIPE_FILE_PARAMS) {
@@ -160,10 +206,31 @@ async function checkRecipeOutputs(
       const path = resolve(cwd, npz ? driftNpzPath(value) : value);
       if (isScratch) {
         if (!cacheFft && !scratch.some((f) => resolve(f.path) === path)) scratch.push({ path, what });
-      } else outputs.push({ path, what });
+      } else {
+        outputs.push({ path, what });
+        unasked.push({ path, what });
+      }
     }
   }
-  await planOutputs([input, recipePath], outputs, scratch, report);
+  // The files the recipe reads must exist now (not be found missing after the long work), and
+  // no output may replace one, unless the recipe itself writes it first (Drift_Save, then load).
+  const written = new Set([...outputs].map((f) => resolve(cwd, f.path)));
+  const readFiles: string[] = [];
+  for (const step of steps) {
+    for (const param of RECIPE_INPUT_PARAMS) {
+      const value = step.params[param];
+      for (const p of Array.isArray(value) ? value : [value]) {
+        if (typeof p !== 'string' || p === '') continue;
+        const path = resolve(cwd, p);
+        if (written.has(path)) continue;
+        if (!existsSync(path)) throw new InputError(`${step.decl.name} ${param} (item ${step.item}): ${p} does not exist (looked for ${path})`);
+        readFiles.push(path);
+      }
+    }
+  }
+  await planOutputs([input, recipePath, ...readFiles], outputs, scratch, report);
+  refuseExisting(defaults, force, 'or choose another -o folder');
+  refuseExisting(unasked, force, 'or give the recipe another file name');
 }
 
 /**

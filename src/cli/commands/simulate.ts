@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
-import { basename, dirname, extname, join } from 'node:path';
+import { statfsSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { simulateLocalizations } from '../../core/simulate/simulateLocalizations.js';
 import { simulateImageStack } from '../../core/simulate/simulateImageStack.js';
 import { writeImageStack, writeTable } from '../../io/index.js';
 import { writeDriftNpz } from '../../io/npz.js';
 import { parseNumberFlag } from '../flags.js';
-import { say } from '../output.js';
+import { sayWritten, withDefaultSignalAction } from '../output.js';
+import { accepts, checkOutputPlan } from '../outputPlan.js';
+import { formatBytes } from '../../core/memoryLimit.js';
 
 interface SimulateOptions {
   output: string;
@@ -19,7 +22,7 @@ interface SimulateOptions {
   jumps?: string;
   quiet?: boolean;
   images?: boolean;
-  pixel?: number;
+  pixel: number;
 }
 
 /** worms.csv → worms.truth.npz beside it. */
@@ -43,23 +46,76 @@ export function registerSimulateCommand(program: Command): void {
     .option('--beads <n>', 'always-on fiducial beads (one localization per bead in every frame, besides --locs)', (v) => parseNumberFlag('beads', v), 0)
     .option('-q, --quiet', 'no messages')
     .action(async (opts: SimulateOptions) => {
-      if (opts.dim !== 2 && opts.dim !== 3) throw new UsageError(`--dim must be 2 or 3, got ${opts.dim}`);
+      const frames = opts.frames ?? (opts.images ? 50 : 30000);
+      checkSimulateFlags(opts, frames);
+      const jumps = opts.jumps ? opts.jumps.split(',').map((s) => parseNumberFlag('jumps', s)) : [];
+      for (const j of jumps) {
+        if (!Number.isInteger(j) || j < 1 || j >= frames) throw new UsageError(`--jumps expects frames between 1 and ${frames - 1} (--frames ${frames}), got ${j}`);
+      }
+      // Plan, check, then work: both files are checked before anything is simulated.
+      const truthPath = truthPathFor(opts.output);
+      const check = opts.images ? accepts.image(opts.output) : accepts.table(opts.output);
+      checkOutputPlan([], [
+        { path: opts.output, what: '-o', check },
+        { path: truthPath, what: 'the true drift (beside -o)' },
+      ]);
       if (opts.images) {
-        const frames = opts.frames ?? 50;
-        const sim = simulateImageStack({ frames, pixelNm: opts.pixel, dim: opts.dim as 2 | 3, seed: opts.seed });
-        const written = await writeImageStack(opts.output, sim.stack);
-        const truth = await writeDriftNpz(truthPathFor(opts.output), sim.truth);
+        const sim = simulateImageStack({ frames, pixelNm: opts.pixel, dim: opts.dim as 2 | 3, seed: opts.seed, jumps });
         const s = sim.stack;
-        say(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
+        checkDiskSpace(opts.output, frames * s.width * s.height * s.depth * (s.dtype === 'uint16' ? 2 : 4), `${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype} (--frames)`);
+        const written = await writeImageStack(opts.output, sim.stack);
+        const truth = await writeDriftNpz(truthPath, sim.truth);
+        sayWritten(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
         return;
       }
-      opts.frames ??= 30000;
-      if (!Number.isInteger(opts.frames) || opts.frames < 2) throw new UsageError(`--frames must be a whole number ≥ 2, got ${opts.frames}`);
-      if (!Number.isInteger(opts.locs) || opts.locs < 1) throw new UsageError(`--locs must be a whole number ≥ 1, got ${opts.locs}`);
-      const jumps = opts.jumps ? opts.jumps.split(',').map((s) => parseNumberFlag('jumps', s)) : [];
-      const sim = simulateLocalizations({ frames: opts.frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps, beads: opts.beads });
+      // Nothing is written while it runs: Ctrl-C ends it at once.
+      const sim = withDefaultSignalAction(() =>
+        simulateLocalizations({ frames, locs: opts.locs, dim: opts.dim as 2 | 3, seed: opts.seed, fieldNm: opts.field, jumps, beads: opts.beads }),
+      );
+      // CSV text takes about 12 bytes per number; the binary formats 8: the larger is asked of the disk.
+      checkDiskSpace(opts.output, sim.table.length * sim.table.columns.size * 12, `${sim.table.length} localizations (--locs, --beads × --frames)`);
       const written = await writeTable(opts.output, sim.table);
-      const truth = await writeDriftNpz(truthPathFor(opts.output), sim.truth);
-      say(opts, `wrote ${written.join(', ')} (${sim.table.length} localizations, ${opts.frames} frames) and ${truth} (the true drift, correction convention)`);
+      const truth = await writeDriftNpz(truthPath, sim.truth);
+      sayWritten(opts, `wrote ${written.join(', ')} (${sim.table.length} localizations, ${frames} frames) and ${truth} (the true drift, correction convention)`);
     });
+}
+
+/** Pixel sizes `simulate --images` accepts (nm). */
+const PIXEL_RANGE_NM = [5, 1000] as const;
+
+/** Every flag checked before anything is simulated, naming the flag, what it takes and what it got. */
+function checkSimulateFlags(opts: SimulateOptions, frames: number): void {
+  const whole = (flag: string, value: number, min: number) => {
+    if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min}, got ${value}`);
+  };
+  if (opts.dim !== 2 && opts.dim !== 3) throw new UsageError(`--dim must be 2 or 3, got ${opts.dim}`);
+  whole('frames', frames, 2);
+  whole('seed', opts.seed, 0);
+  if (opts.images) {
+    // Frames are 256 or 128 pixels wide: the field must hold a drift of about 200 nm, and stay a sample of filaments.
+    if (!(opts.pixel >= PIXEL_RANGE_NM[0] && opts.pixel <= PIXEL_RANGE_NM[1])) {
+      throw new UsageError(`--pixel must be a pixel size between ${PIXEL_RANGE_NM[0]} and ${PIXEL_RANGE_NM[1]} nm (the frames are 256 or 128 pixels wide), got ${opts.pixel}`);
+    }
+    return;
+  }
+  whole('locs', opts.locs, 1);
+  whole('beads', opts.beads, 0);
+  if (!(opts.field > 0) || !Number.isFinite(opts.field)) throw new UsageError(`--field must be the side of the field in nm, > 0, got ${opts.field}`);
+}
+
+/**
+ * Refuse before the work an output that cannot fit on its disk (a file of terabytes from a
+ * typo in --frames would otherwise run for hours and then fail): `bytes` is its estimated size.
+ */
+function checkDiskSpace(path: string, bytes: number, what: string): void {
+  let free: number;
+  try {
+    const st = statfsSync(dirname(resolve(path)));
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // not every file system says
+  }
+  if (bytes > free) {
+    throw new UsageError(`-o ${path}: ${what} would take about ${formatBytes(bytes)} on disk, but ${dirname(resolve(path))} has ${formatBytes(free)} free; simulate less`);
+  }
 }

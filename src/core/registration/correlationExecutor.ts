@@ -74,7 +74,7 @@ const GUESS_MARGIN = 2;
  * (the FFT route also needs every spectrum in memory or a disk cache). Returns the points
  * route's estimated time (ns) when it is the cheaper one, else null.
  */
-export function prefersPoints(task: CorrelationTask, registrar = new PointRegistrar(task.plan)): number | null {
+export async function prefersPoints(task: CorrelationTask, registrar = new PointRegistrar(task.plan)): Promise<number | null> {
   // The debug output wants whole correlation regions: the FFT route makes them.
   if (!task.points || task.keepCorrelations) return null;
   const { pairs, count, plan } = task;
@@ -96,12 +96,15 @@ export function prefersPoints(task: CorrelationTask, registrar = new PointRegist
     if (guessNs > GUESS_MARGIN * fftNs) return null;
   }
   let pointNs = 0;
-  const add = (i: number, j: number) => {
+  // Counting the candidate pairs of many windows takes seconds: the event loop (a Ctrl-C) gets its turns.
+  const yieldNow = createYielder();
+  const add = async (i: number, j: number) => {
+    await yieldNow();
     const w = registrar.work(task.points!(i), task.points!(j));
     pointNs += w.pairs * NS_PER_CANDIDATE_PAIR + w.voxels * 3 * 9 * NS_PER_SMOOTHING_TAP;
   };
-  for (let i = 0; i < count; i++) add(i, i);
-  for (let k = 0; k < nPairs; k++) add(pairs[2 * k], pairs[2 * k + 1]);
+  for (let i = 0; i < count; i++) await add(i, i);
+  for (let k = 0; k < nPairs; k++) await add(pairs[2 * k], pairs[2 * k + 1]);
   return pointNs < fftNs ? pointNs : null;
 }
 
@@ -144,7 +147,7 @@ export const inlineExecutor: CorrelationExecutor = {
   async run(task, progress) {
     if (task.points) {
       const pr = new PointRegistrar(task.plan);
-      if (prefersPoints(task, pr) !== null) return runPointCorrelations(task, progress, pr);
+      if ((await prefersPoints(task, pr)) !== null) return runPointCorrelations(task, progress, pr);
     }
     const registrar = new Registrar(task.plan, await loadPffft());
     try {

@@ -4,6 +4,7 @@
  * observations are `x_observed = x_true − trace.x(t)` and the first sample is exactly 0.
  */
 import { UsageError } from '../errors.js';
+import { checkAllocation } from '../memoryLimit.js';
 import type { DriftTrace } from '../types.js';
 import type { SeededRandom } from './random.js';
 
@@ -135,6 +136,7 @@ export function simulateDriftTrace(
   if (!Number.isInteger(frames) || frames < 1) {
     throw new UsageError(`frames must be a positive integer; received ${frames}`);
   }
+  checkAllocation(frames * 4 * 8, `the drift trace (${frames} frames × t, x, y, z)`, 'simulate fewer frames');
   for (const [name, value] of [
     ['driftAmplitudeNm', amplitudeNm],
     ['driftAmplitudeZNm', amplitudeZNm],

@@ -7,6 +7,7 @@
  * Chains reflect at the walls of the given rectangle.
  */
 import { UsageError } from '../errors.js';
+import { checkAllocation } from '../memoryLimit.js';
 import type { SeededRandom } from './random.js';
 
 export interface FilamentOptions {
@@ -61,6 +62,12 @@ export function simulateFilaments(rng: SeededRandom, options: FilamentOptions): 
     }
   }
   if (!(zHalfRangeNm >= 0)) throw new UsageError(`zRangeNm must be ≥ 0; received ${zHalfRangeNm}`);
+  // Lengths are up to 1.5 × the mean; x, y, z (Float64) and a segment index (Int32) per point.
+  checkAllocation(
+    count * 8 + count * (Math.ceil((1.5 * meanLengthNm) / stepNm) + 2) * 28,
+    `${count} filaments of about ${+meanLengthNm.toPrecision(3)} nm in steps of ${stepNm} nm`,
+    'simulate a smaller field (fewer and shorter filaments)',
+  );
 
   const pointsPer = new Int32Array(count);
   const start = new Int32Array(count + 1);

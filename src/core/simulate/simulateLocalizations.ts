@@ -7,6 +7,7 @@
  *     x_observed = x_true + noise − truth.x[t]   and   x_observed + truth.x[t] = x_true + noise.
  */
 import { UsageError } from '../errors.js';
+import { checkAllocation } from '../memoryLimit.js';
 import type { DriftTrace, LocTable, Metadata, NumericArray } from '../types.js';
 import { createRandom, type SeededRandom } from './random.js';
 import { simulateDriftTrace, type DriftJump, type DriftOscillation } from './simulateDriftTrace.js';
@@ -262,6 +263,14 @@ function assignRows(
 export function simulateLocalizations(options: SimulateLocalizationsOptions = {}): SimulatedLocalizations {
   const r = resolveOptions(options);
   const threeD = r.dim === 3;
+  // The table (every column Float64, plus the row → emitter map while it is built), before any of it is made.
+  const rows = r.locs + r.beads * r.frames;
+  const columnCount = (threeD ? 11 : 9) + (r.emitterColumn ? 0.5 : 0);
+  checkAllocation(
+    rows * (columnCount * 8 + 4) + r.frames * 48,
+    `the simulated table (${rows} rows: ${r.locs} localizations${r.beads ? ` + ${r.beads} beads × ${r.frames} frames` : ''}, ${Math.ceil(columnCount)} columns) over ${r.frames} frames`,
+    'simulate fewer localizations, beads or frames',
+  );
   const rng = createRandom(r.seed);
 
   const { trace: truth, jumps } = simulateDriftTrace(rng, {
