@@ -138,7 +138,7 @@ export function describeError(err: unknown, { command }: { command?: string } = 
   if (err instanceof InputError || err instanceof MemoryLimitError) return { message: err.message, exitCode: 1 };
   const hdf5 = hdf5Message(err.message);
   if (hdf5) return { message: hdf5, exitCode: 1 };
-  const fs = fsMessage(err as NodeJS.ErrnoException);
+  const fs = fsMessage(err);
   if (fs) return { message: fs, exitCode: 1 };
   if (err instanceof RangeError && /Invalid (typed )?array (buffer )?length|Array buffer allocation failed/i.test(err.message)) {
     return {

@@ -35,7 +35,7 @@ export function withDefaultSignalAction<T>(step: () => T): T {
   try {
     return step();
   } finally {
-    signals.forEach((s, i) => saved[i].forEach((l) => process.on(s, l as NodeJS.SignalsListener)));
+    signals.forEach((s, i) => saved[i].forEach((l) => process.on(s, l)));
   }
 }
 

@@ -78,6 +78,12 @@ export interface ModuleDecl {
 
 /** Key of an optional one-line summary a module may return next to its outputs (printed by the CLI). */
 export const REPORT_KEY = '__report';
+/** A module's one-line report from its outputs ('' when it gave none). */
+export function reportOf(outputs: Record<string, unknown>): string {
+  const r = outputs[REPORT_KEY];
+  return typeof r === 'string' ? r : '';
+}
+
 /** Key of the estimator's whole result a module may return too (for `--report`; never saved). */
 export const DETAILS_KEY = '__details';
 

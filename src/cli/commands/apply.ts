@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DriftInterpolator, LocTable } from '../../core/types.js';
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
-import { InputError, UsageError } from '../../core/errors.js';
+import { InputError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
 import { batchInputs, checkBatchPlans, driftSpan, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
@@ -65,7 +65,7 @@ export function registerApplyCommand(program: Command): void {
     .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
-    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNonNegativeFlag('padding', v))
+    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${String(imagePostShift.params.padding_multipler.default)})`, (v) => parseNonNegativeFlag('padding', v))
     .option('--float', 'image stacks: write float32 frames instead of the input dtype')
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
@@ -139,7 +139,7 @@ export function registerApplyCommand(program: Command): void {
           hi = Math.max(hi, v);
         }
         if (lo < a || hi > b) {
-          ctx.progress?.warn?.(`frames ${lo}–${hi} reach beyond the drift samples (${a}–${b}); extrapolating (${params.extrapolation})`);
+          ctx.progress?.warn?.(`frames ${lo}–${hi} reach beyond the drift samples (${a}–${b}); extrapolating (${String(params.extrapolation)})`);
         }
         if (table.length) span = driftSpan(interp.evaluate(frameRange(Math.floor(lo), Math.ceil(hi))), table.columns.has('z'));
       }

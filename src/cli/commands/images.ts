@@ -11,7 +11,7 @@ import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
+import { DETAILS_KEY, reportOf } from '../../recipes/declare.js';
 import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
 import { collectWarnings, imagesReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
@@ -73,7 +73,7 @@ export function registerImagesCommand(program: Command): void {
     .option('--x-end <px>', 'crop: end of the x range (exclusive; −1 = through the last pixel)', (v) => parseNumberFlag('x-end', v))
     .option('--y-start <px>', 'crop: first y pixel', (v) => parseNumberFlag('y-start', v))
     .option('--y-end <px>', 'crop: end of the y range', (v) => parseNumberFlag('y-end', v))
-    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${imagePostShift.params.padding_multipler.default})`, (v) => parseNonNegativeFlag('padding', v))
+    .option('--padding <n>', `zero padding for the Fourier shift, in frame sizes (default ${String(imagePostShift.params.padding_multipler.default)})`, (v) => parseNonNegativeFlag('padding', v))
     .option('--voxel-size <x,y,z>', 'voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
     .option('--float', 'write float32 frames instead of the input dtype')
     .option('--report <file.html>', 'a self-contained HTML report: input, parameters, drift with its uncertainty, pairs, warnings, before/after, FRC');
@@ -138,13 +138,13 @@ export function registerImagesCommand(program: Command): void {
       let measured: ImageStack = stack;
       if (opts.prefilter) {
         const filtered = await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams);
-        say(opts, `Image_Pre_Clip&Filter: ${filtered[REPORT_KEY]}`);
+        say(opts, `Image_Pre_Clip&Filter: ${reportOf(filtered)}`);
         measured = filtered.output_name as ImageStack;
       }
       const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
       if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
       const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);
-      say(opts, `Image_RCC: ${rcc[REPORT_KEY]}`);
+      say(opts, `Image_RCC: ${reportOf(rcc)}`);
       const drift = rcc.output_drift as DriftTrace;
       const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
       const corrected = opts.float
@@ -164,7 +164,7 @@ export function registerImagesCommand(program: Command): void {
         sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
       const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
-        subtitle: `${rcc[REPORT_KEY]}; smoothing ${splineParams.smoothing_factor}`,
+        subtitle: `${reportOf(rcc)}; smoothing ${String(splineParams.smoothing_factor)}`,
       });
       if (plot) {
         await writeDriftPlot(plot, plotData);

@@ -12,7 +12,7 @@ import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, checkFolderCanBeMade, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { DETAILS_KEY, REPORT_KEY } from '../../recipes/declare.js';
+import { DETAILS_KEY, REPORT_KEY, reportOf } from '../../recipes/declare.js';
 import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
 import { collectWarnings, locsReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
@@ -201,7 +201,7 @@ export function registerLocsCommand(program: Command): void {
       if (method === 'fiducial') {
         const fid = await runFiducial(ctx, table, fidParams);
         marker = fid[DETAILS_KEY] as MarkerMethodResult;
-        say(opts, `Locs_Fiducial: ${fid[REPORT_KEY]}`);
+        say(opts, `Locs_Fiducial: ${reportOf(fid)}`);
         reports.push(String(fid[REPORT_KEY]));
         drift = fid.output_drift as DriftTrace;
         table = fid.output_localizations as LocTable;
@@ -211,14 +211,14 @@ export function registerLocsCommand(program: Command): void {
         const first = method === 'AIM' ? await locsAim.run(ctx, { input_localizations: table }, aimParams) : await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
         rcc = first;
         if (method === 'AIM') marker = first[DETAILS_KEY] as MarkerMethodResult;
-        say(opts, `${method === 'AIM' ? 'Locs_AIM' : 'Locs_RCC'}: ${first[REPORT_KEY]}`);
+        say(opts, `${method === 'AIM' ? 'Locs_AIM' : 'Locs_RCC'}: ${reportOf(first)}`);
         reports.push(String(first[REPORT_KEY]));
         drift = first.output_drift as DriftTrace;
         label = method === 'AIM' ? 'measured (AIM)' : rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)';
         if (then === 'fiducial') {
           const fid = await runFiducial(ctx, table, fidParams, drift);
           marker = fid[DETAILS_KEY] as MarkerMethodResult;
-          say(opts, `Locs_Fiducial (after ${method}): ${fid[REPORT_KEY]}`);
+          say(opts, `Locs_Fiducial (after ${method}): ${reportOf(fid)}`);
           reports.push(String(fid[REPORT_KEY]));
           drift = fid.output_drift as DriftTrace;
           table = fid.output_localizations as LocTable;
@@ -248,7 +248,7 @@ export function registerLocsCommand(program: Command): void {
       const [lo, hi] = minMax(table.columns.get('t')!);
       const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
         frames: [Math.floor(lo), Math.ceil(hi)],
-        subtitle: `${table.length} localizations; ${reports.join('; ').split('; grid')[0]}; smoothing ${splineParams.smoothing_factor}`,
+        subtitle: `${table.length} localizations; ${reports.join('; ').split('; grid')[0]}; smoothing ${String(splineParams.smoothing_factor)}`,
       });
       // Fiducials: each used marker's own trace beside the combined samples.
       plotData.sources.push(...markerPlotSources);
