@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * The page: file picking, the parameter form, progress, and the results (plots, renders,
  * downloads). All numerics run in a worker (worker.ts); the page never blocks. Cancel ends
@@ -21,6 +22,7 @@ const statusEl = $('status');
 const stagesEl = $('stages');
 const logEl = $('log');
 const resultsEl = $('results');
+const offlineEl = $('offline');
 
 let worker: Worker;
 let files: File[] = [];
@@ -50,7 +52,51 @@ function setBusy(b: boolean): void {
 
 let currentStage: { bar: HTMLProgressElement; text: HTMLElement; total: number; started: number } | undefined;
 
+// ---------------------------------------------------------------------------------------------
+// Offline (issue 16: "works offline once loaded"). Two layers: the numerics worker loads all it
+// needs when it starts (the HDF5 library and filter plugins, the WebAssembly FFT, a warm pool
+// of correlation workers: see worker.ts), so a loaded page runs without the network; and a
+// service worker (sw.js, written by the build) stores every file of the site, so a reload, a
+// cancel (a fresh worker) and the rarely used chunks (compressed TIFF decoders) work offline
+// too. Service workers exist only in secure contexts (https, localhost): elsewhere the first
+// layer alone holds.
+
+let workerReady = false;
+let offlineStore: 'pending' | 'ready' | 'unavailable' = 'pending';
+let offlineWhy = '';
+
+function showOffline(): void {
+  let state: string;
+  let text: string;
+  if (!workerReady || offlineStore === 'pending') {
+    state = 'loading';
+    text = 'loading the workers…';
+  } else if (offlineStore === 'ready') {
+    state = 'ready';
+    text = 'Works offline: every file of this page is stored in the browser.';
+  } else {
+    state = 'loaded';
+    text = `Works offline until the page is reloaded (${offlineWhy}).`;
+  }
+  offlineEl.dataset.state = state;
+  offlineEl.textContent = text;
+}
+
+async function storeForOffline(): Promise<void> {
+  if (!import.meta.env.PROD) throw new Error('no service worker in the development server');
+  if (!window.isSecureContext || !navigator.serviceWorker) throw new Error('this browser keeps no offline copy for a page served over plain http from another machine');
+  try {
+    await navigator.serviceWorker.register('./sw.js');
+  } catch (err) {
+    // Offline, the update check of sw.js fails; a page served from the stored copy is still whole.
+    if (!navigator.serviceWorker.controller) throw new Error(`the offline copy could not be stored: ${(err as Error).message}`);
+  }
+  await navigator.serviceWorker.ready;
+}
+
 function startWorker(): void {
+  workerReady = false;
+  showOffline();
   worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onWorkerMessage(ev.data);
   worker.onerror = (ev) => {
@@ -66,6 +112,8 @@ function send(msg: ToWorker): void {
 function onWorkerMessage(m: FromWorker): void {
   switch (m.type) {
     case 'ready':
+      workerReady = true;
+      showOffline();
       return;
     case 'opened':
       showSummary(m.summary);
@@ -417,4 +465,25 @@ cancelButton.addEventListener('click', () => {
 });
 
 startWorker();
+// The plot's font, now (the plot is drawn after a run, which may be offline).
+void document.fonts.load(`13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
+void document.fonts.load(`bold 13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
+storeForOffline().then(
+  () => {
+    offlineStore = 'ready';
+    showOffline();
+  },
+  (err: Error) => {
+    offlineStore = 'unavailable';
+    offlineWhy = err.message;
+    showOffline();
+  },
+);
+// On a first visit the service worker takes over the page after the numerics worker started;
+// a worker started now fetches through it. Swap the idle worker (nothing picked yet) for one.
+navigator.serviceWorker?.addEventListener('controllerchange', () => {
+  if (busy || files.length) return;
+  worker.terminate();
+  startWorker();
+});
 export type { DriftTrace };

@@ -22,7 +22,8 @@ import { imagePreDownsample } from '../../src/recipes/modules/imagePreDownsample
 import { imageRcc } from '../../src/recipes/modules/imageRcc.js';
 import { locsPostShift } from '../../src/recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../src/recipes/modules/locsRcc.js';
-import { createPoolExecutor } from './poolExecutor.js';
+import { loadPffft } from '../../src/core/fft/pffft.js';
+import { createPoolExecutor, MAX_POOL_WORKERS, warmPool } from './poolExecutor.js';
 import { optionalNumber, paramsFromForm, parseTriple, type FormValues } from './params.js';
 import type { FromWorker, OutputFile, Picture, Result, Summary, ToWorker } from './protocol.js';
 import { setCwd } from './shims/path.js';
@@ -46,8 +47,19 @@ const ready = (async () => {
   setVfs(module.FS);
   setCwd(() => module.FS.cwd());
   module.FS.mkdirTree(OUT);
-  installBrowserPlugins(module).catch(() => undefined); // now, while the page is online; see open()
   return module;
+})();
+
+/**
+ * Everything a run needs from the network, loaded now while the page is online: the HDF5
+ * filter plugins, the FFT's WebAssembly (this worker's, for the inline executor) and the warm
+ * pool of correlation workers. The page says "ready" (and offline-capable) once this is done;
+ * a part that fails here is retried when needed (and then names what is missing).
+ */
+const warm = (async () => {
+  const module = await ready;
+  const pool = Math.min(navigator.hardwareConcurrency || 1, MAX_POOL_WORKERS);
+  await Promise.allSettled([installBrowserPlugins(module), loadPffft(), pool > 1 ? warmPool(pool) : Promise.resolve()]);
 })();
 
 const progress: ProgressReporter = {
@@ -561,7 +573,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   }
 };
 
-ready.then(
+Promise.all([ready, warm]).then(
   () => post({ type: 'ready' }),
   (err) => post({ type: 'error', message: `the HDF5 library did not load: ${(err as Error).message}` }),
 );
