@@ -223,7 +223,7 @@ function fieldRow(f: Field): HTMLElement {
   let input: HTMLInputElement | HTMLSelectElement;
   if (f.kind === 'enum') {
     input = document.createElement('select');
-    for (const c of f.choices ?? []) input.append(new Option(c, c, c === f.default, c === f.default));
+    for (const c of f.choices ?? []) input.append(new Option(c === '' ? '(not set)' : c, c, c === f.default, c === f.default));
   } else {
     input = document.createElement('input');
     if (f.kind === 'boolean') {

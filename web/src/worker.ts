@@ -201,8 +201,14 @@ async function takeOutput(name: string, mime: string): Promise<OutputFile> {
   return { name, bytes, mime };
 }
 
-function outputName(input: string, suffix: string, ext = extensionOf(input)): string {
-  return `${input.slice(0, input.length - extensionOf(input).length)}${suffix}${ext}`;
+/**
+ * The corrected file's name, as the CLI names its default output: `<name>_undrift.<ext>`, the
+ * extension --format's or the input's, a .h5r giving .hdf (src/cli/batch.ts UNDRIFT_SUFFIX,
+ * src/cli/commands/locs.ts defaultTableExtension; not imported: they come with node:os).
+ */
+function outputName(input: string, format?: string): string {
+  const ext = format ? `.${format}` : extensionOf(input) === '.h5r' ? '.hdf' : extensionOf(input);
+  return `${input.slice(0, input.length - extensionOf(input).length)}_undrift${ext}`;
 }
 
 const MIME: Record<string, string> = { '.csv': 'text/csv', '.tsv': 'text/tab-separated-values', '.yaml': 'application/yaml', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
@@ -299,7 +305,9 @@ async function runTable(o: Opened, values: FormValues): Promise<Result> {
   const provenance = provenanceOf(o.summary.driftFile ? 'apply' : 'locs', params, input);
   Object.assign(corrected.metadata, provenance.metadata);
   const pixelOption = optionalNumber(values, 'pixel-size');
-  const target = `${OUT}/${outputName(input, '_corrected')}`;
+  const format = values.format?.trim() || undefined;
+  if (format) findTableFormat(`x.${format}`, 'write');
+  const target = `${OUT}/${outputName(input, format)}`;
   const written = await writeTable(target, corrected, { inputs: [`${IN}/${input}`], pixelSizeNm: pixelOption, provenance: provenance.record, progress });
   const files = await Promise.all(written.map((p) => takeOutput(p.slice(OUT.length + 1), mimeOf(p))));
   const grid = renderGrid(table);
@@ -392,7 +400,7 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
         return frame;
       },
     }) as ImageStack;
-    const target = `${OUT}/${outputName(input, '_corrected')}`;
+    const target = `${OUT}/${outputName(input)}`;
     const written = await writeImageStack(target, watched, { inputs: [`${IN}/${input}`] });
     files = await Promise.all(written.map((p) => takeOutput(p.slice(OUT.length + 1), mimeOf(p))));
   } finally {
