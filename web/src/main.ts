@@ -268,27 +268,22 @@ function download(id: string, file: OutputFile | undefined, label?: string): voi
   a.textContent = label ?? file.name;
 }
 
-/** The CLI's drift plot spec, made interactive: zoom/pan on time, values on hover. */
+/** The CLI's drift plot (`--plot`, without its trajectory panel: the page has its own), made interactive: zoom/pan on time, values on hover. */
 function interactiveDriftSpec(result: Result): TopLevelSpec {
-  const spec = buildDriftPlotSpec({
-    sources: [{ label: result.label, trace: result.samples }],
-    curve: { label: 'interpolated', trace: result.perFrame },
-    axes: result.is3d ? ['x', 'y', 'z'] : ['x', 'y'],
-    title: result.title,
-    width: 900,
-    height: 180,
-  }) as unknown as { spec: { layer: Record<string, unknown>[] } };
+  const spec = buildDriftPlotSpec({ ...result.plot, trajectory: false, width: 900, height: 180 }) as unknown as { spec: { layer: Record<string, unknown>[] } };
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },
     { field: 'axis', type: 'nominal', title: 'axis' },
     { field: 'tFrame', type: 'quantitative', title: 'frame', format: '.1f' },
     { field: 'driftNm', type: 'quantitative', title: 'drift (nm)', format: '.2f' },
   ];
-  for (const layer of spec.spec.layer) {
+  const layers = spec.spec.layer;
+  for (const layer of layers) {
     (layer.encoding as Record<string, unknown>).tooltip = tooltip;
     layer.mark = { ...(layer.mark as object), clip: true };
   }
-  spec.spec.layer[2].params = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }];
+  // The samples (the last layer) carry the zoom: drag to pan, wheel to zoom, double-click to reset.
+  layers[layers.length - 1].params = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }];
   return spec as unknown as TopLevelSpec;
 }
 
@@ -337,13 +332,26 @@ function trajectorySpec(result: Result): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+const tooltipEl = $('tooltip');
+
+/** The hover values of a plot, in a box by the pointer. */
+function showTooltip(event: MouseEvent | undefined, value: unknown): void {
+  if (!event || !value || typeof value !== 'object') {
+    tooltipEl.hidden = true;
+    return;
+  }
+  tooltipEl.textContent = Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+  tooltipEl.hidden = false;
+  tooltipEl.style.left = `${event.pageX + 14}px`;
+  tooltipEl.style.top = `${event.pageY + 14}px`;
+}
+
 async function embed(el: HTMLElement, spec: TopLevelSpec): Promise<View> {
   el.textContent = '';
   const view = new View(parse(compile(spec).spec), { renderer: 'svg', container: el, hover: true });
-  view.tooltip((_handler, event, _item, value) => {
-    el.title = value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}: ${v}`).join('\n') : '';
-    void event;
-  });
+  view.tooltip((_handler, event, _item, value) => showTooltip(event as MouseEvent | undefined, value));
   await view.runAsync();
   views.push(view);
   return view;
@@ -399,17 +407,13 @@ async function showResult(result: Result): Promise<void> {
   download('download-per-frame', result.perFrameCsv, `per frame: ${result.perFrameCsv.name}`);
   download('download-picasso', result.picassoTxt, result.picassoTxt && `Picasso: ${result.picassoTxt.name}`);
   await document.fonts.load(`13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
-  let spec = interactiveDriftSpec(result);
-  let driftView: View;
-  try {
-    driftView = await embed($('drift-plot'), spec);
-  } catch {
-    // Scale binding is not possible in every layout: fall back to the CLI's plot with hover values.
-    spec = buildDriftPlotSpec({ sources: [{ label: result.label, trace: result.samples }], curve: { label: 'interpolated', trace: result.perFrame }, title: result.title });
-    driftView = await embed($('drift-plot'), spec);
-  }
+  await embed($('drift-plot'), interactiveDriftSpec(result));
   await embed($('trajectory'), trajectorySpec(result));
+  // The downloads are the CLI's --plot figure (drift panels and trajectory), drawn off-page.
   const stem = result.driftNpz.name.replace(/_drift\.npz$/, '');
+  const driftView = new View(parse(compile(buildDriftPlotSpec(result.plot)).spec), { renderer: 'none' });
+  await driftView.runAsync();
+  views.push(driftView);
   const svg = await driftView.toSVG();
   download('download-plot-svg', { name: `${stem}_drift.svg`, bytes: new TextEncoder().encode(svg), mime: 'image/svg+xml' }, 'plot (.svg)');
   const png = await driftView.toCanvas(2).then((c) => new Promise<Blob>((res) => c.toBlob((b) => res(b!), 'image/png')));
@@ -419,6 +423,13 @@ async function showResult(result: Result): Promise<void> {
   const what = result.kind === 'table' ? 'localizations, pixel ' : 'mean over time, pixel ';
   $('before-caption').textContent = `before: ${what}${result.before.pixel}`;
   $('after-caption').textContent = `after: ${what}${result.after.pixel}`;
+  $('detail').hidden = !result.detail;
+  if (result.detail) {
+    draw($<HTMLCanvasElement>('detail-before'), result.detail.before);
+    draw($<HTMLCanvasElement>('detail-after'), result.detail.after);
+    $('detail-before-caption').textContent = `before: the densest region (${result.detail.where}), pixel ${result.detail.before.pixel}`;
+    $('detail-after-caption').textContent = `after: same region, pixel ${result.detail.after.pixel}`;
+  }
 }
 
 function span(v: Float64Array): string {
