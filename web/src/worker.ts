@@ -196,7 +196,10 @@ function makeContext(extra: Partial<RunContext> = {}): RunContext {
 async function takeOutput(name: string, mime: string): Promise<OutputFile> {
   const fs = (await ready).FS;
   const path = `${OUT}/${name}`;
-  const bytes = fs.readFile(path) as Uint8Array;
+  // The in-memory file's own bytes (MEMFS keeps them in one array), not a copy: an output is as
+  // large as the input (5 M localizations: ~0.3–0.8 GB), and a copy would double the peak.
+  const node = fs.lookupPath(path).node;
+  const bytes = node.contents instanceof Uint8Array && typeof node.usedBytes === 'number' ? node.contents.subarray(0, node.usedBytes) : (fs.readFile(path) as Uint8Array);
   fs.unlink(path);
   return { name, bytes, mime };
 }
