@@ -23,12 +23,17 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serve `root` on 127.0.0.1 (a free port); every request is recorded. `stop` ends it and its open connections (the site is then really offline). */
-export async function serveStatic(root: string): Promise<{ url: string; server: Server; requests: string[]; stop(): Promise<void> }> {
+/** Serve `root` on 127.0.0.1 (a free port) under `prefix` (a site deployed in a folder); every request is recorded. `stop` ends it and its open connections (the site is then really offline). */
+export async function serveStatic(root: string, prefix = '/'): Promise<{ url: string; server: Server; requests: string[]; stop(): Promise<void> }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push(path);
+    const full = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(full);
+    if (!full.startsWith(prefix)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const path = `/${full.slice(prefix.length)}`;
     const file = normalize(join(root, path === '/' ? 'index.html' : path));
     if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end('not found');
@@ -44,7 +49,7 @@ export async function serveStatic(root: string): Promise<{ url: string; server: 
       server.close(() => r());
       server.closeAllConnections();
     });
-  return { url: `http://127.0.0.1:${port}/`, server, requests, stop };
+  return { url: `http://127.0.0.1:${port}${prefix}`, server, requests, stop };
 }
 
 /** A fresh headless Chromium profile (its own user-data dir), downloads accepted. */

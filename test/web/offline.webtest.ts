@@ -90,8 +90,9 @@ describe.skipIf(missing)('the browser app offline', () => {
     await page.screenshot({ path: join(process.env.CCDRIFT_WEB_SHOTS ?? dir, 'web-offline.png'), fullPage: true });
   });
 
-  it('with the service worker: reloaded offline, the page runs a table (with a cancel) and a stack', async () => {
-    const site = await serveStatic(DIST_WEB);
+  it('with the service worker: reloaded offline, the page runs a table (with a cancel) and a stack; served from a folder', async () => {
+    // Deployed in a folder of a site (as GitHub Pages serves a project): nothing is tied to the root.
+    const site = await serveStatic(DIST_WEB, '/lab/tools/ccdrift/');
     const browser = await launch();
     contexts.push(browser);
     const page = await browser.newPage();

@@ -28,6 +28,8 @@ let worker: Worker;
 let files: File[] = [];
 let kind: DataKind | undefined;
 let busy = false;
+/** The worker is reading the picked files (Cancel then drops them instead of reading them again). */
+let reading = false;
 let urls: string[] = [];
 let views: View[] = [];
 
@@ -85,13 +87,20 @@ function showOffline(): void {
 async function storeForOffline(): Promise<void> {
   if (!import.meta.env.PROD) throw new Error('no service worker in the development server');
   if (!window.isSecureContext || !navigator.serviceWorker) throw new Error('this browser keeps no offline copy for a page served over plain http from another machine');
+  let installing: ServiceWorker | null = null;
   try {
-    await navigator.serviceWorker.register('./sw.js');
+    installing = (await navigator.serviceWorker.register('./sw.js')).installing;
   } catch (err) {
     // Offline, the update check of sw.js fails; a page served from the stored copy is still whole.
     if (!navigator.serviceWorker.controller) throw new Error(`the offline copy could not be stored: ${(err as Error).message}`);
   }
-  await navigator.serviceWorker.ready;
+  // A first install that fails (a file of the site could not be fetched) leaves no worker: say so.
+  const failed = new Promise<never>((_, reject) =>
+    installing?.addEventListener('statechange', () => {
+      if (installing?.state === 'redundant' && !navigator.serviceWorker.controller) reject(new Error('the offline copy could not be stored: a file of the site could not be fetched'));
+    }),
+  );
+  await Promise.race([navigator.serviceWorker.ready, failed]);
 }
 
 function startWorker(): void {
@@ -116,6 +125,7 @@ function onWorkerMessage(m: FromWorker): void {
       showOffline();
       return;
     case 'opened':
+      reading = false;
       showSummary(m.summary);
       if (!busy) setStatus('ready: press Run');
       return;
@@ -158,6 +168,7 @@ function onWorkerMessage(m: FromWorker): void {
       );
       return;
     case 'error':
+      reading = false;
       setBusy(false);
       setStatus(`error: ${m.message}`, true);
       return;
@@ -183,6 +194,7 @@ function pick(list: FileList | null): void {
   logEl.textContent = '';
   setStatus(`reading ${files.map((f) => f.name).join(', ')}…`);
   setBusy(true);
+  reading = true;
   send({ type: 'open', files, values: formValues() });
 }
 
@@ -455,6 +467,8 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
+  // The file input then names the dropped files, as if they had been picked.
+  if (e.dataTransfer?.files.length) fileInput.files = e.dataTransfer.files;
   pick(e.dataTransfer?.files ?? null);
 });
 runButton.addEventListener('click', () => {
@@ -471,8 +485,24 @@ cancelButton.addEventListener('click', () => {
   startWorker();
   setBusy(false);
   currentStage = undefined;
+  if (reading) {
+    // Cancelled while reading: the files are dropped (not read again).
+    reading = false;
+    files = [];
+    kind = undefined;
+    fileInput.value = '';
+    summaryEl.textContent = '';
+    setBusy(false);
+    setStatus('cancelled: nothing was read; pick files to start');
+    return;
+  }
   setStatus('cancelled');
-  if (files.length) send({ type: 'open', files, values: formValues() });
+  // The fresh worker reads the files again, so Run works at once.
+  if (files.length) {
+    reading = true;
+    setBusy(true);
+    send({ type: 'open', files, values: formValues() });
+  }
 });
 
 startWorker();
