@@ -19,7 +19,7 @@ import { decodeDriftNpz } from '../dist/src/io/driftNpzCodec.js';
 
 const FRAMES = 30_000;
 const root = resolve(import.meta.dirname, '..');
-const dist = join(root, 'dist-web');
+const dist = process.env.CCDRIFT_DIST_WEB ?? join(root, 'dist-web');
 const chromiumPath = process.env.CCDRIFT_CHROMIUM ?? '/usr/bin/chromium';
 const cases = process.argv[2]
   ? [{ locs: Number(process.argv[2]), ext: process.argv[3] ?? 'csv' }]
