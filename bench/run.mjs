@@ -63,7 +63,7 @@ if (!quick) {
 }
 report('  3D, 20 µm field, bin 30 nm', runCase({ locs: 1.3e5, dim: 3, binsize: 30, step: 1000, workers: cores }));
 
-for (const extra of ['endToEnd.mjs', 'defaults.mjs', 'methods.mjs', 'hdf5.mjs', 'images.mjs']) {
+for (const extra of ['endToEnd.mjs', 'defaults.mjs', 'methods.mjs', 'hdf5.mjs', 'images.mjs', 'web.mjs']) {
   const p = join(here, extra);
   if (existsSync(p) && !quick) {
     console.log(`\n--- ${extra} ---`);

@@ -5,8 +5,11 @@
  * Emscripten file system of h5wasm (the picked files mounted read-only, read in blocks through
  * File.slice; outputs in memory). Everything is bundled: no request leaves the page's origin.
  */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -22,7 +25,37 @@ const shims: Record<string, string> = {
   '@resvg/resvg-js': here('./src/shims/resvg.ts'),
 };
 
+/** Every file under `dir`, as paths relative to it with `/`. */
+function listFiles(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), root) : [relative(root, join(dir, e.name)).split(sep).join('/')]));
+}
+
+/**
+ * Writes dist-web/sw.js (from web/serviceWorker.js) once the build, workers included, is on
+ * disk: the list of every file it made, and a hash of their contents as the cache's version.
+ */
+function offlineServiceWorker(): Plugin {
+  let outDir = '';
+  return {
+    name: 'ccdrift-offline-service-worker',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    closeBundle() {
+      const files = listFiles(outDir).filter((f) => f !== 'sw.js').sort();
+      const hash = createHash('sha256');
+      for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
+      const source = readFileSync(here('./serviceWorker.js'), 'utf8')
+        .replace('__VERSION__', hash.digest('hex').slice(0, 16))
+        .replace('__FILES__', JSON.stringify(['./', ...files]));
+      writeFileSync(join(outDir, 'sw.js'), source);
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [offlineServiceWorker()],
   root: here('.'),
   base: './',
   publicDir: false,

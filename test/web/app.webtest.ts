@@ -122,7 +122,7 @@ describe.skipIf(missing)('browser app', () => {
     }
 
     const corrected = await save(page, 'download-corrected');
-    expect(corrected.name).toBe('worms_corrected.csv');
+    expect(corrected.name).toBe('worms_undrift.csv');
     expect(readFileSync(corrected.path)).toEqual(readFileSync(join(dir, 'cli.csv')));
     const table = await readCsvTable(corrected.path);
     expect(table.length).toBe(30000);
@@ -147,7 +147,7 @@ describe.skipIf(missing)('browser app', () => {
     const truth = npz(join(dir, 'stack.truth.npz'));
     for (const a of ['x', 'y'] as const) expect(rmseAfterOffset(web[a], Array.from(web.t, (t) => truth[a][t]))).toBeLessThan(STACK_RMSE_NM);
     const corrected = await save(page, 'download-corrected');
-    expect(corrected.name).toBe('stack_corrected.tif');
+    expect(corrected.name).toBe('stack_undrift.tif');
     expect(readFileSync(corrected.path)).toEqual(readFileSync(join(dir, 'cli.tif')));
     await page.screenshot({ path: join(process.env.CCDRIFT_WEB_SHOTS ?? dir, 'web-stack.png'), fullPage: true });
     expect(foreign).toEqual([]);
@@ -168,15 +168,15 @@ describe.skipIf(missing)('browser app', () => {
     await page.getByTestId('run').click();
     expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
     expect(maxDiff(npz((await save(page, 'download-drift')).path), npz(join(dir, 'cli-pic.npz')))).toBeLessThan(SAME_AS_CLI_NM);
-    expect((await save(page, 'download-corrected')).name).toBe('pic_corrected.hdf5');
-    expect((await save(page, 'download-corrected-sidecar')).name).toBe('pic_corrected.yaml');
+    expect((await save(page, 'download-corrected')).name).toBe('pic_undrift.hdf5');
+    expect((await save(page, 'download-corrected-sidecar')).name).toBe('pic_undrift.yaml');
     expect((await save(page, 'download-picasso')).name).toBe('pic_drift.txt');
 
     await pick(page, [join(dir, 'pstack.h5')]);
     await page.getByTestId('run').click();
     expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
     expect(maxDiff(npz((await save(page, 'download-drift')).path), npz(join(dir, 'cli-pstack.npz')))).toBeLessThan(SAME_AS_CLI_NM);
-    expect((await save(page, 'download-corrected')).name).toBe('pstack_corrected.h5');
+    expect((await save(page, 'download-corrected')).name).toBe('pstack_undrift.h5');
     expect(foreign).toEqual([]);
     await page.close();
   });

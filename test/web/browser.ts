@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
+type LaunchOptions = Parameters<typeof chromium.launchPersistentContext>[1];
+
 export const CHROMIUM = process.env.CCDRIFT_CHROMIUM ?? '/usr/bin/chromium';
 export const DIST_WEB = process.env.CCDRIFT_DIST_WEB ?? resolve(import.meta.dirname, '../../dist-web');
 
@@ -21,12 +23,17 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serve `root` on 127.0.0.1 (a free port); every request is recorded. */
-export async function serveStatic(root: string): Promise<{ url: string; server: Server; requests: string[] }> {
+/** Serve `root` on 127.0.0.1 (a free port) under `prefix` (a site deployed in a folder); every request is recorded. `stop` ends it and its open connections (the site is then really offline). */
+export async function serveStatic(root: string, prefix = '/'): Promise<{ url: string; server: Server; requests: string[]; stop(): Promise<void> }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push(path);
+    const full = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(full);
+    if (!full.startsWith(prefix)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const path = `/${full.slice(prefix.length)}`;
     const file = normalize(join(root, path === '/' ? 'index.html' : path));
     if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end('not found');
@@ -37,11 +44,16 @@ export async function serveStatic(root: string): Promise<{ url: string; server: 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/`, server, requests };
+  const stop = () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
+  return { url: `http://127.0.0.1:${port}${prefix}`, server, requests, stop };
 }
 
 /** A fresh headless Chromium profile (its own user-data dir), downloads accepted. */
-export async function launch(): Promise<BrowserContext> {
+export async function launch(options: LaunchOptions = {}): Promise<BrowserContext> {
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ccdrift-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
@@ -57,6 +69,7 @@ export async function launch(): Promise<BrowserContext> {
       '--disable-component-update',
       '--disable-sync',
     ],
+    ...options,
   });
 }
 

@@ -14,10 +14,12 @@ export type PoolRequest =
   | { type: 'init'; plan: RegistrationPlan; prepare?: GridPreparation }
   | { type: 'spectrum'; index: number; grid: Float32Array }
   | { type: 'pairs'; spectra: Float32Array[]; origins: Float64Array; pairs: Int32Array; keepCorrelations: boolean }
+  | { type: 'warm' }
   | { type: 'close' };
 
 export type PoolReply =
   | { type: 'ready' }
+  | { type: 'closed' }
   | { type: 'spectrum'; index: number; spectrum: Float32Array; origin: [number, number, number] | null }
   | { type: 'pairs'; shifts: Float64Array; secondaryRatios: Float64Array; correlations?: Float32Array[] }
   | { type: 'progress'; done: number }
@@ -71,12 +73,21 @@ async function handle(m: PoolRequest): Promise<void> {
       post({ type: 'pairs', shifts, secondaryRatios, correlations }, [shifts.buffer, secondaryRatios.buffer]);
       return;
     }
+    case 'warm':
+      await loadPffft();
+      post({ type: 'ready' });
+      return;
     case 'close':
       registrar?.dispose();
       registrar = undefined;
+      preparation = undefined;
+      post({ type: 'closed' });
       return;
   }
 }
+
+// The FFT's WebAssembly is fetched as the worker starts.
+void loadPffft().catch(() => undefined);
 
 // Messages are handled one after another, in order (init finishes before the first grid).
 let chain = Promise.resolve();

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * The page: file picking, the parameter form, progress, and the results (plots, renders,
  * downloads). All numerics run in a worker (worker.ts); the page never blocks. Cancel ends
@@ -21,11 +22,14 @@ const statusEl = $('status');
 const stagesEl = $('stages');
 const logEl = $('log');
 const resultsEl = $('results');
+const offlineEl = $('offline');
 
 let worker: Worker;
 let files: File[] = [];
 let kind: DataKind | undefined;
 let busy = false;
+/** The worker is reading the picked files (Cancel then drops them instead of reading them again). */
+let reading = false;
 let urls: string[] = [];
 let views: View[] = [];
 
@@ -50,7 +54,58 @@ function setBusy(b: boolean): void {
 
 let currentStage: { bar: HTMLProgressElement; text: HTMLElement; total: number; started: number } | undefined;
 
+// ---------------------------------------------------------------------------------------------
+// Offline (issue 16: "works offline once loaded"). Two layers: the numerics worker loads all it
+// needs when it starts (the HDF5 library and filter plugins, the WebAssembly FFT, a warm pool
+// of correlation workers: see worker.ts), so a loaded page runs without the network; and a
+// service worker (sw.js, written by the build) stores every file of the site, so a reload, a
+// cancel (a fresh worker) and the rarely used chunks (compressed TIFF decoders) work offline
+// too. Service workers exist only in secure contexts (https, localhost): elsewhere the first
+// layer alone holds.
+
+let workerReady = false;
+let offlineStore: 'pending' | 'ready' | 'unavailable' = 'pending';
+let offlineWhy = '';
+
+function showOffline(): void {
+  let state: string;
+  let text: string;
+  if (!workerReady || offlineStore === 'pending') {
+    state = 'loading';
+    text = 'loading the workers…';
+  } else if (offlineStore === 'ready') {
+    state = 'ready';
+    text = 'Works offline: every file of this page is stored in the browser.';
+  } else {
+    state = 'loaded';
+    text = `Works offline until the page is reloaded (${offlineWhy}).`;
+  }
+  offlineEl.dataset.state = state;
+  offlineEl.textContent = text;
+}
+
+async function storeForOffline(): Promise<void> {
+  if (!import.meta.env.PROD) throw new Error('no service worker in the development server');
+  if (!window.isSecureContext || !navigator.serviceWorker) throw new Error('this browser keeps no offline copy for a page served over plain http from another machine');
+  let installing: ServiceWorker | null = null;
+  try {
+    installing = (await navigator.serviceWorker.register('./sw.js')).installing;
+  } catch (err) {
+    // Offline, the update check of sw.js fails; a page served from the stored copy is still whole.
+    if (!navigator.serviceWorker.controller) throw new Error(`the offline copy could not be stored: ${(err as Error).message}`);
+  }
+  // A first install that fails (a file of the site could not be fetched) leaves no worker: say so.
+  const failed = new Promise<never>((_, reject) =>
+    installing?.addEventListener('statechange', () => {
+      if (installing?.state === 'redundant' && !navigator.serviceWorker.controller) reject(new Error('the offline copy could not be stored: a file of the site could not be fetched'));
+    }),
+  );
+  await Promise.race([navigator.serviceWorker.ready, failed]);
+}
+
 function startWorker(): void {
+  workerReady = false;
+  showOffline();
   worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onWorkerMessage(ev.data);
   worker.onerror = (ev) => {
@@ -66,8 +121,11 @@ function send(msg: ToWorker): void {
 function onWorkerMessage(m: FromWorker): void {
   switch (m.type) {
     case 'ready':
+      workerReady = true;
+      showOffline();
       return;
     case 'opened':
+      reading = false;
       showSummary(m.summary);
       if (!busy) setStatus('ready: press Run');
       return;
@@ -110,6 +168,7 @@ function onWorkerMessage(m: FromWorker): void {
       );
       return;
     case 'error':
+      reading = false;
       setBusy(false);
       setStatus(`error: ${m.message}`, true);
       return;
@@ -135,6 +194,7 @@ function pick(list: FileList | null): void {
   logEl.textContent = '';
   setStatus(`reading ${files.map((f) => f.name).join(', ')}…`);
   setBusy(true);
+  reading = true;
   send({ type: 'open', files, values: formValues() });
 }
 
@@ -175,7 +235,7 @@ function fieldRow(f: Field): HTMLElement {
   let input: HTMLInputElement | HTMLSelectElement;
   if (f.kind === 'enum') {
     input = document.createElement('select');
-    for (const c of f.choices ?? []) input.append(new Option(c, c, c === f.default, c === f.default));
+    for (const c of f.choices ?? []) input.append(new Option(c === '' ? '(not set)' : c, c, c === f.default, c === f.default));
   } else {
     input = document.createElement('input');
     if (f.kind === 'boolean') {
@@ -220,27 +280,22 @@ function download(id: string, file: OutputFile | undefined, label?: string): voi
   a.textContent = label ?? file.name;
 }
 
-/** The CLI's drift plot spec, made interactive: zoom/pan on time, values on hover. */
+/** The CLI's drift plot (`--plot`, without its trajectory panel: the page has its own), made interactive: zoom/pan on time, values on hover. */
 function interactiveDriftSpec(result: Result): TopLevelSpec {
-  const spec = buildDriftPlotSpec({
-    sources: [{ label: result.label, trace: result.samples }],
-    curve: { label: 'interpolated', trace: result.perFrame },
-    axes: result.is3d ? ['x', 'y', 'z'] : ['x', 'y'],
-    title: result.title,
-    width: 900,
-    height: 180,
-  }) as unknown as { spec: { layer: Record<string, unknown>[] } };
+  const spec = buildDriftPlotSpec({ ...result.plot, trajectory: false, width: 900, height: 180 }) as unknown as { spec: { layer: Record<string, unknown>[] } };
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },
     { field: 'axis', type: 'nominal', title: 'axis' },
     { field: 'tFrame', type: 'quantitative', title: 'frame', format: '.1f' },
     { field: 'driftNm', type: 'quantitative', title: 'drift (nm)', format: '.2f' },
   ];
-  for (const layer of spec.spec.layer) {
+  const layers = spec.spec.layer;
+  for (const layer of layers) {
     (layer.encoding as Record<string, unknown>).tooltip = tooltip;
     layer.mark = { ...(layer.mark as object), clip: true };
   }
-  spec.spec.layer[2].params = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }];
+  // The samples (the last layer) carry the zoom: drag to pan, wheel to zoom, double-click to reset.
+  layers[layers.length - 1].params = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }];
   return spec as unknown as TopLevelSpec;
 }
 
@@ -289,13 +344,26 @@ function trajectorySpec(result: Result): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+const tooltipEl = $('tooltip');
+
+/** The hover values of a plot, in a box by the pointer. */
+function showTooltip(event: MouseEvent | undefined, value: unknown): void {
+  if (!event || !value || typeof value !== 'object') {
+    tooltipEl.hidden = true;
+    return;
+  }
+  tooltipEl.textContent = Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+  tooltipEl.hidden = false;
+  tooltipEl.style.left = `${event.pageX + 14}px`;
+  tooltipEl.style.top = `${event.pageY + 14}px`;
+}
+
 async function embed(el: HTMLElement, spec: TopLevelSpec): Promise<View> {
   el.textContent = '';
   const view = new View(parse(compile(spec).spec), { renderer: 'svg', container: el, hover: true });
-  view.tooltip((_handler, event, _item, value) => {
-    el.title = value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}: ${v}`).join('\n') : '';
-    void event;
-  });
+  view.tooltip((_handler, event, _item, value) => showTooltip(event as MouseEvent | undefined, value));
   await view.runAsync();
   views.push(view);
   return view;
@@ -351,17 +419,13 @@ async function showResult(result: Result): Promise<void> {
   download('download-per-frame', result.perFrameCsv, `per frame: ${result.perFrameCsv.name}`);
   download('download-picasso', result.picassoTxt, result.picassoTxt && `Picasso: ${result.picassoTxt.name}`);
   await document.fonts.load(`13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
-  let spec = interactiveDriftSpec(result);
-  let driftView: View;
-  try {
-    driftView = await embed($('drift-plot'), spec);
-  } catch {
-    // Scale binding is not possible in every layout: fall back to the CLI's plot with hover values.
-    spec = buildDriftPlotSpec({ sources: [{ label: result.label, trace: result.samples }], curve: { label: 'interpolated', trace: result.perFrame }, title: result.title });
-    driftView = await embed($('drift-plot'), spec);
-  }
+  await embed($('drift-plot'), interactiveDriftSpec(result));
   await embed($('trajectory'), trajectorySpec(result));
+  // The downloads are the CLI's --plot figure (drift panels and trajectory), drawn off-page.
   const stem = result.driftNpz.name.replace(/_drift\.npz$/, '');
+  const driftView = new View(parse(compile(buildDriftPlotSpec(result.plot)).spec), { renderer: 'none' });
+  await driftView.runAsync();
+  views.push(driftView);
   const svg = await driftView.toSVG();
   download('download-plot-svg', { name: `${stem}_drift.svg`, bytes: new TextEncoder().encode(svg), mime: 'image/svg+xml' }, 'plot (.svg)');
   const png = await driftView.toCanvas(2).then((c) => new Promise<Blob>((res) => c.toBlob((b) => res(b!), 'image/png')));
@@ -371,6 +435,13 @@ async function showResult(result: Result): Promise<void> {
   const what = result.kind === 'table' ? 'localizations, pixel ' : 'mean over time, pixel ';
   $('before-caption').textContent = `before: ${what}${result.before.pixel}`;
   $('after-caption').textContent = `after: ${what}${result.after.pixel}`;
+  $('detail').hidden = !result.detail;
+  if (result.detail) {
+    draw($<HTMLCanvasElement>('detail-before'), result.detail.before);
+    draw($<HTMLCanvasElement>('detail-after'), result.detail.after);
+    $('detail-before-caption').textContent = `before: the densest region (${result.detail.where}), pixel ${result.detail.before.pixel}`;
+    $('detail-after-caption').textContent = `after: same region, pixel ${result.detail.after.pixel}`;
+  }
 }
 
 function span(v: Float64Array): string {
@@ -396,6 +467,8 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
+  // The file input then names the dropped files, as if they had been picked.
+  if (e.dataTransfer?.files.length) fileInput.files = e.dataTransfer.files;
   pick(e.dataTransfer?.files ?? null);
 });
 runButton.addEventListener('click', () => {
@@ -412,9 +485,46 @@ cancelButton.addEventListener('click', () => {
   startWorker();
   setBusy(false);
   currentStage = undefined;
+  if (reading) {
+    // Cancelled while reading: the files are dropped (not read again).
+    reading = false;
+    files = [];
+    kind = undefined;
+    fileInput.value = '';
+    summaryEl.textContent = '';
+    setBusy(false);
+    setStatus('cancelled: nothing was read; pick files to start');
+    return;
+  }
   setStatus('cancelled');
-  if (files.length) send({ type: 'open', files, values: formValues() });
+  // The fresh worker reads the files again, so Run works at once.
+  if (files.length) {
+    reading = true;
+    setBusy(true);
+    send({ type: 'open', files, values: formValues() });
+  }
 });
 
 startWorker();
+// The plot's font, now (the plot is drawn after a run, which may be offline).
+void document.fonts.load(`13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
+void document.fonts.load(`bold 13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
+storeForOffline().then(
+  () => {
+    offlineStore = 'ready';
+    showOffline();
+  },
+  (err: Error) => {
+    offlineStore = 'unavailable';
+    offlineWhy = err.message;
+    showOffline();
+  },
+);
+// On a first visit the service worker takes over the page after the numerics worker started;
+// a worker started now fetches through it. Swap the idle worker (nothing picked yet) for one.
+navigator.serviceWorker?.addEventListener('controllerchange', () => {
+  if (busy || files.length) return;
+  worker.terminate();
+  startWorker();
+});
 export type { DriftTrace };

@@ -71,6 +71,7 @@ const LOCS_OPTIONS: Field[] = [
   { flag: 'breaks', kind: 'text', default: 'auto', help: "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", group: 'ccdrift locs' },
   { flag: 'pixel-size', kind: 'number', default: '', unit: 'nm', help: 'camera pixel size in nm, for Picasso files and drift .txt', group: 'ccdrift locs' },
   { flag: 'table', kind: 'text', default: '', help: 'table inside an HDF5 file with several', group: 'ccdrift locs' },
+  { flag: 'format', kind: 'enum', choices: ['', 'csv', 'tsv', 'hdf', 'hdf5'], default: '', help: "format of the corrected table (default: the input's; .h5r gives .hdf)", group: 'ccdrift locs' },
 ];
 
 /** The CLI's --workers (src/cli/context.ts), in the browser: workers of the page. */

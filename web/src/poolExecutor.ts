@@ -6,6 +6,10 @@
  * buffers, and each pair worker gets a copy of the spectra (memory: one copy per worker).
  * Each spectrum and each pair is computed by the same code as the inline executor, so the
  * drift is the same to the last bit; only the wall time changes.
+ *
+ * The workers are started when the numerics worker starts (`warmPool`, each loading the
+ * WebAssembly FFT) and kept between runs, so a run needs no file from the network (a page
+ * loaded, then offline) and does not wait for workers to start.
  */
 import {
   inlineExecutor,
@@ -24,6 +28,9 @@ const MIN_GRIDS_FOR_POOL = 6;
 /** Most workers the pool starts (each holds a copy of the spectra during the pairs). */
 export const MAX_POOL_WORKERS = 4;
 
+/** Started workers not running a task. */
+const idle: PoolWorker[] = [];
+
 class PoolWorker {
   private readonly worker = new Worker(new URL('./correlationWorker.ts', import.meta.url), { type: 'module' });
   private readonly waiting: { resolve(r: PoolReply): void; reject(e: Error): void }[] = [];
@@ -38,7 +45,9 @@ class PoolWorker {
       else w?.resolve(m);
     };
     this.worker.onerror = (ev) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`correlation worker failed: ${ev.message}`));
+      // A worker whose script cannot be loaded (the page offline with no stored copy) gives no message.
+      const why = ev.message || 'its script could not be loaded (is the page offline?)';
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`a correlation worker failed: ${why}`));
     };
   }
 
@@ -55,6 +64,36 @@ class PoolWorker {
   }
 }
 
+/** Start `count` pool workers now (each loads the FFT); resolves when they are ready. */
+export async function warmPool(count: number): Promise<void> {
+  const started = Array.from({ length: count }, () => new PoolWorker());
+  try {
+    await Promise.all(started.map((w) => w.call({ type: 'warm' })));
+  } catch (err) {
+    for (const w of started) w.terminate();
+    throw err;
+  }
+  idle.push(...started);
+}
+
+/** `n` workers for a task: the warm ones first, then new ones. */
+function takeWorkers(n: number): PoolWorker[] {
+  const taken = idle.splice(0, n);
+  while (taken.length < n) taken.push(new PoolWorker());
+  return taken;
+}
+
+/** After a task: each worker frees its FFT plans and goes back to the idle list. */
+function release(pool: PoolWorker[]): void {
+  for (const w of pool) {
+    w.onProgress = undefined;
+    void w.call({ type: 'close' }).then(
+      () => idle.push(w),
+      () => w.terminate(),
+    );
+  }
+}
+
 export function createPoolExecutor(workers: number): CorrelationExecutor {
   return {
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
@@ -66,7 +105,8 @@ export function createPoolExecutor(workers: number): CorrelationExecutor {
         const registrar = new PointRegistrar(task.plan);
         if ((await prefersPoints(task, registrar)) !== null) return runPointCorrelations(task, progress, registrar);
       }
-      const pool = Array.from({ length: n }, () => new PoolWorker());
+      const pool = takeWorkers(n);
+      let ok = false;
       try {
         await Promise.all(pool.map((w) => w.call({ type: 'init', plan: task.plan, prepare: task.prepare })));
         const { nx, ny, nz } = task.plan.fftShape;
@@ -124,9 +164,12 @@ export function createPoolExecutor(workers: number): CorrelationExecutor {
           }),
         );
         progress?.stop?.();
+        ok = true;
         return { shifts, origins, secondaryRatios, correlations, regionShape };
       } finally {
-        for (const w of pool) w.terminate();
+        // A failed task may leave replies in flight: those workers are not reused.
+        if (ok) release(pool);
+        else for (const w of pool) w.terminate();
       }
     },
   };

@@ -1,5 +1,6 @@
 /** Messages between the page and the worker that runs the numerics. */
 import type { DriftTrace } from '../../src/core/types.js';
+import type { DriftPlotData } from '../../src/plot/driftPlotSpec.js';
 import type { DataKind, FormValues } from './params.js';
 
 export type ToWorker =
@@ -41,10 +42,14 @@ export interface Result {
   samples: DriftTrace;
   perFrame: DriftTrace;
   is3d: boolean;
+  /** The CLI's plot data (`--plot`): samples, curve with its ±2 sd band, extrapolated ends, trajectory. */
+  plot: DriftPlotData;
   title: string;
   label: string;
   before: Picture;
   after: Picture;
+  /** Tables: the densest square of the field at fine pixels, before and after, and where it is. */
+  detail?: { before: Picture; after: Picture; where: string };
   corrected: OutputFile[];
   /** Further files a recipe saved (its outputs no module reads). */
   extra?: OutputFile[];

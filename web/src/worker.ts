@@ -14,7 +14,7 @@ import { encodeDriftNpz, decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
 import { extensionOf, findTableFormat, isImagePath, readImageStack, readTable, writeImageStack, writeTable } from '../../src/io/index.js';
 import { provenanceOf, writePerFrameOutputs } from '../../src/cli/output.js';
 import { REPORT_KEY, type RunContext } from '../../src/recipes/declare.js';
-import { driftInterpolate, splineParams } from '../../src/recipes/modules/driftInterpolate.js';
+import { driftInterpolate, interpolatorPlot, splineParams } from '../../src/recipes/modules/driftInterpolate.js';
 import { driftLoadInterpolate } from '../../src/recipes/modules/driftLoadInterpolate.js';
 import { imagePostShift } from '../../src/recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../src/recipes/modules/imagePreClipFilter.js';
@@ -22,7 +22,8 @@ import { imagePreDownsample } from '../../src/recipes/modules/imagePreDownsample
 import { imageRcc } from '../../src/recipes/modules/imageRcc.js';
 import { locsPostShift } from '../../src/recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../src/recipes/modules/locsRcc.js';
-import { createPoolExecutor } from './poolExecutor.js';
+import { loadPffft } from '../../src/core/fft/pffft.js';
+import { createPoolExecutor, MAX_POOL_WORKERS, warmPool } from './poolExecutor.js';
 import { optionalNumber, paramsFromForm, parseTriple, type FormValues } from './params.js';
 import type { FromWorker, OutputFile, Picture, Result, Summary, ToWorker } from './protocol.js';
 import { setCwd } from './shims/path.js';
@@ -46,8 +47,19 @@ const ready = (async () => {
   setVfs(module.FS);
   setCwd(() => module.FS.cwd());
   module.FS.mkdirTree(OUT);
-  installBrowserPlugins(module).catch(() => undefined); // now, while the page is online; see open()
   return module;
+})();
+
+/**
+ * Everything a run needs from the network, loaded now while the page is online: the HDF5
+ * filter plugins, the FFT's WebAssembly (this worker's, for the inline executor) and the warm
+ * pool of correlation workers. The page says "ready" (and offline-capable) once this is done;
+ * a part that fails here is retried when needed (and then names what is missing).
+ */
+const warm = (async () => {
+  const module = await ready;
+  const pool = Math.min(navigator.hardwareConcurrency || 1, MAX_POOL_WORKERS);
+  await Promise.allSettled([installBrowserPlugins(module), loadPffft(), pool > 1 ? warmPool(pool) : Promise.resolve()]);
 })();
 
 const progress: ProgressReporter = {
@@ -184,13 +196,22 @@ function makeContext(extra: Partial<RunContext> = {}): RunContext {
 async function takeOutput(name: string, mime: string): Promise<OutputFile> {
   const fs = (await ready).FS;
   const path = `${OUT}/${name}`;
-  const bytes = fs.readFile(path) as Uint8Array;
+  // The in-memory file's own bytes (MEMFS keeps them in one array), not a copy: an output is as
+  // large as the input (5 M localizations: ~0.3–0.8 GB), and a copy would double the peak.
+  const node = fs.lookupPath(path).node;
+  const bytes = node.contents instanceof Uint8Array && typeof node.usedBytes === 'number' ? node.contents.subarray(0, node.usedBytes) : (fs.readFile(path) as Uint8Array);
   fs.unlink(path);
   return { name, bytes, mime };
 }
 
-function outputName(input: string, suffix: string, ext = extensionOf(input)): string {
-  return `${input.slice(0, input.length - extensionOf(input).length)}${suffix}${ext}`;
+/**
+ * The corrected file's name, as the CLI names its default output: `<name>_undrift.<ext>`, the
+ * extension --format's or the input's, a .h5r giving .hdf (src/cli/batch.ts UNDRIFT_SUFFIX,
+ * src/cli/commands/locs.ts defaultTableExtension; not imported: they come with node:os).
+ */
+function outputName(input: string, format?: string): string {
+  const ext = format ? `.${format}` : extensionOf(input) === '.h5r' ? '.hdf' : extensionOf(input);
+  return `${input.slice(0, input.length - extensionOf(input).length)}_undrift${ext}`;
 }
 
 const MIME: Record<string, string> = { '.csv': 'text/csv', '.tsv': 'text/tab-separated-values', '.yaml': 'application/yaml', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
@@ -205,6 +226,50 @@ function render(x: NumericArray, y: NumericArray, grid: { x0: number; y0: number
     if (c >= 0 && c < grid.w && r >= 0 && r < grid.h) data[r * grid.w + c]++;
   }
   return { width: grid.w, height: grid.h, data, pixel: `${fmt(grid.px)} nm` };
+}
+
+/** Side of the detail render (the densest square of the field), pixels. */
+const DETAIL_PX = 512;
+
+/**
+ * The detail render's grid: the densest DETAIL_PX-pixel square of the corrected localizations
+ * (as the CLI's --report picks it), at half the median localization precision (2–20 nm; 10 nm
+ * when the table has none), where a correction shows.
+ */
+function detailGrid(table: LocTable, corrected: LocTable) {
+  const err = table.columns.get('error_x') ?? table.columns.get('uncertainty') ?? table.columns.get('lpx');
+  let px = 10;
+  if (err) {
+    const sample = Float64Array.from({ length: Math.min(err.length, 10_000) }, (_, i) => err[Math.floor((i * err.length) / Math.min(err.length, 10_000))]).filter(Number.isFinite).sort();
+    // Picasso's lpx is in camera pixels.
+    const scale = table.columns.has('error_x') || table.columns.has('uncertainty') ? 1 : (pixelSizeOf(table) ?? 0);
+    const median = sample.length ? sample[sample.length >> 1] * scale : 0;
+    if (median > 0) px = Math.min(20, Math.max(2, median / 2));
+  }
+  const x = corrected.columns.get('x')!;
+  const y = corrected.columns.get('y')!;
+  const side = DETAIL_PX * px;
+  const [x0, x1] = range(x);
+  const [y0, y1] = range(y);
+  const nx = Math.max(1, Math.ceil((x1 - x0) / side));
+  const ny = Math.max(1, Math.ceil((y1 - y0) / side));
+  const counts = new Float64Array(nx * ny);
+  for (let i = 0; i < x.length; i++) counts[Math.min(ny - 1, Math.floor((y[i] - y0) / side)) * nx + Math.min(nx - 1, Math.floor((x[i] - x0) / side))]++;
+  let best = 0;
+  for (let k = 1; k < counts.length; k++) if (counts[k] > counts[best]) best = k;
+  const gx = x0 + (best % nx) * side;
+  const gy = y0 + Math.floor(best / nx) * side;
+  return { x0: gx, y0: gy, px, w: DETAIL_PX, h: DETAIL_PX, where: `x ${fmt(gx, 0)} … ${fmt(gx + side, 0)}, y ${fmt(gy, 0)} … ${fmt(gy + side, 0)} nm` };
+}
+
+/** Before/after renders of the densest square, for a table and its corrected copy. */
+function detailRenders(table: LocTable, corrected: LocTable): Result['detail'] {
+  const g = detailGrid(table, corrected);
+  return {
+    before: render(table.columns.get('x')!, table.columns.get('y')!, g),
+    after: render(corrected.columns.get('x')!, corrected.columns.get('y')!, g),
+    where: g.where,
+  };
 }
 
 function renderGrid(table: LocTable) {
@@ -287,12 +352,15 @@ async function runTable(o: Opened, values: FormValues): Promise<Result> {
   const provenance = provenanceOf(o.summary.driftFile ? 'apply' : 'locs', params, input);
   Object.assign(corrected.metadata, provenance.metadata);
   const pixelOption = optionalNumber(values, 'pixel-size');
-  const target = `${OUT}/${outputName(input, '_corrected')}`;
+  const format = values.format?.trim() || undefined;
+  if (format) findTableFormat(`x.${format}`, 'write');
+  const target = `${OUT}/${outputName(input, format)}`;
   const written = await writeTable(target, corrected, { inputs: [`${IN}/${input}`], pixelSizeNm: pixelOption, provenance: provenance.record, progress });
   const files = await Promise.all(written.map((p) => takeOutput(p.slice(OUT.length + 1), mimeOf(p))));
   const grid = renderGrid(table);
   const before = render(table.columns.get('x')!, table.columns.get('y')!, grid);
   const after = render(corrected.columns.get('x')!, corrected.columns.get('y')!, grid);
+  const detail = detailRenders(table, corrected);
   const [t0, t1] = range(table.columns.get('t')!);
   const is3d = table.columns.has('z');
   const stem = input.slice(0, input.length - extensionOf(input).length);
@@ -303,10 +371,12 @@ async function runTable(o: Opened, values: FormValues): Promise<Result> {
     samples: drift,
     perFrame: per.trace,
     is3d: is3d && !(values['flatten-z'] === 'true'),
+    plot: interpolatorPlot(interp, [label], `Drift of ${input}`, { frames: [t0, t1] }),
     title: `Drift of ${input}`,
     label,
     before,
     after,
+    detail,
     corrected: files,
     driftNpz: { name: `${stem}_drift.npz`, bytes: encodeDriftNpz(drift), mime: 'application/octet-stream' },
     perFrameCsv: per.perFrameCsv,
@@ -364,7 +434,7 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
       : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
   Object.assign(corrected.metadata, provenanceOf(o.summary.driftFile ? 'apply' : 'images', params, input).metadata);
   const before = projector(stack);
-  const after = projector(stack);
+  const after = projector(corrected); // padded frames (--padding-multiplier) are larger
   let files: OutputFile[];
   try {
     // The corrected frames go to the file and into the "after" projection as they are written.
@@ -380,7 +450,7 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
         return frame;
       },
     }) as ImageStack;
-    const target = `${OUT}/${outputName(input, '_corrected')}`;
+    const target = `${OUT}/${outputName(input)}`;
     const written = await writeImageStack(target, watched, { inputs: [`${IN}/${input}`] });
     files = await Promise.all(written.map((p) => takeOutput(p.slice(OUT.length + 1), mimeOf(p))));
   } finally {
@@ -395,6 +465,7 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
     samples: drift,
     perFrame: per.trace,
     is3d,
+    plot: interpolatorPlot(interp, [label], `Drift of ${input}`, { frames: [0, stack.frames - 1] }),
     title: `Drift of ${input}`,
     label,
     before: before.picture(),
@@ -415,6 +486,13 @@ const WORK = '/work';
 function parseRecipeFile(recipe: string, isImage: boolean): RecipePlan {
   const text = vfs().readFile(`${IN}/${recipe}`, { encoding: 'utf8' }) as string;
   return parseRecipe(text, [isImage ? IMAGE_SLOT : TABLE_SLOT], { source: recipe });
+}
+
+/** The output of the recipe's last Locs_Post_Shift / Image_Post_Shift step: the corrected data, for the after render. */
+function shifted(plan: RecipePlan, slots: Map<string, unknown>, kind: 'table' | 'image'): unknown {
+  const step = [...plan.steps].reverse().find((st) => /Post_Shift$/.test(st.decl.name));
+  const value = step ? Object.values(step.outputs).map((slot) => slots.get(slot)).find((v) => v !== undefined) : undefined;
+  return value !== undefined && kindOfValue(value) === kind ? value : undefined;
 }
 
 /** Run a picked recipe as `ccdrift run RECIPE DATA -o results` does; show what it produced. */
@@ -470,14 +548,15 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
   const stem = input.slice(0, input.length - extensionOf(input).length);
   let before: Picture;
   let after: Picture;
+  let detail: Result['detail'];
   let first = 0;
   let last = 0;
   let is3d: boolean;
   if (isImage) {
     const stack = o.stack!;
-    const corrected = values_.find((v) => v !== stack && kindOfValue(v) === 'image' && (v as ImageStack).width === stack.width && (v as ImageStack).frames === stack.frames) as ImageStack | undefined;
+    const corrected = shifted(plan, slots, 'image') as ImageStack | undefined;
     const b = projector(stack);
-    const a = projector(stack);
+    const a = projector(corrected ?? stack);
     for (let i = 0; i < stack.frames; i++) {
       b.add(await stack.readFrame(i));
       if (corrected) a.add(await corrected.readFrame(i));
@@ -488,10 +567,11 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
     is3d = stack.depth > 1;
   } else {
     const table = o.table!;
-    const corrected = values_.find((v) => v !== table && kindOfValue(v) === 'table' && (v as LocTable).length === table.length) as LocTable | undefined;
+    const corrected = shifted(plan, slots, 'table') as LocTable | undefined;
     const grid = renderGrid(table);
     before = render(table.columns.get('x')!, table.columns.get('y')!, grid);
     after = render((corrected ?? table).columns.get('x')!, (corrected ?? table).columns.get('y')!, grid);
+    detail = detailRenders(table, corrected ?? table);
     [first, last] = range(table.columns.get('t')!);
     is3d = table.columns.has('z');
   }
@@ -504,10 +584,12 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
     samples: drift,
     perFrame: per.trace,
     is3d,
+    plot: interpolatorPlot(interp, interp.sources.map((_, i) => (interp.sources.length > 1 ? `samples ${i + 1}` : 'samples')), `Drift of ${input} (${o.summary.recipe})`, { frames: [first, last] }),
     title: `Drift of ${input} (${o.summary.recipe})`,
     label: `samples (${o.summary.recipe})`,
     before,
     after,
+    detail,
     corrected: main.filter((f) => /\.(csv|tsv|hdf5|hdf|h5r|h5|tif|tiff|yaml)$/i.test(f.name) && !/\.(npz|svg)$/i.test(f.name)),
     extra: main.filter((f) => !/\.(csv|tsv|hdf5|hdf|h5r|h5|tif|tiff|yaml)$/i.test(f.name)),
     driftNpz: { name: `${stem}_drift.npz`, bytes: encodeDriftNpz(drift), mime: 'application/octet-stream' },
@@ -518,7 +600,7 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
 }
 
 function transferables(r: Result): Transferable[] {
-  const out: Transferable[] = [r.before.data.buffer, r.after.data.buffer, r.driftNpz.bytes.buffer, r.perFrameCsv.bytes.buffer];
+  const out: Transferable[] = [r.before.data.buffer, r.after.data.buffer, ...(r.detail ? [r.detail.before.data.buffer, r.detail.after.data.buffer] : []), r.driftNpz.bytes.buffer, r.perFrameCsv.bytes.buffer];
   for (const f of [...r.corrected, ...(r.extra ?? [])]) out.push(f.bytes.buffer);
   if (r.picassoTxt) out.push(r.picassoTxt.bytes.buffer);
   return [...new Set(out)] as Transferable[];
@@ -561,7 +643,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   }
 };
 
-ready.then(
+Promise.all([ready, warm]).then(
   () => post({ type: 'ready' }),
   (err) => post({ type: 'error', message: `the HDF5 library did not load: ${(err as Error).message}` }),
 );

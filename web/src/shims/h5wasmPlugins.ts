@@ -35,6 +35,8 @@ export function installBrowserPlugins(module: PluginModule): Promise<void> {
       }),
     );
   })();
+  // A failed fetch (offline before they arrived) is tried again at the next HDF5 file.
+  installed.catch(() => (installed = undefined));
   return installed;
 }
 

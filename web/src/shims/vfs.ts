@@ -24,6 +24,8 @@ export interface EmscriptenFs {
   mkdirTree(path: string): void;
   readdir(path: string): string[];
   analyzePath(path: string): { exists: boolean };
+  /** A path's node; a MEMFS file's node holds its bytes (`contents`, the first `usedBytes` used). */
+  lookupPath(path: string): { node: { contents?: unknown; usedBytes?: number } };
   mount(type: unknown, opts: unknown, mountpoint: string): unknown;
   unmount(mountpoint: string): void;
   chdir(path: string): void;
