@@ -35,9 +35,9 @@ describe('clipAndFilterFrame', () => {
     for (let z = 0; z < 5; z++) expectClose(thin.subarray(z * w * h, (z + 1) * w * h), xy, { rtol: 1e-6, atol: 1e-7 }, `thin volume plane ${z}`);
   });
 
-  it('rejects bad parameters with the recipe names', () => {
+  it('rejects bad parameters, naming them', () => {
     const f = new Float32Array(4);
-    expect(() => clipAndFilterFrame(f, 2, 2, 1, { ...NO_FILTER, tukeySize: 2 })).toThrow(/tukey_size/);
+    expect(() => clipAndFilterFrame(f, 2, 2, 1, { ...NO_FILTER, tukeySize: 2 })).toThrow(/tukeySize/);
     expect(() => clipAndFilterFrame(f, 2, 2, 1, { ...NO_FILTER, medianFilterSize: 2.5 })).toThrow(/median_filter_size/);
     expect(() => clipAndFilterFrame(f, 3, 2, 1, NO_FILTER)).toThrow(/expected 3×2×1 = 6/);
   });

@@ -140,6 +140,6 @@ print(json.dumps(r.ravel().tolist()))
     expect(() => shifter.shift(new Float32Array(10), [0, 0, 0])).toThrow(/expected 8×8×1 = 64/);
     expect(() => shifter.shift(new Float32Array(64), [NaN, 0, 0])).toThrow(/finite/);
     shifter.dispose();
-    await expect(createFourierShifter({ width: 8, height: 8, depth: 1 }, -1)).rejects.toThrow(/padding_multipler/);
+    await expect(createFourierShifter({ width: 8, height: 8, depth: 1 }, -1)).rejects.toThrow(/paddingMultiplier/);
   });
 });
