@@ -6,7 +6,7 @@
  * File.slice; outputs in memory). Everything is bundled: no request leaves the page's origin.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -42,7 +42,9 @@ function offlineServiceWorker(): Plugin {
     configResolved(config) {
       outDir = config.build.outDir;
     },
-    closeBundle() {
+    closeBundle(error?: Error) {
+      // A failed build has no output to list: let its own error be the one reported.
+      if (error || !existsSync(outDir)) return;
       const files = listFiles(outDir).filter((f) => f !== 'sw.js').sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));

@@ -20,4 +20,9 @@ export function rmSync(path: string, options: { force?: boolean; recursive?: boo
   fsPromises.removeSync(path, options);
 }
 
-export default { promises, existsSync, readFileSync, rmSync };
+/** The temporary folder an output is staged in (src/io/atomic.ts). */
+export function mkdirSync(path: string, options: { recursive?: boolean } = {}): void {
+  fsPromises.mkdirSync(path, options);
+}
+
+export default { promises, existsSync, readFileSync, rmSync, mkdirSync };

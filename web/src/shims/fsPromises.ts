@@ -84,9 +84,13 @@ export async function readdir(path: string): Promise<string[]> {
   return fsCall('readdir', path, () => vfs().readdir(path)).filter((n) => n !== '.' && n !== '..');
 }
 
-export async function mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+export function mkdirSync(path: string, options: { recursive?: boolean } = {}): void {
   if (options.recursive) fsCall('mkdir', path, () => vfs().mkdirTree(path));
   else fsCall('mkdir', path, () => vfs().mkdir(path));
+}
+
+export async function mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+  mkdirSync(path, options);
 }
 
 export default { open, stat, readFile, writeFile, rename, rm, unlink, readdir, mkdir };
