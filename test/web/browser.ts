@@ -2,7 +2,7 @@
  * Helpers for the browser tests: a tiny static server for dist-web/ (no special headers, as
  * GitHub Pages serves it) and a headless Debian Chromium driven by playwright-core.
  */
-import { createReadStream, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -54,7 +54,8 @@ export async function serveStatic(root: string, prefix = '/'): Promise<{ url: st
 
 /** A fresh headless Chromium profile (its own user-data dir), downloads accepted. */
 export async function launch(options: LaunchOptions = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ccdrift-chromium-')), {
+  const profile = mkdtempSync(join(tmpdir(), 'ccdrift-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     acceptDownloads: true,
@@ -71,6 +72,9 @@ export async function launch(options: LaunchOptions = {}): Promise<BrowserContex
     ],
     ...options,
   });
+  // The profile is this context's alone: gone with it.
+  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }
 
 /** Wait until the status element says done or error; return its text. */

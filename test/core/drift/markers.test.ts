@@ -3,8 +3,8 @@
  * (other seeds, sizes and brightness than the bench), each with its bound; picks files; bad input.
  */
 import { driftRmse } from '../../helpers/driftError.js';
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDriftInterpolator } from '../../../src/core/drift/driftInterpolator.js';
@@ -146,6 +146,7 @@ describe('fiducial markers', () => {
     });
     expect(t.length).toBeGreaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), 'ccdrift-picks-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'beads.csv'), 'x,y,r\n' + centres.map(([a, b]) => `${a},${b},500`).join('\n') + '\n');
     const px = 100;
     writeFileSync(join(dir, 'beads.yaml'), `Centers:\n${centres.map(([a, b]) => `- [${a / px}, ${b / px}]`).join('\n')}\nDiameter: 10\nShape: Circle\n`);

@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { NumericArray } from '../../../src/core/types.js';
 import { readPymeTable, writePymeTable } from '../../../src/io/hdf5/pymeTable.js';
 import { findPython, runPython } from '../../helpers/fixtures.js';
@@ -15,6 +15,7 @@ const SUM_TOL = 1e-6;
 
 describe.skipIf(!python)(`tables larger than one block ${python ? '' : noPython}`, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-blocks-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('reads a PyTables table across blocks and chunk boundaries, and PyTables reads ours back', async () => {
     const src = join(tmp, 'big.hdf');

@@ -1,7 +1,7 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { describeHdf5 } from '../../../src/io/hdf5/describeHdf5.js';
 import { fixturesDir, haveSharedFixtures, sharedFixture, sharedSkipReason } from '../../helpers/fixtures.js';
 
@@ -34,6 +34,7 @@ describe('describeHdf5', () => {
 
   it('reports a corrupt file', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-desc-'));
+    onTestFinished(() => rmSync(tmp, { recursive: true, force: true }));
     copyFileSync(join(dir, 'picasso_locs.yaml'), join(tmp, 'bad.h5'));
     await expect(describeHdf5(join(tmp, 'bad.h5'))).rejects.toThrow(/cannot open as HDF5/);
   });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ColumnDtype, LocTable, NumericArray } from '../../../src/core/types.js';
 import { readTable, registerTableFormat, writeTable } from '../../../src/io/formats.js';
 import { deflateChunk } from '../../../src/io/hdf5/deflateChunk.js';
@@ -14,6 +14,7 @@ import { findPython, runPython } from '../../helpers/fixtures.js';
 
 registerTableFormat(pymeTableFormat);
 const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-h5writer-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const python = findPython('tables', 'h5py', 'numpy');
 const noPython = 'skipped: no Python with PyTables and h5py (apt-get install python3-tables python3-h5py)';
 

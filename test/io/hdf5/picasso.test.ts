@@ -1,7 +1,7 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { InputError } from '../../../src/core/errors.js';
 import { readTable, registerTableFormat, writeTable } from '../../../src/io/formats.js';
@@ -20,6 +20,7 @@ const NM_TOL = { rtol: 1e-15, atol: 0 };
 const python = findPython('h5py', 'numpy', 'yaml');
 const noPython = 'skipped: no Python with h5py and PyYAML (apt-get install python3-h5py)';
 const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-picasso-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('readPicasso', () => {
   it('converts x, y from camera pixels to nm with the yaml Pixelsize and maps frame → t', async () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../../src/core/errors.js';
 import type { ImageStack } from '../../../src/core/types.js';
 import { readImageStack, registerImageFormat, writeImageStack } from '../../../src/io/formats.js';
@@ -15,6 +15,7 @@ const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
 const python = findPython('tables', 'numpy');
 const noPython = 'skipped: no Python with PyTables (apt-get install python3-tables)';
 const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-h5img-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** µm × 1000 in float64. */
 const NM_TOL = { rtol: 1e-12, atol: 0 };
 

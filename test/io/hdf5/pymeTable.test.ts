@@ -1,7 +1,7 @@
-import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/errors.js';
 import { readPymeTable } from '../../../src/io/hdf5/pymeTable.js';
 import { expectClose } from '../../helpers/expectClose.js';
@@ -84,6 +84,7 @@ describe('readPymeTable (.h5r analysis results)', () => {
 
 describe('readPymeTable: bad input', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-hdf5-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('names the columns present when x/y/t are missing', async () => {
     await expect(readPymeTable(join(dir, 'no_xyt.hdf'))).rejects.toThrow(

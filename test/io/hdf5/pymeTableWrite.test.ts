@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readTable, registerTableFormat, writeTable } from '../../../src/io/formats.js';
 import { pymeTableFormat, readPymeTable } from '../../../src/io/hdf5/pymeTable.js';
 import { expectClose } from '../../helpers/expectClose.js';
@@ -16,6 +16,7 @@ const noPython = 'skipped: no Python with PyTables (apt-get install python3-tabl
 
 describe('writePymeTable', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccdrift-hdf5w-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('round-trips columns, dtypes and metadata through ccdrift itself', async () => {
     const table = await readTable(join(dir, 'pyme_locs.hdf'));
