@@ -5,7 +5,8 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
-import { acceptsAuto, AUTO, type ModuleDecl, type ParamDecl } from '../recipes/declare.js';
+import { parseAutoNumberFlag, parseNumberFlag } from '../recipes/flagValues.js';
+import { acceptsAuto, type ModuleDecl, type ParamDecl, type ParamValues } from '../recipes/declare.js';
 
 function describe(p: ParamDecl): string {
   return p.description + (p.unit ? ` (${p.unit})` : '');
@@ -42,21 +43,13 @@ export function addModuleFlags(cmd: Command, decl: ModuleDecl, only?: string[]):
     if (kind === 'enum') opt.choices((p.schema as unknown as { options: string[] }).options);
     if (kind === 'number') opt.argParser((v: string) => parseNumberFlag(p.flag!, v));
     if (kind === 'autoNumber') {
-      opt.argParser((v: string) => {
-        if (v.trim().toLowerCase() === AUTO) return AUTO;
-        if (v.trim() === '' || !Number.isFinite(Number(v))) throw new UsageError(`--${p.flag} expects a number or '${AUTO}', got '${v}'`);
-        return Number(v);
-      });
+      opt.argParser((v: string) => parseAutoNumberFlag(p.flag!, v));
     }
     cmd.addOption(opt);
   }
 }
 
-export function parseNumberFlag(flag: string, text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${flag} expects a number, got '${text}'`);
-  return v;
-}
+export { parseNumberFlag };
 
 /** A number flag that must be > 0 (a pixel size): refused when parsed, naming the flag. */
 export function parsePositiveFlag(flag: string, text: string): number {
@@ -78,7 +71,11 @@ function optionKey(flag: string): string {
 }
 
 /** Parameters of `decl` from parsed options (defaults where a flag was not given), validated. */
-export function paramsFromFlags(decl: ModuleDecl, opts: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function paramsFromFlags<P extends Record<string, ParamDecl>>(
+  decl: { params: P },
+  opts: Record<string, unknown>,
+  overrides: Partial<Record<keyof P, unknown>> = {},
+): ParamValues<P> {
   const out: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(decl.params)) {
     let v = p.flag && opts[optionKey(p.flag)] !== undefined ? opts[optionKey(p.flag)] : (p.cliDefault ?? p.default);
@@ -90,5 +87,6 @@ export function paramsFromFlags(decl: ModuleDecl, opts: Record<string, unknown>,
     }
     out[name] = r.data;
   }
-  return out;
+  // Every value passed its schema just above.
+  return out as ParamValues<P>;
 }

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import type { CorrelationExecutor } from '../core/registration/correlationExecutor.js';
-import type { ProgressReporter } from '../core/types.js';
+import type { DriftInterpolator, DriftTrace, ImageStack, LocTable, ProgressReporter } from '../core/types.js';
+import type { DriftPlotData } from '../plot/driftPlot.js';
+import type { CrossCorrelationStack } from './modules/locsRcc.js';
 
 export interface ParamDecl {
   schema: z.ZodType;
@@ -32,7 +34,63 @@ export interface ParamDecl {
   savesOutput?: string;
 }
 
-export interface SlotDecl {
+/**
+ * What a slot holds, by kind: the type a module's `run` receives for an input of that kind and
+ * returns for an output, checked by the recipe runner (isSlotValue) before the module runs.
+ */
+export interface SlotValues {
+  table: LocTable;
+  image: ImageStack;
+  drift: DriftTrace;
+  interpolator: DriftInterpolator;
+  'cross-correlation': CrossCorrelationStack;
+  plot: DriftPlotData;
+  /** Any value: an input that only orders modules (Drift_Load_Interpolate's input_dummy), a placeholder output. */
+  any: unknown;
+}
+export type SlotKind = keyof SlotValues;
+
+/** What a kind is called in messages. */
+export const SLOT_KIND_NAMES: Readonly<Record<SlotKind, string>> = {
+  table: 'a localization table',
+  image: 'an image stack',
+  drift: 'drift samples',
+  interpolator: 'a drift interpolator',
+  'cross-correlation': 'a stack of correlation images',
+  plot: 'a drift plot',
+  any: 'anything',
+};
+
+/** Whether `value` is a slot value of `kind` (the runtime side of SlotValues). */
+export function isSlotValue(kind: SlotKind, value: unknown): boolean {
+  if (kind === 'any') return true;
+  if (value === null || typeof value !== 'object') return false;
+  const o = value as Record<string, unknown>;
+  switch (kind) {
+    case 'table':
+      return o.columns instanceof Map && typeof o.length === 'number';
+    case 'image':
+      return typeof o.readFrame === 'function' && typeof o.frames === 'number';
+    case 'drift':
+      return o.t instanceof Float64Array && o.x instanceof Float64Array && o.y instanceof Float64Array;
+    case 'interpolator':
+      return typeof o.evaluate === 'function';
+    case 'cross-correlation':
+      return Array.isArray(o.images) && o.pairs instanceof Int32Array;
+    case 'plot':
+      return Array.isArray(o.sources);
+  }
+}
+
+/** What a value is, for a message saying it is not what a slot wanted. */
+export function describeSlotValue(value: unknown): string {
+  for (const kind of Object.keys(SLOT_KIND_NAMES) as SlotKind[]) if (kind !== 'any' && isSlotValue(kind, value)) return SLOT_KIND_NAMES[kind];
+  return value === null || value === undefined ? 'nothing' : typeof value === 'object' ? 'an object of another kind' : `a ${typeof value}`;
+}
+
+export interface SlotDecl<K extends SlotKind = SlotKind> {
+  /** What the slot holds. */
+  kind: K;
   /** Default slot name in the recipe namespace. */
   default: string;
   description: string;
@@ -60,6 +118,35 @@ export interface RunContext {
   wantedOutputs?: ReadonlySet<string>;
 }
 
+/** A module's parameter values as its schemas parse them. */
+export type ParamValues<P extends Record<string, ParamDecl>> = { [K in keyof P]: z.infer<P[K]['schema']> };
+/** A module's slot values by parameter name, typed by their declared kinds. */
+export type SlotValuesOf<S extends Record<string, SlotDecl>> = { [K in keyof S]: SlotValues[S[K]['kind']] };
+/** What `run` returns: outputs by parameter name (an on-request output may be absent), a report, the details. */
+export type ModuleOutputs<O extends Record<string, SlotDecl>> = Partial<SlotValuesOf<O>> & { [REPORT_KEY]?: string; [DETAILS_KEY]?: unknown };
+
+/**
+ * A module as it is written: `run` receives inputs typed by their slot kinds and parameters
+ * typed by their schemas, and returns outputs typed the same way — no casts in module code. The
+ * recipe runner checks each input against its kind before `run` is called.
+ */
+export interface TypedModuleDecl<P extends Record<string, ParamDecl>, I extends Record<string, SlotDecl>, O extends Record<string, SlotDecl>> {
+  name: string;
+  summary: string;
+  inputs: I;
+  outputs: O;
+  params: P;
+  run(ctx: RunContext, inputs: SlotValuesOf<I>, params: ParamValues<P>): Promise<ModuleOutputs<O>>;
+}
+
+/** Declare a module (types inferred from the declaration; see TypedModuleDecl). */
+export function defineModule<P extends Record<string, ParamDecl>, I extends Record<string, SlotDecl>, O extends Record<string, SlotDecl>>(
+  decl: TypedModuleDecl<P, I, O>,
+): TypedModuleDecl<P, I, O> {
+  return decl;
+}
+
+/** Any module, its types erased: how the registry, the parser and the runner hold them. */
 export interface ModuleDecl {
   /** Full name as in the original's recipes, e.g. `chung_cc.Locs_RCC`. */
   name: string;
@@ -88,8 +175,9 @@ export function reportOf(outputs: Record<string, unknown>): string {
 export const DETAILS_KEY = '__details';
 
 /** Default values of a declaration's parameters. */
-export function defaultParams(decl: ModuleDecl): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(decl.params).map(([k, p]) => [k, p.default]));
+export function defaultParams<P extends Record<string, ParamDecl>>(decl: { params: P }): ParamValues<P> {
+  // A declared default is a value of its schema (test/recipes/modules.test.ts parses every one).
+  return Object.fromEntries(Object.entries(decl.params).map(([k, p]) => [k, p.default])) as ParamValues<P>;
 }
 
 /** The value that asks ccdrift to choose a parameter from the data. */

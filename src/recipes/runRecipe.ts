@@ -5,7 +5,7 @@
  * sink, so the same runner serves the CLI, tests and the browser.
  */
 import { InputError } from '../core/errors.js';
-import { REPORT_KEY, type RunContext } from './declare.js';
+import { describeSlotValue, isSlotValue, REPORT_KEY, SLOT_KIND_NAMES, type RunContext } from './declare.js';
 import { RecipeStepError } from './recipeErrors.js';
 import type { RecipePlan, RecipeStep } from './parseRecipe.js';
 
@@ -82,6 +82,11 @@ export async function runRecipe(
       if (value === undefined) {
         const producer = plan.producers.get(slot);
         throw new InputError(`${where}: input ${param}: slot '${slot}' is empty${producer ? ` (item ${producer.item} did not produce it)` : ''}`);
+      }
+      // The module's run is typed by its slots' kinds: hold it to them.
+      const kind = step.decl.inputs[param].kind;
+      if (!isSlotValue(kind, value)) {
+        throw new InputError(`${where}: input ${param} (slot '${slot}') must be ${SLOT_KIND_NAMES[kind]}, but the slot holds ${describeSlotValue(value)}`);
       }
       inputs[param] = value;
     }

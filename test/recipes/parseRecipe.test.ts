@@ -167,7 +167,7 @@ describe('every problem is reported with its item number before anything runs', 
   it('compatibility parameters are accepted, and modules can be declared with custom schemas', () => {
     const plan = parseRecipe('- Locs_RCC: {multiprocessing: true, cache_fft: "", input_for_mapping: x}\n', ['Localizations']);
     expect(plan.steps[0].params.multiprocessing).toBe(true);
-    const custom: ModuleDecl = { name: 'x.Y', summary: '', inputs: {}, outputs: { out: { default: 'o', description: '' } }, params: { n: { schema: z.number().int(), default: 1, description: '' } }, run: async () => ({}) };
+    const custom: ModuleDecl = { name: 'x.Y', summary: '', inputs: {}, outputs: { out: { kind: 'any', default: 'o', description: '' } }, params: { n: { schema: z.number().int(), default: 1, description: '' } }, run: async () => ({}) };
     expect(() => parseRecipe('- Y: {n: 1.5}\n', [], { modules: [custom] })).toThrow(/parameter n: /);
   });
 });

@@ -78,7 +78,7 @@ describe('correct_drift_locs.yaml on simulated localizations', () => {
     expect(filtered.length).toBeLessThan(sim.table.length);
     const rccParams = { ...defaultParams(locsRcc), binsize: 20, flatten_z: true, step: 1000, window: 1000 };
     const rcc = await locsRcc.run(ctx(), { input_for_correction: filtered }, rccParams);
-    const interp = (await driftInterpolate.run(ctx(), { input_drift_raw: rcc.output_drift }, { ...defaultParams(driftInterpolate), smoothing_factor: 10 }))
+    const interp = (await driftInterpolate.run(ctx(), { input_drift_raw: rcc.output_drift! }, { ...defaultParams(driftInterpolate), smoothing_factor: 10 }))
       .output_drift_interpolator as DriftInterpolator;
     const expected = (await locsPostShift.run(ctx(), { input_localizations: sim.table, input_drift_interpolator: interp }, {})).output_name as LocTable;
     expectSameTable(result.slots.get('corrected_localizations') as LocTable, expected);

@@ -8,8 +8,9 @@
  */
 import type { z } from 'zod';
 import { UsageError } from '../../src/core/errors.js';
-import { acceptsAuto, AUTO, type ModuleDecl } from '../../src/recipes/declare.js';
+import { acceptsAuto, type ModuleDecl, type ParamDecl, type ParamValues } from '../../src/recipes/declare.js';
 import { describeSchema } from '../../src/recipes/describeModule.js';
+import { parseAutoNumberFlag, parseNumberFlag } from '../../src/recipes/flagValues.js';
 import { driftInterpolate } from '../../src/recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../src/recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../src/recipes/modules/imagePreClipFilter.js';
@@ -116,11 +117,7 @@ export function fieldsFor(kind: DataKind): Field[] {
 /** Form values: flag → text ('' = not given), booleans as 'true'/'false'. */
 export type FormValues = Record<string, string>;
 
-export function parseNumberFlag(flag: string, text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${flag} expects a number, got '${text}'`);
-  return v;
-}
+export { parseNumberFlag };
 
 /** "a,b,c" → three numbers, with the CLI's message (src/cli/commands/images.ts parseTriple). */
 export function parseTriple(flag: string, text: string): [number, number, number] {
@@ -137,13 +134,17 @@ function flagValue(values: FormValues, flag: string, kind: FieldKind | 'array'):
   const text = values[flag];
   if (text === undefined || (text.trim() === '' && kind !== 'text')) return undefined;
   if (kind === 'number') return parseNumberFlag(flag, text);
-  if (kind === 'autoNumber') return text.trim().toLowerCase() === AUTO ? AUTO : parseNumberFlag(flag, text);
+  if (kind === 'autoNumber') return parseAutoNumberFlag(flag, text);
   if (kind === 'boolean') return text === 'true';
   return text;
 }
 
 /** A module's parameters from the form (the flag default where empty), validated: src/cli/flags.ts paramsFromFlags. */
-export function paramsFromForm(decl: ModuleDecl, values: FormValues, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function paramsFromForm<P extends Record<string, ParamDecl>>(
+  decl: { params: P },
+  values: FormValues,
+  overrides: Partial<Record<keyof P, unknown>> = {},
+): ParamValues<P> {
   const out: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(decl.params)) {
     const given = p.flag && !FILE_PARAMS.has(name) ? flagValue(values, p.flag, kindOf(p.schema)) : undefined;
@@ -156,7 +157,8 @@ export function paramsFromForm(decl: ModuleDecl, values: FormValues, overrides: 
     }
     out[name] = r.data;
   }
-  return out;
+  // Every value passed its schema just above.
+  return out as ParamValues<P>;
 }
 
 /** An optional number option ('' = not given). */

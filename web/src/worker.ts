@@ -317,7 +317,7 @@ async function loadDrift(driftFile: string, values: FormValues): Promise<{ inter
     overrides.smoothing_factor = trace.sd ? 'auto' : splineParams.smoothing_factor.default;
   }
   const params = paramsFromForm(driftLoadInterpolate, values, overrides);
-  const loaded = await driftLoadInterpolate.run(makeContext(), {}, params);
+  const loaded = await driftLoadInterpolate.run(makeContext(), { input_dummy: undefined }, params);
   return { interp: loaded.output_drift_interpolator as DriftInterpolator, drift: trace, report: `applied ${driftFile} (${trace.t.length} samples, smoothing ${String(params.smoothing_factor)})` };
 }
 

@@ -112,7 +112,7 @@ export function registerApplyCommand(program: Command): void {
         const stack = await readStackForCli(input, opts.voxelSize);
         const { interp, params } = await loadDrift(opts.pixelSize ?? stack.voxelSizeNm[0]);
         await writePlot(plot, interp);
-        const padding = opts.padding ?? (imagePostShift.params.padding_multipler.default as number);
+        const padding = opts.padding ?? (imagePostShift.params.padding_multipler.default);
         // Image_Post_Shift warns (through ctx.progress) when frame times reach beyond the samples.
         const corrected = applyDriftToStack(stack, interp, { paddingMultiplier: padding, floatOutput: opts.float }, { progress: ctx.progress });
         Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);

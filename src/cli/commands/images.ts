@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
 import { basename } from 'node:path';
-import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { DriftInterpolator, DriftTrace, ImageStack } from '../../core/types.js';
@@ -94,7 +93,7 @@ export function registerImagesCommand(program: Command): void {
     const rccParams = paramsFromFlags(imageRcc, o);
     const splineParams = paramsFromFlags(driftInterpolate, o);
     const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
-    const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft as string });
+    const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft });
 
     const { files, problems, batch } = batchInputs(args, (p) => {
       try {
@@ -120,10 +119,10 @@ export function registerImagesCommand(program: Command): void {
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
-        ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
+        ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
       ];
       const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path === plot && plot !== opts.plot) || (o.path === report && report !== opts.report));
-      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), output, driftOut, plot, report };
+      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), output, driftOut, plot, report };
     });
     const correctOne = async (input: string, outputPath: string, driftOut: string | undefined, plot: string | undefined, report: string | undefined) => {
       // The report lists this file's warnings: collect them while it runs.
@@ -132,7 +131,7 @@ export function registerImagesCommand(program: Command): void {
       if (report) ctx.progress = collected.progress;
       try {
       const stack = await readStackForCli(input, opts.voxelSize);
-      checkFourierShiftMemory(stack, shiftParams.padding_multipler as number); // before the long work, not after it
+      checkFourierShiftMemory(stack, shiftParams.padding_multipler); // before the long work, not after it
       say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
       // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
       let measured: ImageStack = stack;
@@ -148,7 +147,7 @@ export function registerImagesCommand(program: Command): void {
       const drift = rcc.output_drift as DriftTrace;
       const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
       const corrected = opts.float
-        ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler as number, floatOutput: true }, { progress: ctx.progress })
+        ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler, floatOutput: true }, { progress: ctx.progress })
         : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
       const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...shiftParams }, input);
       Object.assign(corrected.metadata, provenance.metadata);
@@ -161,7 +160,7 @@ export function registerImagesCommand(program: Command): void {
       }
       if (driftOut) sayWritten(opts, `wrote ${await writeDriftNpz(driftOut, drift, { inputs: [input] })}`);
       if (rccParams.debug_cor_file) {
-        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, rcc.output_cross_cor, [input])} (thresholded correlation, one image per pair)`);
       }
       const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
         subtitle: `${reportOf(rcc)}; smoothing ${String(splineParams.smoothing_factor)}`,
@@ -180,7 +179,7 @@ export function registerImagesCommand(program: Command): void {
           plot: plotData,
           params: { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams },
           warnings: collected.warnings,
-          paddingMultiplier: shiftParams.padding_multipler as number,
+          paddingMultiplier: shiftParams.padding_multipler,
         });
         await writeReport(report, data, [input]);
         sayWritten(opts, `wrote ${report}`);

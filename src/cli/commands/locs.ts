@@ -163,16 +163,16 @@ export function registerLocsCommand(program: Command): void {
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
-        ...optionalFile(rccParams.debug_cor_file as string, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file as string)),
+        ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
       ];
       // Names ccdrift chose, and extension-only flags, never replace a file without --force.
       const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame) || (o.path !== opts.report && o.path === report));
-      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft as string, '--cache-fft'), paths: { output, driftOut, plot, perFrame, report } };
+      return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), paths: { output, driftOut, plot, perFrame, report } };
     });
 
     // One run context for every file: the worker pool settings and progress are shared.
     const ctx = makeRunContext(
-      { ...opts, cacheFft: rccParams.cache_fft as string },
+      { ...opts, cacheFft: rccParams.cache_fft },
       { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name', 'output_localizations']) },
     );
     const correctOne = async (input: string, paths: LocsPaths) => {
@@ -243,7 +243,7 @@ export function registerLocsCommand(program: Command): void {
         sayWritten(opts, `wrote ${w}`);
       }
       if (rccParams.debug_cor_file && rcc.output_cross_cor) {
-        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file as string, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
       }
       const [lo, hi] = minMax(table.columns.get('t')!);
       const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
@@ -294,7 +294,7 @@ export function registerLocsCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks as string] : [])], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
       await correctOne(plan.input, plan.paths);
       return;

@@ -267,7 +267,7 @@ async function writeRunReport(
       plot,
       params: o.rccStep.params,
       warnings: o.warnings,
-      paddingMultiplier: imagePostShift.params.padding_multipler.default as number,
+      paddingMultiplier: imagePostShift.params.padding_multipler.default,
     });
     report.title = `ccdrift run: ${basename(o.input)}`;
     await writeReport(path, report, [o.input, o.recipePath]);

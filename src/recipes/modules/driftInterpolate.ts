@@ -1,14 +1,13 @@
 import { createDriftInterpolator, DRIFT_INTERPOLATION_DEFAULTS } from '../../core/drift/driftInterpolator.js';
-import { InputError } from '../../core/errors.js';
-import type { DriftInterpolator, DriftTrace, Extrapolation } from '../../core/types.js';
+import type { DriftInterpolator, DriftTrace } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { autoOr, schemas, type ModuleDecl, type ParamDecl, type RunContext } from '../declare.js';
+import { autoOr, defineModule, type ParamDecl, type ParamValues, type RunContext, schemas } from '../declare.js';
 
 /** Points per plotted interpolated curve. */
 const CURVE_POINTS = 1500;
 
 /** Spline parameters shared by Drift_Interpolate and Drift_Load_Interpolate. */
-export const splineParams: Record<string, ParamDecl> = {
+export const splineParams = {
   degree_of_spline: {
     schema: schemas.degree,
     default: DRIFT_INTERPOLATION_DEFAULTS.degree,
@@ -31,19 +30,14 @@ export const splineParams: Record<string, ParamDecl> = {
     description: "beyond the first/last sample: 'linear' continues the end value along the end slope, 'spline' extrapolates the end polynomial (the original), 'constant' holds the end value",
     flag: 'extrapolation',
   },
-};
+} satisfies Record<string, ParamDecl>;
 
-export function requireTrace(value: unknown, slot: string): DriftTrace {
-  const d = value as DriftTrace;
-  if (!d || !(d.t instanceof Float64Array) || !(d.x instanceof Float64Array)) throw new InputError(`input '${slot}' is not a drift trace`);
-  return d;
-}
 
-export function buildInterpolator(ctx: RunContext, traces: DriftTrace[], params: Record<string, unknown>): DriftInterpolator {
+export function buildInterpolator(ctx: RunContext, traces: DriftTrace[], params: ParamValues<typeof splineParams>): DriftInterpolator {
   return createDriftInterpolator(traces, {
-    degree: params.degree_of_spline as number,
-    smoothing: params.smoothing_factor as number | 'auto',
-    extrapolation: params.extrapolation as Extrapolation,
+    degree: params.degree_of_spline,
+    smoothing: params.smoothing_factor,
+    extrapolation: params.extrapolation,
     reporter: ctx.progress,
   });
 }
@@ -77,21 +71,21 @@ export function interpolatorPlot(
   };
 }
 
-export const driftInterpolate: ModuleDecl = {
+export const driftInterpolate = defineModule({
   name: 'chung_cc.Drift_Interpolate',
   summary: 'Smooth and interpolate drift samples with a FITPACK smoothing spline per axis.',
-  inputs: { input_drift_raw: { default: 'drift_raw', description: 'drift samples (from Locs_RCC or Image_RCC)' } },
+  inputs: { input_drift_raw: { kind: 'drift', default: 'drift_raw', description: 'drift samples (from Locs_RCC or Image_RCC)' } },
   outputs: {
-    output_drift_interpolator: { default: 'drift_interpolator', description: 'the drift at any frame (correction to add)' },
-    output_drift_plot: { default: 'drift_plot', description: 'samples and interpolated curve' },
+    output_drift_interpolator: { kind: 'interpolator', default: 'drift_interpolator', description: 'the drift at any frame (correction to add)' },
+    output_drift_plot: { kind: 'plot', default: 'drift_plot', description: 'samples and interpolated curve' },
   },
   params: splineParams,
   async run(ctx, inputs, params) {
-    const trace = requireTrace(inputs.input_drift_raw, 'input_drift_raw');
+    const trace = inputs.input_drift_raw;
     const interp = buildInterpolator(ctx, [trace], params);
     return {
       output_drift_interpolator: interp,
       output_drift_plot: interpolatorPlot(interp, ['measured'], ctx.inputName ? `Drift of ${ctx.inputName}` : 'Drift'),
     };
   },
-};
+});

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../../core/errors.js';
 import type { LocTable, NumericArray } from '../../core/types.js';
 import { deriveTable } from '../../core/columnDtypes.js';
-import type { ModuleDecl } from '../declare.js';
-import { requireTable } from './locsRcc.js';
+import { defineModule } from '../declare.js';
 
 /** Column name → open interval (min, max). */
 export type TableFilters = Record<string, [number, number]>;
@@ -39,11 +38,11 @@ export function filterTable(table: LocTable, filters: TableFilters): LocTable {
 }
 
 /** PYME's `tablefilters.FilterTable`. */
-export const filterTableModule: ModuleDecl = {
+export const filterTableModule = defineModule({
   name: 'tablefilters.FilterTable',
   summary: 'Keep the rows with min < value < max for every listed column (PYME built-in).',
-  inputs: { inputName: { default: 'Localizations', description: 'table to filter' } },
-  outputs: { outputName: { default: 'filtered_localizations', description: 'the rows that pass every filter' } },
+  inputs: { inputName: { kind: 'table', default: 'Localizations', description: 'table to filter' } },
+  outputs: { outputName: { kind: 'table', default: 'filtered_localizations', description: 'the rows that pass every filter' } },
   params: {
     filters: {
       schema: z.record(
@@ -56,7 +55,7 @@ export const filterTableModule: ModuleDecl = {
     },
   },
   async run(_ctx, inputs, params) {
-    const table = requireTable(inputs.inputName, 'inputName');
-    return { outputName: filterTable(table, params.filters as TableFilters) };
+    const table = inputs.inputName;
+    return { outputName: filterTable(table, params.filters) };
   },
-};
+});

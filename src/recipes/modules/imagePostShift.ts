@@ -1,17 +1,15 @@
 import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { z } from 'zod';
-import { schemas, type ModuleDecl } from '../declare.js';
-import { requireImage } from './imageRcc.js';
-import { requireInterpolator } from './locsPostShift.js';
+import { defineModule, schemas } from '../declare.js';
 
-export const imagePostShift: ModuleDecl = {
+export const imagePostShift = defineModule({
   name: 'chung_cc.Image_Post_Shift',
   summary: 'Correct an image stack: shift every frame by the interpolated drift at its time (sub-pixel Fourier shift after zero padding; volumes in 3D).',
   inputs: {
-    input_image: { default: 'input', description: 'stack to correct (the original data, not the pre-filtered copy)' },
-    input_drift_interpolator: { default: 'drift_interpolator', description: 'drift at any frame' },
+    input_image: { kind: 'image', default: 'input', description: 'stack to correct (the original data, not the pre-filtered copy)' },
+    input_drift_interpolator: { kind: 'interpolator', default: 'drift_interpolator', description: 'drift at any frame' },
   },
-  outputs: { outputName: { default: 'drift_corrected_image', description: 'corrected stack, same type as the input (integers rounded and clamped)' } },
+  outputs: { outputName: { kind: 'image', default: 'drift_corrected_image', description: 'corrected stack, same type as the input (integers rounded and clamped)' } },
   params: {
     padding_multipler: {
       schema: z.number().min(0),
@@ -28,8 +26,8 @@ export const imagePostShift: ModuleDecl = {
     },
   },
   async run(ctx, inputs, params) {
-    const stack = requireImage(inputs.input_image, 'input_image');
-    const interp = requireInterpolator(inputs.input_drift_interpolator, 'input_drift_interpolator');
-    return { outputName: applyDriftToStack(stack, interp, { paddingMultiplier: params.padding_multipler as number }, { progress: ctx.progress }) };
+    const stack = inputs.input_image;
+    const interp = inputs.input_drift_interpolator;
+    return { outputName: applyDriftToStack(stack, interp, { paddingMultiplier: params.padding_multipler }, { progress: ctx.progress }) };
   },
-};
+});

@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { BACKGROUND_MODES, type BackgroundMode } from '../../core/image/clipFilter.js';
 import { describeRemovedBackground, prefilterStack } from '../../core/image/prefilterStack.js';
-import { REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
-import { requireImage } from './imageRcc.js';
+import { defineModule, REPORT_KEY, schemas } from '../declare.js';
 
-export const imagePreClipFilter: ModuleDecl = {
+export const imagePreClipFilter = defineModule({
   name: 'chung_cc.Image_Pre_Clip&Filter',
   summary: 'Pre-filter each frame for Image_RCC: median filter, clip intensities, subtract the lower clip value and the camera offset + background, taper with a Tukey window.',
-  inputs: { input_name: { default: 'input', description: 'image stack' } },
-  outputs: { output_name: { default: 'clipped_images', description: 'pre-filtered float32 stack (computed frame by frame as it is read)' } },
+  inputs: { input_name: { kind: 'image', default: 'input', description: 'image stack' } },
+  outputs: { output_name: { kind: 'image', default: 'clipped_images', description: 'pre-filtered float32 stack (computed frame by frame as it is read)' } },
   params: {
     median_filter_size: {
       schema: z.number().int(),
@@ -38,18 +37,18 @@ export const imagePreClipFilter: ModuleDecl = {
     },
   },
   async run(ctx, inputs, params) {
-    const stack = requireImage(inputs.input_name, 'input_name');
+    const stack = inputs.input_name;
     const filtered = prefilterStack(stack, {
-      medianFilterSize: params.median_filter_size as number,
-      thresholdLower: params.threshold_lower as number,
-      clipToLower: params.clip_to_lower as number,
-      thresholdUpper: params.threshold_upper as number,
-      clipToUpper: params.clip_to_upper as number,
-      tukeySize: params.tukey_size as number,
-      background: params.background as BackgroundMode,
+      medianFilterSize: params.median_filter_size,
+      thresholdLower: params.threshold_lower,
+      clipToLower: params.clip_to_lower,
+      thresholdUpper: params.threshold_upper,
+      clipToUpper: params.clip_to_upper,
+      tukeySize: params.tukey_size,
+      background: params.background,
     });
     const { line, warning } = await describeRemovedBackground(filtered);
     if (warning) ctx.progress?.warn?.(warning);
     return { output_name: filtered, [REPORT_KEY]: line };
   },
-};
+});

@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import { downsampleStack } from '../../core/image/downsample.js';
-import { schemas, type ModuleDecl } from '../declare.js';
-import { requireImage } from './imageRcc.js';
+import { defineModule, schemas } from '../declare.js';
 
 const binCount = z.number().int().min(1);
 
-export const imagePreDownsample: ModuleDecl = {
+export const imagePreDownsample = defineModule({
   name: 'chung_cc.Image_Pre_Downsample',
   summary: 'Crop in x–y and average over x/y pixel bins and time bins; records recipe.binning so drift times stay in original frames.',
-  inputs: { input_name: { default: 'input', description: 'image stack' } },
-  outputs: { output_name: { default: 'downsampled_images', description: 'cropped and binned stack (computed as it is read)' } },
+  inputs: { input_name: { kind: 'image', default: 'input', description: 'image stack' } },
+  outputs: { output_name: { kind: 'image', default: 'downsampled_images', description: 'cropped and binned stack (computed as it is read)' } },
   params: {
     x_start: { schema: z.number().int().min(0), default: 0, unit: 'pixels', description: 'first x pixel kept (0-based)' },
     x_end: { schema: schemas.wholeNumber, default: -1, unit: 'pixels', description: 'end of the x range (exclusive); negative counts from the end, −1 = through the last pixel' },
@@ -29,15 +28,15 @@ export const imagePreDownsample: ModuleDecl = {
     },
   },
   async run(_ctx, inputs, params) {
-    const stack = requireImage(inputs.input_name, 'input_name');
+    const stack = inputs.input_name;
     return {
       output_name: downsampleStack(stack, {
-        xStart: params.x_start as number,
-        xEnd: params.x_end as number,
-        yStart: params.y_start as number,
-        yEnd: params.y_end as number,
-        binning: params.binsize as [number, number, number],
+        xStart: params.x_start,
+        xEnd: params.x_end,
+        yStart: params.y_start,
+        yEnd: params.y_end,
+        binning: params.binsize,
       }),
     };
   },
-};
+});

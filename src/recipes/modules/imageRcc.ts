@@ -1,38 +1,35 @@
 import { estimateDriftFromImages } from '../../core/drift/estimateDriftFromImages.js';
-import { InputError } from '../../core/errors.js';
-import type { ImageStack } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
-import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
+import { autoOr, defineModule, DETAILS_KEY, REPORT_KEY, schemas } from '../declare.js';
 import { locsRcc, sharedRccOptions, type CrossCorrelationStack } from './locsRcc.js';
 
 function formatNm(v: number): string {
   return v >= 10 ? v.toFixed(0) : v.toPrecision(2);
 }
 
-export function requireImage(value: unknown, slot: string): ImageStack {
-  const s = value as ImageStack;
-  if (!s || typeof s.readFrame !== 'function') throw new InputError(`input '${slot}' is not an image stack`);
-  return s;
-}
 
 /** The RCC parameters Image_RCC shares with Locs_RCC (one declaration, one default). */
-const shared = ['method', 'shift_max', 'corr_window', 'debug_cor_file', 'cache_fft', 'multiprocessing'] as const;
 
-export const imageRcc: ModuleDecl = {
+export const imageRcc = defineModule({
   name: 'chung_cc.Image_RCC',
   summary: 'Measure drift of an image stack by redundant cross-correlation of its time points (one image or volume per time point; pre-filter first).',
-  inputs: { input_image: { default: 'input', description: 'image stack, usually pre-filtered (Image_Pre_Clip&Filter, Image_Pre_Downsample)' } },
+  inputs: { input_image: { kind: 'image', default: 'input', description: 'image stack, usually pre-filtered (Image_Pre_Clip&Filter, Image_Pre_Downsample)' } },
   outputs: {
-    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each time point (binning-aware frame times)' },
+    output_drift: { kind: 'drift', default: 'drift', description: 'drift samples: the correction to add (nm) at each time point (binning-aware frame times)' },
     output_cross_cor: {
+      kind: 'cross-correlation',
       default: 'cross_cor',
       description: 'stack of thresholded correlation images, one per pair (when debug_cor_file or a save asks for it)',
       onRequest: true,
     },
-    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+    output_drift_plot: { kind: 'plot', default: 'drift_plot', description: 'plot of the measured drift samples' },
   },
   params: {
-    ...Object.fromEntries(shared.map((k) => [k, locsRcc.params[k]])),
+    // The parameters Locs_RCC has too, as it declares them (shift_max and corr_window differ below).
+    method: locsRcc.params.method,
+    debug_cor_file: locsRcc.params.debug_cor_file,
+    cache_fft: locsRcc.params.cache_fft,
+    multiprocessing: locsRcc.params.multiprocessing,
     shift_max: {
       ...locsRcc.params.shift_max,
       schema: autoOr(schemas.positiveNumber),
@@ -48,7 +45,7 @@ export const imageRcc: ModuleDecl = {
     },
   },
   async run(ctx, inputs, params) {
-    const stack = requireImage(inputs.input_image, 'input_image');
+    const stack = inputs.input_image;
     const result = await estimateDriftFromImages(stack, sharedRccOptions(ctx, params), { executor: ctx.executor, progress: ctx.progress });
     const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift' };
     const crossCor: CrossCorrelationStack | undefined = result.correlations && {
@@ -67,5 +64,5 @@ export const imageRcc: ModuleDecl = {
       (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${formatNm(s.shiftMax)} nm${params.shift_max === 'auto' ? ', auto' : ''})` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, [REPORT_KEY]: report, [DETAILS_KEY]: result };
   },
-};
+});
 

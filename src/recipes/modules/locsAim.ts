@@ -2,20 +2,19 @@ import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js
 import { AIM_AUTO_LOCS_PER_SEGMENT, AIM_DEFAULTS } from '../../core/drift/estimateDriftAim.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl } from '../declare.js';
-import { requireTable } from './locsRcc.js';
+import { autoOr, defineModule, DETAILS_KEY, REPORT_KEY, schemas } from '../declare.js';
 import { z } from 'zod';
 
-export const locsAim: ModuleDecl = {
+export const locsAim = defineModule({
   name: 'ccdrift.Locs_AIM',
   summary:
     'Measure drift by adaptive intersection maximization (AIM; Ma et al., Sci. Adv. 2024): segments registered in turn within a search radius, then again against all other localizations.',
   inputs: {
-    input_localizations: { default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
+    input_localizations: { kind: 'table', default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
   },
   outputs: {
-    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each segment' },
-    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+    output_drift: { kind: 'drift', default: 'drift', description: 'drift samples: the correction to add (nm) at each segment' },
+    output_drift_plot: { kind: 'plot', default: 'drift_plot', description: 'plot of the measured drift samples' },
   },
   params: {
     segment: {
@@ -48,20 +47,20 @@ export const locsAim: ModuleDecl = {
     flatten_z: { schema: schemas.boolean, default: false, description: 'ignore z (2D drift) even for 3D data' },
   },
   async run(ctx, inputs, params) {
-    const table = requireTable(inputs.input_localizations, 'input_localizations');
+    const table = inputs.input_localizations;
     const result = await estimateDriftFromLocs(
       table,
       {
         method: 'AIM',
-        segmentFrames: params.segment as number | 'auto',
-        intersectDistanceNm: params.intersect_distance as number,
-        maxDriftNm: params.max_drift as number,
-        maxDriftZNm: params.max_drift_z === 'auto' ? undefined : (params.max_drift_z as number),
-        flattenZ: params.flatten_z as boolean,
+        segmentFrames: params.segment,
+        intersectDistanceNm: params.intersect_distance,
+        maxDriftNm: params.max_drift,
+        maxDriftZNm: params.max_drift_z === 'auto' ? undefined : (params.max_drift_z),
+        flattenZ: params.flatten_z,
       },
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
     const plot: DriftPlotData = { sources: [{ label: 'measured (AIM)', trace: result.drift }], title: 'Measured drift' };
     return { output_drift: result.drift, output_drift_plot: plot, [REPORT_KEY]: result.choices.summary, [DETAILS_KEY]: result };
   },
-};
+});

@@ -7,8 +7,7 @@ import { deriveTable } from '../../core/columnDtypes.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { readPicks } from '../../io/picks.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
-import { requireTable } from './locsRcc.js';
+import { defineModule, DETAILS_KEY, type ParamValues, REPORT_KEY, type RunContext, schemas } from '../declare.js';
 
 /** The name of the column that flags the markers' own localizations (marker index + 1, else 0). */
 export const FIDUCIAL_COLUMN = 'fiducial';
@@ -60,20 +59,21 @@ export function tablePixelSizeNm(table: LocTable, given: number): number | undef
   return v > 0 ? (v < 10 ? v * 1000 : v) : undefined;
 }
 
-export const locsFiducial: ModuleDecl = {
+export const locsFiducial = defineModule({
   name: 'ccdrift.Locs_Fiducial',
   summary: 'Measure drift from fiducial markers (beads): found automatically or picked, tracked per frame, combined with robust weights.',
   inputs: {
-    input_localizations: { default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
+    input_localizations: { kind: 'table', default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
   },
   outputs: {
-    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm), every sample_frames frames' },
-    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+    output_drift: { kind: 'drift', default: 'drift', description: 'drift samples: the correction to add (nm), every sample_frames frames' },
+    output_drift_plot: { kind: 'plot', default: 'drift_plot', description: 'plot of the measured drift samples' },
     output_localizations: {
+      kind: 'table',
       default: 'fiducial_localizations',
       description: `the input with a column '${FIDUCIAL_COLUMN}': marker index + 1 for the markers' own localizations, else 0`,
     },
-    output_markers: { default: 'fiducial_markers', description: 'one row per marker: position (nm), frames found, scatter, used', onRequest: true },
+    output_markers: { kind: 'table', default: 'fiducial_markers', description: 'one row per marker: position (nm), frames found, scatter, used', onRequest: true },
   },
   params: {
     picks: {
@@ -116,30 +116,35 @@ export const locsFiducial: ModuleDecl = {
     flatten_z: { schema: schemas.boolean, default: false, description: 'ignore z (2D drift) even for 3D data' },
   },
   async run(ctx, inputs, params) {
-    const table = requireTable(inputs.input_localizations, 'input_localizations');
+    const table = inputs.input_localizations;
     // The per-marker plot series are in output_drift_plot already; the command line takes them separately.
     const { output_marker_plot_sources: _series, ...outputs } = await runFiducial(ctx, table, params);
     return outputs;
   },
-};
+});
 
 /**
  * Locs_Fiducial's work, also for `ccdrift locs --then fiducial`, where `coarse` is the drift of
  * the method before (the markers are tracked after it; picks are in its coordinates).
  */
-export async function runFiducial(ctx: RunContext, table: LocTable, params: Record<string, unknown>, coarse?: DriftTrace): Promise<Record<string, unknown>> {
-  const picksPath = params.picks as string;
-  const picks = picksPath ? await readPicks(resolve(ctx.cwd, picksPath), { pixelSizeNm: tablePixelSizeNm(table, params.pixel_size as number) }) : undefined;
+export async function runFiducial(
+  ctx: RunContext,
+  table: LocTable,
+  params: ParamValues<typeof locsFiducial.params>,
+  coarse?: DriftTrace,
+): Promise<Record<string, unknown>> {
+  const picksPath = params.picks;
+  const picks = picksPath ? await readPicks(resolve(ctx.cwd, picksPath), { pixelSizeNm: tablePixelSizeNm(table, params.pixel_size) }) : undefined;
   const result = await estimateDriftFromLocs(
     table,
     {
       method: 'fiducial',
       picks,
-      radiusNm: params.radius as number,
-      minFraction: params.min_fraction as number,
-      sampleFrames: params.sample_frames as number,
-      coarse: coarse ?? (params.coarse as 'auto' | 'rcc' | 'none'),
-      flattenZ: params.flatten_z as boolean,
+      radiusNm: params.radius,
+      minFraction: params.min_fraction,
+      sampleFrames: params.sample_frames,
+      coarse: coarse ?? params.coarse,
+      flattenZ: params.flatten_z,
     },
     { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
   );

@@ -1,12 +1,10 @@
 import { estimateDriftFromLocs } from '../../core/drift/estimateDriftFromLocs.js';
 import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
 import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
-import { InputError } from '../../core/errors.js';
-import type { LocTable } from '../../core/types.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { z } from 'zod';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { autoOr, DETAILS_KEY, REPORT_KEY, schemas, type ModuleDecl, type RunContext } from '../declare.js';
+import { autoOr, defineModule, DETAILS_KEY, REPORT_KEY, type RunContext, schemas } from '../declare.js';
 
 /** The correlation debug stack: one thresholded correlation image per pair. */
 export interface CrossCorrelationStack {
@@ -24,38 +22,38 @@ export function parseBreaks(text: string): number[] | 'auto' | 'none' {
   return v.split(',').map((f) => Number(f.trim()));
 }
 
-export function requireTable(value: unknown, slot: string): LocTable {
-  const t = value as LocTable;
-  if (!t || !(t.columns instanceof Map)) throw new InputError(`input '${slot}' is not a localization table`);
-  return t;
-}
 
 /** The RCC options Locs_RCC and Image_RCC share, from recipe parameters (names as the original's). */
-export function sharedRccOptions(ctx: RunContext, params: Record<string, unknown>) {
+export function sharedRccOptions(
+  ctx: RunContext,
+  params: { method: 'RCC' | 'MCC' | 'DCC'; shift_max: number | 'auto'; corr_window: number | 'auto'; debug_cor_file: string },
+) {
   return {
-    method: params.method as 'RCC' | 'MCC' | 'DCC',
-    shiftMaxNm: params.shift_max as number | 'auto',
-    corrWindow: params.corr_window as number | 'auto',
+    method: params.method,
+    shiftMaxNm: params.shift_max,
+    corrWindow: params.corr_window,
     // The correlation stack is an on-request output (undefined wantedOutputs does not ask).
-    keepCorrelations: (params.debug_cor_file as string) !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
+    keepCorrelations: params.debug_cor_file !== '' || (ctx.wantedOutputs?.has('output_cross_cor') ?? false),
   };
 }
 
-export const locsRcc: ModuleDecl = {
+export const locsRcc = defineModule({
   name: 'chung_cc.Locs_RCC',
   summary: 'Measure drift from localizations by redundant cross-correlation of time-window histograms (Wang et al. 2014).',
   inputs: {
-    input_for_correction: { default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
+    input_for_correction: { kind: 'table', default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
   },
   outputs: {
-    output_drift: { default: 'drift', description: 'drift samples: the correction to add (nm) at each window centre' },
+    output_drift: { kind: 'drift', default: 'drift', description: 'drift samples: the correction to add (nm) at each window centre' },
     output_cross_cor: {
+      kind: 'cross-correlation',
       default: 'cross_cor',
       description: 'stack of thresholded correlation images, one per pair (when debug_cor_file or a save asks for it)',
       onRequest: true,
     },
-    output_drift_plot: { default: 'drift_plot', description: 'plot of the measured drift samples' },
+    output_drift_plot: { kind: 'plot', default: 'drift_plot', description: 'plot of the measured drift samples' },
     outputName: {
+      kind: 'table',
       // Not 'corrected_localizations': that is Locs_Post_Shift's default, and a minimal recipe must not produce it twice.
       default: 'dump_corrected_localizations',
       description: '(legacy) the input corrected by an interpolating cubic spline through the samples',
@@ -139,20 +137,20 @@ export const locsRcc: ModuleDecl = {
     },
   },
   async run(ctx, inputs, params) {
-    const table = requireTable(inputs.input_for_correction, 'input_for_correction');
+    const table = inputs.input_for_correction;
     const wanted = (output: string) => ctx.wantedOutputs?.has(output) ?? true;
     // The whole table: its precision columns (error_x, uncertainty, lpx) set the automatic bin.
     const result = await estimateDriftFromLocs(
       table,
       {
-        stepFrames: params.step as number | 'auto',
-        windowFrames: params.window as number | 'auto',
-        binSizeNm: params.binsize as number | 'auto',
-        flattenZ: params.flatten_z as boolean,
-        tukeySize: params.tukey_size as number,
+        stepFrames: params.step,
+        windowFrames: params.window,
+        binSizeNm: params.binsize,
+        flattenZ: params.flatten_z,
+        tukeySize: params.tukey_size,
         ...sharedRccOptions(ctx, params),
-        refine: params.refine as boolean,
-        breaks: parseBreaks(params.breaks as string),
+        refine: params.refine,
+        breaks: parseBreaks(params.breaks),
       },
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
@@ -177,4 +175,4 @@ export const locsRcc: ModuleDecl = {
       `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${s.shiftMax.toFixed(1)} nm)` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report, [DETAILS_KEY]: result };
   },
-};
+});

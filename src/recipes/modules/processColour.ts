@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
-import type { ModuleDecl } from '../declare.js';
-import { requireTable } from './locsRcc.js';
+import { defineModule } from '../declare.js';
 
 /** PYME's `localisations.ProcessColour`: single-colour data passes through unchanged. */
-export const processColour: ModuleDecl = {
+export const processColour = defineModule({
   name: 'localisations.ProcessColour',
   summary: 'Colour assignment (PYME built-in). ccdrift handles single-colour data: the table passes through unchanged.',
-  inputs: { input: { default: 'Localizations', description: 'localization table' } },
-  outputs: { output: { default: 'colour_mapped', description: 'the same table' } },
+  inputs: { input: { kind: 'table', default: 'Localizations', description: 'localization table' } },
+  outputs: { output: { kind: 'table', default: 'colour_mapped', description: 'the same table' } },
   params: {
     species_ratios: {
       schema: z.record(z.string(), z.number()),
@@ -24,12 +23,11 @@ export const processColour: ModuleDecl = {
     },
   },
   async run(_ctx, inputs, params) {
-    for (const name of ['species_ratios', 'species_dyes']) {
-      const v = params[name] as Record<string, unknown>;
+    for (const [name, v] of [['species_ratios', params.species_ratios], ['species_dyes', params.species_dyes]] as const) {
       if (Object.keys(v).length > 0) {
         throw new UsageError(`ProcessColour: ${name} is not supported (ccdrift corrects single-colour data); remove it or leave it empty`);
       }
     }
-    return { output: requireTable(inputs.input, 'input') };
+    return { output: inputs.input };
   },
-};
+});

@@ -75,7 +75,7 @@ async function measureAtDefaults(stack: ImageStack, filterOverrides: Record<stri
   const warnings: string[] = [];
   const ctx = context(warnings);
   const filtered = await imagePreClipFilter.run(ctx, { input_name: stack }, paramsFromFlags(imagePreClipFilter, {}, filterOverrides));
-  const rcc = await imageRcc.run(ctx, { input_image: filtered.output_name }, paramsFromFlags(imageRcc, {}, rccOverrides));
+  const rcc = await imageRcc.run(ctx, { input_image: filtered.output_name! }, paramsFromFlags(imageRcc, {}, rccOverrides));
   return { drift: rcc.output_drift as DriftTrace, warnings, filterReport: filtered[REPORT_KEY] as string, rccReport: rcc[REPORT_KEY] as string };
 }
 
