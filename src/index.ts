@@ -26,5 +26,6 @@ export { parseRecipe } from './recipes/parseRecipe.js';
 export type { RecipePlan, ParseRecipeOptions } from './recipes/parseRecipe.js';
 export { runRecipe } from './recipes/runRecipe.js';
 export type { RecipeRunOptions, RecipeRunResult } from './recipes/runRecipe.js';
-export type { ModuleDecl, RunContext, ParamDecl, SlotDecl } from './recipes/declare.js';
+export { defineModule } from './recipes/declare.js';
+export type { ModuleDecl, TypedModuleDecl, RunContext, ParamDecl, SlotDecl, SlotKind, SlotValues, ParamValues, SlotValuesOf, ModuleOutputs } from './recipes/declare.js';
 export { VERSION } from './version.js';
