@@ -5,7 +5,7 @@
  * and dx/dy/dz are float32 because x is (README, "Column dtypes"). Cross-checked with h5py and
  * PyTables when /usr/bin/python3 has them.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,7 +126,11 @@ describe('column dtypes through the CLI (PYME .hdf in and out)', () => {
     const committed = join(fixturesDir, 'recipes', 'correct_drift_locs.yaml');
     const recipe = haveSharedFixtures ? sharedFixture('seed-example', 'correct_drift_locs.yaml') : committed;
     const outDir = join(dir, 'run');
-    const r = runCli(['run', existsSync(recipe) ? recipe : committed, inputPath(), '-o', outDir, '--skip', 'drift_plot', '--skip', 'dump_drift_plot', '-q'], dir);
+    // Its own working folder: the recipe's Drift_Save writes drift.npz there, and `locs` above
+    // wrote one in `dir` (which a run refuses to replace without --force).
+    const cwd = join(dir, 'run-cwd');
+    mkdirSync(cwd);
+    const r = runCli(['run', existsSync(recipe) ? recipe : committed, inputPath(), '-o', outDir, '--skip', 'drift_plot', '--skip', 'dump_drift_plot', '-q'], cwd);
     expect(r.code, r.stderr).toBe(0);
     expectDtypesKept(await readTable(join(outDir, 'corrected_localizations.hdf')), 'run');
   });
