@@ -72,8 +72,15 @@ export async function launch(options: LaunchOptions = {}): Promise<BrowserContex
     ],
     ...options,
   });
-  // The profile is this context's alone: gone with it.
-  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  // The profile is this context's alone: gone with it. Chromium may still be writing its last
+  // files as the context closes (ENOTEMPTY): retry, and never fail a test over the cleanup.
+  context.on('close', () => {
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (err) {
+      console.warn(`could not remove the browser profile ${profile}: ${(err as Error).message}`);
+    }
+  });
   return context;
 }
 
