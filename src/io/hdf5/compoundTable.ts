@@ -35,7 +35,7 @@ export function dtypeSize(dtype: ColumnDtype): number {
   return Number(dtype.slice(1));
 }
 
-function allocateColumn(dtype: ColumnDtype, n: number): NumericArray {
+export function allocateColumn(dtype: ColumnDtype, n: number): NumericArray {
   switch (dtype) {
     case 'i1':
       return new Int8Array(n);
@@ -117,6 +117,33 @@ export function compoundLeaves(meta: TypeMetadata): { leaves: CompoundLeaf[]; sk
   return { leaves, skipped, skippedKinds };
 }
 
+/**
+ * HDF5's byte order of a type, as H5Tget_order reports it: a compound's is its members' when
+ * they agree (strings have none), else 'mixed'.
+ */
+function typeOrder(m: TypeMetadata): 'le' | 'be' | 'none' | 'mixed' {
+  if (m.type === H5T.STRING) return 'none';
+  if (m.type === H5T.ARRAY && m.array_type) return typeOrder(m.array_type);
+  if (m.type !== H5T.COMPOUND || !m.compound_type) return m.littleEndian === false ? 'be' : 'le';
+  let order: 'le' | 'be' | 'none' | 'mixed' = 'none';
+  for (const member of m.compound_type.members) {
+    const o = typeOrder(member);
+    if (o === 'none') continue;
+    if (order === 'none') order = o;
+    else if (o !== order) return 'mixed';
+  }
+  return order;
+}
+
+/**
+ * The leaves as h5wasm delivers the rows: it asks HDF5 for little-endian rows when the whole
+ * compound is big-endian (every member), and HDF5 converts them; rows of mixed order come as
+ * stored, and their big-endian members are swapped here.
+ */
+export function leavesAsDelivered(meta: TypeMetadata, leaves: CompoundLeaf[]): CompoundLeaf[] {
+  return typeOrder(meta) === 'be' ? leaves.map((l) => ({ ...l, littleEndian: true })) : leaves;
+}
+
 /** Rows per block: about BLOCK_BYTES, rounded to whole chunks so each chunk is decoded once. */
 function rowsPerBlock(rowBytes: number, chunkRows: number | null): number {
   let rows = Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
@@ -125,7 +152,7 @@ function rowsPerBlock(rowBytes: number, chunkRows: number | null): number {
 }
 
 /** Copy one field of `count` rows out of the interleaved heap buffer into `out` at `start`. */
-function extractField(
+export function extractField(
   heap: ArrayBuffer,
   ptr: number,
   rowBytes: number,

@@ -74,7 +74,7 @@ export function describeColumns(table: Pick<LocTable, 'columns' | 'dtypes'>, uni
 
 /** Summarise the HDF5 file at `path` (PYME .hdf/.h5r/.h5 or Picasso .hdf5). */
 export async function describeHdf5(path: string): Promise<string> {
-  const probe = await withFile(await openForReading(path), path, (module, file) => {
+  const probe = await withFile(await openForReading(path), path, async (module, file) => {
     const { tables, others } = listTables(module, file);
     if (module.get_type(file.file_id, '/ImageData') === module.H5G_DATASET) {
       const meta = module.get_dataset_metadata(file.file_id, '/ImageData') as unknown as TypeMetadata & { shape: number[] | null };
@@ -102,7 +102,7 @@ export async function describeHdf5(path: string): Promise<string> {
       if (!(err instanceof InputError)) throw err;
       table = tables.find((t) => t.path !== '/Events') ?? tables[0];
     }
-    const { columns, dtypes, skipped } = readTableColumns(module, file, table);
+    const { columns, dtypes, skipped } = await readTableColumns(path, module, file, table);
     const nested = (table.type.compound_type?.members ?? []).some((m) => m.type === H5T.COMPOUND);
     const rest = tables.filter((t) => t !== table).map((t) => `${t.path} (${fmt(t.rows)} rows)`);
     return {

@@ -72,7 +72,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
     );
   }
   const pixelSizeNm = options.pixelSizeNm ?? stated;
-  const table = await withFile(await openForReading(path), path, (module, file) => {
+  const table = await withFile(await openForReading(path), path, async (module, file) => {
     const { tables, others } = listTables(module, file);
     const locs = tables.find((t) => t.path === '/locs');
     if (!locs) {
@@ -84,7 +84,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
           `${[...tables.map((t) => t.path.slice(1)), ...others.map((o) => o.slice(1))].join(', ') || '(none)'}`,
       );
     }
-    const { columns, skippedKinds, dtypes } = readTableColumns(module, file, locs, options.progress);
+    const { columns, skippedKinds, dtypes } = await readTableColumns(path, module, file, locs, options.progress);
     return { rows: locs.rows, columns, skippedKinds, dtypes };
   });
   const columns = new Map<string, NumericArray>();

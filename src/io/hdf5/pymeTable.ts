@@ -4,6 +4,7 @@
  */
 import type { AcquisitionEvent, ColumnDtype, LocTable, Metadata, MetadataKind, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
 import { columnStorageDtype } from '../../core/columnDtypes.js';
+import { checkAllocation } from '../../core/memoryLimit.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { extensionOf, type TableFormat, type TableReadOptions, type TableWriteOptions } from '../formats.js';
 import { open } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { DEFLATE_IN_FLIGHT, deflateChunk } from './deflateChunk.js';
 import { UnsupportedByWriterError, writeHdf5, type GroupNode, type TableNode } from './hdf5Writer.js';
 import {
   compoundLeaves,
+  leavesAsDelivered,
   dtypeSize,
   readCompoundColumns,
   writeCompoundColumns,
@@ -31,6 +33,7 @@ import {
 import { H5T, openForReading, openForWriting, withFile, type H5File, type H5Module } from './h5Library.js';
 import { toConvention } from '../columnConventions.js';
 import { eventsTableNode, readEvents, writeEvents } from './events.js';
+import { readTableFromChunks } from './chunkedTableReader.js';
 
 /** zlib level of tables written by h5wasm (the fallback): 1 compresses nearly as well as 5 without shuffle, several times faster. */
 const DEFLATE_LEVEL = 1;
@@ -139,17 +142,23 @@ export function requireXYT(path: string, columns: Map<string, NumericArray>, non
   }
 }
 
-/** Read the table's columns (all numeric fields) in blocks. */
-export function readTableColumns(
+/**
+ * Read the table's columns (all numeric fields): straight from its chunks, inflated in
+ * parallel (chunkedTableReader.ts), when the file is laid out as PyTables and PYME write it;
+ * otherwise through h5wasm, in blocks.
+ */
+export async function readTableColumns(
+  path: string,
   module: H5Module,
   file: H5File,
   table: TableInfo,
   progress?: ProgressReporter,
-): { columns: Map<string, NumericArray>; dtypes: Map<string, ColumnDtype>; skipped: string[]; skippedKinds: Map<string, string> } {
+): Promise<{ columns: Map<string, NumericArray>; dtypes: Map<string, ColumnDtype>; skipped: string[]; skippedKinds: Map<string, string> }> {
   const { leaves, skipped, skippedKinds } = compoundLeaves(table.type);
   const nested = leaves.some((l) => l.path.length > 1);
   progress?.start?.('reading', table.rows);
-  const data = readCompoundColumns(module, file.file_id, table.path, leaves, table.type.size, table.rows, table.chunkRows, (done) => progress?.update?.(done));
+  const onRows = (done: number) => progress?.update?.(done);
+  const data = (await readTableFast(path, table, leaves, onRows)) ?? readCompoundColumns(module, file.file_id, table.path, leavesAsDelivered(table.type, leaves), table.type.size, table.rows, table.chunkRows, onRows);
   progress?.stop?.();
   const columns = new Map<string, NumericArray>();
   const dtypes = new Map<string, ColumnDtype>();
@@ -166,12 +175,39 @@ export function readTableColumns(
   return { columns, dtypes, skipped, skippedKinds };
 }
 
+/**
+ * The direct route, or null when the file's storage is outside it (the reason is kept in
+ * `lastReadRoute`) or when the environment variable CCDRIFT_HDF5_READER=h5wasm asks for the
+ * library (to compare the two routes).
+ */
+async function readTableFast(path: string, table: TableInfo, leaves: CompoundLeaf[], onRows: (done: number) => void): Promise<NumericArray[] | null> {
+  if (readerChoice() === 'h5wasm') {
+    lastReadRoute = 'h5wasm (CCDRIFT_HDF5_READER=h5wasm)';
+    return null;
+  }
+  checkAllocation(
+    leaves.reduce((sum, leaf) => sum + (dtypeSize(leaf.dtype) === 8 ? 8 : 4), 0) * table.rows,
+    `the table ${table.path} (${table.rows} rows of ${leaves.length} columns, as the file declares)`,
+    'is the file corrupt?',
+  );
+  const outcome = await readTableFromChunks(path, table.path, leaves, table.type.size, table.rows, onRows);
+  lastReadRoute = outcome.reason === null ? 'chunks' : `h5wasm (${outcome.reason})`;
+  return outcome.columns;
+}
+
+/** How the last table was read: 'chunks' or 'h5wasm (why)'; for tests and the bench. */
+export let lastReadRoute = '';
+
+function readerChoice(): string | undefined {
+  return typeof process === 'undefined' ? undefined : process.env?.CCDRIFT_HDF5_READER;
+}
+
 /** Read a PYME `.hdf` / `.h5r` localization table (see SPEC §2). */
 export async function readPymeTable(path: string, options: TableReadOptions = {}): Promise<LocTable> {
-  return withFile(await openForReading(path), path, (module, file) => {
+  return withFile(await openForReading(path), path, async (module, file) => {
     const { tables, others } = listTables(module, file);
     const table = chooseTable(path, tables, others, options.table);
-    const { columns, skippedKinds, dtypes } = readTableColumns(module, file, table, options.progress);
+    const { columns, skippedKinds, dtypes } = await readTableColumns(path, module, file, table, options.progress);
     if (table.path === '/locs' && columns.has('frame') && !columns.has('t')) {
       throw new InputError(
         `${path}: this looks like a Picasso file (dataset 'locs', x/y in camera pixels); ` +

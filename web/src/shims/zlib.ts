@@ -1,5 +1,5 @@
-/** `node:zlib` for the browser worker: the one call src/io makes (deflateChunk), by fflate, in this thread. */
-import { zlibSync } from 'fflate';
+/** `node:zlib` for the browser worker: the calls src/io makes (deflateChunk, the chunk reader's inflate), by fflate, in this thread. */
+import { unzlibSync, zlibSync } from 'fflate';
 
 type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
@@ -14,4 +14,16 @@ export function deflate(data: Uint8Array, options: { level?: number }, callback:
   queueMicrotask(() => callback(null, out));
 }
 
-export default { deflate };
+export function inflate(data: Uint8Array, options: { chunkSize?: number }, callback: (err: Error | null, out: Uint8Array) => void): void {
+  let out: Uint8Array;
+  try {
+    // The expected size (chunkSize) lets fflate write into one buffer of the right length.
+    out = unzlibSync(data, options.chunkSize ? { out: new Uint8Array(options.chunkSize) } : undefined);
+  } catch (err) {
+    queueMicrotask(() => callback(err as Error, new Uint8Array(0)));
+    return;
+  }
+  queueMicrotask(() => callback(null, out));
+}
+
+export default { deflate, inflate };
