@@ -19,7 +19,7 @@ import { imageRcc } from '../../recipes/modules/imageRcc.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
-import { MemoryLimitError } from '../../core/memoryLimit.js';
+import { RecipeStepError } from '../../recipes/recipeErrors.js';
 import { DETAILS_KEY } from '../../recipes/declare.js';
 import { interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
@@ -123,8 +123,8 @@ export function registerRunCommand(program: Command): void {
         try {
           checkFourierShiftMemory(data, step.params.padding_multipler as number);
         } catch (err) {
-          if (!(err instanceof MemoryLimitError)) throw err;
-          throw new MemoryLimitError(`${recipePath}: ${step.decl.name} (item ${step.item}): ${err.message}`, err.bytes);
+          // Wrapped, not rewritten: the message shows the option as the recipe names it (errorMessage.ts).
+          throw new RecipeStepError(`${recipePath}: ${step.decl.name} (item ${step.item})`, err);
         }
       }
     }
