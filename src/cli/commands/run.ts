@@ -23,6 +23,7 @@ import { RecipeStepError } from '../../recipes/recipeErrors.js';
 import { DETAILS_KEY } from '../../recipes/declare.js';
 import { interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
+import { minMax } from '../../core/histogram/binGrid.js';
 import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
 import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
 import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
@@ -275,13 +276,7 @@ async function writeRunReport(
   }
   const table = o.data;
   const corrected = (o.stepOutputs.get(locsPostShift.name)?.output_name as LocTable | undefined) ?? applyDriftToTable(table, interp);
-  const t = table.columns.get('t')!;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of t) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
+  const [lo, hi] = minMax(table.columns.get('t')!, 't');
   const plot = interpolatorPlot(interp, [label], `Drift of ${basename(o.input)}`, {
     frames: [Math.floor(lo), Math.ceil(hi)],
     subtitle: `recipe ${basename(o.recipePath)}; ${(result as LocsRccResult).choices.summary}`,
