@@ -37,6 +37,7 @@ export function memoryLimit(): Readonly<MemoryLimit> {
  */
 export class MemoryLimitError extends Error {
   override name = 'MemoryLimitError';
+  /** The library option that asked for the memory, when one did (`paddingMultiplier`). */
   readonly param?: string;
   constructor(
     message: string,
