@@ -23,6 +23,7 @@ function isDirect(page: TiffPage): boolean {
   return page.compression === 1 && !page.tiled && page.stripOffsets.length > 0;
 }
 
+/** A TIFF stack: its shape, dtype, voxel size and metadata now, each time point's pages when `readFrame` asks. */
 export async function readTiff(path: string, options: { voxelSizeNm?: [number, number, number] }): Promise<ImageStack> {
   const fh = await openTiff(path);
   let structure: TiffStructure;
