@@ -14,6 +14,7 @@
 import { simulateLocalizations } from '../dist/src/core/simulate/simulateLocalizations.js';
 import { estimateDriftFromLocs } from '../dist/src/core/drift/estimateDriftFromLocs.js';
 import { createDriftInterpolator } from '../dist/src/core/drift/driftInterpolator.js';
+import { formatAxes as f, rmse } from './driftError.mjs';
 
 const fast = [{ amplitudeNm: 60, periodFrames: 4000 }, { amplitudeNm: 40, periodFrames: 5000 }];
 const scenarios = {
@@ -34,18 +35,6 @@ const seed = flag('--seed', 7);
 const reps = flag('--reps', 1);
 const pick = args[0] ? args[0].split(',') : Object.keys(scenarios);
 
-function rmse(interp, truth, dims) {
-  const ev = interp.evaluate(truth.t);
-  return ['x', 'y', 'z'].slice(0, dims).map((a) => {
-    let m = 0;
-    for (let i = 0; i < truth.t.length; i++) m += ev[a][i] - truth[a][i];
-    m /= truth.t.length;
-    let s = 0;
-    for (let i = 0; i < truth.t.length; i++) s += (ev[a][i] - truth[a][i] - m) ** 2;
-    return Math.sqrt(s / truth.t.length);
-  });
-}
-const f = (v) => v.map((e) => e.toFixed(2)).join(' / ');
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;

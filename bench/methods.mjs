@@ -6,6 +6,7 @@
 import { simulateLocalizations } from '../dist/src/core/simulate/simulateLocalizations.js';
 import { estimateDriftFromLocs } from '../dist/src/core/drift/estimateDriftFromLocs.js';
 import { createDriftInterpolator } from '../dist/src/core/drift/driftInterpolator.js';
+import { formatAxes as f, rmse } from './driftError.mjs';
 import { readTable, writeTable } from '../dist/src/io/index.js';
 import { writeDriftNpz } from '../dist/src/io/npz.js';
 import { spawnSync } from 'node:child_process';
@@ -79,18 +80,6 @@ async function againstPicasso(name, sim) {
   }
 }
 
-export function rmse(interp, truth, dims) {
-  const ev = interp.evaluate(truth.t);
-  return ['x', 'y', 'z'].slice(0, dims).map((a) => {
-    let m = 0;
-    for (let i = 0; i < truth.t.length; i++) m += ev[a][i] - truth[a][i];
-    m /= truth.t.length;
-    let s = 0;
-    for (let i = 0; i < truth.t.length; i++) s += (ev[a][i] - truth[a][i] - m) ** 2;
-    return Math.sqrt(s / truth.t.length);
-  });
-}
-const f = (v) => v.map((e) => e.toFixed(2)).join(' / ');
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`Fiducial and AIM methods (seed ${seed}), per-frame RMSE per axis after offset removal:`);

@@ -5,6 +5,7 @@
  * and a summary table at the end. The commands (locs, images, apply) supply what one file does.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { tmpdir } from 'node:os';
@@ -254,6 +255,15 @@ export function checkBatchPlans(plans: readonly BatchPlan[], allInputs: readonly
 }
 
 /**
+ * The folders a file's outputs go to that the run makes (PlannedFile.folderMadeByRun, e.g. a new
+ * --out-dir): made when that file's turn comes, after every check passed, so a refused command
+ * leaves no empty folder behind.
+ */
+async function makeOutputFolders(plan: BatchPlan): Promise<void> {
+  for (const o of plan.outputs) if (o.folderMadeByRun) await mkdir(dirname(resolve(o.path)), { recursive: true });
+}
+
+/**
  * Run `one` over the inputs in turn. A failing file is reported (its message on stderr) and the
  * others go on; the summary table goes to stdout; the batch throws BatchFailedError at the end
  * when any file failed (exit code 1).
@@ -281,6 +291,7 @@ export async function runBatch(
       continue;
     }
     try {
+      await makeOutputFolders(plan);
       // Each file's outputs are all or nothing on their own (the command's batch would discard them all).
       const r = await withOutputBatch(() => one(plan), undefined, { own: true });
       results.push({ input: plan.input, ...r, result: 'ok', ok: true });

@@ -108,16 +108,24 @@ function hdf5Message(text: string): string | undefined {
 }
 
 /**
- * A usage error's parameter as the user wrote it: the recipe's name in `ccdrift run`, the flag
- * elsewhere (core messages name the library option: core/parameters.ts).
+ * Options the commands take under a flag of their own rather than the module's (`images` and
+ * `apply` call Image_Post_Shift's padding_multipler `--padding`).
  */
-function usageMessage(err: UsageError, command: string | undefined): string {
-  if (!err.param) return err.message;
+const COMMAND_FLAG_OF: Readonly<Record<string, string>> = { paddingMultiplier: '--padding' };
+
+/**
+ * The parameter a usage (or memory) error names, as the user wrote it: the recipe's name in
+ * `ccdrift run`, the flag elsewhere (core messages name the library option: core/parameters.ts).
+ */
+function renameParameters(message: string, param: string | undefined, command: string | undefined): string {
+  if (!param) return message;
   // The parameter at fault, and any other option the message names beside it (window vs step).
   const style = command === 'run' ? 'recipe' : 'flag';
-  const names = new Set([err.param, ...Object.keys(RECIPE_PARAMETER_OF)]);
-  let message = err.message;
-  for (const name of names) message = message.replace(new RegExp(`\\b${name}\\b`, 'g'), parameterNameFor(name, style));
+  const names = new Set([param, ...Object.keys(RECIPE_PARAMETER_OF)]);
+  for (const name of names) {
+    const shown = (style === 'flag' ? COMMAND_FLAG_OF[name] : undefined) ?? parameterNameFor(name, style);
+    message = message.replace(new RegExp(`\\b${name}\\b`, 'g'), shown);
+  }
   return message;
 }
 
@@ -134,8 +142,9 @@ export function describeError(err: unknown, { command }: { command?: string } = 
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (/HDF5-DIAG[\s\S]*error message = '/.test(e.message)) return { message: hdf5Message(e.message)!, exitCode: 1 };
   }
-  if (err instanceof UsageError) return { message: usageMessage(err, command), exitCode: 2 };
-  if (err instanceof InputError || err instanceof MemoryLimitError) return { message: err.message, exitCode: 1 };
+  if (err instanceof UsageError) return { message: renameParameters(err.message, err.param, command), exitCode: 2 };
+  if (err instanceof MemoryLimitError) return { message: renameParameters(err.message, err.param, command), exitCode: 1 };
+  if (err instanceof InputError) return { message: err.message, exitCode: 1 };
   const hdf5 = hdf5Message(err.message);
   if (hdf5) return { message: hdf5, exitCode: 1 };
   const fs = fsMessage(err);

@@ -9,6 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { LocsRccResult } from '../core/drift/estimateDriftFromLocs.js';
 import type { MarkerMethodResult } from '../core/drift/estimateDriftByMarkers.js';
 import type { ImageRccResult } from '../core/drift/estimateDriftFromImages.js';
+import { minMax } from '../core/histogram/binGrid.js';
 import { applyDriftToStack } from '../core/image/applyDriftToStack.js';
 import { FRC_THRESHOLD, fourierRingCorrelation, renderLocalizations, type FrcResult } from '../core/quality/frc.js';
 import type { DriftInterpolator, ImageStack, LocTable, ProgressReporter } from '../core/types.js';
@@ -199,12 +200,7 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
   const t = table.columns.get('t')!;
   const x = table.columns.get('x')!;
   const y = table.columns.get('y')!;
-  let t0 = Infinity;
-  let t1 = -Infinity;
-  for (const v of t) {
-    t0 = Math.min(t0, v);
-    t1 = Math.max(t1, v);
-  }
+  const [t0, t1] = minMax(t, 't');
   const input: [string, string][] = [
     ['file', basename(o.inputPath)],
     ['localizations', String(table.length)],

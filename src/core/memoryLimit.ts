@@ -30,14 +30,22 @@ export function memoryLimit(): Readonly<MemoryLimit> {
   return current;
 }
 
-/** Asking for more memory than the machine can give (exit code 1 in the CLI). */
+/**
+ * Asking for more memory than the machine can give (exit code 1 in the CLI). `param` is the
+ * library option that asked for it, when one did (its name in the message is shown as the
+ * user typed it, as for a UsageError).
+ */
 export class MemoryLimitError extends Error {
   override name = 'MemoryLimitError';
+  /** The library option that asked for the memory, when one did (`paddingMultiplier`). */
+  readonly param?: string;
   constructor(
     message: string,
     readonly bytes: number,
+    param?: string,
   ) {
     super(message);
+    if (param !== undefined) this.param = param;
   }
 }
 
@@ -58,12 +66,14 @@ export function formatBytes(bytes: number): string {
 /**
  * Throw a MemoryLimitError when `bytes` (the whole working set of a step, not one array) is
  * more than the limit. `what` names the data and its cause, e.g. "the RCC histogram
- * (1.6e8 × 1.6e8 bins: binsize 1e-6 nm over a 160 × 160 µm field)"; `fix` says what to do.
+ * (1.6e8 × 1.6e8 bins: binsize 1e-6 nm over a 160 × 160 µm field)"; `fix` says what to do;
+ * `param` is the option that asked for the memory, when one did (MemoryLimitError).
  */
-export function checkAllocation(bytes: number, what: string, fix?: string): void {
+export function checkAllocation(bytes: number, what: string, fix?: string, param?: string): void {
   if (Number.isFinite(bytes) && bytes >= 0 && bytes <= current.bytes) return;
   throw new MemoryLimitError(
     `${what} would need ${formatBytes(bytes)}, but ${current.source}${fix ? `; ${fix}` : ''}`,
     bytes,
+    param,
   );
 }

@@ -16,6 +16,12 @@ export const RECIPE_PARAMETER_OF: Readonly<Record<string, string>> = {
   corrWindow: 'corr_window',
   method: 'method',
   paddingMultiplier: 'padding_multipler',
+  medianFilterSize: 'median_filter_size',
+  thresholdLower: 'threshold_lower',
+  clipToLower: 'clip_to_lower',
+  thresholdUpper: 'threshold_upper',
+  clipToUpper: 'clip_to_upper',
+  background: 'background',
 };
 
 /** The flag of a recipe parameter, as the modules declare it (first module that exposes one). */

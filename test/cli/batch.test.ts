@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandGlob, expandInputs, formatSummary } from '../../src/cli/batch.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BatchFailedError, expandGlob, expandInputs, formatSummary, runBatch } from '../../src/cli/batch.js';
 import { simulateLocalizations } from '../../src/core/simulate/index.js';
 import type { DriftTrace, LocTable } from '../../src/core/types.js';
 import '../../src/io/index.js';
@@ -65,6 +65,37 @@ describe('expandGlob / expandInputs', () => {
     expect(lines[1]).toMatch(/^a\.csv\s+10\s+x 0\.0 … 1\.0, y 0\.0 … 2\.0\s+ok$/);
     expect(lines[2]).toMatch(/^bad\.csv\s+—\s+—\s+FAILED: no t column$/);
     expect(lines[3]).toBe('1 of 2 file(s) corrected, 1 failed');
+  });
+});
+
+describe('folders the run makes (a new --out-dir)', () => {
+  it('are made when their file runs, after the checks; a file refused by its checks leaves none', async () => {
+    const refused = join(dir, 'made', 'refused');
+    const ran = join(dir, 'made', 'ran', 'deep');
+    const seen: boolean[] = [];
+    const quiet = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
+    const quietErr = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
+    try {
+      const results = runBatch(
+        [
+          { input: 'a.csv', outputs: [{ path: join(refused, 'a_undrift.csv'), what: 'output', folderMadeByRun: true }], defaults: [] },
+          { input: 'b.csv', outputs: [{ path: join(ran, 'b_undrift.csv'), what: 'output', folderMadeByRun: true }], defaults: [] },
+        ],
+        new Map([['a.csv', 'a.csv: --format xyz: not a table format']]),
+        [],
+        async () => {
+          seen.push(statSync(ran).isDirectory());
+          return {};
+        },
+        () => {},
+      );
+      await expect(results).rejects.toBeInstanceOf(BatchFailedError);
+    } finally {
+      quiet.mockRestore();
+      quietErr.mockRestore();
+    }
+    expect(seen).toEqual([true]);
+    expect(existsSync(refused)).toBe(false);
   });
 });
 

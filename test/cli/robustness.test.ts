@@ -113,12 +113,12 @@ describe('memory that cannot exist is refused before it is asked for', () => {
     expectClean(r.stderr);
   });
 
-  it('a huge --padding: refused before the drift is measured, naming padding_multipler', () => {
+  it('a huge --padding: refused before the drift is measured, naming --padding (padding_multipler in a recipe)', () => {
     expect(runCli(['simulate', '--images', '-o', 'st.tif', '--frames', '6', '-q'], dir).code).toBe(0);
     // (the stack is read, and the padding refused, before any drift is measured)
     const r = runCli(['images', 'st.tif', '-o', 'sc.tif', '--padding', '1e6', '--workers', '1'], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/zero-padded frame for the Fourier shift .* padding_multipler 1000000 .* would need/);
+    expect(r.stderr).toMatch(/zero-padded frame for the Fourier shift .* --padding 1000000 .* would need .*give a smaller --padding/);
     expect(r.stderr).not.toMatch(/Image_RCC:/); // found before the work, not after it
     expectClean(r.stderr);
   });

@@ -11,6 +11,10 @@ import { estimateDriftFromImages } from '../../src/core/drift/estimateDriftFromI
 import { tukeyWindow } from '../../src/core/histogram/tukey.js';
 import { simulateLocalizations } from '../../src/core/simulate/simulateLocalizations.js';
 import { simulateImageStack } from '../../src/core/simulate/simulateImageStack.js';
+import { validateClipFilterParams } from '../../src/core/image/clipFilter.js';
+import { prefilterStack } from '../../src/core/image/prefilterStack.js';
+import { checkFourierShiftMemory } from '../../src/core/shift/fourierShift.js';
+import { MemoryLimitError } from '../../src/core/memoryLimit.js';
 import { describeError } from '../../src/cli/errorMessage.js';
 import { RecipeStepError } from '../../src/recipes/recipeErrors.js';
 
@@ -73,5 +77,49 @@ describe('the CLI shows the parameter as its user typed it', () => {
       message: 'item 1 (chung_cc.Locs_RCC): tukey_size must be between 0 and 1, got 2',
       exitCode: 2,
     });
+  });
+});
+
+describe('the clip filter and the Fourier shift name their options, not the recipe parameters', () => {
+  const params = { medianFilterSize: 1, thresholdLower: 0, clipToLower: 0, thresholdUpper: 65535, clipToUpper: 0, tukeySize: 0.25, background: 'auto' as const };
+  const stack = simulateImageStack({ frames: 2, width: 16, height: 16, seed: 1, driftAmplitudeNm: 0 }).stack;
+
+  it('a library caller sees the option (medianFilterSize), a recipe user median_filter_size, a command-line user --median-filter-size', () => {
+    for (const [bad, param, recipe, flag] of [
+      [{ medianFilterSize: 2.5 }, 'medianFilterSize', 'median_filter_size', '--median-filter-size'],
+      [{ thresholdLower: Number.NaN }, 'thresholdLower', 'threshold_lower', '--threshold-lower'],
+      [{ clipToUpper: Number.NaN }, 'clipToUpper', 'clip_to_upper', '--clip-to-upper'],
+      [{ tukeySize: 1.5 }, 'tukeySize', 'tukey_size', '--tukey-size'],
+      [{ background: 'flat' as never }, 'background', 'background', '--background'],
+    ] as const) {
+      const e = caught(() => prefilterStack(stack, { ...params, ...bad }));
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e.param).toBe(param);
+      expect(e.message.startsWith(`${param} must be`)).toBe(true);
+      expect(e.message).not.toMatch(/_/);
+      const wrapped = new RecipeStepError('item 1 (chung_cc.Image_Pre_Clip&Filter)', e);
+      expect(describeError(wrapped, { command: 'run' }).message).toBe(`item 1 (chung_cc.Image_Pre_Clip&Filter): ${e.message.replace(param, recipe)}`);
+      expect(describeError(e, { command: 'images' })).toEqual({ message: e.message.replace(param, flag), exitCode: 2 });
+    }
+    // The wrong kind of value (only a library caller can pass one) is a TypeError naming the option.
+    expect(() => validateClipFilterParams({ ...params, clipToLower: '5' as never })).toThrow(TypeError);
+    expect(() => validateClipFilterParams({ ...params, clipToLower: '5' as never })).toThrow(/^clipToLower must be a number/);
+  });
+
+  it('a padding too large for memory names paddingMultiplier; the CLI shows --padding, a recipe padding_multipler', () => {
+    let e: MemoryLimitError | undefined;
+    try {
+      checkFourierShiftMemory({ width: 64, height: 64, depth: 1 }, 1e6);
+    } catch (err) {
+      e = err as MemoryLimitError;
+    }
+    expect(e).toBeInstanceOf(MemoryLimitError);
+    expect(e!.param).toBe('paddingMultiplier');
+    expect(e!.message).toMatch(/with paddingMultiplier 1000000 on every side\) would need .*give a smaller paddingMultiplier \(the default is 1\)$/);
+    expect(e!.message).not.toMatch(/padding_multipler|--padding/);
+    const cli = describeError(e, { command: 'images' });
+    expect(cli.exitCode).toBe(1);
+    expect(cli.message).toBe(e!.message.replaceAll('paddingMultiplier', '--padding'));
+    expect(describeError(e, { command: 'run' }).message).toBe(e!.message.replaceAll('paddingMultiplier', 'padding_multipler'));
   });
 });

@@ -13,11 +13,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvTable } from '../../src/io/csv.js';
 import { decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
-import type { DriftTrace } from '../../src/core/types.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { rmseAfterOffset } from '../helpers/expectClose.js';
-import { CHROMIUM, DIST_WEB, launch, serveStatic, waitForStatus } from './browser.js';
+import { CHROMIUM, DIST_WEB, launch, maxDiff, openApp, saveDownload, serveStatic, waitForStatus } from './browser.js';
 
 /** Same file, same defaults: the app's drift equals the CLI's to this (issue 16, requirement 8). */
 const SAME_AS_CLI_NM = 0.01;
@@ -54,31 +53,12 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function openApp(): Promise<Page> {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.warn(`page error: ${e.message}`));
-  await page.goto(url);
-  return page;
-}
-
 async function pick(page: Page, files: string[]): Promise<string> {
   await page.getByTestId('file-input').setInputFiles(files);
   return waitForStatus(page, /ready/, RUN_TIMEOUT_MS);
 }
 
-async function save(page: Page, testid: string): Promise<{ name: string; path: string }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()]);
-  const path = join(dir, `web-${download.suggestedFilename()}`);
-  await download.saveAs(path);
-  return { name: download.suggestedFilename(), path };
-}
-
-function maxDiff(a: DriftTrace, b: DriftTrace): number {
-  expect(a.t.length).toBe(b.t.length);
-  let m = 0;
-  for (const k of ['t', 'x', 'y', 'z'] as const) for (let i = 0; i < a.t.length; i++) m = Math.max(m, Math.abs(a[k][i] - b[k][i]));
-  return m;
-}
+const save = (page: Page, testid: string) => saveDownload(page, testid, join(dir, 'web-'));
 
 const npz = (path: string) => decodeDriftNpz(readFileSync(path), path);
 
@@ -88,7 +68,7 @@ describe.skipIf(missing)('browser app', () => {
     const cli = runCli(['locs', 'worms.csv', '-o', 'cli.csv', '--drift-out', 'cli.npz', '-q'], dir);
     expect(cli.code, cli.stderr).toBe(0);
 
-    const page = await openApp();
+    const page = await openApp(browser, url);
     expect(await pick(page, [join(dir, 'worms.csv')])).toContain('ready');
     const summary = (await page.getByTestId('summary').textContent()) ?? '';
     expect(summary).toContain('30000 localizations');
@@ -137,7 +117,7 @@ describe.skipIf(missing)('browser app', () => {
     expect(runCli(['simulate', '--images', '-o', 'stack.tif', '--frames', '30', '--pixel', '20', '--seed', '5', '-q'], dir).code).toBe(0);
     const cli = runCli(['images', 'stack.tif', '-o', 'cli.tif', '--drift-out', 'cli-stack.npz', '-q'], dir);
     expect(cli.code, cli.stderr).toBe(0);
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await pick(page, [join(dir, 'stack.tif')]);
     expect(await page.getByTestId('summary').textContent()).toContain('30 time points of 256×256');
     await page.getByTestId('run').click();
@@ -162,7 +142,7 @@ describe.skipIf(missing)('browser app', () => {
     expect(runCli(['locs', 'pic.hdf5', '-o', 'cli-pic.hdf5', '--drift-out', 'cli-pic.npz', '-q'], dir).code).toBe(0);
     expect(runCli(['simulate', '--images', '-o', 'pstack.h5', '--frames', '12', '--pixel', '20', '--seed', '22', '-q'], dir).code).toBe(0);
     expect(runCli(['images', 'pstack.h5', '-o', 'cli-pstack.h5', '--drift-out', 'cli-pstack.npz', '-q'], dir).code).toBe(0);
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await pick(page, [join(dir, 'pic.hdf5'), join(dir, 'pic.yaml')]);
     expect(await page.getByTestId('summary').textContent()).toContain('camera pixel: 100 nm');
     await page.getByTestId('run').click();
@@ -185,7 +165,7 @@ describe.skipIf(missing)('browser app', () => {
     // worms.csv and cli.npz come from the first test.
     const cli = runCli(['apply', 'worms.csv', '--drift', 'cli.npz', '-o', 'cli-applied.csv'], dir);
     expect(cli.code, cli.stderr).toBe(0);
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await pick(page, [join(dir, 'worms.csv'), join(dir, 'cli.npz')]);
     expect(await page.getByTestId('summary').textContent()).toContain('drift to apply: cli.npz');
     await page.getByTestId('run').click();
@@ -207,7 +187,7 @@ describe.skipIf(missing)('browser app', () => {
     copyFileSync(recipe, join(dir, 'correct_drift_locs.yaml'));
     const cli = runCli(['run', 'correct_drift_locs.yaml', 'worms.csv', '-o', 'results', '-q'], dir);
     expect(cli.code, cli.stderr).toBe(0);
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await pick(page, [join(dir, 'worms.csv'), recipe]);
     expect(await page.getByTestId('summary').textContent()).toContain('chung_cc.Locs_RCC → chung_cc.Drift_Interpolate');
     await page.getByTestId('run').click();
@@ -230,7 +210,7 @@ describe.skipIf(missing)('browser app', () => {
     const cli = runCli(['locs', 'bad.csv', '-o', 'bad-out.csv'], dir);
     expect(cli.code).not.toBe(0);
     const message = cli.stderr.replace(/^ccdrift: error: /, '').trim();
-    const page = await openApp();
+    const page = await openApp(browser, url);
     const status = await pick(page, [bad]);
     expect(status).toBe(`error: ${message}`);
     await page.close();

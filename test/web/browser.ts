@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { DriftTrace } from '../../src/core/types.js';
 
 type LaunchOptions = Parameters<typeof chromium.launchPersistentContext>[1];
 
@@ -96,4 +98,28 @@ export async function waitForStatus(page: Page, pattern: RegExp, timeoutMs: numb
     { timeout: timeoutMs, polling: 200 },
   );
   return (await status.textContent()) ?? '';
+}
+
+/** A new page of `browser` showing the app at `url`; errors the page throws are printed (a failing test then says why). */
+export async function openApp(browser: BrowserContext, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.warn(`page error: ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+/** Click the download button `testid`; the file is saved as `pathPrefix` + the name the app suggests. */
+export async function saveDownload(page: Page, testid: string, pathPrefix: string): Promise<{ name: string; path: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()]);
+  const path = `${pathPrefix}${download.suggestedFilename()}`;
+  await download.saveAs(path);
+  return { name: download.suggestedFilename(), path };
+}
+
+/** The largest difference between two drift traces over t, x, y and z (they must have the same samples). */
+export function maxDiff(a: DriftTrace, b: DriftTrace): number {
+  expect(a.t.length).toBe(b.t.length);
+  let m = 0;
+  for (const k of ['t', 'x', 'y', 'z'] as const) for (let i = 0; i < a.t.length; i++) m = Math.max(m, Math.abs(a[k][i] - b[k][i]));
+  return m;
 }

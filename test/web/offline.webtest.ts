@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
-import type { DriftTrace } from '../../src/core/types.js';
 import { runCli } from '../helpers/cli.js';
-import { CHROMIUM, DIST_WEB, launch, serveStatic, waitForStatus } from './browser.js';
+import { CHROMIUM, DIST_WEB, launch, maxDiff, serveStatic, waitForStatus } from './browser.js';
 
 /** Same file, same defaults: the app's drift equals the CLI's to this (issue 16, requirement 8). */
 const SAME_AS_CLI_NM = 0.01;
@@ -40,13 +39,6 @@ afterAll(async () => {
 });
 
 const npz = (path: string) => decodeDriftNpz(readFileSync(path), path);
-
-function maxDiff(a: DriftTrace, b: DriftTrace): number {
-  expect(a.t.length).toBe(b.t.length);
-  let m = 0;
-  for (const k of ['t', 'x', 'y', 'z'] as const) for (let i = 0; i < a.t.length; i++) m = Math.max(m, Math.abs(a[k][i] - b[k][i]));
-  return m;
-}
 
 async function offlineState(page: Page, state: string): Promise<string> {
   await page.waitForSelector(`[data-testid=offline][data-state=${state}]`, { timeout: RUN_TIMEOUT_MS });

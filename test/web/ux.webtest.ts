@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
 import { runCli } from '../helpers/cli.js';
 import { fixturesDir, haveSharedFixtures, sharedFixture, sharedSkipReason } from '../helpers/fixtures.js';
-import { CHROMIUM, DIST_WEB, launch, serveStatic, waitForStatus } from './browser.js';
+import { CHROMIUM, DIST_WEB, launch, openApp, saveDownload, serveStatic, waitForStatus } from './browser.js';
 
 /** Same file, same defaults: the app's drift equals the CLI's to this (issue 16, requirement 8). */
 const SAME_AS_CLI_NM = 0.01;
@@ -42,19 +42,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function openApp(): Promise<Page> {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.warn(`page error: ${e.message}`));
-  await page.goto(url);
-  return page;
-}
-
-async function save(page: Page, testid: string): Promise<{ name: string; path: string }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()]);
-  const path = join(dir, `ux-${download.suggestedFilename()}`);
-  await download.saveAs(path);
-  return { name: download.suggestedFilename(), path };
-}
+const save = (page: Page, testid: string) => saveDownload(page, testid, join(dir, 'ux-'));
 
 /** Drop files on the page as a file manager would (a drag ending on the drop zone). */
 async function dropFiles(page: Page, paths: string[]): Promise<void> {
@@ -85,7 +73,7 @@ describe.skipIf(missing)('browser app: what a user does', () => {
   it('a dropped table runs; hover shows values, the wheel zooms; renders and every download are there', async () => {
     expect(runCli(['simulate', '-o', 'drop.csv', '--frames', '3000', '--locs', '15000', '--seed', '41', '--field', '8000', '-q'], dir).code).toBe(0);
     expect(runCli(['locs', 'drop.csv', '--drift-out', 'cli-drop.npz', '--pixel-size', '100', '-q'], dir).code).toBe(0);
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await dropFiles(page, [join(dir, 'drop.csv')]);
     expect(await waitForStatus(page, /ready/, RUN_TIMEOUT_MS)).toContain('ready');
     expect(await page.getByTestId('summary').textContent()).toContain('drop.csv: 15000 localizations');
@@ -138,7 +126,7 @@ describe.skipIf(missing)('browser app: what a user does', () => {
   });
 
   it('HDF5 read through the filter plugins (blosc/lz4) and a .h5r; their errors are the CLI\'s', async () => {
-    const page = await openApp();
+    const page = await openApp(browser, url);
     for (const name of ['pyme_locs_blosc_lz4.hdf', 'synthetic.h5r']) {
       const file = join(fixturesDir, 'hdf5', name);
       const cli = runCli(['locs', file, '-o', join(dir, 'never.hdf'), '-q'], dir);
@@ -155,7 +143,7 @@ describe.skipIf(missing)('browser app: what a user does', () => {
   it.skipIf(!haveSharedFixtures)(`a PYME .h5r from PYME gives the CLI's drift and a corrected .hdf${haveSharedFixtures ? '' : ` (${sharedSkipReason})`}`, async () => {
     const h5r = sharedFixture('pyme', '1_2_series_D.h5r');
     expect(runCli(['locs', h5r, '-o', join(dir, 'cli-h5r.hdf'), '--drift-out', join(dir, 'cli-h5r.npz'), '-q'], dir).code).toBe(0);
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await page.getByTestId('file-input').setInputFiles(h5r);
     expect(await waitForStatus(page, /ready/, RUN_TIMEOUT_MS)).toContain('ready');
     expect(await page.getByTestId('summary').textContent()).toContain('camera pixel: 72 nm');
@@ -173,7 +161,7 @@ describe.skipIf(missing)('browser app: what a user does', () => {
   it('a recipe on a stack: the after render is the shifted stack, not the input; no detail render for stacks', async () => {
     expect(runCli(['simulate', '--images', '-o', 'rstack.tif', '--frames', '10', '--pixel', '20', '--seed', '42', '-q'], dir).code).toBe(0);
     const recipe = join(fixturesDir, 'recipes', 'correct_drift_images.yaml');
-    const page = await openApp();
+    const page = await openApp(browser, url);
     await page.getByTestId('file-input').setInputFiles([join(dir, 'rstack.tif'), recipe]);
     expect(await waitForStatus(page, /ready/, RUN_TIMEOUT_MS)).toContain('ready');
     await page.getByTestId('run').click();

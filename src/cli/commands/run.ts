@@ -19,10 +19,11 @@ import { imageRcc } from '../../recipes/modules/imageRcc.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
-import { MemoryLimitError } from '../../core/memoryLimit.js';
+import { RecipeStepError } from '../../recipes/recipeErrors.js';
 import { DETAILS_KEY } from '../../recipes/declare.js';
 import { interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
+import { minMax } from '../../core/histogram/binGrid.js';
 import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
 import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
 import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
@@ -123,8 +124,8 @@ export function registerRunCommand(program: Command): void {
         try {
           checkFourierShiftMemory(data, step.params.padding_multipler as number);
         } catch (err) {
-          if (!(err instanceof MemoryLimitError)) throw err;
-          throw new MemoryLimitError(`${recipePath}: ${step.decl.name} (item ${step.item}): ${err.message}`, err.bytes);
+          // Wrapped, not rewritten: the message shows the option as the recipe names it (errorMessage.ts).
+          throw new RecipeStepError(`${recipePath}: ${step.decl.name} (item ${step.item})`, err);
         }
       }
     }
@@ -275,13 +276,7 @@ async function writeRunReport(
   }
   const table = o.data;
   const corrected = (o.stepOutputs.get(locsPostShift.name)?.output_name as LocTable | undefined) ?? applyDriftToTable(table, interp);
-  const t = table.columns.get('t')!;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of t) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
+  const [lo, hi] = minMax(table.columns.get('t')!, 't');
   const plot = interpolatorPlot(interp, [label], `Drift of ${basename(o.input)}`, {
     frames: [Math.floor(lo), Math.ceil(hi)],
     subtitle: `recipe ${basename(o.recipePath)}; ${(result as LocsRccResult).choices.summary}`,

@@ -6,6 +6,7 @@
  *
  * Layout (core/types.ts): frame[(z * height + y) * width + x].
  */
+import { UsageError } from '../errors.js';
 import { checkTukeySize } from '../parameters.js';
 import { tukeyWindow } from '../histogram/tukey.js';
 import type { NumericArray } from '../types.js';
@@ -61,24 +62,28 @@ export interface ClipFilterParams {
   hotPixels?: boolean;
 }
 
-/** Validate the parameters; messages use the recipe names. */
+/**
+ * Validate the parameters. Errors name the option (`medianFilterSize`) and carry it as `param`,
+ * so a front end shows it as its user typed it (core/errors.ts).
+ */
 export function validateClipFilterParams(p: ClipFilterParams): void {
   for (const [name, v] of [
-    ['median_filter_size', p.medianFilterSize],
-    ['threshold_lower', p.thresholdLower],
-    ['clip_to_lower', p.clipToLower],
-    ['threshold_upper', p.thresholdUpper],
-    ['clip_to_upper', p.clipToUpper],
-    ['tukey_size', p.tukeySize],
+    ['medianFilterSize', p.medianFilterSize],
+    ['thresholdLower', p.thresholdLower],
+    ['clipToLower', p.clipToLower],
+    ['thresholdUpper', p.thresholdUpper],
+    ['clipToUpper', p.clipToUpper],
+    ['tukeySize', p.tukeySize],
   ] as const) {
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${name} must be a number, got ${String(v)}`);
+    if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${String(v)}`);
+    if (Number.isNaN(v)) throw new UsageError(`${name} must be a number, got NaN`, { param: name });
   }
   if (p.medianFilterSize > 1 && !Number.isInteger(p.medianFilterSize)) {
-    throw new RangeError(`median_filter_size must be a whole number of pixels (≤ 0 = off), got ${p.medianFilterSize}`);
+    throw new UsageError(`medianFilterSize must be a whole number of pixels (≤ 0 = off), got ${p.medianFilterSize}`, { param: 'medianFilterSize' });
   }
   checkTukeySize(p.tukeySize);
   if (p.background !== undefined && !BACKGROUND_MODES.includes(p.background)) {
-    throw new RangeError(`background must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`);
+    throw new UsageError(`background must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`, { param: 'background' });
   }
 }
 

@@ -36,8 +36,9 @@ export function checkFourierShiftMemory({ width, height, depth }: FrameShape, pa
   checkAllocation(
     2 * 4 * padded[0] * padded[1] * padded[2],
     `the zero-padded frame for the Fourier shift (${padded.filter((_, a) => a < 2 || depth > 1).join(' × ')} px: a ` +
-      `${width} × ${height}${depth > 1 ? ` × ${depth}` : ''} frame with padding_multipler ${paddingMultiplier} on every side)`,
-    'give a smaller padding (--padding, or padding_multipler in a recipe; the default is 1)',
+      `${width} × ${height}${depth > 1 ? ` × ${depth}` : ''} frame with paddingMultiplier ${paddingMultiplier} on every side)`,
+    'give a smaller paddingMultiplier (the default is 1)',
+    'paddingMultiplier',
   );
 }
 
