@@ -59,8 +59,11 @@ async function child(args) {
     return r;
   };
   const t0 = performance.now();
+  // As `ccdrift locs` does: the correlation threads start while the file is read.
+  const executor = createWorkerExecutor();
+  executor.warm();
   const table = await time('read', () => io.readTable(input));
-  const res = await time('rcc', () => estimateDriftFromLocs(table, RCC, { executor: createWorkerExecutor(), progress }));
+  const res = await time('rcc', () => estimateDriftFromLocs(table, RCC, { executor, progress }));
   const interp = await time('spline', () => createDriftInterpolator([res.drift], { degree: 3, smoothing: 10 }));
   const corrected = await time('apply', () => applyDriftToTable(table, interp));
   await time('write', () => io.writeTable(output, corrected, { inputs: [input] }));

@@ -18,6 +18,7 @@ export type WorkerRequest =
   | { type: 'pairs'; pairs: Int32Array; keepCorrelations: boolean }
   | { type: 'points-init'; plan: RegistrationPlan; points: BinnedPoints[] }
   | { type: 'points-pairs'; pairs: Int32Array }
+  | { type: 'warm' }
   | { type: 'close' };
 
 export type WorkerReply =
@@ -66,6 +67,11 @@ function writeSpectrum(index: number, spec: Float32Array): void {
 
 async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
   switch (msg.type) {
+    case 'warm': {
+      // Started ahead of a run (the executor's warm()): compile the FFT's WebAssembly now.
+      await loadPffft();
+      return { type: 'ready' };
+    }
     case 'init': {
       registrar = new Registrar(msg.plan, await loadPffft());
       storage = msg.storage;

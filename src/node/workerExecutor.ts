@@ -108,6 +108,18 @@ export function createWorkerExecutor(options: WorkerExecutorOptions = {}): Corre
   // hold the removed cache file open.
   const idle: PoolWorker[] = [];
   return {
+    warm() {
+      // Threads that wait idle do not keep the process alive (unref), and a run takes them first.
+      if (options.cacheFile || nWorkers <= 1 || idle.length > 0) return;
+      const script = workerScript();
+      for (let i = 0; i < nWorkers; i++) {
+        const w = new PoolWorker(script);
+        w.setBusy(false);
+        // A failure to start shows when a run asks the worker for work; nothing waits on this.
+        w.request({ type: 'warm' }).catch(() => undefined);
+        idle.push(w);
+      }
+    },
     async run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult> {
       // A cache file asked for (--cache-fft) means spectra on disk: the FFT route.
       const route = options.cacheFile ? 'off' : (options.pointsRoute ?? 'auto');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { estimateDriftFromLocs, type LocsRccOptions } from '../../src/core/drift/estimateDriftFromLocs.js';
@@ -44,6 +45,18 @@ describe('worker-pool executor', () => {
     expect(cachePath).toBeDefined();
     expect(existsSync(cachePath!)).toBe(false);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`ccdrift-fft-${process.pid}`))).toEqual([]);
+  });
+
+  it('warm(): threads started ahead give the same drift, and a node process with only warm idle threads exits', async () => {
+    const inline = await estimateDriftFromLocs(cols, options, { executor: createWorkerExecutor({ workers: 1, pointsRoute: 'off' }) });
+    const warmed = createWorkerExecutor({ workers: 2, pointsRoute: 'off' });
+    warmed.warm!();
+    const drift = await estimateDriftFromLocs(cols, options, { executor: warmed });
+    for (const axis of ['x', 'y'] as const) expectClose(drift.drift[axis], inline.drift[axis], { atol: 1e-9 }, `warm ${axis}`);
+    // The idle threads are unref'd: a script that only warms the pool ends by itself.
+    const script = `import { createWorkerExecutor } from ${JSON.stringify(new URL('../../dist/src/node/workerExecutor.js', import.meta.url).href)}; createWorkerExecutor({ workers: 2 }).warm();`;
+    // (execFileSync throws when the timeout kills it.)
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
   });
 
   it('pre-filters image frames in the workers with the same result as on the main thread', async () => {

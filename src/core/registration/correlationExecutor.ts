@@ -48,6 +48,11 @@ export interface CorrelationResult {
 
 export interface CorrelationExecutor {
   run(task: CorrelationTask, progress?: ProgressReporter): Promise<CorrelationResult>;
+  /**
+   * Start the executor's threads now (e.g. while a file is read), so the first run does not wait
+   * for them. Optional; executors without threads leave it out.
+   */
+  warm?(): void;
 }
 
 /** Thresholded copy of a correlation region: values below min + 0.75·(max − min) set to 0. */

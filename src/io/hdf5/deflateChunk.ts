@@ -12,12 +12,21 @@ import { deflate } from 'node:zlib';
  */
 export const DEFLATE_IN_FLIGHT = 4;
 
-export function deflateChunk(data: Uint8Array, level: number): Promise<Uint8Array> {
+/**
+ * zlib's Z_RLE strategy: matches only at distance 1 (runs of a byte). A shuffled table's byte
+ * planes are runs (signs, exponents, high bytes, small integers) or noise (low mantissa bytes),
+ * and on them Z_RLE compresses as well as the default strategy in about a third of the time
+ * (5 M simulated rows: 122.3 MiB in 1.1 s against 122.6 MiB in 3.3–3.5 s at levels 1–3).
+ * Any inflater reads the stream: it is ordinary deflate.
+ */
+export const Z_RLE = 3;
+
+export function deflateChunk(data: Uint8Array, level: number, strategy = 0): Promise<Uint8Array> {
   // An output buffer the size of the input (plus zlib's worst-case overhead) lets the thread
   // pool compress the whole chunk in one go; the default (16 KiB) returns to this thread for
   // every 16 KiB of output.
   const chunkSize = Math.max(64 << 10, data.length + (data.length >> 8) + 64);
   return new Promise((resolve, reject) => {
-    deflate(data, { level, chunkSize }, (err, out) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))));
+    deflate(data, { level, strategy, chunkSize }, (err, out) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))));
   });
 }

@@ -18,7 +18,7 @@ import {
   pyTablesTableAttributes,
 } from './attributes.js';
 export { pyTablesTableAttributes };
-import { DEFLATE_IN_FLIGHT, deflateChunk } from './deflateChunk.js';
+import { DEFLATE_IN_FLIGHT, deflateChunk, Z_RLE } from './deflateChunk.js';
 import { UnsupportedByWriterError, writeHdf5, type GroupNode, type TableNode } from './hdf5Writer.js';
 import {
   compoundLeaves,
@@ -39,9 +39,9 @@ import { readTableFromChunks } from './chunkedTableReader.js';
 const DEFLATE_LEVEL = 1;
 /**
  * zlib level of tables written by our own writer, after shuffle (as PyTables and PYME store
- * tables). With chunks of CHUNK_BYTES, level 2 comes out smaller than PyTables' own files at
- * level 5 (PyTables' chunks are smaller) for about 2/3 of its deflate time; measured on
- * simulated 1 M-row tables: 1.5 % smaller (bench/endToEnd.mjs compares every run).
+ * tables), with zlib's run-length strategy (Z_RLE, see deflateChunk.ts). With chunks of
+ * CHUNK_BYTES this comes out smaller than PyTables' own files at level 5 (PyTables' chunks are
+ * smaller) in a fraction of its deflate time (bench/endToEnd.mjs compares every run).
  */
 export const SHUFFLED_DEFLATE_LEVEL = 2;
 /** Bytes of rows per chunk of a written table, at most: chunks still fit HDF5's default 1 MiB chunk cache. */
@@ -303,7 +303,7 @@ async function writeOwnPymeFile(
   }
   const handle = await open(path, 'w');
   try {
-    await writeHdf5(handle, root, { deflate: deflateChunk, parallel: DEFLATE_IN_FLIGHT, onRows });
+    await writeHdf5(handle, root, { deflate: (data, level) => deflateChunk(data, level, Z_RLE), parallel: DEFLATE_IN_FLIGHT, onRows });
   } finally {
     await handle.close();
   }

@@ -3,7 +3,7 @@ import { unzlibSync, zlibSync } from 'fflate';
 
 type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
-export function deflate(data: Uint8Array, options: { level?: number }, callback: (err: Error | null, out: Uint8Array) => void): void {
+export function deflate(data: Uint8Array, options: { level?: number; strategy?: number }, callback: (err: Error | null, out: Uint8Array) => void): void {
   let out: Uint8Array;
   try {
     out = zlibSync(data, { level: (options.level ?? 6) as Level });
