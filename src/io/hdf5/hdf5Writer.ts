@@ -612,7 +612,16 @@ function validate(node: GroupNode | TableNode, path: string): void {
 export async function writeHdf5(
   out: PositionedWriter,
   root: GroupNode,
-  { deflate, parallel = 2, onRows }: { deflate: Deflate; parallel?: number; onRows?: (done: number) => void },
+  {
+    deflate,
+    parallel = 2,
+    onRows,
+  }: {
+    /** The chunks' deflate: one function for every table, or a maker called once per table (a deflate that adapts to its table). */
+    deflate: Deflate | { perTable: () => Deflate };
+    parallel?: number;
+    onRows?: (done: number) => void;
+  },
 ): Promise<void> {
   validate(root, '');
   const file = new FileWriter(out);
@@ -626,7 +635,7 @@ export async function writeHdf5(
     const { type, rowBytes, offsets } = compoundType(node.fields);
     let address: number | null = null;
     if (node.rows > 0) {
-      const chunks = await writeChunks(file, node, offsets, rowBytes, deflate, Math.max(1, parallel), onRows);
+      const chunks = await writeChunks(file, node, offsets, rowBytes, typeof deflate === 'function' ? deflate : deflate.perTable(), Math.max(1, parallel), onRows);
       address = await writeChunkBtree(file, chunks, node.chunkRows, rowBytes);
     }
     btrees.set(node, { address, type, rowBytes });

@@ -18,7 +18,7 @@ import {
   pyTablesTableAttributes,
 } from './attributes.js';
 export { pyTablesTableAttributes };
-import { DEFLATE_IN_FLIGHT, deflateChunk, Z_RLE } from './deflateChunk.js';
+import { adaptiveDeflate, DEFLATE_IN_FLIGHT } from './deflateChunk.js';
 import { UnsupportedByWriterError, writeHdf5, type GroupNode, type TableNode } from './hdf5Writer.js';
 import {
   compoundLeaves,
@@ -39,7 +39,8 @@ import { readTableFromChunks } from './chunkedTableReader.js';
 const DEFLATE_LEVEL = 1;
 /**
  * zlib level of tables written by our own writer, after shuffle (as PyTables and PYME store
- * tables), with zlib's run-length strategy (Z_RLE, see deflateChunk.ts). With chunks of
+ * tables), with zlib's run-length strategy where it does as well (adaptiveDeflate, see
+ * deflateChunk.ts). With chunks of
  * CHUNK_BYTES this comes out smaller than PyTables' own files at level 5 (PyTables' chunks are
  * smaller) in a fraction of its deflate time (bench/endToEnd.mjs compares every run).
  */
@@ -303,7 +304,7 @@ async function writeOwnPymeFile(
   }
   const handle = await open(path, 'w');
   try {
-    await writeHdf5(handle, root, { deflate: (data, level) => deflateChunk(data, level, Z_RLE), parallel: DEFLATE_IN_FLIGHT, onRows });
+    await writeHdf5(handle, root, { deflate: { perTable: adaptiveDeflate }, parallel: DEFLATE_IN_FLIGHT, onRows });
   } finally {
     await handle.close();
   }
