@@ -25,16 +25,22 @@ export const Z_RLE = 3;
 const Z_DEFAULT_STRATEGY = 0;
 
 /**
+ * Z_RLE is kept unless the default strategy's stream is smaller by more than this fraction: it
+ * costs 2–3 times the CPU (simulated tables: 0.8 % smaller at level 4; real fit results: 5 %).
+ */
+export const RLE_MARGIN = 0.02;
+
+/**
  * A deflate for one table's chunks: the first chunk is compressed with both strategies, and the
- * table keeps Z_RLE when it came out no larger, else the default strategy (the first chunk keeps
- * its smaller stream either way). Later chunks wait for that choice.
+ * table keeps Z_RLE unless the default strategy came out more than RLE_MARGIN smaller (the
+ * first chunk keeps its smaller stream either way). Later chunks wait for that choice.
  */
 export function adaptiveDeflate(): (data: Uint8Array, level: number) => Promise<Uint8Array> {
   let chosen: Promise<number> | undefined;
   return (data, level) => {
     if (chosen) return chosen.then((strategy) => deflateChunk(data, level, strategy));
     const both = Promise.all([deflateChunk(data, level, Z_RLE), deflateChunk(data, level, Z_DEFAULT_STRATEGY)]);
-    chosen = both.then(([rle, dflt]) => (rle.length <= dflt.length ? Z_RLE : Z_DEFAULT_STRATEGY));
+    chosen = both.then(([rle, dflt]) => (dflt.length >= rle.length * (1 - RLE_MARGIN) ? Z_RLE : Z_DEFAULT_STRATEGY));
     return both.then(([rle, dflt]) => (rle.length <= dflt.length ? rle : dflt));
   };
 }
