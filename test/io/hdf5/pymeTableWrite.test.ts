@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTable, registerTableFormat, writeTable } from '../../../src/io/formats.js';
-import { pymeTableFormat, readPymeTable } from '../../../src/io/hdf5/pymeTable.js';
+import { pymeTableFormat, readPymeTable, SHUFFLED_DEFLATE_LEVEL } from '../../../src/io/hdf5/pymeTable.js';
 import { expectClose } from '../../helpers/expectClose.js';
 import { findPython, fixturesDir, runPython } from '../../helpers/fixtures.js';
 
@@ -101,7 +101,7 @@ print(json.dumps(res))
         names: true,
         dtypes: true,
         equal: true,
-        filters: 'zlib2 shuffle', // as PyTables stores PYME tables (src/io/hdf5/hdf5Writer.ts)
+        filters: `zlib${SHUFFLED_DEFLATE_LEVEL} shuffle`, // as PyTables stores PYME tables (src/io/hdf5/hdf5Writer.ts)
         roi: [770, 1076, 1090, 1374],
         roiwidth: 320,
         vs: 0.1,
