@@ -94,6 +94,8 @@ export function registerImagesCommand(program: Command): void {
     const splineParams = paramsFromFlags(driftInterpolate, o);
     const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
     const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft });
+    // RCC's threads start while the first stack is read.
+    ctx.executor.warm?.();
 
     const { files, problems, batch } = batchInputs(args, (p) => {
       try {

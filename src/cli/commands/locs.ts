@@ -175,6 +175,8 @@ export function registerLocsCommand(program: Command): void {
       { ...opts, cacheFft: rccParams.cache_fft },
       { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name', 'output_localizations']) },
     );
+    // RCC's threads start while the first file is read.
+    if (rccFamily) ctx.executor.warm?.();
     const correctOne = async (input: string, paths: LocsPaths) => {
       // The report lists this file's warnings: collect them while it runs.
       const progress = ctx.progress;
