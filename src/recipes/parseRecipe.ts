@@ -7,14 +7,19 @@
  * one RecipeError before anything runs.
  */
 import { parse, stringify, YAMLParseError } from 'yaml';
-import { planEntries, throwProblems, type PlanEntry, type PlanOptions, type RecipePlan } from './buildPlan.js';
+import type { ModuleDecl } from './declare.js';
+import { planEntries, throwProblems, type PlanEntry, type RecipePlan } from './buildPlan.js';
 import { RecipeError, type RecipeProblem } from './recipeErrors.js';
 import { MODULES } from './registry.js';
 
 export type { PlanItem, RecipePlan, RecipeStep } from './buildPlan.js';
 export { buildPlan } from './buildPlan.js';
 
-export type ParseRecipeOptions = PlanOptions;
+export interface ParseRecipeOptions {
+  modules?: readonly ModuleDecl[];
+  /** Name used in messages, e.g. the recipe file name. */
+  source?: string;
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
