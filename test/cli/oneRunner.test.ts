@@ -77,6 +77,18 @@ describe('one runner: a command and `ccdrift run` of the recipe it saved', () =>
     for (const f of [0, a.frames - 1]) expect(Array.from(await b.readFrame(f))).toEqual(Array.from(await a.readFrame(f)));
   });
 
+  it('apply --save-recipe, then run: the same corrected table', async () => {
+    let r = runCli(['apply', 'x.csv', '--drift', 'locs.npz', '-o', 'applied.csv', '--save-recipe', 'apply.yaml'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'apply.yaml'), 'utf8')).toMatch(/^- chung_cc\.Drift_Load_Interpolate:/m);
+    r = runCli(['run', 'apply.yaml', 'x.csv', '--save', 'corrected=apply_run.csv'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    await expectSameTable('applied.csv', 'apply_run.csv');
+    r = runCli(['apply', 'x.csv', 'corr.csv', '--drift', 'locs.npz', '--out-dir', 'never', '--save-recipe', 'two.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--save-recipe is for one input with apply/);
+  });
+
   it('--save-recipe wants a .yaml file, checked before any work', () => {
     const r = runCli(['locs', 'x.csv', '-o', 'never.csv', '--save-recipe', 'r.txt'], dir);
     expect(r.code).toBe(2);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.js';
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
-import { InputError } from '../../core/errors.js';
+import { InputError, UsageError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
 import { batchInputs, checkBatchPlans, driftSpan, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
@@ -13,7 +13,7 @@ import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate
 import { interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
 import { buildPlan } from '../../recipes/buildPlan.js';
 import { disposeSlotValue, slotValue } from '../../recipes/runRecipe.js';
-import { runCommandPlan } from '../runPlan.js';
+import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
 import { IMAGE_SLOT, TABLE_SLOT } from './run.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
@@ -32,6 +32,7 @@ interface ApplyOptions {
   padding?: number;
   float?: boolean;
   voxelSize?: [number, number, number];
+  saveRecipe?: string;
 }
 
 /** Can `apply` read this file (a table or a stack, by extension)? */
@@ -73,6 +74,7 @@ export function registerApplyCommand(program: Command): void {
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
   addModuleFlags(cmd, driftLoadInterpolate);
+  addSaveRecipeOption(cmd, 'ccdrift apply');
   cmd.action(async (args: string[], opts: ApplyOptions) => {
     for (const d of opts.drift) checkDriftFileExtension(d, '--drift');
     const { files, problems, batch } = batchInputs(args, readsInput, opts.output, (m) => say(opts, m));
@@ -130,6 +132,16 @@ export function registerApplyCommand(program: Command): void {
         [dataSlot],
         { source: 'ccdrift apply' },
       );
+      if (opts.saveRecipe) {
+        // One input (checked below): its pixel size is in the recipe. Written with the other outputs: all or nothing.
+        await writeRecipeFile(opts.saveRecipe, plan, {
+          command: 'ccdrift apply',
+          dataSlot,
+          results: `the corrected ${isImage ? 'stack' : 'table'} is '${APPLY_SLOTS.corrected}'`,
+          inputs: [...files, ...opts.drift],
+          quiet: opts.quiet,
+        });
+      }
       // The input stays in the namespace: a corrected stack reads its frames when it is written.
       const run = await runCommandPlan(plan, { [dataSlot]: data }, ctx, { wantedSlots: new Set([dataSlot, ...Object.values(APPLY_SLOTS)]) });
       return { interp: slotValue(run, APPLY_SLOTS.interpolator, 'interpolator'), run };
@@ -189,11 +201,12 @@ export function registerApplyCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...opts.drift], plan.outputs, [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...opts.drift], [...plan.outputs, ...recipeFile(opts.saveRecipe)], [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
       await correctOne(plan.input, plan.output, plan.plot);
       return;
     }
+    if (opts.saveRecipe) throw new UsageError(`--save-recipe is for one input with apply (the recipe records that input's pixel size); got ${files.length}`);
     const planProblems = checkBatchPlans(plans, [...files, ...opts.drift], opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     await runBatch(plans, planProblems, problems, (plan) => {
