@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
-import { parseAutoNumberFlag, parseNumberFlag } from '../recipes/flagValues.js';
+import { parseAutoNumberFlag, parseNumberFlag, validatedParams } from '../recipes/flagValues.js';
 import { acceptsAuto, type ModuleDecl, type ParamDecl, type ParamValues } from '../recipes/declare.js';
 
 function describe(p: ParamDecl): string {
@@ -76,17 +76,5 @@ export function paramsFromFlags<P extends Record<string, ParamDecl>>(
   opts: Record<string, unknown>,
   overrides: Partial<Record<keyof P, unknown>> = {},
 ): ParamValues<P> {
-  const out: Record<string, unknown> = {};
-  for (const [name, p] of Object.entries(decl.params)) {
-    let v = p.flag && opts[optionKey(p.flag)] !== undefined ? opts[optionKey(p.flag)] : (p.cliDefault ?? p.default);
-    if (name in overrides) v = overrides[name];
-    const r = p.schema.safeParse(v);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new UsageError(`--${p.flag ?? name}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(v)})`);
-    }
-    out[name] = r.data;
-  }
-  // Every value passed its schema just above.
-  return out as ParamValues<P>;
+  return validatedParams(decl, (_name, p) => (p.flag ? opts[optionKey(p.flag)] : undefined), overrides);
 }

@@ -62,7 +62,7 @@ export const SLOT_KIND_NAMES: Readonly<Record<SlotKind, string>> = {
 };
 
 /** Whether `value` is a slot value of `kind` (the runtime side of SlotValues). */
-export function isSlotValue(kind: SlotKind, value: unknown): boolean {
+export function isSlotValue<K extends SlotKind>(kind: K, value: unknown): value is SlotValues[K] {
   if (kind === 'any') return true;
   if (value === null || typeof value !== 'object') return false;
   const o = value as Record<string, unknown>;
@@ -80,6 +80,7 @@ export function isSlotValue(kind: SlotKind, value: unknown): boolean {
     case 'plot':
       return Array.isArray(o.sources);
   }
+  return false;
 }
 
 /** What a value is, for a message saying it is not what a slot wanted. */
@@ -99,6 +100,11 @@ export interface SlotDecl<K extends SlotKind = SlotKind> {
    * a parameter with `savesOutput`); never saved by default.
    */
   onRequest?: boolean;
+  /**
+   * An input a recipe may leave out (or set to ''): the module then receives undefined
+   * (e.g. Locs_Fiducial's input_drift, the drift of a method before it).
+   */
+  optional?: boolean;
 }
 
 /** What a running module may use besides its inputs. */
@@ -120,29 +126,32 @@ export interface RunContext {
 
 /** A module's parameter values as its schemas parse them. */
 export type ParamValues<P extends Record<string, ParamDecl>> = { [K in keyof P]: z.infer<P[K]['schema']> };
-/** A module's slot values by parameter name, typed by their declared kinds. */
-export type SlotValuesOf<S extends Record<string, SlotDecl>> = { [K in keyof S]: SlotValues[S[K]['kind']] };
+/** A module's slot values by parameter name, typed by their declared kinds (undefined for an optional input left out). */
+export type SlotValuesOf<S extends Record<string, SlotDecl>> = {
+  [K in keyof S]: S[K] extends { optional: true } ? SlotValues[S[K]['kind']] | undefined : SlotValues[S[K]['kind']];
+};
 /** What `run` returns: outputs by parameter name (an on-request output may be absent), a report, the details. */
-export type ModuleOutputs<O extends Record<string, SlotDecl>> = Partial<SlotValuesOf<O>> & { [REPORT_KEY]?: string; [DETAILS_KEY]?: unknown };
+export type ModuleOutputs<O extends Record<string, SlotDecl>, D = unknown> = Partial<SlotValuesOf<O>> & { [REPORT_KEY]?: string; [DETAILS_KEY]?: D };
 
 /**
  * A module as it is written: `run` receives inputs typed by their slot kinds and parameters
  * typed by their schemas, and returns outputs typed the same way — no casts in module code. The
  * recipe runner checks each input against its kind before `run` is called.
  */
-export interface TypedModuleDecl<P extends Record<string, ParamDecl>, I extends Record<string, SlotDecl>, O extends Record<string, SlotDecl>> {
+export interface TypedModuleDecl<P extends Record<string, ParamDecl>, I extends Record<string, SlotDecl>, O extends Record<string, SlotDecl>, D = unknown> {
   name: string;
   summary: string;
   inputs: I;
   outputs: O;
   params: P;
-  run(ctx: RunContext, inputs: SlotValuesOf<I>, params: ParamValues<P>): Promise<ModuleOutputs<O>>;
+  /** `D`: the estimator's whole result the module returns under DETAILS_KEY (read it with detailsOf). */
+  run(ctx: RunContext, inputs: SlotValuesOf<I>, params: ParamValues<P>): Promise<ModuleOutputs<O, D>>;
 }
 
 /** Declare a module (types inferred from the declaration; see TypedModuleDecl). */
-export function defineModule<P extends Record<string, ParamDecl>, I extends Record<string, SlotDecl>, O extends Record<string, SlotDecl>>(
-  decl: TypedModuleDecl<P, I, O>,
-): TypedModuleDecl<P, I, O> {
+export function defineModule<P extends Record<string, ParamDecl>, I extends Record<string, SlotDecl>, O extends Record<string, SlotDecl>, D = unknown>(
+  decl: TypedModuleDecl<P, I, O, D>,
+): TypedModuleDecl<P, I, O, D> {
   return decl;
 }
 
@@ -173,6 +182,18 @@ export function reportOf(outputs: Record<string, unknown>): string {
 
 /** Key of the estimator's whole result a module may return too (for `--report`; never saved). */
 export const DETAILS_KEY = '__details';
+
+/**
+ * The details (DETAILS_KEY) in `outputs`, typed as `decl` returns them. `outputs` must be what a
+ * run of `decl` returned (e.g. as RecipeRunOptions.onStepDone hands them over for its step).
+ */
+export function detailsOf<D>(
+  decl: { run(ctx: RunContext, inputs: never, params: never): Promise<{ [DETAILS_KEY]?: D }> },
+  outputs: Readonly<Record<string, unknown>> | undefined,
+): D | undefined {
+  // The value is what decl.run put there (the caller's contract above).
+  return outputs?.[DETAILS_KEY] as D | undefined;
+}
 
 /** Default values of a declaration's parameters. */
 export function defaultParams<P extends Record<string, ParamDecl>>(decl: { params: P }): ParamValues<P> {

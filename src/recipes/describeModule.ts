@@ -67,7 +67,7 @@ function paramLine(name: string, p: ParamDecl): string {
 export function describeModuleBrief(decl: ModuleDecl): string {
   const slots = (r: ModuleDecl['inputs']) =>
     Object.entries(r)
-      .map(([k, s]) => `${k} [${s.default}]`)
+      .map(([k, s]) => `${k} [${s.optional ? 'optional' : s.default}]`)
       .join(', ') || '(none)';
   const params = Object.entries(decl.params).map(([k, p]) => paramLine(k, p) + (p.compatibility ? ' (compatibility)' : ''));
   return [
@@ -86,7 +86,10 @@ export function describeModuleDetail(decl: ModuleDecl): string {
     lines.push(`${title}:`);
     const entries = Object.entries(r);
     if (entries.length === 0) lines.push('  (none)');
-    for (const [k, s] of entries) lines.push(`  ${k}  [slot, default '${s.default}']${s.onRequest ? ' (on request only)' : ''}`, `      ${s.description}`);
+    for (const [k, s] of entries) {
+      const slot = s.optional ? 'slot, optional: none by default' : `slot, default '${s.default}'`;
+      lines.push(`  ${k}  [${slot}]${s.onRequest ? ' (on request only)' : ''}`, `      ${s.description}`);
+    }
     lines.push('');
   };
   slots('Inputs', decl.inputs);

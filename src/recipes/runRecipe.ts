@@ -5,9 +5,9 @@
  * sink, so the same runner serves the CLI, tests and the browser.
  */
 import { InputError } from '../core/errors.js';
-import { describeSlotValue, isSlotValue, REPORT_KEY, SLOT_KIND_NAMES, type RunContext } from './declare.js';
+import { describeSlotValue, isSlotValue, REPORT_KEY, SLOT_KIND_NAMES, type RunContext, type SlotKind, type SlotValues } from './declare.js';
 import { RecipeStepError } from './recipeErrors.js';
-import type { RecipePlan, RecipeStep } from './parseRecipe.js';
+import type { RecipePlan, RecipeStep } from './buildPlan.js';
 
 /** Where produced values go besides later modules. */
 export interface RecipeSink {
@@ -41,6 +41,27 @@ export interface RecipeRunResult {
   slots: Map<string, unknown>;
   /** Per module, in execution order: its one-line report, if any. */
   reports: { step: RecipeStep; report?: string }[];
+}
+
+/**
+ * The value of `slot` after a run, as the `kind` the caller expects: typed, no cast (an
+ * InputError says what the slot holds otherwise). Only wanted slots outlive a run that releases.
+ */
+export function slotValue<K extends SlotKind>(result: Pick<RecipeRunResult, 'slots'>, slot: string, kind: K): SlotValues[K] {
+  const value = result.slots.get(slot);
+  if (!isSlotValue(kind, value)) {
+    const why = result.slots.has(slot) ? '' : ' (only the wanted slots are kept after a run)';
+    throw new InputError(`slot '${slot}' should hold ${SLOT_KIND_NAMES[kind]} after the run, but it holds ${describeSlotValue(value)}${why}`);
+  }
+  return value;
+}
+
+/** An output of one step (as onStepDone hands them over) as `kind`; undefined when the module gave none. */
+export function outputValue<K extends SlotKind>(outputs: Readonly<Record<string, unknown>> | undefined, param: string, kind: K): SlotValues[K] | undefined {
+  const value = outputs?.[param];
+  if (value === undefined) return undefined;
+  if (!isSlotValue(kind, value)) throw new InputError(`output ${param} should be ${SLOT_KIND_NAMES[kind]}, but it is ${describeSlotValue(value)}`);
+  return value;
 }
 
 /** Output parameters of `step` whose values are used by a later module, a save or a file parameter. */

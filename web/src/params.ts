@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { UsageError } from '../../src/core/errors.js';
 import { acceptsAuto, type ModuleDecl, type ParamDecl, type ParamValues } from '../../src/recipes/declare.js';
 import { describeSchema } from '../../src/recipes/describeModule.js';
-import { parseAutoNumberFlag, parseNumberFlag } from '../../src/recipes/flagValues.js';
+import { parseAutoNumberFlag, parseNumberFlag, validatedParams } from '../../src/recipes/flagValues.js';
 import { driftInterpolate } from '../../src/recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../src/recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../src/recipes/modules/imagePreClipFilter.js';
@@ -139,26 +139,13 @@ function flagValue(values: FormValues, flag: string, kind: FieldKind | 'array'):
   return text;
 }
 
-/** A module's parameters from the form (the flag default where empty), validated: src/cli/flags.ts paramsFromFlags. */
+/** A module's parameters from the form (the flag default where empty), validated as the CLI's flags (validatedParams). */
 export function paramsFromForm<P extends Record<string, ParamDecl>>(
   decl: { params: P },
   values: FormValues,
   overrides: Partial<Record<keyof P, unknown>> = {},
 ): ParamValues<P> {
-  const out: Record<string, unknown> = {};
-  for (const [name, p] of Object.entries(decl.params)) {
-    const given = p.flag && !FILE_PARAMS.has(name) ? flagValue(values, p.flag, kindOf(p.schema)) : undefined;
-    let v = given !== undefined ? given : (p.cliDefault ?? p.default);
-    if (name in overrides) v = overrides[name];
-    const r = p.schema.safeParse(v);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new UsageError(`--${p.flag ?? name}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(v)})`);
-    }
-    out[name] = r.data;
-  }
-  // Every value passed its schema just above.
-  return out as ParamValues<P>;
+  return validatedParams(decl, (name, p) => (p.flag && !FILE_PARAMS.has(name) ? flagValue(values, p.flag, kindOf(p.schema)) : undefined), overrides);
 }
 
 /** An optional number option ('' = not given). */

@@ -391,6 +391,8 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
   const reports: string[] = [];
   const padding = optionalNumber(values, 'padding-multiplier');
   const shiftParams = paramsFromForm(imagePostShift, values, padding !== undefined ? { padding_multipler: padding } : {});
+  // Recorded as by `ccdrift images`, which gives --float to Image_Post_Shift's float_output but records it apart.
+  const { float_output: _float, ...shiftRecorded } = shiftParams;
   let drift: DriftTrace;
   let interp: DriftInterpolator;
   let label: string;
@@ -399,7 +401,7 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
   if (o.summary.driftFile) {
     ({ interp, drift } = await loadDrift(o.summary.driftFile, values).then((r) => (reports.push(r.report), r)));
     label = `loaded (${o.summary.driftFile})`;
-    params = shiftParams;
+    params = shiftRecorded;
   } else {
     // As src/cli/commands/images.ts.
     const filterParams = paramsFromForm(imagePreClipFilter, values);
@@ -426,7 +428,7 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
     drift = rcc.output_drift as DriftTrace;
     interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineP)).output_drift_interpolator as DriftInterpolator;
     label = 'measured (Image RCC)';
-    params = { ...filterParams, ...downsampleParams, ...rccParams, ...splineP, ...shiftParams };
+    params = { ...filterParams, ...downsampleParams, ...rccParams, ...splineP, ...shiftRecorded };
   }
   const corrected =
     values.float === 'true'

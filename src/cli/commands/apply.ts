@@ -1,17 +1,20 @@
 import type { Command } from 'commander';
-import type { DriftInterpolator, LocTable } from '../../core/types.js';
+import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.js';
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
-import { InputError } from '../../core/errors.js';
+import { InputError, UsageError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
 import { batchInputs, checkBatchPlans, driftSpan, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
-import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
-import { buildInterpolator, interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
+import { interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
+import { buildPlan } from '../../recipes/buildPlan.js';
+import { disposeSlotValue, slotValue } from '../../recipes/runRecipe.js';
+import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
+import { IMAGE_SLOT, TABLE_SLOT } from './run.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parsePositiveFlag, parseNonNegativeFlag } from '../flags.js';
@@ -29,6 +32,7 @@ interface ApplyOptions {
   padding?: number;
   float?: boolean;
   voxelSize?: [number, number, number];
+  saveRecipe?: string;
 }
 
 /** Can `apply` read this file (a table or a stack, by extension)? */
@@ -70,6 +74,7 @@ export function registerApplyCommand(program: Command): void {
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
   addModuleFlags(cmd, driftLoadInterpolate);
+  addSaveRecipeOption(cmd, 'ccdrift apply');
   cmd.action(async (args: string[], opts: ApplyOptions) => {
     for (const d of opts.drift) checkDriftFileExtension(d, '--drift');
     const { files, problems, batch } = batchInputs(args, readsInput, opts.output, (m) => say(opts, m));
@@ -88,45 +93,82 @@ export function registerApplyCommand(program: Command): void {
     const smoothingGiven = cmd.getOptionValueSource('smoothing') !== 'default';
     const degreeGiven = cmd.getOptionValueSource('degree') !== 'default';
 
-    /** The summed interpolator of the --drift files, read with the input's pixel size. */
-    const loadDrift = async (pixelSizeNm: number | undefined) => {
+    /** Drift_Load_Interpolate's parameters for the --drift files, read with the input's pixel size. */
+    const loadParams = async (pixelSizeNm: number | undefined) => {
       const loaded = await Promise.all(opts.drift.map((p) => readDriftFile(p, { pixelSizeNm })));
       // Defaults: per-frame files (Picasso .txt, per-frame .csv, ThunderSTORM .json) are the
       // drift at every frame already: interpolated linearly, not smoothed again. ccdrift's
       // fine-stage .npz files (marked `refined`) get 'auto', as `ccdrift locs` smoothed them;
       // any other .npz the original's SciPy default.
-      const overrides: Record<string, unknown> = { load_paths: opts.drift };
+      const overrides: Record<string, unknown> = { load_paths: opts.drift, pixel_size: pixelSizeNm ?? 0 };
       const allPerFrame = loaded.every((f) => f.perFrame);
       if (!smoothingGiven) {
         overrides.smoothing_factor = allPerFrame ? 0 : loaded.every((f) => f.trace.refined) ? 'auto' : splineParams.smoothing_factor.default;
       }
       if (!degreeGiven && allPerFrame) overrides.degree_of_spline = 1;
       const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);
-      const interp = buildInterpolator(ctx, loaded.map((f) => f.trace), params);
-      return { interp, params };
+      // Recorded in the output's metadata as before the module took the pixel size.
+      const { pixel_size: _pixelSize, ...recorded } = params;
+      return { params, recorded };
+    };
+
+    /** Load the --drift files and correct `data` by them: Drift_Load_Interpolate, then Image_Post_Shift or Locs_Post_Shift. */
+    const runApply = async (data: LocTable | ImageStack, load: Record<string, unknown>) => {
+      const isImage = !('columns' in data);
+      const dataSlot = isImage ? IMAGE_SLOT : TABLE_SLOT;
+      const padding = opts.padding ?? imagePostShift.params.padding_multipler.default;
+      const plan = buildPlan(
+        [
+          { module: driftLoadInterpolate, inputs: { input_dummy: dataSlot }, params: load, outputs: { output_drift_interpolator: APPLY_SLOTS.interpolator } },
+          isImage
+            ? {
+                module: imagePostShift,
+                inputs: { input_image: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator },
+                params: { padding_multipler: padding, float_output: opts.float === true },
+                outputs: { outputName: APPLY_SLOTS.corrected },
+              }
+            : { module: locsPostShift, inputs: { input_localizations: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator }, outputs: { output_name: APPLY_SLOTS.corrected } },
+        ],
+        [dataSlot],
+        { source: 'ccdrift apply' },
+      );
+      if (opts.saveRecipe) {
+        // One input (checked below): its pixel size is in the recipe. Written with the other outputs: all or nothing.
+        await writeRecipeFile(opts.saveRecipe, plan, {
+          command: 'ccdrift apply',
+          dataSlot,
+          results: `the corrected ${isImage ? 'stack' : 'table'} is '${APPLY_SLOTS.corrected}'`,
+          inputs: [...files, ...opts.drift],
+          quiet: opts.quiet,
+        });
+      }
+      // The input stays in the namespace: a corrected stack reads its frames when it is written.
+      const run = await runCommandPlan(plan, { [dataSlot]: data }, ctx, { wantedSlots: new Set([dataSlot, ...Object.values(APPLY_SLOTS)]) });
+      return { interp: slotValue(run, APPLY_SLOTS.interpolator, 'interpolator'), run };
     };
 
     const correctOne = async (input: string, output: string, plot: string | undefined) => {
       const inputs = [input, ...opts.drift];
       if (isImagePath(input)) {
         const stack = await readStackForCli(input, opts.voxelSize);
-        const { interp, params } = await loadDrift(opts.pixelSize ?? stack.voxelSizeNm[0]);
-        await writePlot(plot, interp);
-        const padding = opts.padding ?? (imagePostShift.params.padding_multipler.default);
+        const { params, recorded } = await loadParams(opts.pixelSize ?? stack.voxelSizeNm[0]);
         // Image_Post_Shift warns (through ctx.progress) when frame times reach beyond the samples.
-        const corrected = applyDriftToStack(stack, interp, { paddingMultiplier: padding, floatOutput: opts.float }, { progress: ctx.progress });
-        Object.assign(corrected.metadata, provenanceOf('apply', params, input).metadata);
+        const { interp, run } = await runApply(stack, params);
+        const corrected = slotValue(run, APPLY_SLOTS.corrected, 'image');
+        await writePlot(plot, interp);
+        Object.assign(corrected.metadata, provenanceOf('apply', recorded, input).metadata);
         try {
           const written = await writeImageStack(output, withFrameProgress(corrected, ctx.progress), { inputs });
           sayWritten(opts, `wrote ${written.join(', ')}`);
           return { rows: stack.frames, span: driftSpan(interp.evaluate(frameRange(0, stack.frames - 1)), stack.depth > 1), written };
         } finally {
-          corrected.dispose();
+          disposeSlotValue(corrected);
         }
       }
       const table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
       checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
-      const { interp, params } = await loadDrift(opts.pixelSize ?? tablePixelSizeNm(table.metadata));
+      const { params, recorded } = await loadParams(opts.pixelSize ?? tablePixelSizeNm(table.metadata));
+      const { interp, run } = await runApply(table, params);
       await writePlot(plot, interp);
       const [a, b] = interp.range;
       const t = table.columns.get('t');
@@ -143,8 +185,8 @@ export function registerApplyCommand(program: Command): void {
         }
         if (table.length) span = driftSpan(interp.evaluate(frameRange(Math.floor(lo), Math.ceil(hi))), table.columns.has('z'));
       }
-      const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-      const provenance = provenanceOf('apply', params, input);
+      const corrected = slotValue(run, APPLY_SLOTS.corrected, 'table');
+      const provenance = provenanceOf('apply', recorded, input);
       Object.assign(corrected.metadata, provenance.metadata);
       const written = await writeTable(output, corrected, { inputs, pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
       sayWritten(opts, `wrote ${written.join(', ')}`);
@@ -159,11 +201,12 @@ export function registerApplyCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...opts.drift], plan.outputs, [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...opts.drift], [...plan.outputs, ...recipeFile(opts.saveRecipe)], [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
       await correctOne(plan.input, plan.output, plan.plot);
       return;
     }
+    if (opts.saveRecipe) throw new UsageError(`--save-recipe is for one input with apply (the recipe records that input's pixel size); got ${files.length}`);
     const planProblems = checkBatchPlans(plans, [...files, ...opts.drift], opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     await runBatch(plans, planProblems, problems, (plan) => {
@@ -177,3 +220,6 @@ export function registerApplyCommand(program: Command): void {
 function frameRange(first: number, last: number): Float64Array {
   return Float64Array.from({ length: Math.max(1, last - first + 1) }, (_, i) => first + i);
 }
+
+/** Where the apply plan leaves its results. */
+const APPLY_SLOTS = { interpolator: 'drift_interpolator', corrected: 'corrected' } as const;

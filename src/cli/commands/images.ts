@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
 import { basename } from 'node:path';
-import { applyDriftToStack } from '../../core/image/applyDriftToStack.js';
 import { InputError, UsageError } from '../../core/errors.js';
-import type { DriftInterpolator, DriftTrace, ImageStack } from '../../core/types.js';
+import type { ImageStack } from '../../core/types.js';
 import { findImageFormat, readImageStack, writeImageStack } from '../../io/index.js';
 import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
-import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { withOutputBatch } from '../../io/atomic.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { DETAILS_KEY, reportOf } from '../../recipes/declare.js';
-import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
+import { detailsOf, reportOf } from '../../recipes/declare.js';
+import { buildPlan, type PlanItem, type RecipePlan } from '../../recipes/buildPlan.js';
+import { shortName } from '../../recipes/registry.js';
+import { disposeSlotValue, outputValue, slotValue } from '../../recipes/runRecipe.js';
+import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
+import { IMAGE_SLOT } from './run.js';
 import { collectWarnings, imagesReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
@@ -38,6 +42,7 @@ interface ImagesOptions extends CommonOptions {
   voxelSize?: [number, number, number];
   float?: boolean;
   report?: string;
+  saveRecipe?: string;
 }
 
 /** "a,b,c" → three numbers (voxel sizes, bins). */
@@ -79,6 +84,7 @@ export function registerImagesCommand(program: Command): void {
   addModuleFlags(cmd, imagePreClipFilter);
   addModuleFlags(cmd, imageRcc);
   addModuleFlags(cmd, driftInterpolate);
+  addSaveRecipeOption(cmd, 'ccdrift images');
   addCommonOptions(cmd);
   cmd.action(async (args: string[], opts: ImagesOptions) => {
     const o = opts as unknown as Record<string, unknown>;
@@ -92,7 +98,18 @@ export function registerImagesCommand(program: Command): void {
     });
     const rccParams = paramsFromFlags(imageRcc, o);
     const splineParams = paramsFromFlags(driftInterpolate, o);
-    const shiftParams = paramsFromFlags(imagePostShift, o, opts.padding !== undefined ? { padding_multipler: opts.padding } : {});
+    const shiftParams = paramsFromFlags(imagePostShift, o, { ...(opts.padding !== undefined && { padding_multipler: opts.padding }), float_output: opts.float === true });
+    // Written into the output's metadata as before Image_Post_Shift had float_output (--float is a flag of its own).
+    const { float_output: _float, ...recordedShiftParams } = shiftParams;
+    const binned = downsampleParams.binsize.some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
+    // The modules this command runs, checked before any file is read; the same plan for every input.
+    const imagesPlan = buildImagesPlan({
+      filter: opts.prefilter ? filterParams : undefined,
+      downsample: binned ? downsampleParams : undefined,
+      rcc: rccParams,
+      spline: splineParams,
+      shift: shiftParams,
+    });
     const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft });
     // RCC's threads start while the first stack is read.
     ctx.executor.warm?.();
@@ -135,37 +152,36 @@ export function registerImagesCommand(program: Command): void {
       const stack = await readStackForCli(input, opts.voxelSize);
       checkFourierShiftMemory(stack, shiftParams.padding_multipler); // before the long work, not after it
       say(opts, `${input}: ${stack.frames} time points of ${stack.width}×${stack.height}${stack.depth > 1 ? `×${stack.depth}` : ''} ${stack.dtype}, voxel ${stack.voxelSizeNm.join('×')} nm`);
-      // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
-      let measured: ImageStack = stack;
-      if (opts.prefilter) {
-        const filtered = await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams);
-        say(opts, `Image_Pre_Clip&Filter: ${reportOf(filtered)}`);
-        measured = filtered.output_name as ImageStack;
-      }
-      const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
-      if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
-      const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);
-      say(opts, `Image_RCC: ${reportOf(rcc)}`);
-      const drift = rcc.output_drift as DriftTrace;
-      const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
-      const corrected = opts.float
-        ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler, floatOutput: true }, { progress: ctx.progress })
-        : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
-      const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...shiftParams }, input);
+      // Each module's outputs, for the report (Image_RCC's details) and --debug-cor-file.
+      const outputsOf = new Map<string, Record<string, unknown>>();
+      const run = await runCommandPlan(imagesPlan, { [IMAGE_SLOT]: stack }, ctx, {
+        // The input stack is read again for the report after the run: not released (closed) by it.
+        wantedSlots: new Set([IMAGE_SLOT, ...Object.values(IMAGES_SLOTS)]),
+        onStepDone: (step, report, _seconds, outputs) => {
+          if (outputs) outputsOf.set(step.decl.name, outputs);
+          if (step.decl.name === imagePreClipFilter.name || step.decl.name === imageRcc.name) say(opts, `${shortName(step.decl.name)}: ${report ?? ''}`);
+        },
+      });
+      const rcc = outputsOf.get(imageRcc.name);
+      const drift = slotValue(run, IMAGES_SLOTS.drift, 'drift');
+      const interp = slotValue(run, IMAGES_SLOTS.interpolator, 'interpolator');
+      const corrected = slotValue(run, IMAGES_SLOTS.corrected, 'image');
+      const provenance = provenanceOf('images', { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams, ...recordedShiftParams }, input);
       Object.assign(corrected.metadata, provenance.metadata);
       let written: string[];
       try {
         written = await writeImageStack(outputPath, withFrameProgress(corrected, ctx.progress), { inputs: [input] });
         sayWritten(opts, `wrote ${written.join(', ')}`);
       } finally {
-        corrected.dispose();
+        disposeSlotValue(corrected);
       }
       if (driftOut) sayWritten(opts, `wrote ${await writeDriftNpz(driftOut, drift, { inputs: [input] })}`);
-      if (rccParams.debug_cor_file) {
-        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, rcc.output_cross_cor, [input])} (thresholded correlation, one image per pair)`);
+      const crossCor = outputValue(rcc, 'output_cross_cor', 'cross-correlation');
+      if (rccParams.debug_cor_file && crossCor) {
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, crossCor, [input])} (thresholded correlation, one image per pair)`);
       }
       const plotData = interpolatorPlot(interp, ['measured (Image RCC)'], `Drift of ${basename(input)}`, {
-        subtitle: `${reportOf(rcc)}; smoothing ${String(splineParams.smoothing_factor)}`,
+        subtitle: `${rcc ? reportOf(rcc) : ''}; smoothing ${String(splineParams.smoothing_factor)}`,
       });
       if (plot) {
         await writeDriftPlot(plot, plotData);
@@ -176,7 +192,7 @@ export function registerImagesCommand(program: Command): void {
           inputPath: input,
           command: ['ccdrift', ...process.argv.slice(2)].join(' '),
           stack,
-          result: rcc[DETAILS_KEY] as ImageRccResult,
+          result: detailsOf(imageRcc, rcc)!,
           interp,
           plot: plotData,
           params: { ...filterParams, ...downsampleParams, ...rccParams, ...splineParams },
@@ -196,19 +212,72 @@ export function registerImagesCommand(program: Command): void {
       }
     };
 
+    const saveRecipe = async () => {
+      if (!opts.saveRecipe) return;
+      await writeRecipeFile(opts.saveRecipe, imagesPlan, {
+        command: 'ccdrift images',
+        dataSlot: IMAGE_SLOT,
+        results: `the drift is '${IMAGES_SLOTS.drift}', the corrected stack '${IMAGES_SLOTS.corrected}'`,
+        inputs: files,
+        quiet: opts.quiet,
+      });
+    };
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input], [...plan.outputs, ...recipeFile(opts.saveRecipe)], plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      // Written with the other outputs: all or nothing.
+      await saveRecipe();
       await correctOne(plan.input, plan.output, plan.driftOut, plan.plot, plan.report);
       return;
     }
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
+    // One recipe for every input, in place whichever of them fails.
+    checkOutputPlan(files, recipeFile(opts.saveRecipe));
+    await withOutputBatch(saveRecipe, undefined, { own: true });
     await runBatch(plans, planProblems, problems, (plan) => {
       const p = plan as (typeof plans)[number];
       return correctOne(p.input, p.output, p.driftOut, p.plot, p.report);
     }, (line) => say(opts, line));
   });
+}
+
+/** Where an images plan leaves its results (a recipe written by --save-recipe names them so too). */
+const IMAGES_SLOTS = { drift: 'drift', interpolator: 'drift_interpolator', corrected: 'drift_corrected_image' } as const;
+
+/**
+ * The modules `images` runs: Image_Pre_Clip&Filter and Image_Pre_Downsample when asked for,
+ * Image_RCC on their output, Drift_Interpolate, and Image_Post_Shift of the original stack.
+ */
+export function buildImagesPlan(params: {
+  filter?: Record<string, unknown>;
+  downsample?: Record<string, unknown>;
+  rcc: Record<string, unknown>;
+  spline: Record<string, unknown>;
+  shift: Record<string, unknown>;
+}): RecipePlan {
+  const items: PlanItem[] = [];
+  // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
+  let measured = IMAGE_SLOT;
+  if (params.filter) {
+    items.push({ module: imagePreClipFilter, inputs: { input_name: measured }, params: params.filter, outputs: { output_name: 'clipped_images' } });
+    measured = 'clipped_images';
+  }
+  if (params.downsample) {
+    items.push({ module: imagePreDownsample, inputs: { input_name: measured }, params: params.downsample, outputs: { output_name: 'downsampled_images' } });
+    measured = 'downsampled_images';
+  }
+  items.push(
+    { module: imageRcc, inputs: { input_image: measured }, params: params.rcc, outputs: { output_drift: IMAGES_SLOTS.drift, output_drift_plot: 'rcc_drift_plot' } },
+    { module: driftInterpolate, inputs: { input_drift_raw: IMAGES_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: IMAGES_SLOTS.interpolator } },
+    {
+      module: imagePostShift,
+      inputs: { input_image: IMAGE_SLOT, input_drift_interpolator: IMAGES_SLOTS.interpolator },
+      params: params.shift,
+      outputs: { outputName: IMAGES_SLOTS.corrected },
+    },
+  );
+  return buildPlan(items, [IMAGE_SLOT], { source: 'ccdrift images' });
 }

@@ -2,27 +2,30 @@ import type { Command } from 'commander';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { InputError, UsageError } from '../../core/errors.js';
 import { basename } from 'node:path';
-import type { CrossCorrelationStack } from '../../recipes/modules/locsRcc.js';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
-import type { DriftInterpolator, DriftTrace, LocTable } from '../../core/types.js';
+import type { LocTable } from '../../core/types.js';
 import { extensionOf, findTableFormat, readTable, writeTable } from '../../io/index.js';
 import { CSV_META } from '../../io/csv.js';
 import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, checkFolderCanBeMade, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { withOutputBatch } from '../../io/atomic.js';
 import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { DETAILS_KEY, REPORT_KEY, reportOf } from '../../recipes/declare.js';
-import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
+import { detailsOf } from '../../recipes/declare.js';
+import { buildPlan, type PlanItem, type RecipePlan } from '../../recipes/buildPlan.js';
+import { shortName } from '../../recipes/registry.js';
+import { outputValue, slotValue } from '../../recipes/runRecipe.js';
 import { collectWarnings, locsReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
-import { locsFiducial, runFiducial } from '../../recipes/modules/locsFiducial.js';
-import type { MarkerMethodResult } from '../../core/drift/estimateDriftByMarkers.js';
+import { locsFiducial, markerSources } from '../../recipes/modules/locsFiducial.js';
 import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parsePositiveFlag } from '../flags.js';
+import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
+import { TABLE_SLOT } from './run.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs, sayWritten } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
@@ -40,6 +43,7 @@ interface LocsOptions extends CommonOptions {
   method: string;
   then?: string;
   report?: string;
+  saveRecipe?: string;
 }
 
 /** `--method`: Locs_RCC's methods, or the fiducial and AIM modules (issue 14). */
@@ -116,6 +120,7 @@ export function registerLocsCommand(program: Command): void {
   addModuleFlags(cmd, locsAim);
   cmd.option('--report <file.html>', 'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs and windows (RCC), markers (fiducial) or segments (AIM), warnings, before/after, FRC');
   addModuleFlags(cmd, driftInterpolate);
+  addSaveRecipeOption(cmd, 'ccdrift locs');
   addCommonOptions(cmd);
   cmd.action(async (args: string[], opts: LocsOptions) => {
     if (!['on', 'off'].includes(opts.refine)) throw new UsageError(`--refine must be on or off, got '${opts.refine}'`);
@@ -133,6 +138,10 @@ export function registerLocsCommand(program: Command): void {
     const aimParams = paramsFromFlags(locsAim, opts as unknown as Record<string, unknown>);
     const splineParams = paramsFromFlags(driftInterpolate, opts as unknown as Record<string, unknown>);
     fiducialParams.flatten_z = aimParams.flatten_z = rccParams.flatten_z;
+    const fidParams = { ...fiducialParams };
+    if (opts.pixelSize !== undefined && !fidParams.pixel_size) fidParams.pixel_size = opts.pixelSize;
+    // The modules this command runs, checked before any file is read; the same plan for every input.
+    const locsPlan = buildLocsPlan(method, then, { rcc: rccParams, fiducial: fidParams, aim: aimParams, spline: splineParams });
     const { files, problems, batch } = batchInputs(args, readsTable, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the file you want to inspect on its own');
     ensureOutDir(opts.outDir);
@@ -171,10 +180,7 @@ export function registerLocsCommand(program: Command): void {
     });
 
     // One run context for every file: the worker pool settings and progress are shared.
-    const ctx = makeRunContext(
-      { ...opts, cacheFft: rccParams.cache_fft },
-      { wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name', 'output_localizations']) },
-    );
+    const ctx = makeRunContext({ ...opts, cacheFft: rccParams.cache_fft });
     // RCC's threads start while the first file is read.
     if (rccFamily) ctx.executor.warm?.();
     const correctOne = async (input: string, paths: LocsPaths) => {
@@ -183,53 +189,46 @@ export function registerLocsCommand(program: Command): void {
       const collected = collectWarnings(progress);
       if (paths.report) ctx.progress = collected.progress;
       try {
-      let table: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
-      checkPixelSizeAgreement(input, table.metadata, opts.pixelSize, opts.force);
-      const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(table.metadata);
+      const loaded: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
+      checkPixelSizeAgreement(input, loaded.metadata, opts.pixelSize, opts.force);
+      const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(loaded.metadata);
       if (paths.perFrame && extensionOf(paths.perFrame) === '.txt' && !pixelSizeNm) {
         // Before any work: the table states no pixel size (no Picasso yaml, no PYME voxelsize).
         throw new UsageError(`--per-frame ${paths.perFrame}: Picasso drift files are in camera pixels and ${input} states no pixel size; give --pixel-size <nm>`);
       }
-      say(opts, `${input}: ${table.length} localizations`);
-      const fidParams = { ...fiducialParams };
-      if (opts.pixelSize !== undefined && !fidParams.pixel_size) fidParams.pixel_size = opts.pixelSize;
-      let rcc: Record<string, unknown> = {};
-      let drift: DriftTrace;
-      let label: string;
+      say(opts, `${input}: ${loaded.length} localizations`);
       const reports: string[] = [];
-      let markerPlotSources: { label: string; trace: DriftTrace }[] = [];
+      // Each module's outputs, for the report (the estimators' details) and --debug-cor-file.
+      const outputsOf = new Map<string, Record<string, unknown>>();
+      const run = await runCommandPlan(locsPlan.plan, { [TABLE_SLOT]: loaded }, ctx, {
+        wantedSlots: new Set([locsPlan.tableSlot, ...Object.values(LOCS_SLOTS)]),
+        onStepDone: (step, report, _seconds, outputs) => {
+          if (outputs) outputsOf.set(step.decl.name, outputs);
+          if (![locsRcc.name, locsAim.name, locsFiducial.name].includes(step.decl.name)) return;
+          const after = step.decl.name === locsFiducial.name && then ? ` (after ${method})` : '';
+          say(opts, `${shortName(step.decl.name)}${after}: ${report ?? ''}`);
+          reports.push(String(report));
+        },
+      });
+      // The table Locs_Post_Shift corrected: the fiducial module's adds the column of the markers' rows.
+      const table = slotValue(run, locsPlan.tableSlot, 'table');
+      const drift = slotValue(run, LOCS_SLOTS.drift, 'drift');
+      const interp = slotValue(run, LOCS_SLOTS.interpolator, 'interpolator');
+      const corrected = slotValue(run, LOCS_SLOTS.corrected, 'table');
+      const rcc = outputsOf.get(locsRcc.name);
       // The fiducial or AIM result, for the report.
-      let marker: MarkerMethodResult | undefined;
-      if (method === 'fiducial') {
-        const fid = await runFiducial(ctx, table, fidParams);
-        marker = fid[DETAILS_KEY] as MarkerMethodResult;
-        say(opts, `Locs_Fiducial: ${reportOf(fid)}`);
-        reports.push(String(fid[REPORT_KEY]));
-        drift = fid.output_drift as DriftTrace;
-        table = fid.output_localizations as LocTable;
-        markerPlotSources = fid.output_marker_plot_sources as typeof markerPlotSources;
-        label = 'measured (fiducials)';
-      } else {
-        const first = method === 'AIM' ? await locsAim.run(ctx, { input_localizations: table }, aimParams) : await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
-        rcc = first;
-        if (method === 'AIM') marker = first[DETAILS_KEY] as MarkerMethodResult;
-        say(opts, `${method === 'AIM' ? 'Locs_AIM' : 'Locs_RCC'}: ${reportOf(first)}`);
-        reports.push(String(first[REPORT_KEY]));
-        drift = first.output_drift as DriftTrace;
-        label = method === 'AIM' ? 'measured (AIM)' : rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)';
-        if (then === 'fiducial') {
-          const fid = await runFiducial(ctx, table, fidParams, drift);
-          marker = fid[DETAILS_KEY] as MarkerMethodResult;
-          say(opts, `Locs_Fiducial (after ${method}): ${reportOf(fid)}`);
-          reports.push(String(fid[REPORT_KEY]));
-          drift = fid.output_drift as DriftTrace;
-          table = fid.output_localizations as LocTable;
-          markerPlotSources = fid.output_marker_plot_sources as typeof markerPlotSources;
-          label = `measured (${method}, then fiducials)`;
-        }
-      }
-      const interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineParams)).output_drift_interpolator as DriftInterpolator;
-      const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
+      const marker = method === 'fiducial' || then === 'fiducial' ? detailsOf(locsFiducial, outputsOf.get(locsFiducial.name)) : method === 'AIM' ? detailsOf(locsAim, outputsOf.get(locsAim.name)) : undefined;
+      const markerPlotSources = marker?.fiducial ? markerSources(marker.fiducial) : [];
+      const label =
+        method === 'fiducial'
+          ? 'measured (fiducials)'
+          : then === 'fiducial'
+            ? `measured (${method}, then fiducials)`
+            : method === 'AIM'
+              ? 'measured (AIM)'
+              : rccParams.refine
+                ? 'measured (RCC + fine stage)'
+                : 'measured (RCC)';
       const methodParams = method === 'fiducial' ? fidParams : method === 'AIM' ? aimParams : rccParams;
       const provenance = provenanceOf(
         'locs',
@@ -244,8 +243,9 @@ export function registerLocsCommand(program: Command): void {
         written.push(w);
         sayWritten(opts, `wrote ${w}`);
       }
-      if (rccParams.debug_cor_file && rcc.output_cross_cor) {
-        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, rcc.output_cross_cor as CrossCorrelationStack, [input])} (thresholded correlation, one image per pair)`);
+      const crossCor = outputValue(rcc, 'output_cross_cor', 'cross-correlation');
+      if (rccParams.debug_cor_file && crossCor) {
+        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, crossCor, [input])} (thresholded correlation, one image per pair)`);
       }
       const [lo, hi] = minMax(table.columns.get('t')!);
       const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
@@ -274,7 +274,7 @@ export function registerLocsCommand(program: Command): void {
           command: ['ccdrift', ...process.argv.slice(2)].join(' '),
           table,
           corrected,
-          result: rccFamily ? (rcc[DETAILS_KEY] as LocsRccResult) : undefined,
+          result: rccFamily ? detailsOf(locsRcc, rcc) : undefined,
           marker,
           interp,
           plot: plotData,
@@ -293,16 +293,31 @@ export function registerLocsCommand(program: Command): void {
       }
     };
 
+    const saveRecipe = async () => {
+      if (!opts.saveRecipe) return;
+      await writeRecipeFile(opts.saveRecipe, locsPlan.plan, {
+        command: 'ccdrift locs',
+        dataSlot: TABLE_SLOT,
+        results: `the drift is '${LOCS_SLOTS.drift}', the corrected table '${LOCS_SLOTS.corrected}'`,
+        inputs: files,
+        quiet: opts.quiet,
+      });
+    };
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], plan.outputs, plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipeFile(opts.saveRecipe)], plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      // Written with the other outputs: all or nothing.
+      await saveRecipe();
       await correctOne(plan.input, plan.paths);
       return;
     }
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
+    // One recipe for every input, in place whichever of them fails.
+    checkOutputPlan(files, recipeFile(opts.saveRecipe));
+    await withOutputBatch(saveRecipe, undefined, { own: true });
     await runBatch(plans, planProblems, problems, (plan) => correctOne(plan.input, (plan as (typeof plans)[number]).paths), (line) => say(opts, line));
   });
 }
@@ -315,4 +330,38 @@ function minMax(v: ArrayLike<number>): [number, number] {
     if (v[i] > hi) hi = v[i];
   }
   return [lo, hi];
+}
+
+/** Where a locs plan leaves its results (a recipe written by --save-recipe names them so too). */
+const LOCS_SLOTS = { drift: 'drift', interpolator: 'drift_interpolator', corrected: 'corrected_localizations' } as const;
+
+/**
+ * The modules `locs` runs: the method's (Locs_RCC, Locs_AIM or Locs_Fiducial; with --then
+ * fiducial, Locs_Fiducial after the first method's drift), Drift_Interpolate, Locs_Post_Shift.
+ * `tableSlot`: the table Locs_Post_Shift corrects (the fiducial module's flags the markers' rows).
+ */
+export function buildLocsPlan(
+  method: string,
+  then: string | undefined,
+  params: { rcc: Record<string, unknown>; fiducial: Record<string, unknown>; aim: Record<string, unknown>; spline: Record<string, unknown> },
+): { plan: RecipePlan; tableSlot: string } {
+  const items: PlanItem[] = [];
+  const fiducial = method === 'fiducial' || then === 'fiducial';
+  const measured = fiducial && method !== 'fiducial' ? 'coarse_drift' : LOCS_SLOTS.drift;
+  if (method === 'AIM') items.push({ module: locsAim, params: params.aim, outputs: { output_drift: measured, output_drift_plot: 'aim_drift_plot' } });
+  else if (method !== 'fiducial') items.push({ module: locsRcc, params: params.rcc, outputs: { output_drift: measured, output_drift_plot: 'rcc_drift_plot' } });
+  if (fiducial) {
+    items.push({
+      module: locsFiducial,
+      inputs: method === 'fiducial' ? {} : { input_drift: measured },
+      params: params.fiducial,
+      outputs: { output_drift: LOCS_SLOTS.drift, output_drift_plot: 'fiducial_drift_plot' },
+    });
+  }
+  const tableSlot = fiducial ? locsFiducial.outputs.output_localizations.default : TABLE_SLOT;
+  items.push(
+    { module: driftInterpolate, inputs: { input_drift_raw: LOCS_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: LOCS_SLOTS.interpolator } },
+    { module: locsPostShift, inputs: { input_localizations: tableSlot, input_drift_interpolator: LOCS_SLOTS.interpolator }, outputs: { output_name: LOCS_SLOTS.corrected } },
+  );
+  return { plan: buildPlan(items, [TABLE_SLOT], { source: 'ccdrift locs' }), tableSlot };
 }

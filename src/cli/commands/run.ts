@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InputError, UsageError } from '../../core/errors.js';
 import { findImageFormat, findTableFormat, isImagePath, readImageStack, readTable } from '../../io/index.js';
 import { formatRecipe, parseRecipe } from '../../recipes/parseRecipe.js';
-import { disposeSlotValue, runRecipe } from '../../recipes/runRecipe.js';
+import { disposeSlotValue, outputValue, runRecipe } from '../../recipes/runRecipe.js';
 import { createSaveSink, plannedDefaultFiles, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { parsePositiveFlag } from '../flags.js';
@@ -20,14 +20,12 @@ import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { checkFourierShiftMemory } from '../../core/shift/fourierShift.js';
 import { RecipeStepError } from '../../recipes/recipeErrors.js';
-import { DETAILS_KEY } from '../../recipes/declare.js';
+import { detailsOf } from '../../recipes/declare.js';
 import { interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { createDriftInterpolator } from '../../core/drift/driftInterpolator.js';
 import { minMax } from '../../core/histogram/binGrid.js';
 import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
-import type { LocsRccResult } from '../../core/drift/estimateDriftFromLocs.js';
-import type { ImageRccResult } from '../../core/drift/estimateDriftFromImages.js';
-import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.js';
+import type { ImageStack, LocTable } from '../../core/types.js';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 
 interface RunOptions extends CommonOptions {
@@ -234,6 +232,11 @@ async function checkRecipeOutputs(
   refuseExisting(unasked, force, 'or give the recipe another file name');
 }
 
+/** A report of an image stack needs Image_RCC's details, of a table Locs_RCC's. */
+function noDetails(): never {
+  throw new UsageError('--report: the recipe measures the drift with a module for the other kind of data (Locs_RCC for tables, Image_RCC for image stacks)');
+}
+
 /**
  * The report of a recipe run: its first Locs_RCC or Image_RCC step, the interpolator of the
  * first Drift_Interpolate / Drift_Load_Interpolate step (else smoothing 'auto' of the samples) and
@@ -251,9 +254,12 @@ async function writeRunReport(
     warnings: string[];
   },
 ): Promise<void> {
-  const rccOut = o.stepOutputs.get(o.rccStep.decl.name)!;
-  const result = rccOut[DETAILS_KEY] as LocsRccResult | ImageRccResult;
-  const interpOut = [...o.stepOutputs.values()].find((out) => out.output_drift_interpolator)?.output_drift_interpolator as DriftInterpolator | undefined;
+  const rccOut = o.stepOutputs.get(o.rccStep.decl.name);
+  const locsResult = o.rccStep.decl.name === locsRcc.name ? detailsOf(locsRcc, rccOut) : undefined;
+  const imageResult = o.rccStep.decl.name === imageRcc.name ? detailsOf(imageRcc, rccOut) : undefined;
+  const result = locsResult ?? imageResult;
+  if (!result) throw new InputError(`--report: ${o.rccStep.decl.name} gave no details to report on`);
+  const interpOut = [...o.stepOutputs.values()].map((out) => outputValue(out, 'output_drift_interpolator', 'interpolator')).find((v) => v !== undefined);
   const interp = interpOut ?? createDriftInterpolator([result.drift], { smoothing: 'auto' });
   const command = `ccdrift run ${o.recipePath} ${o.input}\n\n${o.recipeText}`;
   const label = o.rccStep.decl.name === locsRcc.name ? 'measured (Locs_RCC)' : 'measured (Image_RCC)';
@@ -263,7 +269,7 @@ async function writeRunReport(
       inputPath: o.input,
       command,
       stack: o.data,
-      result: result as ImageRccResult,
+      result: imageResult ?? noDetails(),
       interp,
       plot,
       params: o.rccStep.params,
@@ -275,18 +281,18 @@ async function writeRunReport(
     return;
   }
   const table = o.data;
-  const corrected = (o.stepOutputs.get(locsPostShift.name)?.output_name as LocTable | undefined) ?? applyDriftToTable(table, interp);
+  const corrected = outputValue(o.stepOutputs.get(locsPostShift.name), 'output_name', 'table') ?? applyDriftToTable(table, interp);
   const [lo, hi] = minMax(table.columns.get('t')!, 't');
   const plot = interpolatorPlot(interp, [label], `Drift of ${basename(o.input)}`, {
     frames: [Math.floor(lo), Math.ceil(hi)],
-    subtitle: `recipe ${basename(o.recipePath)}; ${(result as LocsRccResult).choices.summary}`,
+    subtitle: `recipe ${basename(o.recipePath)}; ${(locsResult ?? noDetails()).choices.summary}`,
   });
   const report = await locsReportData({
     inputPath: o.input,
     command,
     table,
     corrected,
-    result: result as LocsRccResult,
+    result: locsResult ?? noDetails(),
     interp,
     plot,
     params: o.rccStep.params,

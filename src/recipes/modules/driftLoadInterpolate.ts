@@ -14,12 +14,18 @@ export const driftLoadInterpolate = defineModule({
   },
   params: {
     load_paths: { schema: z.array(z.string()).min(1), default: ['drift.npz'], description: "drift files (.npz; also ccdrift's per-frame .csv and ThunderSTORM's .json in nm), relative to the working directory", flag: 'drift' },
+    pixel_size: {
+      schema: z.number().min(0),
+      default: 0,
+      unit: 'nm',
+      description: "camera pixel size for drift files in pixels (Picasso's .txt); 0: such files are refused",
+    },
     ...splineParams,
   },
   async run(ctx, _inputs, params) {
     const paths = (params.load_paths).map((p) => (isAbsolute(p) ? p : resolve(ctx.cwd, p)));
-    // .npz as the original; ccdrift's per-frame .csv and ThunderSTORM's .json (nm) load too.
-    const traces = await Promise.all(paths.map(async (p) => (await readDriftFile(p)).trace));
+    // .npz as the original; ccdrift's per-frame .csv, ThunderSTORM's .json (nm) and Picasso's .txt (pixel_size) load too.
+    const traces = await Promise.all(paths.map(async (p) => (await readDriftFile(p, { pixelSizeNm: params.pixel_size || undefined })).trace));
     const interp = buildInterpolator(ctx, traces, params);
     return {
       output_drift_interpolator: interp,

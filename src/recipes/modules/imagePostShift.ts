@@ -18,6 +18,11 @@ export const imagePostShift = defineModule({
       description: 'zero padding on every side before the Fourier shift, as a multiple of the frame size (the original\'s spelling)',
       flag: 'padding-multiplier',
     },
+    float_output: {
+      schema: schemas.boolean,
+      default: false,
+      description: 'float32 frames instead of the input dtype (`ccdrift images --float`)',
+    },
     cache_image: {
       schema: schemas.path,
       default: '',
@@ -28,6 +33,6 @@ export const imagePostShift = defineModule({
   async run(ctx, inputs, params) {
     const stack = inputs.input_image;
     const interp = inputs.input_drift_interpolator;
-    return { outputName: applyDriftToStack(stack, interp, { paddingMultiplier: params.padding_multipler }, { progress: ctx.progress }) };
+    return { outputName: applyDriftToStack(stack, interp, { paddingMultiplier: params.padding_multipler, floatOutput: params.float_output }, { progress: ctx.progress }) };
   },
 });

@@ -7,7 +7,7 @@ import { deriveTable } from '../../core/columnDtypes.js';
 import type { DriftPlotData } from '../../plot/driftPlot.js';
 import { readPicks } from '../../io/picks.js';
 import { createYielder } from '../../core/registration/yieldNow.js';
-import { defineModule, DETAILS_KEY, type ParamValues, REPORT_KEY, type RunContext, schemas } from '../declare.js';
+import { defineModule, DETAILS_KEY, REPORT_KEY, schemas } from '../declare.js';
 
 /** The name of the column that flags the markers' own localizations (marker index + 1, else 0). */
 export const FIDUCIAL_COLUMN = 'fiducial';
@@ -64,6 +64,14 @@ export const locsFiducial = defineModule({
   summary: 'Measure drift from fiducial markers (beads): found automatically or picked, tracked per frame, combined with robust weights.',
   inputs: {
     input_localizations: { kind: 'table', default: 'Localizations', description: 'table the drift is measured on (x, y[, z] nm, t frames)' },
+    input_drift: {
+      kind: 'drift',
+      default: '',
+      optional: true,
+      description:
+        "drift another method measured first (e.g. Locs_RCC's or Locs_AIM's output_drift; `ccdrift locs --then fiducial`): the markers are tracked after it, " +
+        "picks are in its coordinates, and output_drift includes it (coarse is then not used); left out: coarse decides",
+    },
   },
   outputs: {
     output_drift: { kind: 'drift', default: 'drift', description: 'drift samples: the correction to add (nm), every sample_frames frames' },
@@ -117,46 +125,30 @@ export const locsFiducial = defineModule({
   },
   async run(ctx, inputs, params) {
     const table = inputs.input_localizations;
-    // The per-marker plot series are in output_drift_plot already; the command line takes them separately.
-    const { output_marker_plot_sources: _series, ...outputs } = await runFiducial(ctx, table, params);
-    return outputs;
+    const picksPath = params.picks;
+    const picks = picksPath ? await readPicks(resolve(ctx.cwd, picksPath), { pixelSizeNm: tablePixelSizeNm(table, params.pixel_size) }) : undefined;
+    const result = await estimateDriftFromLocs(
+      table,
+      {
+        method: 'fiducial',
+        picks,
+        radiusNm: params.radius,
+        minFraction: params.min_fraction,
+        sampleFrames: params.sample_frames,
+        coarse: inputs.input_drift ?? params.coarse,
+        flattenZ: params.flatten_z,
+      },
+      { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
+    );
+    const fid = result.fiducial!;
+    const plot: DriftPlotData = { sources: [{ label: 'measured (fiducials)', trace: result.drift }, ...markerSources(fid)], title: 'Measured drift' };
+    return {
+      output_drift: result.drift,
+      output_drift_plot: plot,
+      output_localizations: flagFiducialRows(table, fid),
+      output_markers: markerTable(fid),
+      [REPORT_KEY]: result.choices.summary,
+      [DETAILS_KEY]: result,
+    };
   },
 });
-
-/**
- * Locs_Fiducial's work, also for `ccdrift locs --then fiducial`, where `coarse` is the drift of
- * the method before (the markers are tracked after it; picks are in its coordinates).
- */
-export async function runFiducial(
-  ctx: RunContext,
-  table: LocTable,
-  params: ParamValues<typeof locsFiducial.params>,
-  coarse?: DriftTrace,
-): Promise<Record<string, unknown>> {
-  const picksPath = params.picks;
-  const picks = picksPath ? await readPicks(resolve(ctx.cwd, picksPath), { pixelSizeNm: tablePixelSizeNm(table, params.pixel_size) }) : undefined;
-  const result = await estimateDriftFromLocs(
-    table,
-    {
-      method: 'fiducial',
-      picks,
-      radiusNm: params.radius,
-      minFraction: params.min_fraction,
-      sampleFrames: params.sample_frames,
-      coarse: coarse ?? params.coarse,
-      flattenZ: params.flatten_z,
-    },
-    { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
-  );
-  const fid = result.fiducial!;
-  const plot: DriftPlotData = { sources: [{ label: 'measured (fiducials)', trace: result.drift }, ...markerSources(fid)], title: 'Measured drift' };
-  return {
-    output_drift: result.drift,
-    output_drift_plot: plot,
-    output_localizations: flagFiducialRows(table, fid),
-    output_markers: markerTable(fid),
-    output_marker_plot_sources: markerSources(fid),
-    [REPORT_KEY]: result.choices.summary,
-    [DETAILS_KEY]: result,
-  };
-}
