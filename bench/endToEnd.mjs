@@ -20,6 +20,8 @@ const dist = (p) => new URL(`../dist/src/${p}`, import.meta.url).href;
 const RCC = { stepFrames: 1000, windowFrames: 1000, binSizeNm: 20, shiftMaxNm: 5, corrWindow: 5, refine: false, flattenZ: false, tukeySize: 0.25, method: 'RCC' };
 const FRAMES = 30000;
 const PIXEL_NM = 100;
+/** RCC above as `ccdrift locs` flags (no fine stage, no jump search, spline s = 10). */
+const CLI_FLAGS = ['--step', '1000', '--window', '1000', '--binsize', '20', '--shift-max', '5', '--corr-window', '5', '--tukey-size', '0.25', '--refine', 'off', '--breaks', 'none', '--smoothing', '10', '--degree', '3'];
 /** Figures from issue 11, measured on the issue author's machine: quoted, never as ours. */
 const QUOTED = { pymePlugin1MCsvSeconds: 40, picasso5MSeconds: 31.8 };
 
@@ -148,13 +150,21 @@ try {
     console.log(`  ccdrift .hdf → .hdf      ${s(ours.ms.total).padStart(6)} s  (${phases(ours.ms)}; RCC: ${inner})  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
     console.log(cpuLine(ours));
     console.log(`  written .hdf: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, input .hdf (ccdrift-written): ${(statSync(join(dir, 'locs.hdf')).size / 2 ** 20).toFixed(1)} MiB`);
+    // The same job as a user types it: process start to exit, module loading included.
+    const cliOut = join(dir, 'cli_out.hdf');
+    const cliStart = performance.now();
+    execFileSync(process.execPath, [join(root, 'bin', 'ccdrift.js'), 'locs', join(dir, 'locs.hdf'), '-o', cliOut, ...CLI_FLAGS, '-q'], { stdio: 'ignore' });
+    const cliSeconds = (performance.now() - cliStart) / 1000;
+    console.log(`  ccdrift locs (the CLI, same parameters, process start to exit) ${cliSeconds.toFixed(2)} s`);
 
     const py = python('numpy', 'numba', 'scipy', 'pandas', 'h5py', 'yaml', 'matplotlib');
     const src = py ? picassoSource(join(dir, 'picasso-src')) : null;
     if (py && src) {
       const srcDir = typeof src === 'string' ? src : src.dir;
       try {
+        const pyStart = performance.now();
         const o = execFileSync(py, [join(root, 'bench', 'peers', 'picasso_undrift.py'), srcDir, join(dir, 'locs.hdf5'), '1000'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+        const pySeconds = (performance.now() - pyStart) / 1000;
         const p = JSON.parse(o.trim().split('\n').pop());
         const total = p.read + p.undrift;
         console.log(
@@ -165,6 +175,9 @@ try {
         console.log(
           `  ccdrift / Picasso: ${(ours.ms.total / 1000 / total).toFixed(2)}× the time, ${(ours.cpu.total / 1000 / (p.cpu_read + p.cpu_undrift)).toFixed(2)}× the CPU time` +
             ` (measured in this run; ccdrift's includes its write)`,
+        );
+        console.log(
+          `  process start to exit: ccdrift locs ${cliSeconds.toFixed(2)} s, Picasso's script ${pySeconds.toFixed(2)} s (its imports included, no write): ${(cliSeconds / pySeconds).toFixed(2)}×`,
         );
       } catch (err) {
         console.log(`  Picasso undrift could not run here (${String(err.stderr || err.message).trim().split('\n').pop()}); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows on another machine`);
