@@ -5,7 +5,7 @@
  * the command line by that parameter's flag (`--tukey-size`, ParamDecl.flag) or by a flag the
  * command declares itself (`--refine`, `--padding`), the web app by its form field (the flag).
  */
-import { param, renderParams } from '../core/messageParams.js';
+import { renderParams } from '../core/messageParams.js';
 import { MODULES } from './registry.js';
 
 /** Library option → the recipe parameter it comes from (the modules convert one into the other). */
@@ -73,9 +73,14 @@ export function flagsOf(option: string): string[] {
 /** How the user of a front end typed options: as recipe parameters (`ccdrift run`), or as command-line flags. */
 export type NameStyle = 'recipe' | 'flag';
 
+/** `option` as a user of `style` wrote it, or undefined when that user has no name for it. */
+function nameIn(option: string, style: NameStyle): string | undefined {
+  return style === 'recipe' ? RECIPE_PARAMETER_OF[option] : flagsOf(option)[0];
+}
+
 /** `option` as a user of `style` wrote it (the option itself when that user has no name for it). */
 export function parameterNameFor(option: string, style: NameStyle): string {
-  return (style === 'recipe' ? RECIPE_PARAMETER_OF[option] : flagsOf(option)[0]) ?? option;
+  return nameIn(option, style) ?? option;
 }
 
 /**
@@ -83,8 +88,5 @@ export function parameterNameFor(option: string, style: NameStyle): string {
  * (`binSizeNm` → `--binsize` or `binsize`); an option that user has no name for stays marked.
  */
 export function renderParamsFor(text: string, style: NameStyle): string {
-  return renderParams(text, (option) => {
-    const name = parameterNameFor(option, style);
-    return name === option ? param(option) : name;
-  });
+  return renderParams(text, (option) => nameIn(option, style));
 }
