@@ -306,7 +306,7 @@ describe('AIM', () => {
 
   it('refuses parameters that cannot work', async () => {
     const sim = simulateLocalizations({ frames: 2000, locs: 5000, seed: 36 });
-    await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 })).rejects.toThrow(/max drift \(5 nm\) must be at least half the intersect distance/);
+    await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 })).rejects.toThrow(/^`maxDriftNm` \(5 nm\) must be at least half `intersectDistanceNm`/);
     await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', segmentFrames: 5000 })).rejects.toThrow(/only one AIM segment/);
   });
 });
