@@ -36,8 +36,8 @@ export const RECIPE_PARAMETER_OF: Readonly<Record<string, string>> = {
   intersectDistanceNm: 'intersect_distance',
   maxDriftNm: 'max_drift',
   // Drift_Interpolate
-  degree: 'degree',
-  smoothing: 'smoothing',
+  degree: 'degree_of_spline',
+  smoothing: 'smoothing_factor',
   extrapolation: 'extrapolation',
 };
 
