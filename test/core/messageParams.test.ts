@@ -116,3 +116,13 @@ describe('a library caller reads the options it typed, the CLI its flags, a reci
     expect(cli).not.toMatch(/`[a-z]+[A-Z]\w*`/);
   });
 });
+
+describe('the web app shows an option as its form field, or as the recipe parameter when Run runs a recipe', () => {
+  it('field labels (the flags of the form: --padding-multiplier, not the CLI\'s --padding)', async () => {
+    const { renderForForm } = await import('../../web/src/params.js');
+    const text = `give a smaller ${param('paddingMultiplier')}, keep ${param('background')} 'auto' or set ${param('refine')} off`;
+    expect(renderForForm(text, 'stack', false)).toBe("give a smaller --padding-multiplier, keep --background 'auto' or set `refine` off");
+    expect(renderForForm(text, 'table', false)).toBe("give a smaller `paddingMultiplier`, keep `background` 'auto' or set --refine off");
+    expect(renderForForm(text, 'table', true)).toBe("give a smaller padding_multipler, keep background 'auto' or set refine off");
+  });
+});
