@@ -10,6 +10,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { tmpdir } from 'node:os';
 import { removeStaleTemporaries, withOutputBatch } from '../io/atomic.js';
+import { renderParamsFor } from '../recipes/parameterNames.js';
 import { checkOutputPlan, type PlannedFile } from './outputPlan.js';
 
 /** The suffix of a corrected table or stack (Picasso's `_undrift`). */
@@ -296,7 +297,8 @@ export async function runBatch(
       const r = await withOutputBatch(() => one(plan), undefined, { own: true });
       results.push({ input: plan.input, ...r, result: 'ok', ok: true });
     } catch (err) {
-      const message = (err as Error).message;
+      // A core message names library options: shown as the commands' flags (batches are locs, images, apply).
+      const message = renderParamsFor((err as Error).message, 'flag');
       fail(about(plan.input, message));
       results.push({ input: plan.input, result: short(plan.input, message), ok: false });
     }

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { createWorkerExecutor, defaultMemoryBudgetBytes } from '../node/workerExecutor.js';
 import type { RunContext } from '../recipes/declare.js';
+import type { NameStyle } from '../recipes/parameterNames.js';
 import { createTerminalProgress } from './progress.js';
 
 export interface CommonOptions {
@@ -44,8 +45,9 @@ export function addCommonOptions(cmd: Command): Command {
 
 const ROUTES = { auto: 'auto', fft: 'off', points: 'always' } as const;
 
-export function makeRunContext(opts: CommonOptions, extra: Partial<RunContext> = {}): RunContext {
-  const progress = createTerminalProgress({ quiet: opts.quiet });
+/** `names`: how warnings name parameters (a recipe's names in `ccdrift run`, else the flags). */
+export function makeRunContext(opts: CommonOptions, extra: Partial<RunContext> = {}, names: NameStyle = 'flag'): RunContext {
+  const progress = createTerminalProgress({ quiet: opts.quiet, names });
   const executor = createWorkerExecutor({
     workers: opts.workers,
     memoryBudgetBytes: opts.memoryBudget ? parseBytes(opts.memoryBudget, 'memory-budget') : undefined,

@@ -5,9 +5,9 @@
  * size beyond memory says so. The exit code: 2 for usage errors, 1 for everything else.
  */
 import { readFileSync } from 'node:fs';
-import { InputError, UsageError } from '../core/errors.js';
+import { InputError, InsufficientDataError, UsageError } from '../core/errors.js';
 import { formatBytes, MemoryLimitError } from '../core/memoryLimit.js';
-import { parameterNameFor, RECIPE_PARAMETER_OF } from '../recipes/parameterNames.js';
+import { renderParamsFor } from '../recipes/parameterNames.js';
 import { RecipeStepError } from '../recipes/recipeErrors.js';
 
 /** What a file-system error code means, phrased after the path. */
@@ -108,25 +108,11 @@ function hdf5Message(text: string): string | undefined {
 }
 
 /**
- * Options the commands take under a flag of their own rather than the module's (`images` and
- * `apply` call Image_Post_Shift's padding_multipler `--padding`).
+ * A core message as the user wrote its parameters (core/messageParams.ts): the recipe's names in
+ * `ccdrift run`, the flags elsewhere (recipes/parameterNames.ts).
  */
-const COMMAND_FLAG_OF: Readonly<Record<string, string>> = { paddingMultiplier: '--padding' };
-
-/**
- * The parameter a usage (or memory) error names, as the user wrote it: the recipe's name in
- * `ccdrift run`, the flag elsewhere (core messages name the library option: core/parameters.ts).
- */
-function renameParameters(message: string, param: string | undefined, command: string | undefined): string {
-  if (!param) return message;
-  // The parameter at fault, and any other option the message names beside it (window vs step).
-  const style = command === 'run' ? 'recipe' : 'flag';
-  const names = new Set([param, ...Object.keys(RECIPE_PARAMETER_OF)]);
-  for (const name of names) {
-    const shown = (style === 'flag' ? COMMAND_FLAG_OF[name] : undefined) ?? parameterNameFor(name, style);
-    message = message.replace(new RegExp(`\\b${name}\\b`, 'g'), shown);
-  }
-  return message;
+export function renderCoreMessage(message: string, command: string | undefined): string {
+  return renderParamsFor(message, command === 'run' ? 'recipe' : 'flag');
 }
 
 /** The message and exit code for any error that reaches the top of the CLI (`command`: the subcommand run). */
@@ -142,9 +128,9 @@ export function describeError(err: unknown, { command }: { command?: string } = 
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (/HDF5-DIAG[\s\S]*error message = '/.test(e.message)) return { message: hdf5Message(e.message)!, exitCode: 1 };
   }
-  if (err instanceof UsageError) return { message: renameParameters(err.message, err.param, command), exitCode: 2 };
-  if (err instanceof MemoryLimitError) return { message: renameParameters(err.message, err.param, command), exitCode: 1 };
-  if (err instanceof InputError) return { message: err.message, exitCode: 1 };
+  if (err instanceof UsageError) return { message: renderCoreMessage(err.message, command), exitCode: 2 };
+  if (err instanceof MemoryLimitError) return { message: renderCoreMessage(err.message, command), exitCode: 1 };
+  if (err instanceof InputError || err instanceof InsufficientDataError) return { message: renderCoreMessage(err.message, command), exitCode: 1 };
   const hdf5 = hdf5Message(err.message);
   if (hdf5) return { message: hdf5, exitCode: 1 };
   const fs = fsMessage(err);
@@ -155,5 +141,5 @@ export function describeError(err: unknown, { command }: { command?: string } = 
       exitCode: 1,
     };
   }
-  return { message: err.message, exitCode: 1 };
+  return { message: renderCoreMessage(err.message, command), exitCode: 1 };
 }

@@ -1,9 +1,11 @@
 /**
  * The terminal side of ProgressReporter: one cli-progress bar per stage on stderr, only when
- * stderr is a terminal (quiet in pipes, CI and tests); warnings always go to stderr.
+ * stderr is a terminal (quiet in pipes, CI and tests); warnings always go to stderr, naming the
+ * parameters as the user typed them (flags, or a recipe's names in `ccdrift run`).
  */
 import cliProgress from 'cli-progress';
 import type { ProgressReporter } from '../core/types.js';
+import { renderParamsFor, type NameStyle } from '../recipes/parameterNames.js';
 
 /** Stages shorter than this never show a bar. */
 const MIN_BAR_MS = 1000;
@@ -17,7 +19,7 @@ function compact(v: number): string {
   return String(v);
 }
 
-export function createTerminalProgress({ quiet = false }: { quiet?: boolean } = {}): ProgressReporter {
+export function createTerminalProgress({ quiet = false, names = 'flag' }: { quiet?: boolean; names?: NameStyle } = {}): ProgressReporter {
   const interactive = !quiet && process.stderr.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
   let pendingStage: { name: string; total: number; started: number } | undefined;
@@ -55,7 +57,7 @@ export function createTerminalProgress({ quiet = false }: { quiet?: boolean } = 
     warn(message) {
       bar?.stop();
       bar = undefined;
-      process.stderr.write(`ccdrift: warning: ${message}\n`);
+      process.stderr.write(`ccdrift: warning: ${renderParamsFor(message, names)}\n`);
     },
   };
 }

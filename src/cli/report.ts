@@ -16,6 +16,7 @@ import type { DriftInterpolator, ImageStack, LocTable, ProgressReporter } from '
 import { writeAtomically } from '../io/atomic.js';
 import { renderDriftPlotSvg, renderVegaLiteSvg } from '../plot/driftPlot.js';
 import type { DriftPlotData } from '../plot/driftPlotSpec.js';
+import { renderParamsFor, type NameStyle } from '../recipes/parameterNames.js';
 import { buildReportHtml, type ReportData, type ReportImage, type ReportTable } from '../report/buildReport.js';
 import { encodeGreyPng, percentile, toGrey } from '../report/pngEncode.js';
 import { VERSION } from '../version.js';
@@ -31,15 +32,15 @@ const MAX_REPORT_FRAMES = 64;
 /** Render pixel (nm) of the before/after images when no RCC precision estimate is at hand (fiducial, AIM). */
 const MARKER_RENDER_PIXEL_NM = 5;
 
-/** Warnings, collected as they are given (and still passed on to the terminal). */
-export function collectWarnings(progress: ProgressReporter | undefined): { progress: ProgressReporter; warnings: string[] } {
+/** Warnings, collected as they are given (parameters named as the user typed them, `names`) and still passed on to the terminal. */
+export function collectWarnings(progress: ProgressReporter | undefined, names: NameStyle = 'flag'): { progress: ProgressReporter; warnings: string[] } {
   const warnings: string[] = [];
   return {
     warnings,
     progress: {
       ...progress,
       warn: (m: string) => {
-        warnings.push(m);
+        warnings.push(renderParamsFor(m, names));
         progress?.warn?.(m);
       },
     },

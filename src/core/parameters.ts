@@ -2,14 +2,15 @@
  * Checks on parameters that several steps share, in one place (issue 9): Locs_RCC and Image_RCC
  * both take `shiftMaxNm`, `corrWindow` and `method`; the clip filter, the localization histograms
  * and the Tukey window take `tukeySize`; the Fourier shift and Image_Post_Shift take
- * `paddingMultiplier`. A failed check is a UsageError naming the library option in `param` and at
- * the start of its message; front ends rename it for their users (src/cli/errorMessage.ts).
+ * `paddingMultiplier`. A failed check is a UsageError naming the library option in `param` and,
+ * marked (core/messageParams.ts), at the start of its message; front ends rename it for their users.
  */
 import { UsageError } from './errors.js';
+import { param as named } from './messageParams.js';
 
 function fail(param: string, expected: string, received: unknown): never {
   const shown = typeof received === 'string' ? `'${received}'` : String(received);
-  throw new UsageError(`${param} must be ${expected}, got ${shown}`, { param });
+  throw new UsageError(`${named(param)} must be ${expected}, got ${shown}`, { param });
 }
 
 /** Tukey window shape: 0 = rectangular … 1 = Hann. */

@@ -129,6 +129,6 @@ describe('ccdrift locs --method fiducial | AIM', () => {
     r = runCli(['simulate', '-o', 'plain.csv', '--frames', '3000', '--locs', '10000', '--seed', '6', '--field', '8000'], dir);
     r = runCli(['locs', 'plain.csv', '-o', 'x.csv', '--method', 'fiducial'], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no fiducial marker found: looked for .* give the markers with --picks/);
+    expect(r.stderr).toMatch(/no fiducial marker found: looked for .* give the markers \(--picks\)/);
   });
 });

@@ -40,7 +40,7 @@ describe('shared parameter checks', () => {
       expect(e).toBeInstanceOf(UsageError);
       expect(e).toBeInstanceOf(RangeError);
       expect(e.param).toBe(param);
-      expect(e.message.startsWith(`${param} must be`)).toBe(true);
+      expect(e.message.startsWith(`\`${param}\` must be`)).toBe(true);
     }
     expect(() => checkTukeySize(0)).not.toThrow();
     expect(() => checkShiftMax('auto')).not.toThrow();
@@ -63,7 +63,7 @@ describe('shared parameter checks', () => {
 });
 
 describe('the CLI shows the parameter as its user typed it', () => {
-  const err = new UsageError('tukeySize must be between 0 and 1, got 2', { param: 'tukeySize' });
+  const err = new UsageError('`tukeySize` must be between 0 and 1, got 2', { param: 'tukeySize' });
   it('a flag on the command line, the recipe parameter in `ccdrift run`', () => {
     expect(describeError(err, { command: 'locs' })).toEqual({ message: '--tukey-size must be between 0 and 1, got 2', exitCode: 2 });
     expect(describeError(err, { command: 'run' })).toEqual({ message: 'tukey_size must be between 0 and 1, got 2', exitCode: 2 });
@@ -95,15 +95,15 @@ describe('the clip filter and the Fourier shift name their options, not the reci
       const e = caught(() => prefilterStack(stack, { ...params, ...bad }));
       expect(e).toBeInstanceOf(UsageError);
       expect(e.param).toBe(param);
-      expect(e.message.startsWith(`${param} must be`)).toBe(true);
+      expect(e.message.startsWith(`\`${param}\` must be`)).toBe(true);
       expect(e.message).not.toMatch(/_/);
       const wrapped = new RecipeStepError('item 1 (chung_cc.Image_Pre_Clip&Filter)', e);
-      expect(describeError(wrapped, { command: 'run' }).message).toBe(`item 1 (chung_cc.Image_Pre_Clip&Filter): ${e.message.replace(param, recipe)}`);
-      expect(describeError(e, { command: 'images' })).toEqual({ message: e.message.replace(param, flag), exitCode: 2 });
+      expect(describeError(wrapped, { command: 'run' }).message).toBe(`item 1 (chung_cc.Image_Pre_Clip&Filter): ${e.message.replace(`\`${param}\``, recipe)}`);
+      expect(describeError(e, { command: 'images' })).toEqual({ message: e.message.replace(`\`${param}\``, flag), exitCode: 2 });
     }
     // The wrong kind of value (only a library caller can pass one) is a TypeError naming the option.
     expect(() => validateClipFilterParams({ ...params, clipToLower: '5' as never })).toThrow(TypeError);
-    expect(() => validateClipFilterParams({ ...params, clipToLower: '5' as never })).toThrow(/^clipToLower must be a number/);
+    expect(() => validateClipFilterParams({ ...params, clipToLower: '5' as never })).toThrow(/^`clipToLower` must be a number/);
   });
 
   it('a padding too large for memory names paddingMultiplier; the CLI shows --padding, a recipe padding_multipler', () => {
@@ -115,11 +115,11 @@ describe('the clip filter and the Fourier shift name their options, not the reci
     }
     expect(e).toBeInstanceOf(MemoryLimitError);
     expect(e!.param).toBe('paddingMultiplier');
-    expect(e!.message).toMatch(/with paddingMultiplier 1000000 on every side\) would need .*give a smaller paddingMultiplier \(the default is 1\)$/);
+    expect(e!.message).toMatch(/with `paddingMultiplier` 1000000 on every side\) would need .*give a smaller `paddingMultiplier` \(the default is 1\)$/);
     expect(e!.message).not.toMatch(/padding_multipler|--padding/);
     const cli = describeError(e, { command: 'images' });
     expect(cli.exitCode).toBe(1);
-    expect(cli.message).toBe(e!.message.replaceAll('paddingMultiplier', '--padding'));
-    expect(describeError(e, { command: 'run' }).message).toBe(e!.message.replaceAll('paddingMultiplier', 'padding_multipler'));
+    expect(cli.message).toBe(e!.message.replaceAll('`paddingMultiplier`', '--padding'));
+    expect(describeError(e, { command: 'run' }).message).toBe(e!.message.replaceAll('`paddingMultiplier`', 'padding_multipler'));
   });
 });

@@ -8,7 +8,7 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { DriftTrace } from '../../src/core/types.js';
 import { buildDriftPlotSpec, PLOT_FONT_FAMILY } from '../../src/plot/driftPlotSpec.js';
-import { fieldsFor, type DataKind, type Field, type FormValues } from './params.js';
+import { fieldsFor, renderForForm, type DataKind, type Field, type FormValues } from './params.js';
 import type { FromWorker, OutputFile, Picture, Result, Summary, ToWorker } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -30,6 +30,8 @@ let kind: DataKind | undefined;
 let busy = false;
 /** The worker is reading the picked files (Cancel then drops them instead of reading them again). */
 let reading = false;
+/** Run runs a recipe (messages name its parameters, not the form's fields). */
+let recipeRun = false;
 let urls: string[] = [];
 let views: View[] = [];
 
@@ -158,7 +160,7 @@ function onWorkerMessage(m: FromWorker): void {
       }
       return;
     case 'log':
-      log(m.line);
+      log(renderForForm(m.line, kind, recipeRun));
       return;
     case 'result':
       setBusy(false);
@@ -170,7 +172,7 @@ function onWorkerMessage(m: FromWorker): void {
     case 'error':
       reading = false;
       setBusy(false);
-      setStatus(`error: ${m.message}`, true);
+      setStatus(`error: ${renderForForm(m.message, kind, recipeRun)}`, true);
       return;
   }
 }
@@ -200,6 +202,7 @@ function pick(list: FileList | null): void {
 
 function showSummary(s: Summary): void {
   const lines = [...s.lines];
+  recipeRun = s.recipe !== undefined;
   if (s.recipe) lines.push(`Run runs the recipe ${s.recipe} as ccdrift run does (the form's pixel size and workers apply; its other parameters are the recipe's)`);
   if (s.driftFile) lines.push(`drift to apply: ${s.driftFile} (Run applies it instead of measuring, as ccdrift apply)`);
   for (const i of s.ignored) lines.push(`not used: ${i}`);

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { UsageError } from '../../src/core/errors.js';
+import { renderParams } from '../../src/core/messageParams.js';
 import { acceptsAuto, type ModuleDecl, type ParamDecl, type ParamValues } from '../../src/recipes/declare.js';
 import { describeSchema } from '../../src/recipes/describeModule.js';
 import { parseAutoNumberFlag, parseNumberFlag, validatedParams } from '../../src/recipes/flagValues.js';
@@ -16,6 +17,7 @@ import { imagePostShift } from '../../src/recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../src/recipes/modules/imagePreClipFilter.js';
 import { imageRcc } from '../../src/recipes/modules/imageRcc.js';
 import { locsRcc } from '../../src/recipes/modules/locsRcc.js';
+import { flagsOf, renderParamsFor } from '../../src/recipes/parameterNames.js';
 
 export type FieldKind = 'number' | 'autoNumber' | 'enum' | 'boolean' | 'text';
 export type DataKind = 'table' | 'stack';
@@ -152,4 +154,15 @@ export function paramsFromForm<P extends Record<string, ParamDecl>>(
 export function optionalNumber(values: FormValues, flag: string): number | undefined {
   const t = values[flag];
   return t === undefined || t.trim() === '' ? undefined : parseNumberFlag(flag, t);
+}
+
+/**
+ * A core message or warning as the form's user reads it (src/core/messageParams.ts): each marked
+ * library option shown as the field it is typed in (`--binsize`, the field's label), or as the
+ * recipe's parameter when Run runs a recipe (as `ccdrift run` shows it).
+ */
+export function renderForForm(text: string, kind: DataKind | undefined, recipe: boolean): string {
+  if (recipe) return renderParamsFor(text, 'recipe');
+  const fields = new Set((kind ? fieldsFor(kind) : [...fieldsFor('table'), ...fieldsFor('stack')]).map((f) => `--${f.flag}`));
+  return renderParams(text, (option) => flagsOf(option).find((flag) => fields.has(flag)));
 }

@@ -106,8 +106,8 @@ export function registerRunCommand(program: Command): void {
     await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft, extraOutputs: reportFile, defaults, force: opts.force }, (m) => say(opts, m));
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
-    const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText, inputName: basename(input) });
-    const collected = collectWarnings(ctx.progress);
+    const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText, inputName: basename(input) }, 'recipe');
+    const collected = collectWarnings(ctx.progress, 'recipe');
     if (opts.report) ctx.progress = collected.progress;
     const stepOutputs = new Map<string, Record<string, unknown>>();
 

@@ -7,6 +7,7 @@
 import { InsufficientDataError } from '../errors.js';
 import type { Metadata, NumericArray } from '../types.js';
 import type { TimeWindow } from './estimateDriftFromLocs.js';
+import { param } from '../messageParams.js';
 
 export interface PrecisionEstimate {
   /** Median lateral precision (nm). */
@@ -190,7 +191,7 @@ export function nenaPrecision(x: NumericArray, y: NumericArray, t: NumericArray,
   if (dist.length < NENA_MIN_PAIRS) {
     throw new InsufficientDataError(
       `the localization precision cannot be estimated: the table has no precision column (error_x/error_y, uncertainty, lpx/lpy) ` +
-        `and only ${dist.length} neighbour pairs in consecutive frames for NeNA (needs ${NENA_MIN_PAIRS}); give --binsize`,
+        `and only ${dist.length} neighbour pairs in consecutive frames for NeNA (needs ${NENA_MIN_PAIRS}); give ${param('binSizeNm')}`,
     );
   }
   let sigma = 20;

@@ -18,6 +18,7 @@ import { fitSmoothingSpline, type SmoothingSpline } from '../spline/fitSmoothing
 import { crossValidatedSmoothing, evaluateNaturalSpline, fitCubicSmoothingSpline } from '../spline/cubicSmoothingSpline.js';
 import { createRandom } from '../simulate/random.js';
 import type { DriftInterpolator, DriftTrace, Extrapolation, ProgressReporter } from '../types.js';
+import { param } from '../messageParams.js';
 
 export interface DriftInterpolatorOptions {
   /** Spline degree, 1 (linear) … 5. @default 3 */
@@ -86,8 +87,9 @@ export function createDriftInterpolator(
   const extrapolation = options.extrapolation ?? DRIFT_INTERPOLATION_DEFAULTS.extrapolation;
   if (!EXTRAPOLATION_MODES.includes(extrapolation)) {
     throw new UsageError(
-      `drift extrapolation must be one of ${EXTRAPOLATION_MODES.map((e) => `'${e}'`).join(', ')}, ` +
+      `${param('extrapolation')} must be one of ${EXTRAPOLATION_MODES.map((e) => `'${e}'`).join(', ')}, ` +
         `received '${String(extrapolation)}'`,
+      { param: 'extrapolation' },
     );
   }
   if (traces.length === 0) {

@@ -29,6 +29,7 @@ import { minMax } from '../histogram/binGrid.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { DensityGrid } from './densityGrid.js';
 import { linearPerFrame, quadraticPeak } from './refineDrift.js';
+import { param } from '../messageParams.js';
 
 export interface AimOptions {
   /**
@@ -168,13 +169,14 @@ export function autoSegmentFrames(n: number, nFrames: number): number {
 }
 
 function validate(o: { segmentFrames: number; intersectDistanceNm: number; maxDriftNm: number }): void {
-  if (!(Number.isInteger(o.segmentFrames) && o.segmentFrames >= 1)) throw new UsageError(`segment must be a whole number of frames ≥ 1, got ${o.segmentFrames}`);
+  if (!(Number.isInteger(o.segmentFrames) && o.segmentFrames >= 1)) throw new UsageError(`${param('segmentFrames')} must be a whole number of frames ≥ 1, got ${o.segmentFrames}`, { param: 'segmentFrames' });
   if (!(o.intersectDistanceNm > 0) || !Number.isFinite(o.intersectDistanceNm)) {
-    throw new UsageError(`intersect distance must be a positive number of nm, got ${o.intersectDistanceNm}`);
+    throw new UsageError(`${param('intersectDistanceNm')} must be a positive number of nm, got ${o.intersectDistanceNm}`, { param: 'intersectDistanceNm' });
   }
   if (!(o.maxDriftNm >= o.intersectDistanceNm / 2) || !Number.isFinite(o.maxDriftNm)) {
     throw new UsageError(
-      `max drift (${o.maxDriftNm} nm) must be at least half the intersect distance (${o.intersectDistanceNm} nm): it is the search radius around the previous segment's drift`,
+      `${param('maxDriftNm')} (${o.maxDriftNm} nm) must be at least half ${param('intersectDistanceNm')} (${o.intersectDistanceNm} nm): it is the search radius around the previous segment's drift`,
+      { param: 'maxDriftNm' },
     );
   }
 }
@@ -270,8 +272,8 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   if (segments.length < 2) {
     throw new InsufficientDataError(
       autoSegment
-        ? `${n} localizations over frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames (${AIM_AUTO_LOCS_PER_SEGMENT} localizations each): too few localizations for AIM; use RCC, or a shorter --segment (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))}) at the risk of false peaks`
-        : `frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames; use a shorter --segment (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))})`,
+        ? `${n} localizations over frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames (${AIM_AUTO_LOCS_PER_SEGMENT} localizations each): too few localizations for AIM; use RCC, or a shorter ${param('segmentFrames')} (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))}) at the risk of false peaks`
+        : `frames ${t[0]}–${t[n - 1]} make only one AIM segment of ${o.segmentFrames} frames; use a shorter ${param('segmentFrames')} (at most ${Math.max(1, Math.floor((t[n - 1] - t[0]) / 2))})`,
     );
   }
   const progress = options.progress;
@@ -490,8 +492,8 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
     throw new InsufficientDataError(
       `AIM found a clear maximum in only ${keep.length} of ${segments.length} segments of ${o.segmentFrames} frames (median ${median(segments.map((s) => s.to - s.from))} localizations): ` +
         (segments.length < FEW_SEGMENTS
-          ? 'too few segments to compare; use a shorter --segment, or another method (RCC)'
-          : 'the segments hold too few localizations; use longer segments (--segment) or another method (RCC)'),
+          ? `too few segments to compare; use a shorter ${param('segmentFrames')}, or another method (RCC)`
+          : `the segments hold too few localizations; use longer segments (${param('segmentFrames')}) or another method (RCC)`),
     );
   }
 
@@ -536,8 +538,8 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   if (widened.length > 0) {
     warn(
       `AIM: in ${widened.length} of ${segments.length} segments the drift since the previous segment reached the search radius ` +
-        `(--max-drift ${o.maxDriftNm} nm) and was searched up to ${WIDEN_FACTOR}× wider (frames ${frames(widened)}); ` +
-        (widened.length > WARN_FRACTION * segments.length ? 'the radius is smaller than the drift between segments: raise --max-drift or shorten --segment' : 'a jump or fast drift'),
+        `(${param('maxDriftNm')} ${o.maxDriftNm} nm) and was searched up to ${WIDEN_FACTOR}× wider (frames ${frames(widened)}); ` +
+        (widened.length > WARN_FRACTION * segments.length ? `the radius is smaller than the drift between segments: raise ${param('maxDriftNm')} or shorten ${param('segmentFrames')}` : 'a jump or fast drift'),
     );
   }
   if (unclearSegments.length > 0) {
@@ -545,7 +547,7 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
       `AIM: ${unclearSegments.length} of ${segments.length} segments had no clear maximum (frames ${frames(unclearSegments)}): ` +
         'their drift is bridged (interpolated from the segments around them), not taken from a doubtful peak' +
         (unclearSegments.length > WARN_FRACTION * segments.length
-          ? `; the segments hold too few localizations (a median of ${median(segments.map((s) => s.to - s.from))}): use longer segments (--segment) or a larger --intersect-distance`
+          ? `; the segments hold too few localizations (a median of ${median(segments.map((s) => s.to - s.from))}): use longer segments (${param('segmentFrames')}) or a larger ${param('intersectDistanceNm')}`
           : ''),
     );
   }

@@ -24,6 +24,7 @@
 import { InsufficientDataError, UsageError } from '../errors.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { linearPerFrame } from './refineDrift.js';
+import { param } from '../messageParams.js';
 
 export interface FiducialPick {
   xNm: number;
@@ -120,13 +121,13 @@ function medianOf(v: ArrayLike<number>): number {
 
 export function validateFiducialOptions(o: FiducialOptions): void {
   if (o.radiusNm !== undefined && !(o.radiusNm > 0 && Number.isFinite(o.radiusNm))) {
-    throw new UsageError(`fiducial radius must be a positive number of nm, got ${o.radiusNm}`);
+    throw new UsageError(`${param('radiusNm')} must be a positive number of nm, got ${o.radiusNm}`, { param: 'radiusNm' });
   }
   if (o.minFraction !== undefined && !(o.minFraction > 0 && o.minFraction <= 1)) {
-    throw new UsageError(`min fraction of frames for a fiducial must be in (0, 1], got ${o.minFraction}`);
+    throw new UsageError(`${param('minFraction')} (of the frames a marker is found in) must be in (0, 1], got ${o.minFraction}`, { param: 'minFraction' });
   }
   if (o.sampleFrames !== undefined && !(Number.isInteger(o.sampleFrames) && o.sampleFrames >= 1)) {
-    throw new UsageError(`frames per fiducial drift sample must be a whole number ≥ 1, got ${o.sampleFrames}`);
+    throw new UsageError(`${param('sampleFrames')} (frames per drift sample) must be a whole number ≥ 1, got ${o.sampleFrames}`, { param: 'sampleFrames' });
   }
   for (const [i, p] of (o.picks ?? []).entries()) {
     if (!Number.isFinite(p.xNm) || !Number.isFinite(p.yNm)) throw new UsageError(`pick ${i + 1} has no finite x, y (got ${p.xNm}, ${p.yNm})`);
@@ -182,7 +183,7 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
         `no fiducial marker found: looked for places where localizations stay within ${radius} nm of one point in at least ` +
           `${Math.round(minFraction * 100)}% of the ${nFrames} frames (mostly one per frame)` +
           (options.coarse ? ', after a coarse RCC correction' : '') +
-          '; give the markers with --picks (CSV x,y[,r] nm or Picasso picks .yaml), or a larger radius / smaller fraction',
+          `; give the markers (${param('picks')}), or a larger ${param('radiusNm')} / smaller ${param('minFraction')}`,
       );
     }
   }
@@ -275,7 +276,7 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   }
   const live = () => Array.from({ length: m }, (_, k) => k).filter((k) => usable[k]);
   if (live().length === 0) {
-    throw new InsufficientDataError(`none of the ${m} fiducial markers could be followed for more than ${2 * RUN_HALF} frames; check --picks or the radius`);
+    throw new InsufficientDataError(`none of the ${m} fiducial markers could be followed for more than ${2 * RUN_HALF} frames; check ${param('picks')} or ${param('radiusNm')}`);
   }
 
   // 2. Offsets and the weighted consensus, with the leave-others-out comparison in blocks.
@@ -521,7 +522,7 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   if (covered < nFrames) {
     warn(
       `${nFrames - covered} of ${nFrames} frames have no marker measurement; the drift there is interpolated` +
-        (covered < LOW_COVERAGE * nFrames ? ': the markers were lost (a jump larger than their radius, bleaching?); check the picks, a larger radius, or --then fiducial after RCC' : ''),
+        (covered < LOW_COVERAGE * nFrames ? `: the markers were lost (a jump larger than their radius, bleaching?); check ${param('picks')}, a larger ${param('radiusNm')}, or correct with RCC before tracking the markers` : ''),
     );
   }
   return { drift, markers, markerTraces, markerOfRow, coveredFrames: covered, totalFrames: nFrames, summary };
@@ -602,7 +603,7 @@ function findMarkers(
   }
   const nx = Math.floor((xh - xl) / bin) + 2;
   const ny = Math.floor((yh - yl) / bin) + 2;
-  if (nx * ny > 64e6) throw new UsageError(`the field (${(xh - xl).toFixed(0)} × ${(yh - yl).toFixed(0)} nm) is too large to search for fiducials at a radius of ${radius} nm; give --picks`);
+  if (nx * ny > 64e6) throw new UsageError(`the field (${(xh - xl).toFixed(0)} × ${(yh - yl).toFixed(0)} nm) is too large to search for fiducials at a radius of ${radius} nm; give the markers (${param('picks')})`);
   const h = new Uint32Array(nx * ny);
   const cell = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -21,6 +21,7 @@ import { isThinVolume } from '../image/clipFilter.js';
 import { addInQuadrature, AXES, leastSquaresSd, differenceScale, uniformSd } from './driftUncertainty.js';
 
 import type { GridPreparation } from '../registration/prepareGrid.js';
+import { param } from '../messageParams.js';
 
 export interface ImageRccOptions {
   /** Pair scheme. SPEC default 'RCC' (`method`). */
@@ -72,7 +73,7 @@ export function validateStackForRcc(stack: ImageStack): void {
   for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
     if (axis === 'z' && depth === 1) continue;
     if (!(v > 0) || !Number.isFinite(v)) {
-      throw new InputError(`voxel size ${axis} is ${v} nm; it must be a positive number (give the voxel size in nm, e.g. --voxel-size 100,100,200)`);
+      throw new InputError(`voxel size ${axis} is ${v} nm; it must be a positive number (give the voxel size in nm: ${param('voxelSizeNm')}, e.g. 100,100,200)`);
     }
   }
 }

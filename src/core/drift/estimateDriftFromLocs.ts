@@ -24,6 +24,7 @@ import {
 import { refineDrift, type RefineResult } from './refineDrift.js';
 import { estimateDriftByMarkers, type AimLocsOptions, type FiducialLocsOptions, type MarkerMethodResult } from './estimateDriftByMarkers.js';
 import { addInQuadrature, calibrateSampleSd, leastSquaresSd, rmsDifference, uniformSd, type AxisSd } from './driftUncertainty.js';
+import { param } from '../messageParams.js';
 
 export interface LocsRccOptions {
   /** Frames between window starts; 'auto': windows of equal localization count (autoParameters.ts). */
@@ -153,7 +154,7 @@ export function validateLocsRccOptions(o: LocsRccOptions): void {
   checkPositiveOrAuto(o.windowFrames, 'windowFrames', 'frames');
   checkPositiveOrAuto(o.binSizeNm, 'binSizeNm', 'nm');
   if (o.windowFrames !== 'auto' && o.stepFrames !== 'auto' && o.windowFrames < o.stepFrames) {
-    throw new UsageError(`windowFrames (${o.windowFrames} frames) is shorter than stepFrames (${o.stepFrames}); the window must be ≥ the step`, { param: 'windowFrames' });
+    throw new UsageError(`${param('windowFrames')} (${o.windowFrames} frames) is shorter than ${param('stepFrames')} (${o.stepFrames}); the window must be ≥ the step`, { param: 'windowFrames' });
   }
   checkTukeySize(o.tukeySize);
   checkShiftMax(o.shiftMaxNm);
@@ -348,7 +349,7 @@ async function estimateDriftRcc(
       `${extent(x, grid.origin[0])} × ${extent(y, grid.origin[1])}${bz > 1 ? ` × ${extent(z!, grid.origin[2])}` : ''})`
     );
   };
-  const histogramFix = 'give a larger binsize (--binsize), or remove the localizations far outside the field';
+  const histogramFix = `give a larger ${param('binSizeNm')}, or remove the localizations far outside the field`;
   checkAllocation(registrationBytes({ nx: bx, ny: by, nz: bz }), histogramText(), histogramFix);
   const plan = createRegistrationPlan({ nx: bx, ny: by, nz: bz });
   checkAllocation(registrationBytes(plan.fftShape), `${histogramText()}, padded for the FFT`, histogramFix);
@@ -441,14 +442,14 @@ async function estimateDriftRcc(
   if (medianLocs < FEW_WINDOW_LOCS) {
     progress?.warn?.(
       `the time windows hold a median of only ${medianLocs} localizations (fewer than ${FEW_WINDOW_LOCS}): RCC's peaks are unreliable; ` +
-        (byCount ? 'the data are too sparse for more windows' : 'use longer windows (--step, --window) or leave them at auto'),
+        (byCount ? 'the data are too sparse for more windows' : `use longer windows (${param('stepFrames')}, ${param('windowFrames')}) or leave them at auto`),
     );
   }
   const usedPairs = solution.used.reduce((a, b) => a + b, 0);
   if (nPairs > 0 && usedPairs < nPairs / 2) {
     progress?.warn?.(
       `RCC rejected ${nPairs - usedPairs} of ${nPairs} window pairs: the windows disagree, so the drift is uncertain; ` +
-        'use longer windows or larger bins, or check the data for jumps (--breaks)',
+        `use longer windows or larger bins, or check the data for jumps (${param('breaks')})`,
     );
   }
   const lsSd = leastSquaresSd(windows.length, pairs, pairShiftsNm, solution.used, solution.drift, measuredWindows);

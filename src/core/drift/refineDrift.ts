@@ -20,6 +20,7 @@ import { InsufficientDataError, UsageError } from '../errors.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { minMax } from '../histogram/binGrid.js';
 import { DensityGrid, OwnCells } from './densityGrid.js';
+import { param } from '../messageParams.js';
 
 export interface RefineOptions {
   /** Lateral localization precision (nm), from the data (autoParameters.ts). */
@@ -273,7 +274,7 @@ export async function refineDrift(
   checkAllocation(
     3 * 8 * nFrames,
     `the fine stage's per-frame drift over frames ${f0}–${f0 + nFrames - 1} (column t)`,
-    'check the frame numbers of the table (a corrupt row?), or turn the fine stage off (--refine off)',
+    `check the frame numbers of the table (a corrupt row?), or turn the fine stage off (set ${param('refine')} off)`,
   );
   const frameOf = new Int32Array(n);
   for (let i = 0; i < n; i++) frameOf[i] = Math.floor(t[i]) - f0;
@@ -515,7 +516,7 @@ export async function refineDrift(
     if (keep.length < 2) {
       throw new InsufficientDataError(
         `the fine drift stage found a clear peak in only ${keep.length} of ${segments.length} segments; ` +
-          'the localizations are too sparse or too imprecise for it: turn it off (--refine off) or use longer segments',
+          `the localizations are too sparse or too imprecise for it: turn it off (set ${param('refine')} off) or use longer segments`,
       );
     }
     // Change of the samples since the last pass (same segments), relative to their mean (the offset is arbitrary).

@@ -4,6 +4,7 @@
  * edges gets one more, so every image dimension is even. With flattenZ (or no z) z is one bin.
  */
 import { InputError } from '../errors.js';
+import { param } from '../messageParams.js';
 
 export interface BinGrid {
   binSizeNm: number;
@@ -38,7 +39,7 @@ export function computeBinGrid(
   binSizeNm: number,
   flattenZ: boolean,
 ): BinGrid {
-  if (!(binSizeNm > 0) || !Number.isFinite(binSizeNm)) throw new RangeError(`binsize must be a positive number of nm, got ${binSizeNm}`);
+  if (!(binSizeNm > 0) || !Number.isFinite(binSizeNm)) throw new RangeError(`${param('binSizeNm')} must be a positive number of nm, got ${binSizeNm}`);
   const axes: [ArrayLike<number>, string][] = [[x, 'x'], [y, 'y']];
   const origin: [number, number, number] = [0, 0, 0];
   const bins: [number, number, number] = [1, 1, 1];

@@ -14,6 +14,7 @@ import { createFourierShifter, type FourierShifter } from '../shift/fourierShift
 import type { DriftInterpolator, ImageDtype, ImageStack, NumericArray, ProgressReporter } from '../types.js';
 import { frameTimes } from './frameTimes.js';
 import { allocateImageArray } from './allocateImageArray.js';
+import { param } from '../messageParams.js';
 
 export interface ApplyDriftOptions {
   /** Zero padding on every side, as a multiple of the frame size. SPEC default 1 (`padding_multipler`). */
@@ -73,7 +74,7 @@ export function applyDriftToStack(
   for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
     if (axis === 'z' && depth === 1) continue;
     if (!(v > 0) || !Number.isFinite(v)) {
-      throw new UsageError(`voxel size ${axis} is ${v} nm; shifting needs a positive voxel size (give it in nm, e.g. --voxel-size 100,100,200)`);
+      throw new UsageError(`voxel size ${axis} is ${v} nm; shifting needs a positive voxel size (give it in nm: ${param('voxelSizeNm')}, e.g. 100,100,200)`);
     }
   }
   const t = frameTimes(stack.metadata, frames);

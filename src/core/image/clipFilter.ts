@@ -11,6 +11,7 @@ import { checkTukeySize } from '../parameters.js';
 import { tukeyWindow } from '../histogram/tukey.js';
 import type { NumericArray } from '../types.js';
 import { estimateBackground, selectKth } from './background.js';
+import { param } from '../messageParams.js';
 
 /**
  * How the camera offset and background are removed before the window: 'auto' estimates a
@@ -75,15 +76,15 @@ export function validateClipFilterParams(p: ClipFilterParams): void {
     ['clipToUpper', p.clipToUpper],
     ['tukeySize', p.tukeySize],
   ] as const) {
-    if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${String(v)}`);
-    if (Number.isNaN(v)) throw new UsageError(`${name} must be a number, got NaN`, { param: name });
+    if (typeof v !== 'number') throw new TypeError(`${param(name)} must be a number, got ${String(v)}`);
+    if (Number.isNaN(v)) throw new UsageError(`${param(name)} must be a number, got NaN`, { param: name });
   }
   if (p.medianFilterSize > 1 && !Number.isInteger(p.medianFilterSize)) {
-    throw new UsageError(`medianFilterSize must be a whole number of pixels (≤ 0 = off), got ${p.medianFilterSize}`, { param: 'medianFilterSize' });
+    throw new UsageError(`${param('medianFilterSize')} must be a whole number of pixels (≤ 0 = off), got ${p.medianFilterSize}`, { param: 'medianFilterSize' });
   }
   checkTukeySize(p.tukeySize);
   if (p.background !== undefined && !BACKGROUND_MODES.includes(p.background)) {
-    throw new UsageError(`background must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`, { param: 'background' });
+    throw new UsageError(`${param('background')} must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`, { param: 'background' });
   }
 }
 

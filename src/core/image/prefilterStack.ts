@@ -6,6 +6,7 @@ import { sourceDescription } from './derivedStack.js';
 import type { ImageStack, Metadata } from '../types.js';
 import { estimateBackground } from './background.js';
 import { clipAndFilterFrame, clipFrame, validateClipFilterParams, type ClipFilterParams } from './clipFilter.js';
+import { param } from '../messageParams.js';
 
 /** Metadata keys recording the settings (the original's parameter names). */
 export const CLIP_FILTER_METADATA_PREFIX = 'recipe.clip_filter.';
@@ -154,14 +155,14 @@ export async function describeRemovedBackground(stack: PrefilteredStack): Promis
     const line = `background none${clip}: a background of median ${fmt(med)} counts (noise sd ${fmt(noise)}) is left in, ${on}`;
     const warning =
       Math.abs(med) > PEDESTAL_WARN_SDS * Math.max(noise, 1e-9)
-        ? `the pre-filtered frames keep a pedestal of ~${fmt(med)} counts (${fmt(med / Math.max(noise, 1e-9))} noise sd): under the Tukey window it correlates best at zero shift and biases the drift towards zero — use --background auto, or --threshold-lower/--clip-to-lower at the offset`
+        ? `the pre-filtered frames keep a pedestal of ~${fmt(med)} counts (${fmt(med / Math.max(noise, 1e-9))} noise sd): under the Tukey window it correlates best at zero shift and biases the drift towards zero — use ${param('background')} 'auto', or ${param('thresholdLower')}/${param('clipToLower')} at the offset`
         : undefined;
     return { line, warning };
   }
   const range = sorted[sorted.length - 1] - sorted[0] > 0.05 * Math.abs(med) + 0.5 ? ` (${fmt(sorted[0])}–${fmt(sorted[sorted.length - 1])})` : '';
   const warning =
     fixedPattern > FIXED_PATTERN_WARN_CORRELATION
-      ? `the frames share a fixed pixel pattern (correlation ${fixedPattern.toFixed(2)} between the first and last frame's background): it correlates at zero shift and biases the drift towards zero — subtract a dark frame (camera offset map) first, or try --median-filter-size 3`
+      ? `the frames share a fixed pixel pattern (correlation ${fixedPattern.toFixed(2)} between the first and last frame's background): it correlates at zero shift and biases the drift towards zero — subtract a dark frame (camera offset map) first, or try ${param('medianFilterSize')} 3`
       : undefined;
   return { line: `background auto${clip}: removed a smooth background map of median ${fmt(med)} counts${range}, noise sd ${fmt(noise)}, ${on}`, warning };
 }

@@ -11,6 +11,7 @@
  *   is probably beyond it.
  */
 import type { RegistrationPlan } from './registrar.js';
+import { param } from '../messageParams.js';
 
 /** A pair is "pinned" when every axis' shift is below this, pixels. */
 export const PINNED_SHIFT_PX = 0.1;
@@ -74,7 +75,7 @@ export function pairWarnings(d: PairDiagnostics, kind: 'images' | 'localizations
     warnings.push(
       `${pct(d.pinnedFraction)} of the pairs measure no shift (< ${PINNED_SHIFT_PX} px): either the sample did not drift, or something fixed to the camera dominates the correlation — ` +
         (kind === 'images'
-          ? 'check the pedestal with `ccdrift info`, keep --background auto, raise --threshold-lower/--clip-to-lower above the offset, or crop away hot pixels and uneven illumination'
+          ? `check the pedestal with \`ccdrift info\`, keep ${param('background')} 'auto', raise ${param('thresholdLower')}/${param('clipToLower')} above the offset, or crop away hot pixels and uneven illumination`
           : 'look for fixed localizations (hot pixels, fiducials that do not move with the sample) and filter them out'),
     );
   }
@@ -82,14 +83,14 @@ export function pairWarnings(d: PairDiagnostics, kind: 'images' | 'localizations
     warnings.push(
       `the correlation peaks are weak: in the median pair a separate peak reaches ${pct(d.medianSecondaryRatio)} of the highest, so noise can win — ` +
         (kind === 'images'
-          ? 'bin time points (--bin 1,1,N) or pixels, or use fewer, longer time points'
-          : 'use longer time windows (--window, --step) or larger bins (--binsize)'),
+          ? 'bin time points or pixels before measuring, or use fewer, longer time points'
+          : `use longer time windows (${param('windowFrames')}, ${param('stepFrames')}) or larger bins (${param('binSizeNm')})`),
     );
   }
   if (d.edgeFraction > EDGE_WARN_FRACTION) {
     warnings.push(
       `${pct(d.edgeFraction)} of the pairs peak at the border of the searched shifts, so the drift is probably larger than the search reaches — ` +
-        (kind === 'images' ? 'use a smaller --corr-window, or bin time points' : 'use a smaller --corr-window or shorter time windows'),
+        (kind === 'images' ? `use a smaller ${param('corrWindow')}, or bin time points` : `use a smaller ${param('corrWindow')} or shorter time windows`),
     );
   }
   return warnings;

@@ -19,6 +19,7 @@ import { checkAllocation } from '../memoryLimit.js';
 import { fftSize, loadPffft, type PffftModule } from '../fft/pffft.js';
 import { RealFftNd } from '../fft/realFftNd.js';
 import type { NumericArray } from '../types.js';
+import { param } from '../messageParams.js';
 
 export interface FrameShape {
   width: number;
@@ -36,8 +37,8 @@ export function checkFourierShiftMemory({ width, height, depth }: FrameShape, pa
   checkAllocation(
     2 * 4 * padded[0] * padded[1] * padded[2],
     `the zero-padded frame for the Fourier shift (${padded.filter((_, a) => a < 2 || depth > 1).join(' × ')} px: a ` +
-      `${width} × ${height}${depth > 1 ? ` × ${depth}` : ''} frame with paddingMultiplier ${paddingMultiplier} on every side)`,
-    'give a smaller paddingMultiplier (the default is 1)',
+      `${width} × ${height}${depth > 1 ? ` × ${depth}` : ''} frame with ${param('paddingMultiplier')} ${paddingMultiplier} on every side)`,
+    `give a smaller ${param('paddingMultiplier')} (the default is 1)`,
     'paddingMultiplier',
   );
 }

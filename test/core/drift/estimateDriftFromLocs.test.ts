@@ -126,7 +126,7 @@ describe('estimateDriftFromLocs input checks', () => {
   });
   it('refuses window < step', async () => {
     await expect(estimateDriftFromLocs(base, { ...seedOptions, windowFrames: 3 })).rejects.toThrow(
-      'windowFrames (3 frames) is shorter than stepFrames (1000); the window must be ≥ the step',
+      '`windowFrames` (3 frames) is shorter than `stepFrames` (1000); the window must be ≥ the step',
     );
   });
   it('names a NaN coordinate', async () => {

@@ -110,7 +110,7 @@ describe('camera stacks at the defaults (issue 8)', () => {
     const res = await measureAtDefaults(sim.stack, { background: 'none' });
     const e = rmse('camera, background none', res.drift, sim.truth, ['x', 'y']);
     expect(Math.max(...e)).toBeGreaterThan(10 * CAMERA_2D_RMSE_NM);
-    expect(res.warnings.join('\n')).toMatch(/pedestal of ~1\d\d counts .* use --background auto/);
+    expect(res.warnings.join('\n')).toMatch(/pedestal of ~1\d\d counts .* use `background` 'auto'/);
   }, 120_000);
 });
 
@@ -158,13 +158,13 @@ describe('no silent failure (issue 8)', () => {
     const pinned = diagnosePairs(Float64Array.from([0.01, -0.02, 0, 0.03, 0.0, 0, 2.5, 1, 0]), Float64Array.from([0.2, 0.3, 0.2]), plan);
     expect(pinned.pinnedFraction).toBeCloseTo(2 / 3);
     expect(pinned.pinnedFraction).toBeGreaterThan(PINNED_WARN_FRACTION);
-    expect(pairWarnings(pinned, 'images').join('\n')).toMatch(/measure no shift.*ccdrift info.*--background auto/);
+    expect(pairWarnings(pinned, 'images').join('\n')).toMatch(/measure no shift.*`ccdrift info`.*keep `background` 'auto'/);
     const weak = diagnosePairs(Float64Array.from([3, 1, 0, -2, 4, 0, 1, 1, 0]), Float64Array.from([0.9, 0.95, 0.85]), plan);
     expect(weak.medianSecondaryRatio).toBeGreaterThan(WEAK_PEAK_RATIO);
-    expect(pairWarnings(weak, 'localizations').join('\n')).toMatch(/weak.*--window/);
+    expect(pairWarnings(weak, 'localizations').join('\n')).toMatch(/weak.*`windowFrames`/);
     const edge = diagnosePairs(Float64Array.from([9.6, 1, 0, -9.8, 4, 0, 1, 1, 0]), Float64Array.from([0.2, 0.2, 0.2]), plan);
     expect(edge.edgeFraction).toBeCloseTo(2 / 3);
-    expect(pairWarnings(edge, 'images').join('\n')).toMatch(/border of the searched shifts.*--corr-window/);
+    expect(pairWarnings(edge, 'images').join('\n')).toMatch(/border of the searched shifts.*`corrWindow`/);
     const good = diagnosePairs(Float64Array.from([3, 1, 0, -2, 4, 0, 1, 1, 0]), Float64Array.from([0.3, NaN, 0.4]), plan);
     expect(pairWarnings(good, 'images')).toEqual([]);
   });

@@ -198,11 +198,11 @@ describe('fiducial markers', () => {
     expect(() => parsePicassoPicks('Foo: 1\n', 'p.yaml', 100)).toThrow(/Centers/);
   });
 
-  it('no marker: says what was looked for and suggests --picks; picks outside the field are refused', async () => {
+  it('no marker: says what was looked for and suggests picks; picks outside the field are refused', async () => {
     const sim = simulate({ seed: 27, locs: 20000, frames: 4000 });
     const run = () => estimateDriftFiducial(cols(sim.table));
     expect(run).toThrow(InsufficientDataError);
-    expect(run).toThrow(/within 100 nm of one point in at least 50% of the 4000 frames.*--picks/);
+    expect(run).toThrow(/within 100 nm of one point in at least 50% of the 4000 frames.*give the markers \(`picks`\), or a larger `radiusNm`/);
     expect(() => estimateDriftFiducial(cols(sim.table), { picks: [{ xNm: 1e6, yNm: 5000 }] })).toThrow(UsageError);
     expect(() => estimateDriftFiducial(cols(sim.table), { picks: [{ xNm: 1e6, yNm: 5000 }] })).toThrow(/outside the localizations' field/);
   });
@@ -242,7 +242,7 @@ describe('AIM', () => {
     const sim = simulateLocalizations({ frames: 6000, locs: 40000, seed: 33, driftAmplitudeNm: 2000 });
     const warnings: string[] = [];
     await estimateDriftFromLocs(sim.table, { method: 'AIM', segmentFrames: 200, maxDriftNm: 10 }, { progress: { warn: (m) => warnings.push(m) } });
-    expect(warnings.some((w) => /radius is smaller than the drift between segments: raise --max-drift/.test(w))).toBe(true);
+    expect(warnings.some((w) => /radius is smaller than the drift between segments: raise `maxDriftNm` or shorten `segmentFrames`/.test(w))).toBe(true);
   });
 
   it('sparse data (25 localizations per 50 frames) with 500-frame segments', async () => {
@@ -306,7 +306,7 @@ describe('AIM', () => {
 
   it('refuses parameters that cannot work', async () => {
     const sim = simulateLocalizations({ frames: 2000, locs: 5000, seed: 36 });
-    await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 })).rejects.toThrow(/max drift \(5 nm\) must be at least half the intersect distance/);
+    await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 })).rejects.toThrow(/^`maxDriftNm` \(5 nm\) must be at least half `intersectDistanceNm`/);
     await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', segmentFrames: 5000 })).rejects.toThrow(/only one AIM segment/);
   });
 });

@@ -16,7 +16,7 @@ describe('tukeyWindow', () => {
     });
   }
   it('rejects a shape outside [0, 1]', () => {
-    expect(() => tukeyWindow(10, 1.5)).toThrow(/tukeySize must be between 0 and 1, got 1.5/);
+    expect(() => tukeyWindow(10, 1.5)).toThrow(/`tukeySize` must be between 0 and 1, got 1.5/);
   });
 });
 

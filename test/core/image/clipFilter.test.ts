@@ -38,7 +38,7 @@ describe('clipAndFilterFrame', () => {
   it('rejects bad parameters, naming them', () => {
     const f = new Float32Array(4);
     expect(() => clipAndFilterFrame(f, 2, 2, 1, { ...NO_FILTER, tukeySize: 2 })).toThrow(/tukeySize/);
-    expect(() => clipAndFilterFrame(f, 2, 2, 1, { ...NO_FILTER, medianFilterSize: 2.5 })).toThrow(/^medianFilterSize must be a whole number/);
+    expect(() => clipAndFilterFrame(f, 2, 2, 1, { ...NO_FILTER, medianFilterSize: 2.5 })).toThrow(/^`medianFilterSize` must be a whole number/);
     expect(() => clipAndFilterFrame(f, 3, 2, 1, NO_FILTER)).toThrow(/expected 3×2×1 = 6/);
   });
 
