@@ -11,6 +11,7 @@
  * Readers return ccdrift's trace (correction to add, nm, 0-based t) and whether it is a
  * per-frame table (already interpolated: apply it as it is) or measured samples.
  */
+import { param } from '../core/messageParams.js';
 import { promises as fs } from 'node:fs';
 import { InputError, UsageError } from '../core/errors.js';
 import type { DriftTrace } from '../core/types.js';
@@ -116,7 +117,7 @@ export async function writeDriftFile(path: string, trace: DriftTrace, options: D
     case '.csv':
       return writePerFrameDriftCsv(path, trace, { inputs, frameBase: options.frameBase, sd: options.sd });
     case '.txt':
-      if (!options.pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
+      if (!options.pixelSizeNm) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give ${param('pixelSizeNm')} (nm)`);
       return writePicassoDriftTxt(path, trace, { pixelSizeNm: options.pixelSizeNm, dims: options.dims ?? (trace.z.some((v) => v !== 0) ? 3 : 2), inputs });
     case '.json': {
       const text = formatThunderstormDriftJson(trace);

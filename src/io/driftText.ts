@@ -27,6 +27,7 @@
  * (`parsePerFrameDriftCsv`, `parsePicassoDriftTxt`) take the same files back, and Picasso's
  * own: CRLF or LF, a `#` header line, one or more spaces or tabs between columns.
  */
+import { param } from '../core/messageParams.js';
 import { promises as fs } from 'node:fs';
 import { InputError, UsageError } from '../core/errors.js';
 import type { DriftTrace } from '../core/types.js';
@@ -149,7 +150,7 @@ export function parsePicassoDriftTxt(text: string, name: string, pixelSizeNm: nu
   }
   if (!(pixelSizeNm !== undefined && pixelSizeNm > 0 && Number.isFinite(pixelSizeNm))) {
     throw new UsageError(
-      `${name}: Picasso drift files are in camera pixels and the pixel size is unknown; it comes from --pixel-size NM or the Picasso .yaml of the corrected table`,
+      `${name}: Picasso drift files are in camera pixels and the pixel size is unknown; it comes from ${param('pixelSizeNm')} (nm) or the Picasso .yaml of the corrected table`,
     );
   }
   const n = lines.length;

@@ -4,6 +4,7 @@
  * or Picasso's picks `.yaml` (`Centers: [[x, y], …]`, `Diameter: d`, `Shape: Circle`, camera
  * pixels — converted with the pixel size of the table).
  */
+import { param } from '../core/messageParams.js';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { InputError, UsageError } from '../core/errors.js';
@@ -35,7 +36,7 @@ export function parsePicassoPicks(text: string, path: string, pixelSizeNm: numbe
   const shape = d.Shape ?? 'Circle';
   if (shape !== 'Circle') throw new InputError(`${path}: Picasso picks of shape '${String(shape)}' are not supported; fiducials need circular picks (Shape: Circle)`);
   if (!(pixelSizeNm && pixelSizeNm > 0)) {
-    throw new UsageError(`${path}: Picasso picks are in camera pixels; give the pixel size (--pixel-size NM) or use a Picasso table whose yaml has Pixelsize`);
+    throw new UsageError(`${path}: Picasso picks are in camera pixels; give the pixel size (${param('pixelSizeNm')}, nm) or use a Picasso table whose yaml has Pixelsize`);
   }
   const diameter = Number(d.Diameter);
   if (d.Diameter !== undefined && !(diameter > 0)) throw new InputError(`${path}: Diameter must be a positive number of pixels, got ${String(d.Diameter)}`);
@@ -80,7 +81,7 @@ export function parsePicksCsv(text: string, path: string, pixelSizeNm: number | 
       const unit = col >= 0 ? names[col].unit : undefined;
       if (!unit) return;
       if (/^(px|pixels?)$/i.test(unit)) {
-        if (!(pixelSizeNm && pixelSizeNm > 0)) throw new UsageError(`${path}: column '${first[col]}' is in pixels; give the pixel size (--pixel-size NM)`);
+        if (!(pixelSizeNm && pixelSizeNm > 0)) throw new UsageError(`${path}: column '${first[col]}' is in pixels; give the pixel size (${param('pixelSizeNm')}, nm)`);
         scales[k] = pixelSizeNm;
       } else if (UNIT_SCALE[unit] !== undefined) {
         scales[k] = UNIT_SCALE[unit];

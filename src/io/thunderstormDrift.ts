@@ -19,6 +19,7 @@
  * the table's units itself), the functions piecewise linear through every frame.
  * No `node:` imports.
  */
+import { param } from '../core/messageParams.js';
 import { InputError, UsageError } from '../core/errors.js';
 import type { DriftTrace } from '../core/types.js';
 
@@ -70,7 +71,7 @@ function nmPerUnit(name: string, units: unknown, pixelSizeNm: number | undefined
   if (units === 'MICROMETER') return 1000;
   if (units === 'PIXEL' || units === undefined) {
     if (!(pixelSizeNm !== undefined && pixelSizeNm > 0 && Number.isFinite(pixelSizeNm))) {
-      throw new UsageError(`${name}: the drift is in camera pixels (units ${units ?? 'not stated: PIXEL'}); give the pixel size with --pixel-size NM`);
+      throw new UsageError(`${name}: the drift is in camera pixels (units ${units ?? 'not stated: PIXEL'}); give the pixel size (${param('pixelSizeNm')}, nm)`);
     }
     return pixelSizeNm;
   }

@@ -52,6 +52,10 @@ export const COMMAND_FLAG_OF: Readonly<Record<string, string>> = {
   breaks: '--breaks',
   paddingMultiplier: '--padding',
   voxelSizeNm: '--voxel-size',
+  // Reading files (src/io): the table and pixel-size options of readTable and the drift readers.
+  pixelSizeNm: '--pixel-size',
+  overridePixelSize: '--force',
+  table: '--table',
 };
 
 /** The flag of a recipe parameter, as the modules declare it (first module that exposes one). */

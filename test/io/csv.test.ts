@@ -151,10 +151,10 @@ describe('readCsvTable: units', () => {
     expect(readFileSync(out, 'utf8')).toBe('"x [nm]","y [nm]","frame"\n1500,2000,1\n');
   });
 
-  it('px without a pixel size: an InputError naming the column and --pixel-size', async () => {
+  it('px without a pixel size: an InputError naming the column and the pixelSizeNm option', async () => {
     const path = csvFile('x [px],y [px],frame\n1,2,3\n');
     await expect(readCsvTable(path)).rejects.toThrow(
-      `${path}: column 'x [px]' is in camera pixels, and no pixel size is known; give it with --pixel-size <nm>`,
+      `${path}: column 'x [px]' is in camera pixels, and no pixel size is known; give it with \`pixelSizeNm\` (nm)`,
     );
     await expect(readCsvTable(path, { pixelSizeNm: -1 })).rejects.toThrow(UsageError);
   });

@@ -98,7 +98,7 @@ describe('ThunderSTORM drift .json: splines of the 1-based frame, the drift Thun
   });
   it('NANOMETER and MICROMETER need no pixel size; PIXEL does', () => {
     expect(parseThunderstormDriftJson(JSON.stringify({ ...handMade, units: 'MICROMETER' }), 'ts.json').x[1]).toBe(-1500);
-    expect(() => parseThunderstormDriftJson(JSON.stringify(handMade), 'ts.json')).toThrow(/camera pixels.*--pixel-size/);
+    expect(() => parseThunderstormDriftJson(JSON.stringify(handMade), 'ts.json')).toThrow(/camera pixels.*`pixelSizeNm`/);
     expect(() => parseThunderstormDriftJson('{"a":1}', 'ts.json')).toThrow(InputError);
     expect(() => parseThunderstormDriftJson('{', 'ts.json')).toThrow(/not valid JSON/);
   });

@@ -47,7 +47,7 @@ describe('TIFF reader (fixtures written by tifffile)', () => {
   });
 
   it('reads big-endian pages, and needs the voxel size option when the file has no calibration', async () => {
-    await expect(read('plain_bigendian_float32.tif')).rejects.toThrow(/states no pixel size.*--voxel-size/);
+    await expect(read('plain_bigendian_float32.tif')).rejects.toThrow(/states no pixel size.*`voxelSizeNm`/);
     const st = await read('plain_bigendian_float32.tif', [50, 50, 100]);
     expect([st.width, st.height, st.frames, st.dtype]).toEqual([5, 3, 4, 'float32']);
     expect(st.voxelSizeNm).toEqual([50, 50, 100]);

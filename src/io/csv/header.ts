@@ -3,6 +3,7 @@
  * a table column (x, y, z, t and a correction's dx, dy, dz found by name, unit conversions to
  * nm and 0-based frames). The rules are stated once, in `../csv.ts`.
  */
+import { param } from '../../core/messageParams.js';
 import { InputError } from '../../core/errors.js';
 import type { Metadata } from '../../core/types.js';
 import type { TableReadOptions } from '../formats.js';
@@ -98,13 +99,13 @@ function coordinateScale(path: string, header: string, unit: string | undefined,
     if (pixelSizeNm === undefined) {
       throw new InputError(
         `${path}: column '${header}' is in camera pixels, and no pixel size is known; ` +
-          'give it with --pixel-size <nm> (pixelSizeNm)',
+          `give it with ${param('pixelSizeNm')} (nm)`,
       );
     }
     return pixelSizeNm;
   }
   throw new InputError(
-    `${path}: column '${header}' has unit '${unit}'; coordinates must be in nm, um (µm) or px (with --pixel-size)`,
+    `${path}: column '${header}' has unit '${unit}'; coordinates must be in nm, um (µm) or px (with ${param('pixelSizeNm')})`,
   );
 }
 

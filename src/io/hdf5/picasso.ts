@@ -4,6 +4,7 @@
  * history, the camera `Pixelsize` in nm. A drift correction's `dx`, `dy` are written in pixels
  * (as x, y) and `dz` in nm (as z), and read back to nm, so corrections compose.
  */
+import { param } from '../../core/messageParams.js';
 import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { InputError, UsageError } from '../../core/errors.js';
@@ -67,8 +68,8 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
   const stated = pixelSizeOf(documents);
   if (options.pixelSizeNm !== undefined && stated !== undefined && options.pixelSizeNm !== stated && !options.overridePixelSize) {
     throw new UsageError(
-      `${path}: --pixel-size ${options.pixelSizeNm} nm disagrees with Pixelsize ${stated} nm in ${yamlPath}; ` +
-        'drop --pixel-size to use the file\'s, or add --force to override it (the new yaml then records the override)',
+      `${path}: ${param('pixelSizeNm')} ${options.pixelSizeNm} nm disagrees with Pixelsize ${stated} nm in ${yamlPath}; ` +
+        `drop ${param('pixelSizeNm')} to use the file's, or set ${param('overridePixelSize')} to override it (the new yaml then records the override)`,
     );
   }
   const pixelSizeNm = options.pixelSizeNm ?? stated;
@@ -93,9 +94,9 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
   if (pixelSizeNm === undefined) {
     throw new InputError(
       existsSync(yamlPath)
-        ? `${path}: the sidecar ${yamlPath} states no Pixelsize, and Picasso stores x, y in camera pixels; give the pixel size with --pixel-size NM`
+        ? `${path}: the sidecar ${yamlPath} states no Pixelsize, and Picasso stores x, y in camera pixels; give the pixel size with ${param('pixelSizeNm')} (nm)`
         : `${path}: the sidecar ${yamlPath} is missing, so the camera pixel size is unknown (Picasso stores x, y in pixels); ` +
-            `put the .yaml beside the file or give the pixel size with --pixel-size NM`,
+            `put the .yaml beside the file or give the pixel size with ${param('pixelSizeNm')} (nm)`,
     );
   }
   if (!(pixelSizeNm > 0)) throw new UsageError(`pixel size must be a positive number of nm; received ${pixelSizeNm}`);
@@ -127,7 +128,7 @@ function writePixelSize(table: LocTable, options: TableWriteOptions, target: str
   if (px === undefined || !(px > 0)) {
     throw new UsageError(
       `${target}: Picasso stores x, y in camera pixels but the pixel size is unknown (no Pixelsize or voxelsize.x in the metadata); ` +
-        `give it with --pixel-size NM`,
+        `give it with ${param('pixelSizeNm')} (nm)`,
     );
   }
   return px;

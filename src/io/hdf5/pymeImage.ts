@@ -3,6 +3,7 @@
  * fastest axis on disk, whereas ccdrift frames have x fastest (src/core/types.ts): every frame
  * is transposed on the way in and out. Frames are read lazily, one hyperslab each.
  */
+import { param } from '../../core/messageParams.js';
 import { checkAllocation } from '../../core/memoryLimit.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { ImageDtype, ImageStack, Metadata, MetadataKind, NumericArray } from '../../core/types.js';
@@ -100,7 +101,7 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
   const [frames, width, height] = info.shape;
   const voxelSizeNm = options.voxelSizeNm ?? voxelSizeFromMetadata(info.metadata);
   if (!voxelSizeNm) {
-    throw new InputError(`${path}: no voxel size in /MetaData/voxelsize (x, y, units); give it with --voxel-size X,Y,Z (nm)`);
+    throw new InputError(`${path}: no voxel size in /MetaData/voxelsize (x, y, units); give it with ${param('voxelSizeNm')} (x, y, z in nm)`);
   }
   const lazy = new LazyFile(path);
   const frameBytes = width * height * (DTYPES[info.dtype] === 'f8' ? 8 : Number(DTYPES[info.dtype].slice(1)));

@@ -2,6 +2,7 @@
  * PYME localization tables (`.hdf`, written by PyTables) and analysis results (`.h5r`,
  * `/FitResults` with nested records), read and written in blocks of rows.
  */
+import { param } from '../../core/messageParams.js';
 import type { AcquisitionEvent, ColumnDtype, LocTable, Metadata, MetadataKind, MetaValue, NumericArray, ProgressReporter } from '../../core/types.js';
 import { columnStorageDtype } from '../../core/columnDtypes.js';
 import { checkAllocation } from '../../core/memoryLimit.js';
@@ -117,7 +118,7 @@ export function chooseTable(path: string, tables: TableInfo[], others: string[],
     );
   }
   throw new InputError(
-    `${path}: several tables (${candidates.map((t) => t.path.slice(1)).join(', ')}); choose one with --table NAME`,
+    `${path}: several tables (${candidates.map((t) => t.path.slice(1)).join(', ')}); choose one with ${param('table')}`,
   );
 }
 

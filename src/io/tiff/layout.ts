@@ -3,6 +3,7 @@
  * plane, and the voxel size (ccdrift's private tag, ImageJ calibration or OME PhysicalSize*,
  * checked against the `voxelSizeNm` option).
  */
+import { param } from '../../core/messageParams.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { Metadata } from '../../core/types.js';
 import { formatNumber, nmPerUnit, parseImageJDescription, parseOmeDescription } from './description.js';
@@ -124,13 +125,13 @@ export function resolveVoxelSize(
   const y = fy ?? fx ?? option?.[1];
   if (x === undefined || y === undefined) {
     throw new InputError(
-      `${path}: the file states no pixel size (no ImageJ/OME calibration); give it in nm, e.g. --voxel-size 100,100,${depth > 1 ? 200 : 100} ` +
+      `${path}: the file states no pixel size (no ImageJ/OME calibration); give it in nm, e.g. ${param('voxelSizeNm')} 100,100,${depth > 1 ? 200 : 100} ` +
         `(or voxelSizeNm), or set it in Fiji (Image > Properties) and save again`,
     );
   }
   const z = fz ?? option?.[2];
   if (z === undefined && depth > 1) {
-    throw new InputError(`${path}: the file states no z spacing for its ${depth}-plane volumes; give the voxel size in nm, e.g. --voxel-size ${formatNumber(x)},${formatNumber(y)},200`);
+    throw new InputError(`${path}: the file states no z spacing for its ${depth}-plane volumes; give the voxel size in nm, e.g. ${param('voxelSizeNm')} ${formatNumber(x)},${formatNumber(y)},200`);
   }
   return [x, y, z ?? x];
 }

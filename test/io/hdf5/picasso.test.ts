@@ -42,7 +42,7 @@ describe('readPicasso', () => {
   it('fails clearly when the yaml has no Pixelsize, and accepts --pixel-size instead', async () => {
     const err = await readPicasso(join(dir, 'picasso_no_pixelsize.hdf5')).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toMatch(/states no Pixelsize.*--pixel-size/);
+    expect(err.message).toMatch(/states no Pixelsize.*`pixelSizeNm`/);
     const table = await readPicasso(join(dir, 'picasso_no_pixelsize.hdf5'), { pixelSizeNm: 100 });
     expect(table.columns.get('x')![0]).toBeCloseTo((expected.picasso.x[0] as number) * 100, 9);
   });
@@ -50,7 +50,7 @@ describe('readPicasso', () => {
   it('fails clearly when the yaml sidecar is missing', async () => {
     const lone = join(tmp, 'lone.hdf5');
     copyFileSync(join(dir, 'picasso_locs.hdf5'), lone);
-    await expect(readPicasso(lone)).rejects.toThrow(/lone\.yaml is missing.*--pixel-size/);
+    await expect(readPicasso(lone)).rejects.toThrow(/lone\.yaml is missing.*`pixelSizeNm`/);
     expect((await readPicasso(lone, { pixelSizeNm: 130 })).length).toBe(200);
   });
 
@@ -90,7 +90,7 @@ describe('writePicasso', () => {
     const table = await readTable(join(dir, 'pyme_locs.hdf'));
     delete table.metadata['voxelsize.x'];
     const out = join(tmp, 'nopx.hdf5');
-    await expect(writeTable(out, table)).rejects.toThrow(/pixel size is unknown.*--pixel-size/);
+    await expect(writeTable(out, table)).rejects.toThrow(/pixel size is unknown.*`pixelSizeNm`/);
     expect(existsSync(out) || existsSync(join(tmp, 'nopx.yaml'))).toBe(false);
   });
 

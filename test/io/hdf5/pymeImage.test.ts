@@ -47,9 +47,9 @@ describe('readPymeImage', () => {
     });
   });
 
-  it('asks for --voxel-size when the file has none, and converts big-endian data', async () => {
+  it('asks for the voxel size (voxelSizeNm) when the file has none, and converts big-endian data', async () => {
     const file = join(dir, 'image_no_voxelsize.h5');
-    await expect(readPymeImage(file)).rejects.toThrow(/no voxel size .*--voxel-size/);
+    await expect(readPymeImage(file)).rejects.toThrow(/no voxel size .*`voxelSizeNm`/);
     const stack = await readPymeImage(file, { voxelSizeNm: [100, 100, 1] });
     expect([stack.frames, stack.width, stack.height, stack.dtype]).toEqual([2, 3, 4, 'uint16']);
     // numpy arange(24).reshape(2, 3, 4)[t, x, y] = 12 t + 4 x + y
