@@ -11,11 +11,9 @@ import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
-import { buildPlan } from '../../recipes/buildPlan.js';
+import { APPLY_SLOTS, buildApplyPlan, runCommandPlan } from '../../recipes/plans.js';
 import { disposeSlotValue, slotValue } from '../../recipes/runRecipe.js';
-import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
-import { IMAGE_SLOT, TABLE_SLOT } from './run.js';
-import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
+import { addSaveRecipeOption, recipeFile, writeRecipeFile } from '../runPlan.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parsePositiveFlag, parseNonNegativeFlag } from '../flags.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress, sayWritten } from '../output.js';
@@ -115,23 +113,11 @@ export function registerApplyCommand(program: Command): void {
     /** Load the --drift files and correct `data` by them: Drift_Load_Interpolate, then Image_Post_Shift or Locs_Post_Shift. */
     const runApply = async (data: LocTable | ImageStack, load: Record<string, unknown>) => {
       const isImage = !('columns' in data);
-      const dataSlot = isImage ? IMAGE_SLOT : TABLE_SLOT;
-      const padding = opts.padding ?? imagePostShift.params.padding_multipler.default;
-      const plan = buildPlan(
-        [
-          { module: driftLoadInterpolate, inputs: { input_dummy: dataSlot }, params: load, outputs: { output_drift_interpolator: APPLY_SLOTS.interpolator } },
-          isImage
-            ? {
-                module: imagePostShift,
-                inputs: { input_image: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator },
-                params: { padding_multipler: padding, float_output: opts.float === true },
-                outputs: { outputName: APPLY_SLOTS.corrected },
-              }
-            : { module: locsPostShift, inputs: { input_localizations: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator }, outputs: { output_name: APPLY_SLOTS.corrected } },
-        ],
-        [dataSlot],
-        { source: 'ccdrift apply' },
-      );
+      const { plan, dataSlot } = buildApplyPlan({
+        image: isImage,
+        load,
+        shift: isImage ? { padding_multipler: opts.padding ?? imagePostShift.params.padding_multipler.default, float_output: opts.float === true } : undefined,
+      });
       if (opts.saveRecipe) {
         // One input (checked below): its pixel size is in the recipe. Written with the other outputs: all or nothing.
         await writeRecipeFile(opts.saveRecipe, plan, {
@@ -220,6 +206,3 @@ export function registerApplyCommand(program: Command): void {
 function frameRange(first: number, last: number): Float64Array {
   return Float64Array.from({ length: Math.max(1, last - first + 1) }, (_, i) => first + i);
 }
-
-/** Where the apply plan leaves its results. */
-const APPLY_SLOTS = { interpolator: 'drift_interpolator', corrected: 'corrected' } as const;

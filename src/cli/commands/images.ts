@@ -11,11 +11,10 @@ import { accepts, checkOutputPlan, optionalFile, planOutputs, type PlannedFile }
 import { withOutputBatch } from '../../io/atomic.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { detailsOf, reportOf } from '../../recipes/declare.js';
-import { buildPlan, type PlanItem, type RecipePlan } from '../../recipes/buildPlan.js';
+import { buildImagesPlan, downsampleChanges, IMAGE_SLOT, IMAGES_SLOTS, runCommandPlan } from '../../recipes/plans.js';
 import { shortName } from '../../recipes/registry.js';
 import { disposeSlotValue, outputValue, slotValue } from '../../recipes/runRecipe.js';
-import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
-import { IMAGE_SLOT } from './run.js';
+import { addSaveRecipeOption, recipeFile, writeRecipeFile } from '../runPlan.js';
 import { collectWarnings, imagesReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
@@ -101,7 +100,7 @@ export function registerImagesCommand(program: Command): void {
     const shiftParams = paramsFromFlags(imagePostShift, o, { ...(opts.padding !== undefined && { padding_multipler: opts.padding }), float_output: opts.float === true });
     // Written into the output's metadata as before Image_Post_Shift had float_output (--float is a flag of its own).
     const { float_output: _float, ...recordedShiftParams } = shiftParams;
-    const binned = downsampleParams.binsize.some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
+    const binned = downsampleChanges(downsampleParams);
     // The modules this command runs, checked before any file is read; the same plan for every input.
     const imagesPlan = buildImagesPlan({
       filter: opts.prefilter ? filterParams : undefined,
@@ -242,42 +241,4 @@ export function registerImagesCommand(program: Command): void {
       return correctOne(p.input, p.output, p.driftOut, p.plot, p.report);
     }, (line) => say(opts, line));
   });
-}
-
-/** Where an images plan leaves its results (a recipe written by --save-recipe names them so too). */
-const IMAGES_SLOTS = { drift: 'drift', interpolator: 'drift_interpolator', corrected: 'drift_corrected_image' } as const;
-
-/**
- * The modules `images` runs: Image_Pre_Clip&Filter and Image_Pre_Downsample when asked for,
- * Image_RCC on their output, Drift_Interpolate, and Image_Post_Shift of the original stack.
- */
-export function buildImagesPlan(params: {
-  filter?: Record<string, unknown>;
-  downsample?: Record<string, unknown>;
-  rcc: Record<string, unknown>;
-  spline: Record<string, unknown>;
-  shift: Record<string, unknown>;
-}): RecipePlan {
-  const items: PlanItem[] = [];
-  // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
-  let measured = IMAGE_SLOT;
-  if (params.filter) {
-    items.push({ module: imagePreClipFilter, inputs: { input_name: measured }, params: params.filter, outputs: { output_name: 'clipped_images' } });
-    measured = 'clipped_images';
-  }
-  if (params.downsample) {
-    items.push({ module: imagePreDownsample, inputs: { input_name: measured }, params: params.downsample, outputs: { output_name: 'downsampled_images' } });
-    measured = 'downsampled_images';
-  }
-  items.push(
-    { module: imageRcc, inputs: { input_image: measured }, params: params.rcc, outputs: { output_drift: IMAGES_SLOTS.drift, output_drift_plot: 'rcc_drift_plot' } },
-    { module: driftInterpolate, inputs: { input_drift_raw: IMAGES_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: IMAGES_SLOTS.interpolator } },
-    {
-      module: imagePostShift,
-      inputs: { input_image: IMAGE_SLOT, input_drift_interpolator: IMAGES_SLOTS.interpolator },
-      params: params.shift,
-      outputs: { outputName: IMAGES_SLOTS.corrected },
-    },
-  );
-  return buildPlan(items, [IMAGE_SLOT], { source: 'ccdrift images' });
 }

@@ -13,19 +13,17 @@ import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutpu
 import { withOutputBatch } from '../../io/atomic.js';
 import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { detailsOf } from '../../recipes/declare.js';
-import { buildPlan, type PlanItem, type RecipePlan } from '../../recipes/buildPlan.js';
+import { buildLocsPlan, LOCS_SLOTS, runCommandPlan, TABLE_SLOT } from '../../recipes/plans.js';
 import { shortName } from '../../recipes/registry.js';
 import { outputValue, slotValue } from '../../recipes/runRecipe.js';
 import { collectWarnings, locsReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
-import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
 import { locsFiducial, markerSources } from '../../recipes/modules/locsFiducial.js';
 import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parsePositiveFlag } from '../flags.js';
-import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
-import { TABLE_SLOT } from './run.js';
+import { addSaveRecipeOption, recipeFile, writeRecipeFile } from '../runPlan.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs, sayWritten } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
@@ -330,38 +328,4 @@ function minMax(v: ArrayLike<number>): [number, number] {
     if (v[i] > hi) hi = v[i];
   }
   return [lo, hi];
-}
-
-/** Where a locs plan leaves its results (a recipe written by --save-recipe names them so too). */
-const LOCS_SLOTS = { drift: 'drift', interpolator: 'drift_interpolator', corrected: 'corrected_localizations' } as const;
-
-/**
- * The modules `locs` runs: the method's (Locs_RCC, Locs_AIM or Locs_Fiducial; with --then
- * fiducial, Locs_Fiducial after the first method's drift), Drift_Interpolate, Locs_Post_Shift.
- * `tableSlot`: the table Locs_Post_Shift corrects (the fiducial module's flags the markers' rows).
- */
-export function buildLocsPlan(
-  method: string,
-  then: string | undefined,
-  params: { rcc: Record<string, unknown>; fiducial: Record<string, unknown>; aim: Record<string, unknown>; spline: Record<string, unknown> },
-): { plan: RecipePlan; tableSlot: string } {
-  const items: PlanItem[] = [];
-  const fiducial = method === 'fiducial' || then === 'fiducial';
-  const measured = fiducial && method !== 'fiducial' ? 'coarse_drift' : LOCS_SLOTS.drift;
-  if (method === 'AIM') items.push({ module: locsAim, params: params.aim, outputs: { output_drift: measured, output_drift_plot: 'aim_drift_plot' } });
-  else if (method !== 'fiducial') items.push({ module: locsRcc, params: params.rcc, outputs: { output_drift: measured, output_drift_plot: 'rcc_drift_plot' } });
-  if (fiducial) {
-    items.push({
-      module: locsFiducial,
-      inputs: method === 'fiducial' ? {} : { input_drift: measured },
-      params: params.fiducial,
-      outputs: { output_drift: LOCS_SLOTS.drift, output_drift_plot: 'fiducial_drift_plot' },
-    });
-  }
-  const tableSlot = fiducial ? locsFiducial.outputs.output_localizations.default : TABLE_SLOT;
-  items.push(
-    { module: driftInterpolate, inputs: { input_drift_raw: LOCS_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: LOCS_SLOTS.interpolator } },
-    { module: locsPostShift, inputs: { input_localizations: tableSlot, input_drift_interpolator: LOCS_SLOTS.interpolator }, outputs: { output_name: LOCS_SLOTS.corrected } },
-  );
-  return { plan: buildPlan(items, [TABLE_SLOT], { source: 'ccdrift locs' }), tableSlot };
 }
