@@ -3,12 +3,12 @@ import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.j
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
-import { batchInputs, checkBatchPlans, driftSpan, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
+import { batchInputs, checkBatchPlans, driftSpan, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { defaultTableExtension, checkOutDir, PLOT_EXTS } from './locs.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
 import { APPLY_SLOTS, buildApplyPlan, runCommandPlan } from '../../recipes/plans.js';
@@ -76,14 +76,14 @@ export function registerApplyCommand(program: Command): void {
   cmd.action(async (args: string[], opts: ApplyOptions) => {
     for (const d of opts.drift) checkDriftFileExtension(d, '--drift');
     const { files, problems, batch } = batchInputs(args, readsInput, opts.output, (m) => say(opts, m));
-    ensureOutDir(opts.outDir);
+    checkOutDir(opts.outDir);
     const plans: (BatchPlan & { output: string; plot?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
-      const outputs: PlannedFile[] = [
+      const outputs = inOutDir([
         { path: output, what: opts.output ? '-o' : 'output', check: isImagePath(input) ? accepts.image(output) : accepts.table(output) },
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
-      ];
+      ], opts.outDir);
       const defaults = outputs.filter((o) => o.what === 'output' || (o.path === plot && plot !== opts.plot));
       return { input, outputs, defaults, output, plot };
     });
@@ -187,8 +187,10 @@ export function registerApplyCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...opts.drift], [...plan.outputs, ...recipeFile(opts.saveRecipe)], [], (m) => say(opts, m));
+      const recipe = inOutDir(recipeFile(opts.saveRecipe), opts.outDir);
+      await planOutputs([plan.input, ...opts.drift], [...plan.outputs, ...recipe], [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      await makeOutputFolders([...plan.outputs, ...recipe]);
       await correctOne(plan.input, plan.output, plan.plot);
       return;
     }

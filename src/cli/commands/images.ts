@@ -4,10 +4,10 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { ImageStack } from '../../core/types.js';
 import { findImageFormat, readImageStack, writeImageStack } from '../../io/index.js';
-import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
+import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { defaultTableExtension, checkOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
-import { accepts, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkOutputPlan, optionalFile, planOutputs } from '../outputPlan.js';
 import { withOutputBatch } from '../../io/atomic.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { detailsOf, reportOf } from '../../recipes/declare.js';
@@ -122,7 +122,7 @@ export function registerImagesCommand(program: Command): void {
       }
     }, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the stack you want to inspect on its own');
-    ensureOutDir(opts.outDir);
+    checkOutDir(opts.outDir);
     const plans: (BatchPlan & { output: string; driftOut?: string; plot?: string; report?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
       const driftOut = opts.driftOut
@@ -132,13 +132,13 @@ export function registerImagesCommand(program: Command): void {
           : outputBeside(input, DRIFT_SUFFIX, '.npz', opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
       const report = perInputPath('--report', opts.report, input, batch, opts.outDir, ['html']);
-      const outputs: PlannedFile[] = [
+      const outputs = inOutDir([
         { path: output, what: opts.output ? '-o' : 'output', check: accepts.image(output) },
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
-      ];
+      ], opts.outDir);
       const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path === plot && plot !== opts.plot) || (o.path === report && report !== opts.report));
       return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), output, driftOut, plot, report };
     });
@@ -221,11 +221,13 @@ export function registerImagesCommand(program: Command): void {
         quiet: opts.quiet,
       });
     };
+    const recipe = inOutDir(recipeFile(opts.saveRecipe), opts.outDir);
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input], [...plan.outputs, ...recipeFile(opts.saveRecipe)], plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input], [...plan.outputs, ...recipe], plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      await makeOutputFolders([...plan.outputs, ...recipe]);
       // Written with the other outputs: all or nothing.
       await saveRecipe();
       await correctOne(plan.input, plan.output, plan.driftOut, plan.plot, plan.report);
@@ -234,7 +236,8 @@ export function registerImagesCommand(program: Command): void {
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     // One recipe for every input, in place whichever of them fails.
-    checkOutputPlan(files, recipeFile(opts.saveRecipe));
+    checkOutputPlan(files, recipe);
+    await makeOutputFolders(recipe);
     await withOutputBatch(saveRecipe, undefined, { own: true });
     await runBatch(plans, planProblems, problems, (plan) => {
       const p = plan as (typeof plans)[number];

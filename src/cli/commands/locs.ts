@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InputError, UsageError } from '../../core/errors.js';
 import { basename } from 'node:path';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
@@ -9,9 +9,9 @@ import { CSV_META } from '../../io/csv.js';
 import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs } from '../outputPlan.js';
 import { withOutputBatch } from '../../io/atomic.js';
-import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { detailsOf } from '../../recipes/declare.js';
 import { buildLocsPlan, LOCS_SLOTS, runCommandPlan, TABLE_SLOT } from '../../recipes/plans.js';
 import { shortName } from '../../recipes/registry.js';
@@ -70,12 +70,14 @@ export function defaultTableExtension(input: string, format: string | undefined)
   return ext === '.h5r' ? '.hdf' : ext;
 }
 
-/** Create --out-dir when missing (a batch's results folder). */
-export function ensureOutDir(outDir: string | undefined): void {
+/**
+ * Check --out-dir (a batch's results folder) can be made. It is made when the first output in it
+ * is written (outputs in it are marked with inOutDir), so a refused command leaves no empty folder.
+ */
+export function checkOutDir(outDir: string | undefined): void {
   if (!outDir) return;
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out-dir ${outDir} is a file, not a folder`);
   checkFolderCanBeMade('--out-dir', outDir);
-  mkdirSync(outDir, { recursive: true });
 }
 
 /** Extension-only values of --plot and --per-frame (one file per input). */
@@ -142,7 +144,7 @@ export function registerLocsCommand(program: Command): void {
     const locsPlan = buildLocsPlan(method, then, { rcc: rccParams, fiducial: fidParams, aim: aimParams, spline: splineParams });
     const { files, problems, batch } = batchInputs(args, readsTable, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the file you want to inspect on its own');
-    ensureOutDir(opts.outDir);
+    checkOutDir(opts.outDir);
     if (opts.format) {
       try {
         findTableFormat(`x.${opts.format.replace(/^\./, '')}`, 'write');
@@ -164,14 +166,14 @@ export function registerLocsCommand(program: Command): void {
       // Picasso's yaml (read without the data) or a PYME file's metadata gives a drift .txt its pixel size.
       const pixelHint = opts.pixelSize ?? (extensionOf(input) === '.hdf5' ? picassoYamlPixelSize(input) : undefined);
       const pixelLater = ['.hdf', '.h5r'].includes(extensionOf(input));
-      const outputs: PlannedFile[] = [
+      const outputs = inOutDir([
         { path: output, what: opts.output ? '-o' : 'output', check: accepts.table(output) },
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
         ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
-      ];
+      ], opts.outDir);
       // Names ccdrift chose, and extension-only flags, never replace a file without --force.
       const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame) || (o.path !== opts.report && o.path === report));
       return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), paths: { output, driftOut, plot, perFrame, report } };
@@ -301,11 +303,13 @@ export function registerLocsCommand(program: Command): void {
         quiet: opts.quiet,
       });
     };
+    const recipe = inOutDir(recipeFile(opts.saveRecipe), opts.outDir);
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipeFile(opts.saveRecipe)], plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipe], plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      await makeOutputFolders([...plan.outputs, ...recipe]);
       // Written with the other outputs: all or nothing.
       await saveRecipe();
       await correctOne(plan.input, plan.paths);
@@ -314,7 +318,8 @@ export function registerLocsCommand(program: Command): void {
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     // One recipe for every input, in place whichever of them fails.
-    checkOutputPlan(files, recipeFile(opts.saveRecipe));
+    checkOutputPlan(files, recipe);
+    await makeOutputFolders(recipe);
     await withOutputBatch(saveRecipe, undefined, { own: true });
     await runBatch(plans, planProblems, problems, (plan) => correctOne(plan.input, (plan as (typeof plans)[number]).paths), (line) => say(opts, line));
   });
