@@ -256,12 +256,22 @@ export function checkBatchPlans(plans: readonly BatchPlan[], allInputs: readonly
 }
 
 /**
- * The folders a file's outputs go to that the run makes (PlannedFile.folderMadeByRun, e.g. a new
- * --out-dir): made when that file's turn comes, after every check passed, so a refused command
- * leaves no empty folder behind.
+ * Mark the outputs placed in --out-dir (`outDir`) as made by the run: the checks accept that
+ * folder missing (checkFolderCanBeMade vouches for it), and makeOutputFolders creates it when the
+ * file's turn comes, so a command refused by its checks leaves no empty folder behind.
  */
-async function makeOutputFolders(plan: BatchPlan): Promise<void> {
-  for (const o of plan.outputs) if (o.folderMadeByRun) await mkdir(dirname(resolve(o.path)), { recursive: true });
+export function inOutDir(outputs: readonly PlannedFile[], outDir: string | undefined): PlannedFile[] {
+  if (!outDir) return [...outputs];
+  const dir = resolve(outDir);
+  return outputs.map((o) => (dirname(resolve(o.path)) === dir ? { ...o, folderMadeByRun: true } : o));
+}
+
+/**
+ * The folders of `outputs` that the run makes (PlannedFile.folderMadeByRun, e.g. a new
+ * --out-dir): made after every check passed, just before the outputs are written.
+ */
+export async function makeOutputFolders(outputs: readonly PlannedFile[]): Promise<void> {
+  for (const o of outputs) if (o.folderMadeByRun) await mkdir(dirname(resolve(o.path)), { recursive: true });
 }
 
 /**
@@ -292,7 +302,7 @@ export async function runBatch(
       continue;
     }
     try {
-      await makeOutputFolders(plan);
+      await makeOutputFolders(plan.outputs);
       // Each file's outputs are all or nothing on their own (the command's batch would discard them all).
       const r = await withOutputBatch(() => one(plan), undefined, { own: true });
       results.push({ input: plan.input, ...r, result: 'ok', ok: true });

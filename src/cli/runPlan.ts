@@ -1,32 +1,18 @@
 /**
  * The direct commands (`locs`, `images`, `apply`) build a plan of recipe modules (buildPlan)
  * and run it through the runner of `ccdrift run` (runRecipe): one way modules are put together.
- * `--save-recipe` writes that plan as a recipe `ccdrift run` accepts.
+ * `--save-recipe` writes that plan as a recipe `ccdrift run` accepts. The plans and the runner
+ * live in src/recipes/plans.ts, shared with the browser app.
  */
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { extensionOf } from '../io/index.js';
 import { writeAtomically } from '../io/atomic.js';
-import type { RunContext } from '../recipes/declare.js';
-import { formatRecipe, type RecipePlan } from '../recipes/parseRecipe.js';
-import { RecipeStepError } from '../recipes/recipeErrors.js';
-import { runRecipe, type RecipeRunOptions, type RecipeRunResult } from '../recipes/runRecipe.js';
+import type { RecipePlan } from '../recipes/parseRecipe.js';
+import { recipeFileText } from '../recipes/plans.js';
 import type { PlannedFile } from './outputPlan.js';
 import { sayWritten } from './output.js';
-
-/**
- * Run a command's plan. A module's failure is the module's own error, as the command said it
- * before it ran through the recipe runner (the command has no recipe items to name).
- */
-export async function runCommandPlan(plan: RecipePlan, initial: Record<string, unknown>, ctx: RunContext, options: RecipeRunOptions): Promise<RecipeRunResult> {
-  try {
-    return await runRecipe(plan, initial, ctx, options);
-  } catch (err) {
-    if (err instanceof RecipeStepError) throw err.cause;
-    throw err;
-  }
-}
 
 /** Add `--save-recipe <file.yaml>`. */
 export function addSaveRecipeOption(cmd: Command, command: string): Command {
@@ -55,11 +41,7 @@ export async function writeRecipeFile(
   plan: RecipePlan,
   { command, dataSlot, results, inputs, quiet }: { command: string; dataSlot: string; results: string; inputs: string[]; quiet?: boolean },
 ): Promise<void> {
-  const text =
-    `# The modules \`${command}\` ran, every parameter given (defaults included).\n` +
-    `# Run them again: ccdrift run ${path} <input> [-o DIR] [--save SLOT=PATH]\n` +
-    `# The input is the slot '${dataSlot}'; ${results}.\n` +
-    formatRecipe(plan);
+  const text = recipeFileText(plan, { ranBy: `\`${command}\``, path, dataSlot, results });
   await writeAtomically([path], ([temp]) => fs.writeFile(temp, text), inputs);
   sayWritten({ quiet }, `wrote ${path}`);
 }

@@ -6,7 +6,7 @@
  * was written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -74,6 +74,27 @@ describe('outputs are checked before the work starts', () => {
     refused(['apply', 'in.csv', '--drift', 'd.npz', '-o', 'd.npz'], /-o d\.npz is the input file d\.npz/);
     refused(['drift', 'd.npz', '-o', 'pf.csv', '--plot', 'pf.csv'], /--plot pf\.csv: cannot write a plot|same file/);
     expect(readFileSync(join(dir, 'd.npz')).equals(npz)).toBe(true);
+  });
+});
+
+describe('--out-dir is made by a run that passed its checks, not before', () => {
+  it('a refused run leaves no --out-dir behind; a run that goes ahead makes it', () => {
+    writeFileSync(join(dir, 'scratch.bin'), 'keep me');
+    // The FFT cache would take over an existing file; an unknown plot extension.
+    refused(['locs', 'in.csv', '--out-dir', 'fresh', '--cache-fft', 'scratch.bin'], /--cache-fft scratch\.bin already exists/);
+    refused(['apply', 'in.csv', '--drift', 'in.truth.npz', '--out-dir', 'fresh/deep', '--plot', 'drift.gif'], /cannot write a plot with extension '\.gif'/);
+    // A batch whose every file is refused.
+    copyFileSync(join(dir, 'in.csv'), join(dir, 'again.csv'));
+    const listing = readdirSync(dir).sort();
+    const batch = runCli(['locs', 'in.csv', 'again.csv', '--out-dir', 'fresh', '--cache-fft', 'scratch.bin', '-q'], dir);
+    expect(batch.code, batch.stderr).toBe(1);
+    expect(batch.stderr).toMatch(/scratch\.bin already exists/);
+    expect(readdirSync(dir).sort()).toEqual(listing);
+    expect(readFileSync(join(dir, 'scratch.bin'), 'utf8')).toBe('keep me');
+    // One input that passes: the folder (two levels) is made and holds the output.
+    const ok = runCli(['apply', 'in.csv', '--drift', 'in.truth.npz', '--out-dir', 'fresh/deep', '-q'], dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'fresh', 'deep'))).toEqual(['in_undrift.csv']);
   });
 });
 

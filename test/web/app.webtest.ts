@@ -93,6 +93,16 @@ describe.skipIf(missing)('browser app', () => {
     const web = npz(drift.path);
     expect(maxDiff(web, npz(join(dir, 'cli.npz')))).toBeLessThan(SAME_AS_CLI_NM);
 
+    // The app ran a plan through the recipe runner: the plan, downloaded as a recipe, gives the
+    // app's drift under `ccdrift run` (as a recipe from `ccdrift locs --save-recipe` does).
+    const recipe = await save(page, 'download-recipe');
+    expect(recipe.name).toBe('worms_recipe.yaml');
+    const recipeText = readFileSync(recipe.path, 'utf8');
+    for (const m of ['Locs_RCC', 'Drift_Interpolate', 'Locs_Post_Shift']) expect(recipeText).toContain(`- chung_cc.${m}:`);
+    const rerun = runCli(['run', recipe.path, 'worms.csv', '--save', 'drift=web-rerun.npz', '-q'], dir);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(maxDiff(web, npz(join(dir, 'web-rerun.npz')))).toBeLessThan(SAME_AS_CLI_NM);
+
     const perFrame = await save(page, 'download-per-frame');
     const truth = npz(join(dir, 'worms.truth.npz'));
     const rows = readFileSync(perFrame.path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));

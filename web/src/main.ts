@@ -421,6 +421,7 @@ async function showResult(result: Result): Promise<void> {
   download('download-drift', result.driftNpz, `drift: ${result.driftNpz.name}`);
   download('download-per-frame', result.perFrameCsv, `per frame: ${result.perFrameCsv.name}`);
   download('download-picasso', result.picassoTxt, result.picassoTxt && `Picasso: ${result.picassoTxt.name}`);
+  download('download-recipe', result.recipe, result.recipe && `recipe: ${result.recipe.name}`);
   await document.fonts.load(`13px "${PLOT_FONT_FAMILY}"`).catch(() => undefined);
   await embed($('drift-plot'), interactiveDriftSpec(result));
   await embed($('trajectory'), trajectorySpec(result));

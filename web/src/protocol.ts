@@ -56,6 +56,8 @@ export interface Result {
   driftNpz: OutputFile;
   perFrameCsv: OutputFile;
   picassoTxt?: OutputFile;
+  /** The plan the app ran, as a recipe file (the CLI's --save-recipe): `ccdrift run` of it repeats the run. */
+  recipe?: OutputFile;
   seconds: number;
 }
 

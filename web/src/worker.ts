@@ -1,26 +1,26 @@
 /**
  * The app's numerics, off the page's thread: reads the picked files with the CLI's readers
- * (src/io, on the Emscripten FS of h5wasm: see shims/vfs.ts), runs the same modules with the
- * same parameters as `ccdrift locs` / `ccdrift images` / `ccdrift apply`, and writes the same
- * files, which go back to the page as bytes. Cancel = the page terminates this worker.
+ * (src/io, on the Emscripten FS of h5wasm: see shims/vfs.ts), runs the plans `ccdrift locs` /
+ * `ccdrift images` / `ccdrift apply` run, built by the same code (src/recipes/plans.ts) with the
+ * same parameters and run by the same runner as `ccdrift run` (runRecipe), and writes the same
+ * files, which go back to the page as bytes (the plan too, as a recipe `ccdrift run` repeats).
+ * Cancel = the page terminates this worker.
  */
 import './shims/process.js';
 import h5wasm from 'h5wasm';
 import { UsageError } from '../../src/core/errors.js';
 import { sampleDriftPerFrame } from '../../src/core/drift/driftInterpolator.js';
-import { applyDriftToStack } from '../../src/core/image/applyDriftToStack.js';
 import type { DriftInterpolator, DriftTrace, ImageStack, LocTable, NumericArray, ProgressReporter } from '../../src/core/types.js';
 import { encodeDriftNpz, decodeDriftNpz } from '../../src/io/driftNpzCodec.js';
 import { extensionOf, findTableFormat, isImagePath, readImageStack, readTable, writeImageStack, writeTable } from '../../src/io/index.js';
 import { provenanceOf, writePerFrameOutputs } from '../../src/cli/output.js';
-import { REPORT_KEY, type RunContext } from '../../src/recipes/declare.js';
+import { isSlotValue, type RunContext, type SlotKind, type SlotValues } from '../../src/recipes/declare.js';
 import { driftInterpolate, interpolatorPlot, splineParams } from '../../src/recipes/modules/driftInterpolate.js';
 import { driftLoadInterpolate } from '../../src/recipes/modules/driftLoadInterpolate.js';
 import { imagePostShift } from '../../src/recipes/modules/imagePostShift.js';
 import { imagePreClipFilter } from '../../src/recipes/modules/imagePreClipFilter.js';
 import { imagePreDownsample } from '../../src/recipes/modules/imagePreDownsample.js';
 import { imageRcc } from '../../src/recipes/modules/imageRcc.js';
-import { locsPostShift } from '../../src/recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../src/recipes/modules/locsRcc.js';
 import { loadPffft } from '../../src/core/fft/pffft.js';
 import { createPoolExecutor, MAX_POOL_WORKERS, warmPool } from './poolExecutor.js';
@@ -31,8 +31,10 @@ import { installBrowserPlugins } from './shims/h5wasmPlugins.js';
 import { setVfs, vfs, type EmscriptenFs } from './shims/vfs.js';
 import { removeSync } from './shims/fsPromises.js';
 import { formatRecipe, parseRecipe, type RecipePlan } from '../../src/recipes/parseRecipe.js';
-import { disposeSlotValue, runRecipe } from '../../src/recipes/runRecipe.js';
-import { createSaveSink, kindOfValue, planSaves, type SaveOptions } from '../../src/recipes/saveOutputs.js';
+import { disposeSlotValue, runRecipe, slotValue } from '../../src/recipes/runRecipe.js';
+import { APPLY_SLOTS, buildApplyPlan, buildImagesPlan, buildLocsPlan, downsampleChanges, IMAGE_SLOT, IMAGES_SLOTS, LOCS_SLOTS, recipeFileText, runCommandPlan, TABLE_SLOT } from '../../src/recipes/plans.js';
+import { shortName } from '../../src/recipes/registry.js';
+import { createSaveSink, planSaves, type SaveOptions } from '../../src/recipes/saveOutputs.js';
 
 const IN = '/in';
 const OUT = '/out';
@@ -308,8 +310,8 @@ async function perFrameFiles(interp: DriftInterpolator, first: number, last: num
   return { trace, perFrameCsv, picassoTxt };
 }
 
-/** The drift to apply from a picked .npz, as `ccdrift apply` loads it (same smoothing rule). */
-async function loadDrift(driftFile: string, values: FormValues): Promise<{ interp: DriftInterpolator; drift: DriftTrace; report: string }> {
+/** Drift_Load_Interpolate's parameters for a picked .npz, as `ccdrift apply` loads it (same smoothing rule); its samples, for the plot. */
+async function driftLoadParams(driftFile: string, values: FormValues): Promise<{ params: Record<string, unknown>; trace: DriftTrace; report: string }> {
   const fs = (await ready).FS;
   const trace = decodeDriftNpz(fs.readFile(driftFile) as Uint8Array, driftFile);
   const overrides: Record<string, unknown> = { load_paths: [driftFile] };
@@ -317,39 +319,61 @@ async function loadDrift(driftFile: string, values: FormValues): Promise<{ inter
     overrides.smoothing_factor = trace.sd ? 'auto' : splineParams.smoothing_factor.default;
   }
   const params = paramsFromForm(driftLoadInterpolate, values, overrides);
-  const loaded = await driftLoadInterpolate.run(makeContext(), { input_dummy: undefined }, params);
-  return { interp: loaded.output_drift_interpolator as DriftInterpolator, drift: trace, report: `applied ${driftFile} (${trace.t.length} samples, smoothing ${String(params.smoothing_factor)})` };
+  return { params, trace, report: `applied ${driftFile} (${trace.t.length} samples, smoothing ${String(params.smoothing_factor)})` };
+}
+
+/** The plan a run is, as a recipe file `ccdrift run` repeats (the CLI's --save-recipe). */
+function recipeDownload(plan: RecipePlan, stem: string, command: string, dataSlot: string, results: string): OutputFile {
+  const name = `${stem}_recipe.yaml`;
+  const text = recipeFileText(plan, { ranBy: `the ccdrift app (as \`${command}\`)`, path: name, dataSlot, results });
+  return { name, bytes: new TextEncoder().encode(text), mime: 'application/yaml' };
 }
 
 async function runTable(o: Opened, values: FormValues): Promise<Result> {
   const table = o.table!;
   const input = o.summary.name;
+  const stem = input.slice(0, input.length - extensionOf(input).length);
   const reports: string[] = [];
-  let drift: DriftTrace;
-  let interp: DriftInterpolator;
+  // The modules run as `ccdrift apply` (a picked drift file) or `ccdrift locs` build them (src/recipes/plans.ts).
+  let plan: RecipePlan;
+  let slots: { interpolator: string; corrected: string };
+  let loaded: DriftTrace | undefined;
   let label: string;
-  let params: Record<string, unknown>;
+  let recorded: () => Record<string, unknown>;
+  let command: string;
+  let chosen: string | undefined;
   if (o.summary.driftFile) {
-    ({ interp, drift } = await loadDrift(o.summary.driftFile, values).then((r) => (reports.push(r.report), r)));
+    const load = await driftLoadParams(o.summary.driftFile, values);
+    reports.push(load.report);
+    loaded = load.trace;
+    ({ plan } = buildApplyPlan({ image: false, load: load.params }));
+    slots = APPLY_SLOTS;
     label = `loaded (${o.summary.driftFile})`;
-    params = {};
+    recorded = () => ({});
+    command = 'ccdrift apply';
   } else {
-    // As src/cli/commands/locs.ts.
     const refine = values.refine ?? 'on';
     if (!['on', 'off'].includes(refine)) throw new UsageError(`--refine must be on or off, got '${refine}'`);
     const rccParams = paramsFromForm(locsRcc, values, { refine: refine === 'on', breaks: values.breaks?.trim() || 'auto' });
     const splineP = paramsFromForm(driftInterpolate, values);
-    const ctx = makeContext({ wantedOutputs: new Set(['output_drift', 'output_drift_plot', 'output_drift_interpolator', 'output_name']) });
-    const rcc = await locsRcc.run(ctx, { input_for_correction: table }, rccParams);
-    reports.push(`Locs_RCC: ${rcc[REPORT_KEY]}`);
-    drift = rcc.output_drift as DriftTrace;
-    interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineP)).output_drift_interpolator as DriftInterpolator;
+    ({ plan } = buildLocsPlan(rccParams.method, undefined, { rcc: rccParams, spline: splineP }));
+    slots = LOCS_SLOTS;
     label = rccParams.refine ? 'measured (RCC + fine stage)' : 'measured (RCC)';
-    params = { ...rccParams, ...splineP, chosen: rcc[REPORT_KEY] };
+    recorded = () => ({ ...rccParams, ...splineP, chosen });
+    command = 'ccdrift locs';
   }
-  const ctx = makeContext();
-  const corrected = (await locsPostShift.run(ctx, { input_localizations: table, input_drift_interpolator: interp }, {})).output_name as LocTable;
-  const provenance = provenanceOf(o.summary.driftFile ? 'apply' : 'locs', params, input);
+  const run = await runCommandPlan(plan, { [TABLE_SLOT]: table }, makeContext(), {
+    wantedSlots: new Set([TABLE_SLOT, LOCS_SLOTS.drift, ...Object.values(slots)]),
+    onStepDone: (step, report) => {
+      if (step.decl.name !== locsRcc.name) return;
+      reports.push(`${shortName(step.decl.name)}: ${report}`);
+      chosen = report;
+    },
+  });
+  const drift = loaded ?? slotValue(run, LOCS_SLOTS.drift, 'drift');
+  const interp = slotValue(run, slots.interpolator, 'interpolator');
+  const corrected = slotValue(run, slots.corrected, 'table');
+  const provenance = provenanceOf(o.summary.driftFile ? 'apply' : 'locs', recorded(), input);
   Object.assign(corrected.metadata, provenance.metadata);
   const pixelOption = optionalNumber(values, 'pixel-size');
   const format = values.format?.trim() || undefined;
@@ -363,7 +387,6 @@ async function runTable(o: Opened, values: FormValues): Promise<Result> {
   const detail = detailRenders(table, corrected);
   const [t0, t1] = range(table.columns.get('t')!);
   const is3d = table.columns.has('z');
-  const stem = input.slice(0, input.length - extensionOf(input).length);
   const per = await perFrameFiles(interp, t0, t1, is3d, pixelSizeOf(table, pixelOption), stem);
   return {
     kind: 'table',
@@ -381,6 +404,7 @@ async function runTable(o: Opened, values: FormValues): Promise<Result> {
     driftNpz: { name: `${stem}_drift.npz`, bytes: encodeDriftNpz(drift), mime: 'application/octet-stream' },
     perFrameCsv: per.perFrameCsv,
     picassoTxt: per.picassoTxt,
+    recipe: recipeDownload(plan, stem, command, TABLE_SLOT, `the corrected table is '${slots.corrected}'`),
     seconds: 0,
   };
 }
@@ -388,22 +412,29 @@ async function runTable(o: Opened, values: FormValues): Promise<Result> {
 async function runStack(o: Opened, values: FormValues): Promise<Result> {
   const stack = o.stack!;
   const input = o.summary.name;
+  const stem = input.slice(0, input.length - extensionOf(input).length);
   const reports: string[] = [];
   const padding = optionalNumber(values, 'padding-multiplier');
-  const shiftParams = paramsFromForm(imagePostShift, values, padding !== undefined ? { padding_multipler: padding } : {});
+  const shiftParams = paramsFromForm(imagePostShift, values, { ...(padding !== undefined && { padding_multipler: padding }), float_output: values.float === 'true' });
   // Recorded as by `ccdrift images`, which gives --float to Image_Post_Shift's float_output but records it apart.
   const { float_output: _float, ...shiftRecorded } = shiftParams;
-  let drift: DriftTrace;
-  let interp: DriftInterpolator;
+  // The modules run as `ccdrift apply` (a picked drift file) or `ccdrift images` build them (src/recipes/plans.ts).
+  let plan: RecipePlan;
+  let slots: { interpolator: string; corrected: string };
+  let loaded: DriftTrace | undefined;
   let label: string;
   let params: Record<string, unknown>;
-  const ctx = makeContext();
+  let command: string;
   if (o.summary.driftFile) {
-    ({ interp, drift } = await loadDrift(o.summary.driftFile, values).then((r) => (reports.push(r.report), r)));
+    const load = await driftLoadParams(o.summary.driftFile, values);
+    reports.push(load.report);
+    loaded = load.trace;
+    ({ plan } = buildApplyPlan({ image: true, load: load.params, shift: shiftParams }));
+    slots = APPLY_SLOTS;
     label = `loaded (${o.summary.driftFile})`;
     params = shiftRecorded;
+    command = 'ccdrift apply';
   } else {
-    // As src/cli/commands/images.ts.
     const filterParams = paramsFromForm(imagePreClipFilter, values);
     const crop = { x_start: 'x-start', x_end: 'x-end', y_start: 'y-start', y_end: 'y-end' } as const;
     const downsampleOverrides: Record<string, unknown> = {};
@@ -415,25 +446,28 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
     const downsampleParams = paramsFromForm(imagePreDownsample, values, downsampleOverrides);
     const rccParams = paramsFromForm(imageRcc, values);
     const splineP = paramsFromForm(driftInterpolate, values);
-    let measured: ImageStack = stack;
-    if ((values.prefilter ?? 'true') === 'true') {
-      const filtered = await imagePreClipFilter.run(ctx, { input_name: measured }, filterParams);
-      reports.push(`Image_Pre_Clip&Filter: ${filtered[REPORT_KEY]}`);
-      measured = filtered.output_name as ImageStack;
-    }
-    const binned = (downsampleParams.binsize as number[]).some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
-    if (binned) measured = (await imagePreDownsample.run(ctx, { input_name: measured }, downsampleParams)).output_name as ImageStack;
-    const rcc = await imageRcc.run(ctx, { input_image: measured }, rccParams);
-    reports.push(`Image_RCC: ${rcc[REPORT_KEY]}`);
-    drift = rcc.output_drift as DriftTrace;
-    interp = (await driftInterpolate.run(ctx, { input_drift_raw: drift }, splineP)).output_drift_interpolator as DriftInterpolator;
+    plan = buildImagesPlan({
+      filter: (values.prefilter ?? 'true') === 'true' ? filterParams : undefined,
+      downsample: downsampleChanges(downsampleParams) ? downsampleParams : undefined,
+      rcc: rccParams,
+      spline: splineP,
+      shift: shiftParams,
+    });
+    slots = IMAGES_SLOTS;
     label = 'measured (Image RCC)';
     params = { ...filterParams, ...downsampleParams, ...rccParams, ...splineP, ...shiftRecorded };
+    command = 'ccdrift images';
   }
-  const corrected =
-    values.float === 'true'
-      ? applyDriftToStack(stack, interp, { paddingMultiplier: shiftParams.padding_multipler as number, floatOutput: true }, { progress })
-      : ((await imagePostShift.run(ctx, { input_image: stack, input_drift_interpolator: interp }, shiftParams)).outputName as ReturnType<typeof applyDriftToStack>);
+  const run = await runCommandPlan(plan, { [IMAGE_SLOT]: stack }, makeContext(), {
+    // The picked stack is read again for the "before" projection (and kept for another run): not released.
+    wantedSlots: new Set([IMAGE_SLOT, IMAGES_SLOTS.drift, ...Object.values(slots)]),
+    onStepDone: (step, report) => {
+      if (step.decl.name === imagePreClipFilter.name || step.decl.name === imageRcc.name) reports.push(`${shortName(step.decl.name)}: ${report}`);
+    },
+  });
+  const drift = loaded ?? slotValue(run, IMAGES_SLOTS.drift, 'drift');
+  const interp = slotValue(run, slots.interpolator, 'interpolator');
+  const corrected = slotValue(run, slots.corrected, 'image');
   Object.assign(corrected.metadata, provenanceOf(o.summary.driftFile ? 'apply' : 'images', params, input).metadata);
   const before = projector(stack);
   const after = projector(corrected); // padded frames (--padding-multiplier) are larger
@@ -456,9 +490,8 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
     const written = await writeImageStack(target, watched, { inputs: [`${IN}/${input}`] });
     files = await Promise.all(written.map((p) => takeOutput(p.slice(OUT.length + 1), mimeOf(p))));
   } finally {
-    corrected.dispose();
+    disposeSlotValue(corrected);
   }
-  const stem = input.slice(0, input.length - extensionOf(input).length);
   const is3d = stack.depth > 1;
   const per = await perFrameFiles(interp, 0, stack.frames - 1, is3d, undefined, stem);
   return {
@@ -475,13 +508,11 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
     corrected: files,
     driftNpz: { name: `${stem}_drift.npz`, bytes: encodeDriftNpz(drift), mime: 'application/octet-stream' },
     perFrameCsv: per.perFrameCsv,
+    recipe: recipeDownload(plan, stem, command, IMAGE_SLOT, `the corrected stack is '${slots.corrected}'`),
     seconds: 0,
   };
 }
 
-/** The loaded data's slot in a recipe, as `ccdrift run` names it (src/cli/commands/run.ts). */
-const TABLE_SLOT = 'Localizations';
-const IMAGE_SLOT = 'input';
 /** Where a recipe runs: the picked files appear here (links), and what it writes lands here. */
 const WORK = '/work';
 
@@ -491,10 +522,16 @@ function parseRecipeFile(recipe: string, isImage: boolean): RecipePlan {
 }
 
 /** The output of the recipe's last Locs_Post_Shift / Image_Post_Shift step: the corrected data, for the after render. */
-function shifted(plan: RecipePlan, slots: Map<string, unknown>, kind: 'table' | 'image'): unknown {
+function shifted<K extends 'table' | 'image'>(plan: RecipePlan, slots: Map<string, unknown>, kind: K): SlotValues[K] | undefined {
   const step = [...plan.steps].reverse().find((st) => /Post_Shift$/.test(st.decl.name));
   const value = step ? Object.values(step.outputs).map((slot) => slots.get(slot)).find((v) => v !== undefined) : undefined;
-  return value !== undefined && kindOfValue(value) === kind ? value : undefined;
+  return isSlotValue(kind, value) ? value : undefined;
+}
+
+/** The first of `values` that is a slot value of `kind`. */
+function firstOfKind<K extends SlotKind>(values: readonly unknown[], kind: K): SlotValues[K] | undefined {
+  for (const v of values) if (isSlotValue(kind, v)) return v;
+  return undefined;
 }
 
 /** Run a picked recipe as `ccdrift run RECIPE DATA -o results` does; show what it produced. */
@@ -541,8 +578,8 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
     files.push({ name, bytes: fs.readFile(`${WORK}/${name}`) as Uint8Array, mime: mimeOf(name) });
   }
   const values_ = [...slots.values()];
-  const interp = values_.find((v) => kindOfValue(v) === 'interpolator') as DriftInterpolator | undefined;
-  const drift = (values_.find((v) => kindOfValue(v) === 'drift') as DriftTrace | undefined) ?? interp?.sources[0];
+  const interp = firstOfKind(values_, 'interpolator');
+  const drift = firstOfKind(values_, 'drift') ?? interp?.sources[0];
   if (!interp || !drift) {
     for (const v of values_) disposeSlotValue(v);
     throw new UsageError(`the recipe ${o.summary.recipe} produced no drift interpolator (Drift_Interpolate or Drift_Load_Interpolate); nothing to show or correct with`);
@@ -556,7 +593,7 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
   let is3d: boolean;
   if (isImage) {
     const stack = o.stack!;
-    const corrected = shifted(plan, slots, 'image') as ImageStack | undefined;
+    const corrected = shifted(plan, slots, 'image');
     const b = projector(stack);
     const a = projector(corrected ?? stack);
     for (let i = 0; i < stack.frames; i++) {
@@ -569,7 +606,7 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
     is3d = stack.depth > 1;
   } else {
     const table = o.table!;
-    const corrected = shifted(plan, slots, 'table') as LocTable | undefined;
+    const corrected = shifted(plan, slots, 'table');
     const grid = renderGrid(table);
     before = render(table.columns.get('x')!, table.columns.get('y')!, grid);
     after = render((corrected ?? table).columns.get('x')!, (corrected ?? table).columns.get('y')!, grid);
@@ -605,6 +642,7 @@ function transferables(r: Result): Transferable[] {
   const out: Transferable[] = [r.before.data.buffer, r.after.data.buffer, ...(r.detail ? [r.detail.before.data.buffer, r.detail.after.data.buffer] : []), r.driftNpz.bytes.buffer, r.perFrameCsv.bytes.buffer];
   for (const f of [...r.corrected, ...(r.extra ?? [])]) out.push(f.bytes.buffer);
   if (r.picassoTxt) out.push(r.picassoTxt.bytes.buffer);
+  if (r.recipe) out.push(r.recipe.bytes.buffer);
   return [...new Set(out)] as Transferable[];
 }
 

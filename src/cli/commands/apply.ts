@@ -3,19 +3,17 @@ import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.j
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
-import { batchInputs, checkBatchPlans, driftSpan, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
+import { batchInputs, checkBatchPlans, driftSpan, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { defaultTableExtension, checkOutDir, PLOT_EXTS } from './locs.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { parseTriple, readStackForCli } from './images.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, optionalFile, planOutputs } from '../outputPlan.js';
 import { driftLoadInterpolate } from '../../recipes/modules/driftLoadInterpolate.js';
 import { interpolatorPlot, splineParams } from '../../recipes/modules/driftInterpolate.js';
-import { buildPlan } from '../../recipes/buildPlan.js';
+import { APPLY_SLOTS, buildApplyPlan, runCommandPlan } from '../../recipes/plans.js';
 import { disposeSlotValue, slotValue } from '../../recipes/runRecipe.js';
-import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
-import { IMAGE_SLOT, TABLE_SLOT } from './run.js';
-import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
+import { addSaveRecipeOption, recipeFile, writeRecipeFile } from '../runPlan.js';
 import { makeRunContext } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parsePositiveFlag, parseNonNegativeFlag } from '../flags.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, withFrameProgress, sayWritten } from '../output.js';
@@ -78,14 +76,14 @@ export function registerApplyCommand(program: Command): void {
   cmd.action(async (args: string[], opts: ApplyOptions) => {
     for (const d of opts.drift) checkDriftFileExtension(d, '--drift');
     const { files, problems, batch } = batchInputs(args, readsInput, opts.output, (m) => say(opts, m));
-    ensureOutDir(opts.outDir);
+    checkOutDir(opts.outDir);
     const plans: (BatchPlan & { output: string; plot?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
-      const outputs: PlannedFile[] = [
+      const outputs = inOutDir([
         { path: output, what: opts.output ? '-o' : 'output', check: isImagePath(input) ? accepts.image(output) : accepts.table(output) },
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
-      ];
+      ], opts.outDir);
       const defaults = outputs.filter((o) => o.what === 'output' || (o.path === plot && plot !== opts.plot));
       return { input, outputs, defaults, output, plot };
     });
@@ -115,23 +113,11 @@ export function registerApplyCommand(program: Command): void {
     /** Load the --drift files and correct `data` by them: Drift_Load_Interpolate, then Image_Post_Shift or Locs_Post_Shift. */
     const runApply = async (data: LocTable | ImageStack, load: Record<string, unknown>) => {
       const isImage = !('columns' in data);
-      const dataSlot = isImage ? IMAGE_SLOT : TABLE_SLOT;
-      const padding = opts.padding ?? imagePostShift.params.padding_multipler.default;
-      const plan = buildPlan(
-        [
-          { module: driftLoadInterpolate, inputs: { input_dummy: dataSlot }, params: load, outputs: { output_drift_interpolator: APPLY_SLOTS.interpolator } },
-          isImage
-            ? {
-                module: imagePostShift,
-                inputs: { input_image: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator },
-                params: { padding_multipler: padding, float_output: opts.float === true },
-                outputs: { outputName: APPLY_SLOTS.corrected },
-              }
-            : { module: locsPostShift, inputs: { input_localizations: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator }, outputs: { output_name: APPLY_SLOTS.corrected } },
-        ],
-        [dataSlot],
-        { source: 'ccdrift apply' },
-      );
+      const { plan, dataSlot } = buildApplyPlan({
+        image: isImage,
+        load,
+        shift: isImage ? { padding_multipler: opts.padding ?? imagePostShift.params.padding_multipler.default, float_output: opts.float === true } : undefined,
+      });
       if (opts.saveRecipe) {
         // One input (checked below): its pixel size is in the recipe. Written with the other outputs: all or nothing.
         await writeRecipeFile(opts.saveRecipe, plan, {
@@ -201,8 +187,10 @@ export function registerApplyCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...opts.drift], [...plan.outputs, ...recipeFile(opts.saveRecipe)], [], (m) => say(opts, m));
+      const recipe = inOutDir(recipeFile(opts.saveRecipe), opts.outDir);
+      await planOutputs([plan.input, ...opts.drift], [...plan.outputs, ...recipe], [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      await makeOutputFolders([...plan.outputs, ...recipe]);
       await correctOne(plan.input, plan.output, plan.plot);
       return;
     }
@@ -220,6 +208,3 @@ export function registerApplyCommand(program: Command): void {
 function frameRange(first: number, last: number): Float64Array {
   return Float64Array.from({ length: Math.max(1, last - first + 1) }, (_, i) => first + i);
 }
-
-/** Where the apply plan leaves its results. */
-const APPLY_SLOTS = { interpolator: 'drift_interpolator', corrected: 'corrected' } as const;

@@ -4,18 +4,17 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../../core/errors.js';
 import type { ImageStack } from '../../core/types.js';
 import { findImageFormat, readImageStack, writeImageStack } from '../../io/index.js';
-import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
-import { defaultTableExtension, ensureOutDir, PLOT_EXTS } from './locs.js';
+import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { defaultTableExtension, checkOutDir, PLOT_EXTS } from './locs.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
-import { accepts, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkOutputPlan, optionalFile, planOutputs } from '../outputPlan.js';
 import { withOutputBatch } from '../../io/atomic.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { detailsOf, reportOf } from '../../recipes/declare.js';
-import { buildPlan, type PlanItem, type RecipePlan } from '../../recipes/buildPlan.js';
+import { buildImagesPlan, downsampleChanges, IMAGE_SLOT, IMAGES_SLOTS, runCommandPlan } from '../../recipes/plans.js';
 import { shortName } from '../../recipes/registry.js';
 import { disposeSlotValue, outputValue, slotValue } from '../../recipes/runRecipe.js';
-import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
-import { IMAGE_SLOT } from './run.js';
+import { addSaveRecipeOption, recipeFile, writeRecipeFile } from '../runPlan.js';
 import { collectWarnings, imagesReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
@@ -101,7 +100,7 @@ export function registerImagesCommand(program: Command): void {
     const shiftParams = paramsFromFlags(imagePostShift, o, { ...(opts.padding !== undefined && { padding_multipler: opts.padding }), float_output: opts.float === true });
     // Written into the output's metadata as before Image_Post_Shift had float_output (--float is a flag of its own).
     const { float_output: _float, ...recordedShiftParams } = shiftParams;
-    const binned = downsampleParams.binsize.some((b) => b !== 1) || downsampleParams.x_start !== 0 || downsampleParams.y_start !== 0 || downsampleParams.x_end !== -1 || downsampleParams.y_end !== -1;
+    const binned = downsampleChanges(downsampleParams);
     // The modules this command runs, checked before any file is read; the same plan for every input.
     const imagesPlan = buildImagesPlan({
       filter: opts.prefilter ? filterParams : undefined,
@@ -123,7 +122,7 @@ export function registerImagesCommand(program: Command): void {
       }
     }, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the stack you want to inspect on its own');
-    ensureOutDir(opts.outDir);
+    checkOutDir(opts.outDir);
     const plans: (BatchPlan & { output: string; driftOut?: string; plot?: string; report?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
       const driftOut = opts.driftOut
@@ -133,13 +132,13 @@ export function registerImagesCommand(program: Command): void {
           : outputBeside(input, DRIFT_SUFFIX, '.npz', opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
       const report = perInputPath('--report', opts.report, input, batch, opts.outDir, ['html']);
-      const outputs: PlannedFile[] = [
+      const outputs = inOutDir([
         { path: output, what: opts.output ? '-o' : 'output', check: accepts.image(output) },
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
-      ];
+      ], opts.outDir);
       const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path === plot && plot !== opts.plot) || (o.path === report && report !== opts.report));
       return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), output, driftOut, plot, report };
     });
@@ -222,11 +221,13 @@ export function registerImagesCommand(program: Command): void {
         quiet: opts.quiet,
       });
     };
+    const recipe = inOutDir(recipeFile(opts.saveRecipe), opts.outDir);
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input], [...plan.outputs, ...recipeFile(opts.saveRecipe)], plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input], [...plan.outputs, ...recipe], plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      await makeOutputFolders([...plan.outputs, ...recipe]);
       // Written with the other outputs: all or nothing.
       await saveRecipe();
       await correctOne(plan.input, plan.output, plan.driftOut, plan.plot, plan.report);
@@ -235,49 +236,12 @@ export function registerImagesCommand(program: Command): void {
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     // One recipe for every input, in place whichever of them fails.
-    checkOutputPlan(files, recipeFile(opts.saveRecipe));
+    checkOutputPlan(files, recipe);
+    await makeOutputFolders(recipe);
     await withOutputBatch(saveRecipe, undefined, { own: true });
     await runBatch(plans, planProblems, problems, (plan) => {
       const p = plan as (typeof plans)[number];
       return correctOne(p.input, p.output, p.driftOut, p.plot, p.report);
     }, (line) => say(opts, line));
   });
-}
-
-/** Where an images plan leaves its results (a recipe written by --save-recipe names them so too). */
-const IMAGES_SLOTS = { drift: 'drift', interpolator: 'drift_interpolator', corrected: 'drift_corrected_image' } as const;
-
-/**
- * The modules `images` runs: Image_Pre_Clip&Filter and Image_Pre_Downsample when asked for,
- * Image_RCC on their output, Drift_Interpolate, and Image_Post_Shift of the original stack.
- */
-export function buildImagesPlan(params: {
-  filter?: Record<string, unknown>;
-  downsample?: Record<string, unknown>;
-  rcc: Record<string, unknown>;
-  spline: Record<string, unknown>;
-  shift: Record<string, unknown>;
-}): RecipePlan {
-  const items: PlanItem[] = [];
-  // Measured on the pre-filtered (and optionally binned) stack; applied to the original.
-  let measured = IMAGE_SLOT;
-  if (params.filter) {
-    items.push({ module: imagePreClipFilter, inputs: { input_name: measured }, params: params.filter, outputs: { output_name: 'clipped_images' } });
-    measured = 'clipped_images';
-  }
-  if (params.downsample) {
-    items.push({ module: imagePreDownsample, inputs: { input_name: measured }, params: params.downsample, outputs: { output_name: 'downsampled_images' } });
-    measured = 'downsampled_images';
-  }
-  items.push(
-    { module: imageRcc, inputs: { input_image: measured }, params: params.rcc, outputs: { output_drift: IMAGES_SLOTS.drift, output_drift_plot: 'rcc_drift_plot' } },
-    { module: driftInterpolate, inputs: { input_drift_raw: IMAGES_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: IMAGES_SLOTS.interpolator } },
-    {
-      module: imagePostShift,
-      inputs: { input_image: IMAGE_SLOT, input_drift_interpolator: IMAGES_SLOTS.interpolator },
-      params: params.shift,
-      outputs: { outputName: IMAGES_SLOTS.corrected },
-    },
-  );
-  return buildPlan(items, [IMAGE_SLOT], { source: 'ccdrift images' });
 }

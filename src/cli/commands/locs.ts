@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InputError, UsageError } from '../../core/errors.js';
 import { basename } from 'node:path';
 import { sampleDriftPerFrame } from '../../core/drift/driftInterpolator.js';
@@ -9,23 +9,21 @@ import { CSV_META } from '../../io/csv.js';
 import { picassoYamlPixelSize } from '../../io/hdf5/picasso.js';
 import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
-import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
+import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs } from '../outputPlan.js';
 import { withOutputBatch } from '../../io/atomic.js';
-import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
 import { detailsOf } from '../../recipes/declare.js';
-import { buildPlan, type PlanItem, type RecipePlan } from '../../recipes/buildPlan.js';
+import { buildLocsPlan, LOCS_SLOTS, runCommandPlan, TABLE_SLOT } from '../../recipes/plans.js';
 import { shortName } from '../../recipes/registry.js';
 import { outputValue, slotValue } from '../../recipes/runRecipe.js';
 import { collectWarnings, locsReportData, writeReport } from '../report.js';
 import { driftInterpolate, interpolatorPlot } from '../../recipes/modules/driftInterpolate.js';
-import { locsPostShift } from '../../recipes/modules/locsPostShift.js';
 import { locsRcc } from '../../recipes/modules/locsRcc.js';
 import { locsFiducial, markerSources } from '../../recipes/modules/locsFiducial.js';
 import { locsAim } from '../../recipes/modules/locsAim.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { addModuleFlags, paramsFromFlags, parsePositiveFlag } from '../flags.js';
-import { addSaveRecipeOption, recipeFile, runCommandPlan, writeRecipeFile } from '../runPlan.js';
-import { TABLE_SLOT } from './run.js';
+import { addSaveRecipeOption, recipeFile, writeRecipeFile } from '../runPlan.js';
 import { checkPixelSizeAgreement, provenanceOf, say, tablePixelSizeNm, writeDebugCorrelations, writePerFrameOutputs, sayWritten } from '../output.js';
 
 interface LocsOptions extends CommonOptions {
@@ -72,12 +70,14 @@ export function defaultTableExtension(input: string, format: string | undefined)
   return ext === '.h5r' ? '.hdf' : ext;
 }
 
-/** Create --out-dir when missing (a batch's results folder). */
-export function ensureOutDir(outDir: string | undefined): void {
+/**
+ * Check --out-dir (a batch's results folder) can be made. It is made when the first output in it
+ * is written (outputs in it are marked with inOutDir), so a refused command leaves no empty folder.
+ */
+export function checkOutDir(outDir: string | undefined): void {
   if (!outDir) return;
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out-dir ${outDir} is a file, not a folder`);
   checkFolderCanBeMade('--out-dir', outDir);
-  mkdirSync(outDir, { recursive: true });
 }
 
 /** Extension-only values of --plot and --per-frame (one file per input). */
@@ -144,7 +144,7 @@ export function registerLocsCommand(program: Command): void {
     const locsPlan = buildLocsPlan(method, then, { rcc: rccParams, fiducial: fidParams, aim: aimParams, spline: splineParams });
     const { files, problems, batch } = batchInputs(args, readsTable, opts.output, (m) => say(opts, m));
     if (batch && rccParams.debug_cor_file) throw new UsageError('--debug-cor-file is for one input; run the file you want to inspect on its own');
-    ensureOutDir(opts.outDir);
+    checkOutDir(opts.outDir);
     if (opts.format) {
       try {
         findTableFormat(`x.${opts.format.replace(/^\./, '')}`, 'write');
@@ -166,14 +166,14 @@ export function registerLocsCommand(program: Command): void {
       // Picasso's yaml (read without the data) or a PYME file's metadata gives a drift .txt its pixel size.
       const pixelHint = opts.pixelSize ?? (extensionOf(input) === '.hdf5' ? picassoYamlPixelSize(input) : undefined);
       const pixelLater = ['.hdf', '.h5r'].includes(extensionOf(input));
-      const outputs: PlannedFile[] = [
+      const outputs = inOutDir([
         { path: output, what: opts.output ? '-o' : 'output', check: accepts.table(output) },
         ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
         ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
         ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
         ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
         ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
-      ];
+      ], opts.outDir);
       // Names ccdrift chose, and extension-only flags, never replace a file without --force.
       const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame) || (o.path !== opts.report && o.path === report));
       return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), paths: { output, driftOut, plot, perFrame, report } };
@@ -303,11 +303,13 @@ export function registerLocsCommand(program: Command): void {
         quiet: opts.quiet,
       });
     };
+    const recipe = inOutDir(recipeFile(opts.saveRecipe), opts.outDir);
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipeFile(opts.saveRecipe)], plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipe], plan.scratch ?? [], (m) => say(opts, m));
       refuseExisting(plan.defaults, opts.force);
+      await makeOutputFolders([...plan.outputs, ...recipe]);
       // Written with the other outputs: all or nothing.
       await saveRecipe();
       await correctOne(plan.input, plan.paths);
@@ -316,7 +318,8 @@ export function registerLocsCommand(program: Command): void {
     const planProblems = checkBatchPlans(plans, files, opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
     // One recipe for every input, in place whichever of them fails.
-    checkOutputPlan(files, recipeFile(opts.saveRecipe));
+    checkOutputPlan(files, recipe);
+    await makeOutputFolders(recipe);
     await withOutputBatch(saveRecipe, undefined, { own: true });
     await runBatch(plans, planProblems, problems, (plan) => correctOne(plan.input, (plan as (typeof plans)[number]).paths), (line) => say(opts, line));
   });
@@ -330,38 +333,4 @@ function minMax(v: ArrayLike<number>): [number, number] {
     if (v[i] > hi) hi = v[i];
   }
   return [lo, hi];
-}
-
-/** Where a locs plan leaves its results (a recipe written by --save-recipe names them so too). */
-const LOCS_SLOTS = { drift: 'drift', interpolator: 'drift_interpolator', corrected: 'corrected_localizations' } as const;
-
-/**
- * The modules `locs` runs: the method's (Locs_RCC, Locs_AIM or Locs_Fiducial; with --then
- * fiducial, Locs_Fiducial after the first method's drift), Drift_Interpolate, Locs_Post_Shift.
- * `tableSlot`: the table Locs_Post_Shift corrects (the fiducial module's flags the markers' rows).
- */
-export function buildLocsPlan(
-  method: string,
-  then: string | undefined,
-  params: { rcc: Record<string, unknown>; fiducial: Record<string, unknown>; aim: Record<string, unknown>; spline: Record<string, unknown> },
-): { plan: RecipePlan; tableSlot: string } {
-  const items: PlanItem[] = [];
-  const fiducial = method === 'fiducial' || then === 'fiducial';
-  const measured = fiducial && method !== 'fiducial' ? 'coarse_drift' : LOCS_SLOTS.drift;
-  if (method === 'AIM') items.push({ module: locsAim, params: params.aim, outputs: { output_drift: measured, output_drift_plot: 'aim_drift_plot' } });
-  else if (method !== 'fiducial') items.push({ module: locsRcc, params: params.rcc, outputs: { output_drift: measured, output_drift_plot: 'rcc_drift_plot' } });
-  if (fiducial) {
-    items.push({
-      module: locsFiducial,
-      inputs: method === 'fiducial' ? {} : { input_drift: measured },
-      params: params.fiducial,
-      outputs: { output_drift: LOCS_SLOTS.drift, output_drift_plot: 'fiducial_drift_plot' },
-    });
-  }
-  const tableSlot = fiducial ? locsFiducial.outputs.output_localizations.default : TABLE_SLOT;
-  items.push(
-    { module: driftInterpolate, inputs: { input_drift_raw: LOCS_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: LOCS_SLOTS.interpolator } },
-    { module: locsPostShift, inputs: { input_localizations: tableSlot, input_drift_interpolator: LOCS_SLOTS.interpolator }, outputs: { output_name: LOCS_SLOTS.corrected } },
-  );
-  return { plan: buildPlan(items, [TABLE_SLOT], { source: 'ccdrift locs' }), tableSlot };
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InputError, UsageError } from '../../core/errors.js';
 import { findImageFormat, findTableFormat, isImagePath, readImageStack, readTable } from '../../io/index.js';
 import { formatRecipe, parseRecipe } from '../../recipes/parseRecipe.js';
+import { IMAGE_SLOT, TABLE_SLOT } from '../../recipes/plans.js';
 import { disposeSlotValue, outputValue, runRecipe } from '../../recipes/runRecipe.js';
 import { createSaveSink, plannedDefaultFiles, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
@@ -38,9 +39,8 @@ interface RunOptions extends CommonOptions {
   force?: boolean;
 }
 
-/** Slot names of the loaded data (as PYME names them). */
-export const TABLE_SLOT = 'Localizations';
-export const IMAGE_SLOT = 'input';
+/** Slot names of the loaded data (as PYME names them): src/recipes/plans.ts, shared with the browser app. */
+export { IMAGE_SLOT, TABLE_SLOT };
 
 function parseSave(text: string): [string, string] {
   const eq = text.indexOf('=');
