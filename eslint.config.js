@@ -18,7 +18,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'bench/*.mjs', 'scripts/*.mjs', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'bench/*.mjs', 'scripts/*.mjs', 'bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // Numeric code indexes typed arrays and narrows h5wasm's untyped results on purpose.
@@ -37,9 +40,23 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', performance: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
-  layer(['src/core/**/*.ts'], [...outside('io', 'cli', 'recipes', 'node', 'plot', 'report'), 'node:*'], 'src/core runs in browsers and under every front end: it imports nothing outside src/core'),
+  layer(
+    ['src/core/**/*.ts'],
+    [...outside('io', 'cli', 'recipes', 'node', 'plot', 'report'), 'node:*'],
+    'src/core runs in browsers and under every front end: it imports nothing outside src/core',
+  ),
   layer(['src/io/**/*.ts'], outside('cli', 'recipes', 'node', 'report'), 'src/io builds on src/core only (not on the CLI or the recipes)'),
   layer(['src/recipes/**/*.ts'], outside('cli', 'report'), 'src/recipes builds on src/io and src/core (not on the CLI)'),
 );

@@ -36,8 +36,15 @@ const t0 = performance.now();
 const res = await estimateDriftFromLocs(
   { x: cols.get('x'), y: cols.get('y'), z: c.dim === 3 ? cols.get('z') : undefined, t: cols.get('t') },
   {
-    stepFrames: c.step, windowFrames: c.step, binSizeNm: c.binsize, flattenZ: false, tukeySize: 0.25,
-    method: 'RCC', shiftMaxNm: 5, corrWindow: 5, refine: false,
+    stepFrames: c.step,
+    windowFrames: c.step,
+    binSizeNm: c.binsize,
+    flattenZ: false,
+    tukeySize: 0.25,
+    method: 'RCC',
+    shiftMaxNm: 5,
+    corrWindow: 5,
+    refine: false,
   },
   { executor, progress },
 );

@@ -16,13 +16,24 @@ import { estimateDriftFromLocs } from '../dist/src/core/drift/estimateDriftFromL
 import { createDriftInterpolator } from '../dist/src/core/drift/driftInterpolator.js';
 import { formatAxes as f, rmse } from './driftError.mjs';
 
-const fast = [{ amplitudeNm: 60, periodFrames: 4000 }, { amplitudeNm: 40, periodFrames: 5000 }];
+const fast = [
+  { amplitudeNm: 60, periodFrames: 4000 },
+  { amplitudeNm: 40, periodFrames: 5000 },
+];
 const scenarios = {
   'dense 130k, 20 µm': { locs: 130000, frames: 30000 },
   '1M, 20 µm': { locs: 1000000, frames: 30000 },
   '5M, 50k frames': { locs: 5000000, frames: 50000 },
   '130k + 4 beads': { locs: 130000, frames: 30000, beads: 4 },
-  'fast drift + 2 jumps': { locs: 130000, frames: 30000, oscillations: fast, jumps: [{ frame: 11000, xNm: 90, yNm: -95 }, { frame: 21000, xNm: -120, yNm: 50 }] },
+  'fast drift + 2 jumps': {
+    locs: 130000,
+    frames: 30000,
+    oscillations: fast,
+    jumps: [
+      { frame: 11000, xNm: 90, yNm: -95 },
+      { frame: 21000, xNm: -120, yNm: 50 },
+    ],
+  },
   'sparse 12k / 30k frames': { locs: 12000, frames: 30000 },
   '3D, 9 µm, z drift 200 nm': { locs: 130000, frames: 30000, dim: 3, driftAmplitudeZNm: 200, fieldNm: 9000 },
 };
@@ -56,7 +67,15 @@ for (const name of Object.keys(scenarios).filter((n) => pick.some((p) => n.start
     // RCC alone, without the validation pass of its standard errors (driftUncertainty.ts): the
     // strictest time to compare the defaults with.
     let t = clock();
-    const hand = await estimateDriftFromLocs(sim.table, { stepFrames: 1000, windowFrames: 1000, binSizeNm: 20, shiftMaxNm: 5, corrWindow: 5, refine: false, validateUncertainty: false });
+    const hand = await estimateDriftFromLocs(sim.table, {
+      stepFrames: 1000,
+      windowFrames: 1000,
+      binSizeNm: 20,
+      shiftMaxNm: 5,
+      corrWindow: 5,
+      refine: false,
+      validateUncertainty: false,
+    });
     const handInterp = createDriftInterpolator([hand.drift], { smoothing: 10 });
     tHand = best(tHand, since(t));
     handErr = rmse(handInterp, sim.truth, dims);

@@ -17,11 +17,42 @@ const root = join(dirname(here), '..');
 const dist = (p) => new URL(`../dist/src/${p}`, import.meta.url).href;
 
 /** The original example recipe's RCC parameters (step = window = 1000, bin 20 nm, spline s = 10). */
-const RCC = { stepFrames: 1000, windowFrames: 1000, binSizeNm: 20, shiftMaxNm: 5, corrWindow: 5, refine: false, flattenZ: false, tukeySize: 0.25, method: 'RCC' };
+const RCC = {
+  stepFrames: 1000,
+  windowFrames: 1000,
+  binSizeNm: 20,
+  shiftMaxNm: 5,
+  corrWindow: 5,
+  refine: false,
+  flattenZ: false,
+  tukeySize: 0.25,
+  method: 'RCC',
+};
 const FRAMES = 30000;
 const PIXEL_NM = 100;
 /** RCC above as `ccdrift locs` flags (no fine stage, no jump search, spline s = 10). */
-const CLI_FLAGS = ['--step', '1000', '--window', '1000', '--binsize', '20', '--shift-max', '5', '--corr-window', '5', '--tukey-size', '0.25', '--refine', 'off', '--breaks', 'none', '--smoothing', '10', '--degree', '3'];
+const CLI_FLAGS = [
+  '--step',
+  '1000',
+  '--window',
+  '1000',
+  '--binsize',
+  '20',
+  '--shift-max',
+  '5',
+  '--corr-window',
+  '5',
+  '--tukey-size',
+  '0.25',
+  '--refine',
+  'off',
+  '--breaks',
+  'none',
+  '--smoothing',
+  '10',
+  '--degree',
+  '3',
+];
 /** Figures from issue 11, measured on the issue author's machine: quoted, never as ours. */
 const QUOTED = { pymePlugin1MCsvSeconds: 40, picasso5MSeconds: 31.8 };
 
@@ -146,10 +177,17 @@ try {
     runNode(['prepare', String(rows), dir, '.hdf', '.hdf5']);
     const out = join(dir, 'out.hdf');
     const ours = runNode(['run', join(dir, 'locs.hdf'), out]);
-    const inner = ['spectra', 'correlations'].filter((k) => ours.ms[k] !== undefined).map((k) => `${k} ${s(ours.ms[k])}`).join(', ');
-    console.log(`  ccdrift .hdf → .hdf      ${s(ours.ms.total).padStart(6)} s  (${phases(ours.ms)}; RCC: ${inner})  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
+    const inner = ['spectra', 'correlations']
+      .filter((k) => ours.ms[k] !== undefined)
+      .map((k) => `${k} ${s(ours.ms[k])}`)
+      .join(', ');
+    console.log(
+      `  ccdrift .hdf → .hdf      ${s(ours.ms.total).padStart(6)} s  (${phases(ours.ms)}; RCC: ${inner})  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`,
+    );
     console.log(cpuLine(ours));
-    console.log(`  written .hdf: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, input .hdf (ccdrift-written): ${(statSync(join(dir, 'locs.hdf')).size / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `  written .hdf: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, input .hdf (ccdrift-written): ${(statSync(join(dir, 'locs.hdf')).size / 2 ** 20).toFixed(1)} MiB`,
+    );
     // The same job as a user types it: process start to exit, module loading included.
     const cliOut = join(dir, 'cli_out.hdf');
     const cliStart = performance.now();
@@ -163,7 +201,11 @@ try {
       const srcDir = typeof src === 'string' ? src : src.dir;
       try {
         const pyStart = performance.now();
-        const o = execFileSync(py, [join(root, 'bench', 'peers', 'picasso_undrift.py'), srcDir, join(dir, 'locs.hdf5'), '1000'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+        const o = execFileSync(py, [join(root, 'bench', 'peers', 'picasso_undrift.py'), srcDir, join(dir, 'locs.hdf5'), '1000'], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const pySeconds = (performance.now() - pyStart) / 1000;
         const p = JSON.parse(o.trim().split('\n').pop());
         const total = p.read + p.undrift;
@@ -180,10 +222,17 @@ try {
           `  process start to exit: ccdrift locs ${cliSeconds.toFixed(2)} s, Picasso's script ${pySeconds.toFixed(2)} s (its imports included, no write): ${(cliSeconds / pySeconds).toFixed(2)}×`,
         );
       } catch (err) {
-        console.log(`  Picasso undrift could not run here (${String(err.stderr || err.message).trim().split('\n').pop()}); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows on another machine`);
+        console.log(
+          `  Picasso undrift could not run here (${String(err.stderr || err.message)
+            .trim()
+            .split('\n')
+            .pop()}); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows on another machine`,
+        );
       }
     } else {
-      console.log(`  Picasso not available (needs python3 with numpy, numba, scipy, pandas, h5py, yaml, matplotlib and its sources); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows`);
+      console.log(
+        `  Picasso not available (needs python3 with numpy, numba, scipy, pandas, h5py, yaml, matplotlib and its sources); quoted from issue 11: ${QUOTED.picasso5MSeconds} s for 5 M rows`,
+      );
     }
 
     const pyt = python('tables');
@@ -195,7 +244,6 @@ try {
           ` | ccdrift's write ${(ours.ms.write / 1000 / o.seconds).toFixed(2)}× the time, ${(ours.cpu.write / 1000 / o.cpu).toFixed(2)}× the CPU time, ${(statSync(out).size / o.bytes).toFixed(2)}× the size`,
       );
     } else console.log('  PyTables not available (python3-tables): no write comparison');
-
   }
 
   if (csvRows > 0) {

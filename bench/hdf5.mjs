@@ -15,14 +15,25 @@ const dist = new URL('../dist/src/io/hdf5/index.js', import.meta.url);
 function makeTable(n) {
   const columns = new Map();
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
   const f32 = () => new Float32Array(n);
-  const x = f32(), y = f32(), z = f32(), A = f32(), sig = f32(), ex = f32(), ey = f32();
+  const x = f32(),
+    y = f32(),
+    z = f32(),
+    A = f32(),
+    sig = f32(),
+    ex = f32(),
+    ey = f32();
   const t = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    x[i] = rand() * 40000; y[i] = rand() * 40000; z[i] = (rand() - 0.5) * 600;
+    x[i] = rand() * 40000;
+    y[i] = rand() * 40000;
+    z[i] = (rand() - 0.5) * 600;
     t[i] = Math.floor((i / n) * 100000);
-    A[i] = 100 + rand() * 2000; sig[i] = 90 + rand() * 100; ex[i] = 2 + rand() * 20; ey[i] = 2 + rand() * 20;
+    A[i] = 100 + rand() * 2000;
+    sig[i] = 90 + rand() * 100;
+    ex[i] = 2 + rand() * 20;
+    ey[i] = 2 + rand() * 20;
   }
   for (const [k, v] of Object.entries({ x, y, z, t, A, sig, error_x: ex, error_y: ey })) columns.set(k, v);
   return { length: n, columns, metadata: { 'voxelsize.x': 0.1, 'voxelsize.y': 0.1, 'voxelsize.units': 'um' } };
@@ -33,9 +44,9 @@ async function phase(name, n, file) {
   const table = name.startsWith('write') ? makeTable(n) : null;
   const t0 = performance.now();
   let rows;
-  if (name === 'write-pyme') await io.writePymeTable([file], table, {}, file), (rows = n);
+  if (name === 'write-pyme') (await io.writePymeTable([file], table, {}, file), (rows = n));
   else if (name === 'read-pyme') rows = (await io.readPymeTable(file)).length;
-  else if (name === 'write-picasso') await io.writePicasso([file, file.replace(/\.hdf5$/, '.yaml')], table, { pixelSizeNm: 100 }, file), (rows = n);
+  else if (name === 'write-picasso') (await io.writePicasso([file, file.replace(/\.hdf5$/, '.yaml')], table, { pixelSizeNm: 100 }, file), (rows = n));
   else if (name === 'read-picasso') rows = (await io.readPicasso(file)).length;
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(JSON.stringify({ seconds, rows, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
@@ -44,7 +55,10 @@ async function phase(name, n, file) {
 if (process.argv[2] === '--phase') {
   await phase(process.argv[3], Number(process.argv[4]), process.argv[5]);
 } else {
-  const sizes = process.argv.slice(2).map(Number).filter((v) => v > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((v) => v > 0);
   const dir = mkdtempSync(join(tmpdir(), 'ccdrift-bench-hdf5-'));
   try {
     console.log('phase            rows        time (s)  rows/s (M)  peak RSS (MiB)  file (MiB)');

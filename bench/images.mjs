@@ -21,7 +21,7 @@ const PIXEL_NM = 100;
 function syntheticStack(frames, size) {
   const base = new Float32Array(size * size);
   let seed = 7;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   for (let b = 0; b < 400; b++) {
     const cx = size * (0.1 + 0.8 * rand());
     const cy = size * (0.1 + 0.8 * rand());

@@ -14,8 +14,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const fast = [{ amplitudeNm: 60, periodFrames: 4000 }, { amplitudeNm: 40, periodFrames: 5000 }];
-const jumps = [{ frame: 11000, xNm: 90, yNm: -95 }, { frame: 21000, xNm: -120, yNm: 50 }];
+const fast = [
+  { amplitudeNm: 60, periodFrames: 4000 },
+  { amplitudeNm: 40, periodFrames: 5000 },
+];
+const jumps = [
+  { frame: 11000, xNm: 90, yNm: -95 },
+  { frame: 21000, xNm: -120, yNm: 50 },
+];
 const scenarios = {
   '130k + 4 beads': { sim: { locs: 130000, frames: 30000, beads: 4 }, methods: ['fiducial', 'AIM'] },
   '130k + 3 dim beads (2000 ph)': { sim: { locs: 130000, frames: 30000, beads: 3, beadPhotons: 2000 }, methods: ['fiducial'] },
@@ -30,7 +36,8 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const pick = args[0] ? args[0].split(',') : Object.keys(scenarios);
 const seed = Number(process.env.SEED ?? 7);
 const picassoSrc = process.env.PICASSO_SRC;
-if (process.argv.includes('--picasso-aim') && !picassoSrc) console.log('  (--picasso-aim needs PICASSO_SRC, a directory holding picasso/aim.py: Picasso not measured)');
+if (process.argv.includes('--picasso-aim') && !picassoSrc)
+  console.log('  (--picasso-aim needs PICASSO_SRC, a directory holding picasso/aim.py: Picasso not measured)');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 
 /** Runs of each side against Picasso (RUNS=…): the ratios are medians over runs, each pair timed back to back. */
@@ -42,7 +49,11 @@ async function againstPicasso(name, sim) {
   const dir = mkdtempSync(join(tmpdir(), 'ccdrift-aim-'));
   try {
     const path = join(dir, 'locs.hdf5');
-    const table = { length: sim.table.length, columns: new Map([...sim.table.columns].filter(([k]) => ['x', 'y', 't', 'photons', 'bg'].includes(k))), metadata: {} };
+    const table = {
+      length: sim.table.length,
+      columns: new Map([...sim.table.columns].filter(([k]) => ['x', 'y', 't', 'photons', 'bg'].includes(k))),
+      metadata: {},
+    };
     await writeTable(path, table, { pixelSizeNm: 100 });
     await writeDriftNpz(join(dir, 'truth.npz'), sim.truth);
     const back = await readTable(path);
@@ -79,7 +90,6 @@ async function againstPicasso(name, sim) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`Fiducial and AIM methods (seed ${seed}), per-frame RMSE per axis after offset removal:`);

@@ -27,10 +27,13 @@ function report(label, r, quoted) {
     `${label.padEnd(34)} ${String(r.windows).padStart(3)} win ${String(r.pairs).padStart(4)} pairs  ` +
     `FFT ${r.fft.nx}×${r.fft.ny}×${r.fft.nz}  spectra ${s(m.spectra)} s  corr ${s(m.correlations)} s  ` +
     `RCC total ${s(m.rccTotal)} s  spline ${s(m.spline)} s  apply ${s(m.apply)} s  peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB  ` +
-    `(${r.storage.kind === 'points' ? 'from points' : `spectra in ${r.storage.kind}`}, ${r.storage.workers} workers)  RMSE ${r.rmseNm.slice(0, r.case.dim).map((v) => v.toFixed(2)).join('/')} nm`;
+    `(${r.storage.kind === 'points' ? 'from points' : `spectra in ${r.storage.kind}`}, ${r.storage.workers} workers)  RMSE ${r.rmseNm
+      .slice(0, r.case.dim)
+      .map((v) => v.toFixed(2))
+      .join('/')} nm`;
   console.log(line);
   for (const [name, seconds, source] of quoted ?? []) {
-    console.log(`${''.padEnd(34)} ${name}: ${seconds} s quoted from ${source} (not run here) → ${((m.rccTotal / 1000) / seconds).toFixed(3)}× that time`);
+    console.log(`${''.padEnd(34)} ${name}: ${seconds} s quoted from ${source} (not run here) → ${(m.rccTotal / 1000 / seconds).toFixed(3)}× that time`);
   }
 }
 
@@ -59,7 +62,9 @@ report('  3D std (bin 20 nm)', points3d, [['original PYME plugin', 440, 'issue 1
 if (!quick) {
   const fft3d = runCase({ ...std3d, route: 'off' });
   report('  same, FFT route (pointsRoute off)', fft3d);
-  console.log(`  points / FFT route: ${(points3d.ms.rccTotal / fft3d.ms.rccTotal).toFixed(3)}× the time, ${(points3d.peakRssMB / fft3d.peakRssMB).toFixed(3)}× the peak RSS`);
+  console.log(
+    `  points / FFT route: ${(points3d.ms.rccTotal / fft3d.ms.rccTotal).toFixed(3)}× the time, ${(points3d.peakRssMB / fft3d.peakRssMB).toFixed(3)}× the peak RSS`,
+  );
 }
 report('  3D, 20 µm field, bin 30 nm', runCase({ locs: 1.3e5, dim: 3, binsize: 30, step: 1000, workers: cores }));
 

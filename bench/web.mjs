@@ -140,7 +140,16 @@ try {
       executablePath: chromiumPath,
       headless: true,
       acceptDownloads: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await context.newPage();
@@ -148,7 +157,9 @@ try {
       await page.waitForSelector('[data-testid=offline]:not([data-state=loading])', { timeout: 120_000 });
       const status = (re) =>
         page.waitForFunction(
-          (s) => new RegExp(s).test(document.querySelector('[data-testid=status]').textContent) || document.querySelector('[data-testid=status]').textContent.startsWith('error'),
+          (s) =>
+            new RegExp(s).test(document.querySelector('[data-testid=status]').textContent) ||
+            document.querySelector('[data-testid=status]').textContent.startsWith('error'),
           re,
           { timeout: 3_600_000, polling: 100 },
         );
@@ -175,7 +186,9 @@ try {
       console.log(`${locs} localizations, ${FRAMES} frames, ${ext === 'hdf' ? 'PYME .hdf' : 'CSV'} (${mib(statSync(join(dir, input)).size)}), ${cores} cores:`);
       console.log(`  ccdrift locs (CLI):   ${c.seconds.toFixed(1)} s, peak RSS ${mib(c.peakBytes)}`);
       console.log(`  browser app:          ${appSeconds.toFixed(1)} s (reading ${readSeconds.toFixed(1)} s) = ${(appSeconds / c.seconds).toFixed(2)}× the CLI`);
-      console.log(`  tab's peak memory:    ${mib(tab)} (renderer VmHWM: page + workers); other Chromium processes ${others.map((p) => `${p.type} ${mib(p.peak)}`).join(', ')}`);
+      console.log(
+        `  tab's peak memory:    ${mib(tab)} (renderer VmHWM: page + workers); other Chromium processes ${others.map((p) => `${p.type} ${mib(p.peak)}`).join(', ')}`,
+      );
       console.log(`  same drift: max |difference| ${diff.toExponential(1)} nm over ${b.t.length} samples`);
     } finally {
       await context.close();

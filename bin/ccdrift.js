@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 const WASM_FLAG = '--disable-wasm-trap-handler';
 function addressSpaceLimited() {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max address space'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max address space'));
     return !!line && /^\d+$/.test(line.slice('Max address space'.length).trim().split(/\s+/)[0]);
   } catch {
     return false;

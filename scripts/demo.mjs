@@ -26,12 +26,18 @@ const truthFile = join(out, 'worms.truth.npz');
 ccdrift('simulate', '-o', worms, '--frames', '30000', '--locs', '130000', '--seed', '1');
 const t0 = Date.now();
 ccdrift(
-  'locs', worms,
-  '-o', join(out, 'worms_corrected.csv'),
-  '--drift-out', join(out, 'drift.npz'),
-  '--plot', join(out, 'drift.png'),
-  '--per-frame', join(out, 'drift_per_frame.csv'),
-  '--report', join(out, 'report.html'),
+  'locs',
+  worms,
+  '-o',
+  join(out, 'worms_corrected.csv'),
+  '--drift-out',
+  join(out, 'drift.npz'),
+  '--plot',
+  join(out, 'drift.png'),
+  '--per-frame',
+  join(out, 'drift_per_frame.csv'),
+  '--report',
+  join(out, 'report.html'),
 );
 const seconds = (Date.now() - t0) / 1000;
 

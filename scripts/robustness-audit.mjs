@@ -85,7 +85,13 @@ function setup() {
   writeFileSync(join(dir, 'cor.yaml'), recipe('    debug_cor_file: /tmp/ccdrift-audit-cor.tif\n'));
   writeFileSync(join(dir, 'cache.yaml'), recipe('    cache_fft: in.csv\n'));
   writeFileSync(join(dir, 'onself.npz'), recipe('', 'onself.npz'));
-  writeFileSync(join(dir, 'loadmissing.yaml'), recipe().replace(/- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n/, '- chung_cc.Drift_Load_Interpolate:\n    input_dummy: drift\n    load_paths: [missing.npz]\n'));
+  writeFileSync(
+    join(dir, 'loadmissing.yaml'),
+    recipe().replace(
+      /- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n/,
+      '- chung_cc.Drift_Load_Interpolate:\n    input_dummy: drift\n    load_paths: [missing.npz]\n',
+    ),
+  );
   writeFileSync(
     join(dir, 'pad.yaml'),
     '- chung_cc.Image_RCC:\n    input_image: input\n    output_drift: drift\n    output_drift_plot: p1\n- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n- chung_cc.Image_Post_Shift:\n    input_image: input\n    padding_multipler: 1000000\n',

@@ -27,5 +27,16 @@ export type { RecipePlan, ParseRecipeOptions } from './recipes/parseRecipe.js';
 export { runRecipe } from './recipes/runRecipe.js';
 export type { RecipeRunOptions, RecipeRunResult } from './recipes/runRecipe.js';
 export { defineModule } from './recipes/declare.js';
-export type { ModuleDecl, TypedModuleDecl, RunContext, ParamDecl, SlotDecl, SlotKind, SlotValues, ParamValues, SlotValuesOf, ModuleOutputs } from './recipes/declare.js';
+export type {
+  ModuleDecl,
+  TypedModuleDecl,
+  RunContext,
+  ParamDecl,
+  SlotDecl,
+  SlotKind,
+  SlotValues,
+  ParamValues,
+  SlotValuesOf,
+  ModuleOutputs,
+} from './recipes/declare.js';
 export { VERSION } from './version.js';

@@ -27,7 +27,9 @@ const shims: Record<string, string> = {
 
 /** Every file under `dir`, as paths relative to it with `/`. */
 function listFiles(dir: string, root = dir): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), root) : [relative(root, join(dir, e.name)).split(sep).join('/')]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), root) : [relative(root, join(dir, e.name)).split(sep).join('/')],
+  );
 }
 
 /**
@@ -45,7 +47,9 @@ function offlineServiceWorker(): Plugin {
     closeBundle(error?: Error) {
       // A failed build has no output to list: let its own error be the one reported.
       if (error || !existsSync(outDir)) return;
-      const files = listFiles(outDir).filter((f) => f !== 'sw.js').sort();
+      const files = listFiles(outDir)
+        .filter((f) => f !== 'sw.js')
+        .sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
       const source = readFileSync(here('./serviceWorker.js'), 'utf8')

@@ -114,7 +114,9 @@ export function batchInputs(
   const count = expanded.files.length + expanded.problems.length;
   const batch = count > 1;
   if (batch && output) {
-    throw new UsageError(`-o names one output, but there are ${count} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`);
+    throw new UsageError(
+      `-o names one output, but there are ${count} inputs; drop -o (each gets <name>${UNDRIFT_SUFFIX}.<ext>) and use --out-dir DIR for another folder`,
+    );
   }
   return { ...expanded, batch };
 }
@@ -148,7 +150,10 @@ export function expandInputs(args: readonly string[], accepts: (path: string) =>
     skipped.push(...own);
     const usable = readable.filter((m) => !isOwnOutput(m));
     if (usable.length === 0) {
-      const why = matches.length === 0 ? 'no file matches it' : `${matches.length} file(s) match it but none is an input this command reads${own.length ? ' (ccdrift outputs are skipped)' : ''}`;
+      const why =
+        matches.length === 0
+          ? 'no file matches it'
+          : `${matches.length} file(s) match it but none is an input this command reads${own.length ? ' (ccdrift outputs are skipped)' : ''}`;
       problems.push({ input: arg, message: `'${arg}': ${why}` });
     }
     for (const m of usable) add(m);
@@ -174,7 +179,14 @@ export function outputBeside(input: string, suffix: string, ext: string, outDir?
  * .txt`) means `<stem>_drift.<ext>` beside each input (or in --out-dir); a path is taken as it
  * is, allowed only for a single input.
  */
-export function perInputPath(flag: string, value: string | undefined, input: string, batch: boolean, outDir: string | undefined, extensions: readonly string[]): string | undefined {
+export function perInputPath(
+  flag: string,
+  value: string | undefined,
+  input: string,
+  batch: boolean,
+  outDir: string | undefined,
+  extensions: readonly string[],
+): string | undefined {
   if (!value) return undefined;
   const bare = value.replace(/^\./, '').toLowerCase();
   if (extensions.includes(bare)) return outputBeside(input, DRIFT_SUFFIX, `.${bare}`, outDir);
@@ -245,7 +257,8 @@ export function checkBatchPlans(plans: readonly BatchPlan[], allInputs: readonly
       for (const o of p.outputs) {
         const key = resolve(o.path);
         const other = claimed.get(key);
-        if (other !== undefined) throw new UsageError(`${o.what} ${o.path} is also the output of ${other}: inputs with the same name need different folders (drop --out-dir)`);
+        if (other !== undefined)
+          throw new UsageError(`${o.what} ${o.path} is also the output of ${other}: inputs with the same name need different folders (drop --out-dir)`);
       }
       for (const o of p.outputs) claimed.set(resolve(o.path), p.input);
     } catch (err) {

@@ -39,7 +39,9 @@ export function addModuleFlags(cmd: Command, decl: ModuleDecl, only?: string[]):
       cmd.addOption(new Option(`--${p.flag}`, describe(p)));
       continue;
     }
-    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : kind === 'autoNumber' ? 'n|auto' : 'value'}>`, describe(p)).default(p.cliDefault ?? p.default);
+    const opt = new Option(`--${p.flag} <${kind === 'number' ? 'n' : kind === 'autoNumber' ? 'n|auto' : 'value'}>`, describe(p)).default(
+      p.cliDefault ?? p.default,
+    );
     if (kind === 'enum') opt.choices((p.schema as unknown as { options: string[] }).options);
     if (kind === 'number') opt.argParser((v: string) => parseNumberFlag(p.flag!, v));
     if (kind === 'autoNumber') {

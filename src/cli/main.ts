@@ -66,7 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     // One command, one batch of outputs: all appear at the end, or none (io/atomic.ts).
     await withOutputBatch(
       () => program.parseAsync(argv),
-      (discarded) => process.stderr.write(`ccdrift: nothing written: ${discarded.length === 1 ? 'the output' : `the ${discarded.length} outputs`} finished before the error (${discarded.join(', ')}) discarded\n`),
+      (discarded) =>
+        process.stderr.write(
+          `ccdrift: nothing written: ${discarded.length === 1 ? 'the output' : `the ${discarded.length} outputs`} finished before the error (${discarded.join(', ')}) discarded\n`,
+        ),
     );
     return 0;
   } catch (err) {
@@ -74,7 +77,11 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : 2;
     }
-    return reportError(err, debug, argv.slice(2).find((a) => !a.startsWith('-')));
+    return reportError(
+      err,
+      debug,
+      argv.slice(2).find((a) => !a.startsWith('-')),
+    );
   }
 }
 

@@ -72,7 +72,8 @@ export async function writePerFrameOutputs(
 export async function writeDebugCorrelations(path: string, stack: CrossCorrelationStack | undefined, inputs: string[]): Promise<string> {
   if (!stack) throw new Error('internal: the correlation images were not kept for debug_cor_file');
   const ext = extensionOf(path);
-  if (ext !== '.tif' && ext !== '.tiff') throw new UsageError(`--debug-cor-file ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);
+  if (ext !== '.tif' && ext !== '.tiff')
+    throw new UsageError(`--debug-cor-file ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);
   await writeImageStack(path, crossCorrelationAsStack(stack), { inputs });
   return path;
 }
@@ -107,6 +108,8 @@ export function checkPixelSizeAgreement(input: string, metadata: Metadata, pixel
   if (pixelSizeNm === undefined || force) return;
   const stated = tablePixelSizeNm(metadata);
   if (stated !== undefined && Math.abs(stated - pixelSizeNm) > 1e-9 * stated) {
-    throw new UsageError(`${input}: --pixel-size ${pixelSizeNm} nm disagrees with the file's own pixel size, ${+stated.toPrecision(12)} nm; drop --pixel-size, or add --force to override it`);
+    throw new UsageError(
+      `${input}: --pixel-size ${pixelSizeNm} nm disagrees with the file's own pixel size, ${+stated.toPrecision(12)} nm; drop --pixel-size, or add --force to override it`,
+    );
   }
 }

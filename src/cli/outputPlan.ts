@@ -56,7 +56,9 @@ export function checkOutputPlan(inputs: readonly string[], outputs: readonly Pla
     }
     for (const prev of seen) {
       if (sameFile(file.path, prev.file.path, stat, prev.stat)) {
-        throw new UsageError(`${file.what} ${file.path} and ${prev.file.what} ${prev.file.path} are the same file: one would replace the other; give them different paths`);
+        throw new UsageError(
+          `${file.what} ${file.path} and ${prev.file.what} ${prev.file.path} are the same file: one would replace the other; give them different paths`,
+        );
       }
     }
     if (stat?.isDirectory()) throw new UsageError(`${file.what} ${file.path} is a folder; give a file name`);
@@ -127,13 +129,17 @@ export const accepts = {
     if (ext !== '.tif' && ext !== '.tiff') throw new UsageError(`${flag} ${path}: the correlation stack is written as TIFF (.tif); got '${ext || '(none)'}'`);
   },
   /** `pixelSizeLater`: the pixel size a Picasso .txt needs comes from the input's own metadata (checked when written). */
-  perFrame: (path: string, pixelSizeNm: number | undefined, pixelSizeLater = false) => () => {
-    const ext = extensionOf(path);
-    if (ext === '.txt' && !pixelSizeNm && !pixelSizeLater) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
-    if (!['.csv', '.txt', '.json', '.npz'].includes(ext)) {
-      throw new UsageError(`${path}: per-frame drift is written as .csv (t,x,y,z in nm), .txt (Picasso), .json (ThunderSTORM) or .npz; got '${ext || '(none)'}'`);
-    }
-  },
+  perFrame:
+    (path: string, pixelSizeNm: number | undefined, pixelSizeLater = false) =>
+    () => {
+      const ext = extensionOf(path);
+      if (ext === '.txt' && !pixelSizeNm && !pixelSizeLater) throw new UsageError(`${path}: Picasso drift files are in camera pixels; give --pixel-size <nm>`);
+      if (!['.csv', '.txt', '.json', '.npz'].includes(ext)) {
+        throw new UsageError(
+          `${path}: per-frame drift is written as .csv (t,x,y,z in nm), .txt (Picasso), .json (ThunderSTORM) or .npz; got '${ext || '(none)'}'`,
+        );
+      }
+    },
 };
 
 /**

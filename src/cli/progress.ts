@@ -13,7 +13,11 @@ const MIN_BAR_MS = 1000;
 /** 1234567 → "1.23M": rows and bytes of large files stay readable. */
 function compact(v: number): string {
   if (v < 1e4) return String(v);
-  for (const [scale, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+  for (const [scale, suffix] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
     if (v >= scale) return `${(v / scale).toPrecision(3)}${suffix}`;
   }
   return String(v);

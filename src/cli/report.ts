@@ -97,11 +97,22 @@ async function pairSection(r: LocsRccResult | ImageRccResult, unit: string): Pro
         encoding: {
           x: { field: 'sep', type: 'quantitative', title: `pair separation j − i (${unit}s)` },
           y: { field: 'residualNm', type: 'quantitative', title: 'residual (nm)' },
-          color: { field: 'status', type: 'nominal', scale: { domain: ['used', 'rejected'], range: ['#0072B2', '#D55E00'] }, legend: { orient: 'top', title: null } },
+          color: {
+            field: 'status',
+            type: 'nominal',
+            scale: { domain: ['used', 'rejected'], range: ['#0072B2', '#D55E00'] },
+            legend: { orient: 'top', title: null },
+          },
         },
       },
       ...(Number.isFinite(s.shiftMax)
-        ? [{ data: { values: [{ y: s.shiftMax }] }, mark: { type: 'rule' as const, strokeDash: [5, 3], color: '#D55E00' }, encoding: { y: { field: 'y', type: 'quantitative' as const } } }]
+        ? [
+            {
+              data: { values: [{ y: s.shiftMax }] },
+              mark: { type: 'rule' as const, strokeDash: [5, 3], color: '#D55E00' },
+              encoding: { y: { field: 'y', type: 'quantitative' as const } },
+            },
+          ]
         : []),
     ],
     config: { font: 'DejaVu Sans' },
@@ -145,10 +156,19 @@ async function frcSvg(curves: { label: string; frc: FrcResult }[]): Promise<stri
         encoding: {
           x: { field: 'f', type: 'quantitative', title: 'spatial frequency (1/nm)' },
           y: { field: 'c', type: 'quantitative', title: 'FRC', scale: { domain: [-0.2, 1] } },
-          color: { field: 'label', type: 'nominal', scale: { domain: ['before', 'after'], range: ['#999999', '#0072B2'] }, legend: { orient: 'top', title: null } },
+          color: {
+            field: 'label',
+            type: 'nominal',
+            scale: { domain: ['before', 'after'], range: ['#999999', '#0072B2'] },
+            legend: { orient: 'top', title: null },
+          },
         },
       },
-      { data: { values: [{ y: FRC_THRESHOLD }] }, mark: { type: 'rule', strokeDash: [5, 3], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+      {
+        data: { values: [{ y: FRC_THRESHOLD }] },
+        mark: { type: 'rule', strokeDash: [5, 3], color: '#555' },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
     ],
     config: { font: 'DejaVu Sans' },
   });
@@ -220,11 +240,13 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
         : !unc
           ? 'No standard errors.'
           : unc.method === 'fine'
-      ? 'Each fine-stage sample: the sandwich standard error of its segment registered against a leave-one-out reference of all other localizations, × 1.2 (calibrated on simulations).'
-      : "Each RCC sample: the least-squares covariance scaled by the pair residuals, plus each window's own error, measured by registering windows of the same size once against all other localizations " +
-        `(RMS difference from RCC ${unc.validationNm.map((v) => fmt(v, 2)).join(' / ')} nm).`,
-    sd ? `RMS standard error of the samples: ${(['x', 'y', 'z'] as const).map((a) => fmt(rmsOf(sd[a]), 2)).join(' / ')} nm (x / y / z), the constant offset removed.` : 'No standard errors.',
-    'The band is the samples\' standard errors pushed through the smoothing spline (Monte Carlo); between sparse samples it does not include the drift the samples cannot see.',
+            ? 'Each fine-stage sample: the sandwich standard error of its segment registered against a leave-one-out reference of all other localizations, × 1.2 (calibrated on simulations).'
+            : "Each RCC sample: the least-squares covariance scaled by the pair residuals, plus each window's own error, measured by registering windows of the same size once against all other localizations " +
+              `(RMS difference from RCC ${unc.validationNm.map((v) => fmt(v, 2)).join(' / ')} nm).`,
+    sd
+      ? `RMS standard error of the samples: ${(['x', 'y', 'z'] as const).map((a) => fmt(rmsOf(sd[a]), 2)).join(' / ')} nm (x / y / z), the constant offset removed.`
+      : 'No standard errors.',
+    "The band is the samples' standard errors pushed through the smoothing spline (Monte Carlo); between sparse samples it does not include the drift the samples cannot see.",
   ];
   // Before/after render of the densest region, and the FRC of alternating time blocks.
   const precision = r ? (r.choices.precision?.lateralNm ?? r.choices.binSizeNm / 2) : 2 * MARKER_RENDER_PIXEL_NM;
@@ -281,16 +303,17 @@ export async function locsReportData(o: LocsReportInput): Promise<ReportData> {
     driftSvg: await renderDriftPlotSvg(o.plot),
     pairs: r && (await pairSection(r, 'window')),
     sections: mk ? [markerSection(mk)] : undefined,
-    windows: r && windowsTable && {
-      summary:
-        `${r.windows.length} RCC windows, ${r.measuredWindows.length} measured` +
-        (fine
-          ? `; fine stage: ${fine.segments.length} segments (median ${medianCount(fine.segments)} localizations), ${fine.weakSegments.length} without a clear peak, ` +
-            `${fine.iterations} passes, last change ${fmt(fine.lastChangeNm, 2)} nm` +
-            (fine.breaks.length ? `; breaks at frames ${fine.breaks.join(', ')}` : '')
-          : ''),
-      table: windowsTable,
-    },
+    windows: r &&
+      windowsTable && {
+        summary:
+          `${r.windows.length} RCC windows, ${r.measuredWindows.length} measured` +
+          (fine
+            ? `; fine stage: ${fine.segments.length} segments (median ${medianCount(fine.segments)} localizations), ${fine.weakSegments.length} without a clear peak, ` +
+              `${fine.iterations} passes, last change ${fmt(fine.lastChangeNm, 2)} nm` +
+              (fine.breaks.length ? `; breaks at frames ${fine.breaks.join(', ')}` : '')
+            : ''),
+        table: windowsTable,
+      },
     warnings: o.warnings,
     renders: {
       summary: `The densest ${fmt((RENDER_SIZE_PX * pixelNm) / 1000, 2)} µm square of the field (x ${fmt(rx, 0)}…, y ${fmt(ry, 0)}… nm), ${fmt(pixelNm)} nm pixels, before and after the correction.`,
@@ -351,7 +374,9 @@ function markerSection(mk: MarkerMethodResult): { heading: string; summary: stri
         `${sg.startFrame} – ${sg.endFrame - 1}`,
         sg.to - sg.from,
         fmt(sg.t, 0),
-        unclear.has(k) ? 'no clear maximum (bridged)' : [moved.has(k) ? 'moved' : '', widened.has(k) ? 'searched wider' : ''].filter(Boolean).join(', ') || 'measured',
+        unclear.has(k)
+          ? 'no clear maximum (bridged)'
+          : [moved.has(k) ? 'moved' : '', widened.has(k) ? 'searched wider' : ''].filter(Boolean).join(', ') || 'measured',
       ]),
       marked: a.segments.map((_, k) => unclear.has(k)),
     },
@@ -433,7 +458,9 @@ export async function imagesReportData(o: ImagesReportInput): Promise<ReportData
     parameters: parameterRows(o.params, { shift_max: fmt(r.solution.shiftMax, 2), corr_window: r.corrWindow === 0 ? 'all pairs' : String(r.corrWindow) }),
     uncertainty: [
       "Each time point: the least-squares covariance scaled by the pair residuals, plus each frame's own noise from the scatter of the samples' fifth differences, plus a floor of 0.01 pixel for the sub-pixel peak's bias.",
-      sd ? `RMS standard error: ${(['x', 'y', 'z'] as const).map((a) => fmt(rmsOf(sd[a]), 2)).join(' / ')} nm (x / y / z), the constant offset removed.` : 'No standard errors.',
+      sd
+        ? `RMS standard error: ${(['x', 'y', 'z'] as const).map((a) => fmt(rmsOf(sd[a]), 2)).join(' / ')} nm (x / y / z), the constant offset removed.`
+        : 'No standard errors.',
     ],
     driftSvg: await renderDriftPlotSvg(o.plot),
     pairs: await pairSection(r, 'time point'),

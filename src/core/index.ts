@@ -13,7 +13,16 @@ export type { MemoryLimit } from './memoryLimit.js';
 
 // Localizations → drift (Locs_RCC) and images → drift (Image_RCC), on one registration core.
 export { estimateDriftFromLocs } from './drift/estimateDriftFromLocs.js';
-export type { LocsRccOptions, LocsRccResult, LocColumns, TimeWindow, LocInput, LocsDriftChoices, LocsDriftContext, LocsUncertainty } from './drift/estimateDriftFromLocs.js';
+export type {
+  LocsRccOptions,
+  LocsRccResult,
+  LocColumns,
+  TimeWindow,
+  LocInput,
+  LocsDriftChoices,
+  LocsDriftContext,
+  LocsUncertainty,
+} from './drift/estimateDriftFromLocs.js';
 export type { PrecisionEstimate } from './drift/autoParameters.js';
 export type { RefineResult } from './drift/refineDrift.js';
 export type { PairDiagnostics } from './registration/pairDiagnostics.js';

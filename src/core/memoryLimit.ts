@@ -71,9 +71,5 @@ export function formatBytes(bytes: number): string {
  */
 export function checkAllocation(bytes: number, what: string, fix?: string, param?: string): void {
   if (Number.isFinite(bytes) && bytes >= 0 && bytes <= current.bytes) return;
-  throw new MemoryLimitError(
-    `${what} would need ${formatBytes(bytes)}, but ${current.source}${fix ? `; ${fix}` : ''}`,
-    bytes,
-    param,
-  );
+  throw new MemoryLimitError(`${what} would need ${formatBytes(bytes)}, but ${current.source}${fix ? `; ${fix}` : ''}`, bytes, param);
 }

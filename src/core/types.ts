@@ -15,15 +15,7 @@
  */
 
 /** Any numeric typed array a column may be stored in (the type records the file's dtype). */
-export type NumericArray =
-  | Float64Array
-  | Float32Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array;
+export type NumericArray = Float64Array | Float32Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 /** Metadata values, JSON-like. Keys are flat and PYME-style: `voxelsize.x`, `Camera.CycleTime`. */
 export type MetaValue = string | number | boolean | null | MetaValue[] | { [key: string]: MetaValue };

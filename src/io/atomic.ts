@@ -52,11 +52,7 @@ export function temporaryPathFor(target: string, folder: string = temporaryFolde
  * and only when it resolves are they renamed into place. On error every temporary file is
  * removed and no target is touched. Refuses to write over any of `inputs`.
  */
-export async function writeAtomically<T>(
-  targets: string[],
-  write: (temporaryPaths: string[]) => Promise<T>,
-  inputs: string[] = [],
-): Promise<T> {
+export async function writeAtomically<T>(targets: string[], write: (temporaryPaths: string[]) => Promise<T>, inputs: string[] = []): Promise<T> {
   const inputSet = new Set(inputs.map((p) => resolve(p)));
   for (const t of targets) {
     if (inputSet.has(resolve(t))) {

@@ -32,7 +32,10 @@ function allFinite(name: string, key: string, a: NpyArray, columns: number): voi
 export function decodeDriftNpz(bytes: Uint8Array, name: string): DriftTrace {
   // Only the drift's own keys are decoded: other entries (a note as a string, …) are left alone.
   const arrays = parseNpz(bytes, name, DRIFT_KEYS);
-  const found = npzKeys(bytes, name).map((k) => `'${k}'`).join(', ') || '(none)';
+  const found =
+    npzKeys(bytes, name)
+      .map((k) => `'${k}'`)
+      .join(', ') || '(none)';
   const expectedKeys = "a drift file holds 'tIndex' (n sample times, frames) and 'drift' (n, 3) in nm";
   const tIndex = arrays.get('tIndex');
   const drift = arrays.get('drift');

@@ -175,7 +175,13 @@ export function parsePerFrameDriftCsv(text: string, name: string): { trace: Drif
   const lines = dataLines(text);
   if (lines.length === 0) throw new InputError(`${name}: empty; a per-frame drift CSV starts with the header t,x,y,z`);
   const delimiter = lines[0].line.includes(',') ? ',' : lines[0].line.includes('\t') ? '\t' : ';';
-  const header = lines[0].line.split(delimiter).map((h) => h.trim().replace(/^"|"$/g, '').replace(/\s*\[nm\]$/i, '').toLowerCase());
+  const header = lines[0].line.split(delimiter).map((h) =>
+    h
+      .trim()
+      .replace(/^"|"$/g, '')
+      .replace(/\s*\[nm\]$/i, '')
+      .toLowerCase(),
+  );
   const ti = header.indexOf('t') >= 0 ? header.indexOf('t') : header.indexOf('frame');
   const xi = header.indexOf('x');
   const yi = header.indexOf('y');
@@ -195,7 +201,8 @@ export function parsePerFrameDriftCsv(text: string, name: string): { trace: Drif
     trace.x[i] = parseNumber(cells[xi], name, lineNo, 'x');
     trace.y[i] = parseNumber(cells[yi], name, lineNo, 'y');
     if (zi >= 0) trace.z[i] = parseNumber(cells[zi], name, lineNo, 'z');
-    if (i > 0 && !(trace.t[i] > trace.t[i - 1])) throw new InputError(`${name}, line ${lineNo}: frames must increase (${trace.t[i - 1] + frameBase} then ${trace.t[i] + frameBase})`);
+    if (i > 0 && !(trace.t[i] > trace.t[i - 1]))
+      throw new InputError(`${name}, line ${lineNo}: frames must increase (${trace.t[i - 1] + frameBase} then ${trace.t[i] + frameBase})`);
   });
   return { trace, frameBase };
 }

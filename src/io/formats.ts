@@ -79,10 +79,7 @@ export function findTableFormat(path: string, mode: 'read' | 'write'): TableForm
   const f = tableFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read !== undefined : fmt.write !== undefined));
   if (!f) {
     const hint = imageFormats.some((fmt) => fmt.extensions.includes(ext)) ? ` (${ext} is an image stack: use \`ccdrift images\`)` : '';
-    throw new UsageError(
-      `${path}: cannot ${mode} localization tables with extension '${ext || '(none)'}'; ` +
-        `known: ${known('table') || '(none)'}${hint}`,
-    );
+    throw new UsageError(`${path}: cannot ${mode} localization tables with extension '${ext || '(none)'}'; ` + `known: ${known('table') || '(none)'}${hint}`);
   }
   return f;
 }
@@ -92,9 +89,7 @@ export function findImageFormat(path: string, mode: 'read' | 'write'): ImageForm
   const f = imageFormats.find((fmt) => fmt.extensions.includes(ext) && (mode === 'read' ? fmt.read !== undefined : fmt.write !== undefined));
   if (!f) {
     const hint = tableFormats.some((fmt) => fmt.extensions.includes(ext)) ? ` (${ext} holds localizations: use \`ccdrift locs\`)` : '';
-    throw new UsageError(
-      `${path}: cannot ${mode} image stacks with extension '${ext || '(none)'}'; known: ${known('image') || '(none)'}${hint}`,
-    );
+    throw new UsageError(`${path}: cannot ${mode} image stacks with extension '${ext || '(none)'}'; known: ${known('image') || '(none)'}${hint}`);
   }
   return f;
 }
@@ -129,10 +124,7 @@ export async function writeTable(path: string, table: LocTable, options: TableWr
   return targets;
 }
 
-export async function readImageStack(
-  path: string,
-  options: { voxelSizeNm?: [number, number, number] } = {},
-): Promise<ImageStack> {
+export async function readImageStack(path: string, options: { voxelSizeNm?: [number, number, number] } = {}): Promise<ImageStack> {
   const f = findImageFormat(path, 'read');
   return f.read!(path, options);
 }

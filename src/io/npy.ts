@@ -60,9 +60,7 @@ type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: P
 function parsePythonLiteral(text: string, name: string): PyValue {
   let pos = 0;
   const fail = (what: string): never => {
-    throw new InputError(
-      `${name}: cannot parse the .npy header (${what} at character ${pos}): ${JSON.stringify(text.trim())}`,
-    );
+    throw new InputError(`${name}: cannot parse the .npy header (${what} at character ${pos}): ${JSON.stringify(text.trim())}`);
   };
   const skipSpace = () => {
     while (pos < text.length && /\s/.test(text[pos])) pos++;
@@ -152,15 +150,10 @@ function readHeader(bytes: Uint8Array, name: string): Header {
     headerLength = view.getUint32(8, true);
     headerStart = 12;
   } else {
-    throw new InputError(
-      `${name}: .npy format version ${major}.${minor} is not supported (known: 1.0, 2.0, 3.0)`,
-    );
+    throw new InputError(`${name}: .npy format version ${major}.${minor} is not supported (known: 1.0, 2.0, 3.0)`);
   }
   if (headerStart + headerLength > bytes.length) {
-    throw new InputError(
-      `${name}: truncated .npy file: the header says ${headerLength} bytes, ` +
-        `only ${bytes.length - headerStart} remain`,
-    );
+    throw new InputError(`${name}: truncated .npy file: the header says ${headerLength} bytes, ` + `only ${bytes.length - headerStart} remain`);
   }
   const raw = bytes.subarray(headerStart, headerStart + headerLength);
   // 1.0 and 2.0 headers are latin-1, 3.0 headers utf-8.
@@ -174,8 +167,7 @@ function readHeader(bytes: Uint8Array, name: string): Header {
   const { descr, fortran_order: fortranOrder, shape } = dict as Record<string, PyValue>;
   if (Array.isArray(descr)) {
     throw new InputError(
-      `${name}: structured (record) arrays are not supported in .npy files (descr ${JSON.stringify(descr)}); ` +
-        'save plain numeric arrays',
+      `${name}: structured (record) arrays are not supported in .npy files (descr ${JSON.stringify(descr)}); ` + 'save plain numeric arrays',
     );
   }
   if (typeof descr !== 'string') throw new InputError(`${name}: the .npy header has no 'descr' string: ${text.trim()}`);
@@ -249,8 +241,7 @@ function typedFromLittleEndian(kind: string, le: Uint8Array, count: number, name
         const v = Number(big[i]);
         if (big[i] > limit || big[i] < -limit) {
           throw new InputError(
-            `${name}: element ${i} (${big[i]}) of the ${kind === 'i8' ? 'int64' : 'uint64'} array is beyond ±2^53 ` +
-              'and cannot be represented exactly',
+            `${name}: element ${i} (${big[i]}) of the ${kind === 'i8' ? 'int64' : 'uint64'} array is beyond ±2^53 ` + 'and cannot be represented exactly',
           );
         }
         out[i] = v;
@@ -299,8 +290,7 @@ export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
   const available = bytes.length - header.dataOffset;
   if (available < needed) {
     throw new InputError(
-      `${name}: truncated .npy data: shape (${header.shape.join(', ')}) of '${header.descr}' needs ${needed} bytes, ` +
-        `the file holds ${available}`,
+      `${name}: truncated .npy data: shape (${header.shape.join(', ')}) of '${header.descr}' needs ${needed} bytes, ` + `the file holds ${available}`,
     );
   }
   const raw = bytes.subarray(header.dataOffset, header.dataOffset + needed);

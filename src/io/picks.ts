@@ -31,12 +31,17 @@ export function parsePicassoPicks(text: string, path: string, pixelSizeNm: numbe
   }
   const d = doc as Record<string, unknown> | null;
   if (!d || typeof d !== 'object' || !Array.isArray(d.Centers)) {
-    throw new InputError(`${path}: expected Picasso picks with a 'Centers' list of [x, y] (camera pixels); found ${d && typeof d === 'object' ? `keys ${Object.keys(d).join(', ')}` : 'no mapping'}`);
+    throw new InputError(
+      `${path}: expected Picasso picks with a 'Centers' list of [x, y] (camera pixels); found ${d && typeof d === 'object' ? `keys ${Object.keys(d).join(', ')}` : 'no mapping'}`,
+    );
   }
   const shape = d.Shape ?? 'Circle';
-  if (shape !== 'Circle') throw new InputError(`${path}: Picasso picks of shape '${String(shape)}' are not supported; fiducials need circular picks (Shape: Circle)`);
+  if (shape !== 'Circle')
+    throw new InputError(`${path}: Picasso picks of shape '${String(shape)}' are not supported; fiducials need circular picks (Shape: Circle)`);
   if (!(pixelSizeNm && pixelSizeNm > 0)) {
-    throw new UsageError(`${path}: Picasso picks are in camera pixels; give the pixel size (${param('pixelSizeNm')}, nm) or use a Picasso table whose yaml has Pixelsize`);
+    throw new UsageError(
+      `${path}: Picasso picks are in camera pixels; give the pixel size (${param('pixelSizeNm')}, nm) or use a Picasso table whose yaml has Pixelsize`,
+    );
   }
   const diameter = Number(d.Diameter);
   if (d.Diameter !== undefined && !(diameter > 0)) throw new InputError(`${path}: Diameter must be a positive number of pixels, got ${String(d.Diameter)}`);
@@ -48,10 +53,13 @@ export function parsePicassoPicks(text: string, path: string, pixelSizeNm: numbe
   });
 }
 
-const UNIT_SCALE: Record<string, number> = { nm: 1, um: 1000, 'µm': 1000, 'μm': 1000 };
+const UNIT_SCALE: Record<string, number> = { nm: 1, um: 1000, µm: 1000, μm: 1000 };
 
 export function parsePicksCsv(text: string, path: string, pixelSizeNm: number | undefined): FiducialPick[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length === 0) return [];
   const delimiter = lines[0].includes('\t') ? '\t' : lines[0].includes(';') ? ';' : ',';
   const split = (l: string) => l.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
@@ -81,7 +89,8 @@ export function parsePicksCsv(text: string, path: string, pixelSizeNm: number | 
       const unit = col >= 0 ? names[col].unit : undefined;
       if (!unit) return;
       if (/^(px|pixels?)$/i.test(unit)) {
-        if (!(pixelSizeNm && pixelSizeNm > 0)) throw new UsageError(`${path}: column '${first[col]}' is in pixels; give the pixel size (${param('pixelSizeNm')}, nm)`);
+        if (!(pixelSizeNm && pixelSizeNm > 0))
+          throw new UsageError(`${path}: column '${first[col]}' is in pixels; give the pixel size (${param('pixelSizeNm')}, nm)`);
         scales[k] = pixelSizeNm;
       } else if (UNIT_SCALE[unit] !== undefined) {
         scales[k] = UNIT_SCALE[unit];

@@ -68,8 +68,7 @@ export async function writeDriftPlot(path: string, data: DriftPlotData): Promise
   const ext = extensionOf(path);
   if (!(PLOT_EXTENSIONS as readonly string[]).includes(ext)) {
     throw new UsageError(
-      `${path}: cannot write a plot with extension '${ext || '(none)'}'; ` +
-        `accepted: ${PLOT_EXTENSIONS.join(', ')} (choose e.g. drift.png)`,
+      `${path}: cannot write a plot with extension '${ext || '(none)'}'; ` + `accepted: ${PLOT_EXTENSIONS.join(', ')} (choose e.g. drift.png)`,
     );
   }
   const svg = await renderDriftPlotSvg(data);

@@ -39,11 +39,14 @@ function checkSpline(name: string, key: string, v: unknown): SplineJson {
     throw new InputError(`${name}: '${key}' is not a ThunderSTORM spline (expected { knots: [...], polynomials: [{ coefficients: [...] }, ...] })`);
   }
   if (s.knots.length < 2 || s.polynomials.length !== s.knots.length - 1) {
-    throw new InputError(`${name}: '${key}' has ${s.knots.length} knots and ${s.polynomials.length} polynomials; expected one polynomial per interval (knots − 1)`);
+    throw new InputError(
+      `${name}: '${key}' has ${s.knots.length} knots and ${s.polynomials.length} polynomials; expected one polynomial per interval (knots − 1)`,
+    );
   }
   for (let i = 0; i < s.polynomials.length; i++) {
     if (!isNumberArray(s.polynomials[i]?.coefficients)) throw new InputError(`${name}: '${key}.polynomials[${i}].coefficients' is not a list of numbers`);
-    if (!(s.knots[i + 1] > s.knots[i])) throw new InputError(`${name}: '${key}.knots' must increase (knot ${i}: ${s.knots[i]}, knot ${i + 1}: ${s.knots[i + 1]})`);
+    if (!(s.knots[i + 1] > s.knots[i]))
+      throw new InputError(`${name}: '${key}.knots' must increase (knot ${i}: ${s.knots[i]}, knot ${i + 1}: ${s.knots[i + 1]})`);
   }
   return s;
 }

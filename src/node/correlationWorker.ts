@@ -87,8 +87,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply | null> {
     case 'spectrum': {
       const grid = new Float32Array(msg.grid);
       if (preparation) prepareGrid(preparation, grid, registrar!.plan.fftShape);
-      const spec =
-        storage!.kind === 'memory' ? new Float32Array(storage!.buffers[msg.index]) : new Float32Array(registrar!.fft.spectrumLength);
+      const spec = storage!.kind === 'memory' ? new Float32Array(storage!.buffers[msg.index]) : new Float32Array(registrar!.fft.spectrumLength);
       registrar!.forward(grid, spec);
       if (storage!.kind === 'disk') writeSpectrum(msg.index, spec);
       return { type: 'spectrum', index: msg.index, origin: registrar!.peak(spec, spec) };

@@ -159,8 +159,7 @@ function checkTrace(label: string, trace: DriftTrace): void {
   for (const axis of AXES) {
     if (trace[axis].length !== n) {
       throw new InputError(
-        `drift plot: series '${label}' has ${n} times but ${trace[axis].length} ${axis} values; ` +
-          'every column of a drift trace must have the same length',
+        `drift plot: series '${label}' has ${n} times but ${trace[axis].length} ${axis} values; ` + 'every column of a drift trace must have the same length',
       );
     }
   }
@@ -211,15 +210,16 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
   const labels = new Set<string>();
   for (const s of series) {
     if (labels.has(s.label)) {
-      throw new UsageError(
-        `drift plot: two series are labelled '${s.label}'; the legend needs distinct labels (e.g. add the file name)`,
-      );
+      throw new UsageError(`drift plot: two series are labelled '${s.label}'; the legend needs distinct labels (e.g. add the file name)`);
     }
     labels.add(s.label);
     checkTrace(s.label, s.trace);
   }
 
-  const axes = resolveAxes(data.axes, series.map((s) => s.trace));
+  const axes = resolveAxes(
+    data.axes,
+    series.map((s) => s.trace),
+  );
   const width = checkSize('width', data.width, DEFAULT_PANEL_WIDTH_PX);
   const height = checkSize('height', data.height, DEFAULT_PANEL_HEIGHT_PX);
 
@@ -248,9 +248,7 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
     }
   }
   if (rows.length === 0) {
-    throw new InputError(
-      `drift plot: no finite samples on axes ${axes.join(', ')} in series ${[...labels].map((l) => `'${l}'`).join(', ')}`,
-    );
+    throw new InputError(`drift plot: no finite samples on axes ${axes.join(', ')} in series ${[...labels].map((l) => `'${l}'`).join(', ')}`);
   }
 
   const sourceCount = data.sources.length;
@@ -334,7 +332,15 @@ export function buildDriftPlotSpec(data: DriftPlotData): TopLevelSpec {
 
   const top = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(data.title !== undefined ? { title: { text: data.title, anchor: 'start' as const, ...(data.subtitle ? { subtitle: wrapText(data.subtitle, SUBTITLE_LINE_CHARS), subtitleFontSize: 12 } : {}) } } : {}),
+    ...(data.title !== undefined
+      ? {
+          title: {
+            text: data.title,
+            anchor: 'start' as const,
+            ...(data.subtitle ? { subtitle: wrapText(data.subtitle, SUBTITLE_LINE_CHARS), subtitleFontSize: 12 } : {}),
+          },
+        }
+      : {}),
   };
   const facetSpec = {
     data: { values: rows },
@@ -452,8 +458,18 @@ function trajectorySpec(curve: DriftPlotSeries, measuredRange: readonly [number,
     { ...rows[0], label: 'start' },
     { ...rows[rows.length - 1], label: 'end' },
   ];
-  const x = { field: 'xNm', type: 'quantitative' as const, title: 'x correction added (nm)', scale: { domain: [cx - half, cx + half], nice: false, zero: false } };
-  const y = { field: 'yNm', type: 'quantitative' as const, title: 'y correction added (nm)', scale: { domain: [cy - half, cy + half], nice: false, zero: false } };
+  const x = {
+    field: 'xNm',
+    type: 'quantitative' as const,
+    title: 'x correction added (nm)',
+    scale: { domain: [cx - half, cx + half], nice: false, zero: false },
+  };
+  const y = {
+    field: 'yNm',
+    type: 'quantitative' as const,
+    title: 'y correction added (nm)',
+    scale: { domain: [cy - half, cy + half], nice: false, zero: false },
+  };
   return {
     title: { text: 'x–y trajectory', anchor: 'start' as const, fontSize: 15 },
     width: TRAJECTORY_SIZE_PX,

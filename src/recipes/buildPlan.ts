@@ -125,12 +125,22 @@ export function planEntries(
       const slotKind = key in decl.inputs ? 'inputs' : key in decl.outputs ? 'outputs' : null;
       const placed = as?.[key];
       if (placed && placed !== (slotKind ?? 'params') && (slotKind || key in decl.params)) {
-        problems.push({ kind: 'unknown-parameter', item, module: written, message: `'${key}' is given as one of the ${placed} but is ${slotKind ? `one of the ${slotKind}` : 'a parameter'} of ${decl.name}` });
+        problems.push({
+          kind: 'unknown-parameter',
+          item,
+          module: written,
+          message: `'${key}' is given as one of the ${placed} but is ${slotKind ? `one of the ${slotKind}` : 'a parameter'} of ${decl.name}`,
+        });
         ok = false;
       } else if (slotKind) {
         if (slotKind === 'inputs' && decl.inputs[key].optional && value === '') continue;
         if (typeof value !== 'string' || value === '') {
-          problems.push({ kind: 'invalid-value', item, module: written, message: `${key} names a slot: expected a non-empty string, got ${JSON.stringify(value)}` });
+          problems.push({
+            kind: 'invalid-value',
+            item,
+            module: written,
+            message: `${key} names a slot: expected a non-empty string, got ${JSON.stringify(value)}`,
+          });
           ok = false;
         } else step[slotKind][key] = value;
       } else if (key in decl.params) {
@@ -174,7 +184,12 @@ export function planEntries(
         });
       } else if (other) {
         const where = other === step ? 'by another output of this module' : `by item ${other.item} (${other.written})`;
-        problems.push({ kind: 'duplicate-output', item: step.item, module: step.written, message: `${param}: '${slot}' is already produced ${where}; slot names must be unique` });
+        problems.push({
+          kind: 'duplicate-output',
+          item: step.item,
+          module: step.written,
+          message: `${param}: '${slot}' is already produced ${where}; slot names must be unique`,
+        });
       } else producers.set(slot, step);
     }
     for (const slot of Object.values(step.inputs)) {
@@ -239,9 +254,7 @@ function dependencyOrder(items: RecipeStep[], producers: Map<string, RecipeStep>
   const start = path.indexOf(cur);
   const cycle = path.slice(start);
   const slots = via.slice(start);
-  const text = cycle
-    .map((s, k) => `item ${s.item} (${s.written}) needs '${slots[k]}' from item ${(cycle[k + 1] ?? cycle[0]).item}`)
-    .join(', ');
+  const text = cycle.map((s, k) => `item ${s.item} (${s.written}) needs '${slots[k]}' from item ${(cycle[k + 1] ?? cycle[0]).item}`).join(', ');
   problems.push({ kind: 'cycle', item: cycle[0].item, module: cycle[0].written, message: `dependency cycle: ${text}` });
   return order;
 }

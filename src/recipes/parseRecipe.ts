@@ -74,7 +74,11 @@ export function parseRecipe(text: string, initialSlots: string[], options: Parse
 export function formatRecipe(plan: RecipePlan): string {
   const list = plan.items.map((s) => {
     const all: Record<string, unknown> = { ...s.inputs, ...s.params, ...s.outputs };
-    const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+    const sorted = Object.fromEntries(
+      Object.keys(all)
+        .sort()
+        .map((k) => [k, all[k]]),
+    );
     return { [s.decl.name]: sorted };
   });
   return stringify(list);

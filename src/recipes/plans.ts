@@ -59,8 +59,17 @@ export function buildLocsPlan(
   }
   const tableSlot = fiducial ? locsFiducial.outputs.output_localizations.default : TABLE_SLOT;
   items.push(
-    { module: driftInterpolate, inputs: { input_drift_raw: LOCS_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: LOCS_SLOTS.interpolator } },
-    { module: locsPostShift, inputs: { input_localizations: tableSlot, input_drift_interpolator: LOCS_SLOTS.interpolator }, outputs: { output_name: LOCS_SLOTS.corrected } },
+    {
+      module: driftInterpolate,
+      inputs: { input_drift_raw: LOCS_SLOTS.drift },
+      params: params.spline,
+      outputs: { output_drift_interpolator: LOCS_SLOTS.interpolator },
+    },
+    {
+      module: locsPostShift,
+      inputs: { input_localizations: tableSlot, input_drift_interpolator: LOCS_SLOTS.interpolator },
+      outputs: { output_name: LOCS_SLOTS.corrected },
+    },
   );
   return { plan: buildPlan(items, [TABLE_SLOT], { source: 'ccdrift locs' }), tableSlot };
 }
@@ -90,8 +99,18 @@ export function buildImagesPlan(params: { filter?: Params; downsample?: Params; 
     measured = 'downsampled_images';
   }
   items.push(
-    { module: imageRcc, inputs: { input_image: measured }, params: params.rcc, outputs: { output_drift: IMAGES_SLOTS.drift, output_drift_plot: 'rcc_drift_plot' } },
-    { module: driftInterpolate, inputs: { input_drift_raw: IMAGES_SLOTS.drift }, params: params.spline, outputs: { output_drift_interpolator: IMAGES_SLOTS.interpolator } },
+    {
+      module: imageRcc,
+      inputs: { input_image: measured },
+      params: params.rcc,
+      outputs: { output_drift: IMAGES_SLOTS.drift, output_drift_plot: 'rcc_drift_plot' },
+    },
+    {
+      module: driftInterpolate,
+      inputs: { input_drift_raw: IMAGES_SLOTS.drift },
+      params: params.spline,
+      outputs: { output_drift_interpolator: IMAGES_SLOTS.interpolator },
+    },
     {
       module: imagePostShift,
       inputs: { input_image: IMAGE_SLOT, input_drift_interpolator: IMAGES_SLOTS.interpolator },
@@ -113,7 +132,12 @@ export function buildApplyPlan(params: { image: boolean; load: Params; shift?: P
   const dataSlot = params.image ? IMAGE_SLOT : TABLE_SLOT;
   const plan = buildPlan(
     [
-      { module: driftLoadInterpolate, inputs: { input_dummy: dataSlot }, params: params.load, outputs: { output_drift_interpolator: APPLY_SLOTS.interpolator } },
+      {
+        module: driftLoadInterpolate,
+        inputs: { input_dummy: dataSlot },
+        params: params.load,
+        outputs: { output_drift_interpolator: APPLY_SLOTS.interpolator },
+      },
       params.image
         ? {
             module: imagePostShift,
@@ -121,7 +145,11 @@ export function buildApplyPlan(params: { image: boolean; load: Params; shift?: P
             params: params.shift,
             outputs: { outputName: APPLY_SLOTS.corrected },
           }
-        : { module: locsPostShift, inputs: { input_localizations: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator }, outputs: { output_name: APPLY_SLOTS.corrected } },
+        : {
+            module: locsPostShift,
+            inputs: { input_localizations: dataSlot, input_drift_interpolator: APPLY_SLOTS.interpolator },
+            outputs: { output_name: APPLY_SLOTS.corrected },
+          },
     ],
     [dataSlot],
     { source: 'ccdrift apply' },
@@ -147,7 +175,10 @@ export async function runCommandPlan(plan: RecipePlan, initial: Record<string, u
  * `path`: the recipe's file name; `dataSlot`: where `ccdrift run` puts the input; `results`
  * names the slots holding the results.
  */
-export function recipeFileText(plan: RecipePlan, { ranBy, path, dataSlot, results }: { ranBy: string; path: string; dataSlot: string; results: string }): string {
+export function recipeFileText(
+  plan: RecipePlan,
+  { ranBy, path, dataSlot, results }: { ranBy: string; path: string; dataSlot: string; results: string },
+): string {
   return (
     `# The modules ${ranBy} ran, every parameter given (defaults included).\n` +
     `# Run them again: ccdrift run ${path} <input> [-o DIR] [--save SLOT=PATH]\n` +

@@ -6,15 +6,7 @@
 import { UsageError } from '../core/errors.js';
 
 export type RecipeProblemKind =
-  | 'syntax'
-  | 'unknown-module'
-  | 'ambiguous-module'
-  | 'unknown-parameter'
-  | 'invalid-value'
-  | 'missing-input'
-  | 'duplicate-output'
-  | 'cycle'
-  | 'unknown-slot';
+  'syntax' | 'unknown-module' | 'ambiguous-module' | 'unknown-parameter' | 'invalid-value' | 'missing-input' | 'duplicate-output' | 'cycle' | 'unknown-slot';
 
 export interface RecipeProblem {
   kind: RecipeProblemKind;

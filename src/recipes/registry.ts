@@ -43,9 +43,7 @@ export function shortName(name: string): string {
   return dot < 0 ? name : name.slice(dot + 1);
 }
 
-export type ModuleLookup =
-  | { decl: ModuleDecl }
-  | { decl?: undefined; kind: 'unknown-module' | 'ambiguous-module'; message: string };
+export type ModuleLookup = { decl: ModuleDecl } | { decl?: undefined; kind: 'unknown-module' | 'ambiguous-module'; message: string };
 
 /** Resolve a module name as written in a recipe or on the command line. */
 export function lookupModule(name: string, modules: readonly ModuleDecl[] = MODULES): ModuleLookup {

@@ -76,12 +76,7 @@ export function wantedOutputsOf(step: RecipeStep, plan: RecipePlan, wantedSlots:
   return wanted;
 }
 
-export async function runRecipe(
-  plan: RecipePlan,
-  initial: Record<string, unknown>,
-  ctx: RunContext,
-  options: RecipeRunOptions = {},
-): Promise<RecipeRunResult> {
+export async function runRecipe(plan: RecipePlan, initial: Record<string, unknown>, ctx: RunContext, options: RecipeRunOptions = {}): Promise<RecipeRunResult> {
   const wantedSlots = options.wantedSlots ?? new Set<string>();
   const release = options.release ?? true;
   const slots = new Map<string, unknown>();
@@ -120,7 +115,7 @@ export async function runRecipe(
       // Say which item failed; the module's error travels as the cause, unchanged.
       throw err instanceof RecipeStepError ? err : new RecipeStepError(where, err);
     }
-    const report = typeof out[REPORT_KEY] === 'string' ? (out[REPORT_KEY]) : undefined;
+    const report = typeof out[REPORT_KEY] === 'string' ? out[REPORT_KEY] : undefined;
     reports.push({ step, report });
     options.onStepDone?.(step, report, (performance.now() - started) / 1000, out);
 

@@ -175,7 +175,9 @@ const KIND_OF_OUTPUT: Record<string, SlotValueKind> = {
 export function predictSlotKinds(plan: RecipePlan, initialKind: 'table' | 'image'): Map<string, SlotValueKind> {
   const kinds = new Map<string, SlotValueKind>(plan.initialSlots.map((s) => [s, initialKind]));
   for (const step of plan.steps) {
-    const data = Object.values(step.inputs).map((slot) => kinds.get(slot)).find((k) => k === 'table' || k === 'image');
+    const data = Object.values(step.inputs)
+      .map((slot) => kinds.get(slot))
+      .find((k) => k === 'table' || k === 'image');
     for (const [param, slot] of Object.entries(step.outputs)) kinds.set(slot, KIND_OF_OUTPUT[param] ?? data ?? 'other');
   }
   return kinds;

@@ -118,11 +118,15 @@ export function buildReportHtml(d: ReportData): string {
   }
   if (d.windows) {
     parts.push('<h2>Time windows</h2>', `<p>${escapeHtml(d.windows.summary)}</p>`);
-    parts.push(`<details${d.windows.table.rows.length <= 60 ? ' open' : ''}><summary>Windows (${d.windows.table.rows.length})</summary>${table(d.windows.table)}</details>`);
+    parts.push(
+      `<details${d.windows.table.rows.length <= 60 ? ' open' : ''}><summary>Windows (${d.windows.table.rows.length})</summary>${table(d.windows.table)}</details>`,
+    );
   }
   for (const sec of d.sections ?? []) {
     parts.push(`<h2>${escapeHtml(sec.heading)}</h2>`, `<p>${escapeHtml(sec.summary)}</p>`);
-    parts.push(`<details${sec.table.rows.length <= 60 ? ' open' : ''}><summary>${escapeHtml(sec.heading)} (${sec.table.rows.length})</summary>${table(sec.table)}</details>`);
+    parts.push(
+      `<details${sec.table.rows.length <= 60 ? ' open' : ''}><summary>${escapeHtml(sec.heading)} (${sec.table.rows.length})</summary>${table(sec.table)}</details>`,
+    );
   }
   if (d.renders) {
     parts.push('<h2>Before and after</h2>', `<p>${escapeHtml(d.renders.summary)}</p>`);

@@ -67,7 +67,9 @@ export function toGrey(image: ArrayLike<number>, lo: number, hi: number, gamma =
 
 /** The value below which `fraction` of the finite values lie (for display limits). */
 export function percentile(image: ArrayLike<number>, fraction: number): number {
-  const v = Array.from(image).filter(Number.isFinite).sort((a, b) => a - b);
+  const v = Array.from(image)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   if (v.length === 0) return 0;
   return v[Math.min(v.length - 1, Math.max(0, Math.floor(fraction * (v.length - 1))))];
 }

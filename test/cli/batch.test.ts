@@ -160,7 +160,9 @@ describe('drift files in and out through the CLI', () => {
   });
 
   it.skipIf(!findPython('numpy'))('info reads an .npz that also holds a string entry, in the common layout', () => {
-    runPython(findPython('numpy')!, `import numpy as np, sys\nnp.savez(sys.argv[1], tIndex=np.arange(4.), drift=np.ones((4, 3)), note=np.array('hand made'))`, [join(dir, 'noted.npz')]);
+    runPython(findPython('numpy')!, `import numpy as np, sys\nnp.savez(sys.argv[1], tIndex=np.arange(4.), drift=np.ones((4, 3)), note=np.array('hand made'))`, [
+      join(dir, 'noted.npz'),
+    ]);
     const r = runCli(['info', 'noted.npz'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/samples: 4/);
@@ -241,7 +243,9 @@ describe('Picasso file → batch → _drift.txt → apply on a second channel', 
         metadata: {},
       };
     };
-    await writeTable(join(dir, 'raw', 'ch1_locs.hdf5'), picasso(ch1.table, ch1.table.columns.get('x')!, ch1.table.columns.get('y')!), { pixelSizeNm: PIXEL_NM });
+    await writeTable(join(dir, 'raw', 'ch1_locs.hdf5'), picasso(ch1.table, ch1.table.columns.get('x')!, ch1.table.columns.get('y')!), {
+      pixelSizeNm: PIXEL_NM,
+    });
     await writeTable(join(dir, 'raw', 'ch2_locs.hdf5'), picasso(ch2.table, x2, y2), { pixelSizeNm: PIXEL_NM });
   });
 
@@ -256,11 +260,19 @@ describe('Picasso file → batch → _drift.txt → apply on a second channel', 
     expect(r.stderr).toMatch(/broken_locs\.hdf5/);
     const written = readdirSync(join(dir, 'corrected')).sort();
     expect(written).toEqual([
-      'ch1_locs_drift.npz', 'ch1_locs_drift.txt', 'ch1_locs_undrift.hdf5', 'ch1_locs_undrift.yaml',
-      'ch2_locs_drift.npz', 'ch2_locs_drift.txt', 'ch2_locs_undrift.hdf5', 'ch2_locs_undrift.yaml',
+      'ch1_locs_drift.npz',
+      'ch1_locs_drift.txt',
+      'ch1_locs_undrift.hdf5',
+      'ch1_locs_undrift.yaml',
+      'ch2_locs_drift.npz',
+      'ch2_locs_drift.txt',
+      'ch2_locs_undrift.hdf5',
+      'ch2_locs_undrift.yaml',
     ]);
     // Picasso's drift file: one row per frame, CRLF, pixels (the yaml's 108 nm, no --pixel-size given)
-    const rows = readFileSync(join(dir, 'corrected', 'ch1_locs_drift.txt'), 'utf8').split('\r\n').filter(Boolean);
+    const rows = readFileSync(join(dir, 'corrected', 'ch1_locs_drift.txt'), 'utf8')
+      .split('\r\n')
+      .filter(Boolean);
     expect(rows).toHaveLength(FRAMES);
     rmSync(join(dir, 'raw', 'broken_locs.hdf5'));
   });
@@ -280,7 +292,12 @@ describe('Picasso file → batch → _drift.txt → apply on a second channel', 
   it('a batch apply writes <name>_undrift beside each input; --pixel-size against the yaml needs --force', () => {
     let r = runCli(['apply', 'raw/*.hdf5', '--drift', 'corrected/ch1_locs_drift.txt', '--out-dir', 'applied', '-q'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(join(dir, 'applied')).sort()).toEqual(['ch1_locs_undrift.hdf5', 'ch1_locs_undrift.yaml', 'ch2_locs_undrift.hdf5', 'ch2_locs_undrift.yaml']);
+    expect(readdirSync(join(dir, 'applied')).sort()).toEqual([
+      'ch1_locs_undrift.hdf5',
+      'ch1_locs_undrift.yaml',
+      'ch2_locs_undrift.hdf5',
+      'ch2_locs_undrift.yaml',
+    ]);
     r = runCli(['apply', 'raw/ch2_locs.hdf5', '--drift', 'corrected/ch1_locs_drift.txt', '-o', 'px130.hdf5', '--pixel-size', '130', '-q'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--pixel-size 130 nm disagrees with Pixelsize 108 nm/);

@@ -27,7 +27,26 @@ describe('ccdrift simulate → locs → apply → drift', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, 'worms.truth.npz'))).toBe(true);
     r = runCli(
-      ['locs', 'worms.csv', '-o', 'corr.csv', '--drift-out', 'drift.npz', '--plot', 'drift.svg', '--per-frame', 'pf.csv', '--step', '1000', '--window', '1000', '--binsize', '20', '--workers', '2'],
+      [
+        'locs',
+        'worms.csv',
+        '-o',
+        'corr.csv',
+        '--drift-out',
+        'drift.npz',
+        '--plot',
+        'drift.svg',
+        '--per-frame',
+        'pf.csv',
+        '--step',
+        '1000',
+        '--window',
+        '1000',
+        '--binsize',
+        '20',
+        '--workers',
+        '2',
+      ],
       dir,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -64,18 +83,34 @@ describe('ccdrift simulate → locs → apply → drift', () => {
     const once = await readCsvTable(join(dir, 'applied.csv'));
     const twice = await readCsvTable(join(dir, 'twice.csv'));
     const d1 = once.columns.get('dx')!;
-    expectClose(twice.columns.get('dx')!, Array.from(d1, (v) => 2 * v), { atol: 1e-9 });
+    expectClose(
+      twice.columns.get('dx')!,
+      Array.from(d1, (v) => 2 * v),
+      { atol: 1e-9 },
+    );
   });
 
   it('drift writes the summed per-frame drift of several files', async () => {
     const r = runCli(['drift', 'drift.npz', 'drift.npz', '--frames', '0:100', '-o', 'sum.csv'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const rows = readFileSync(join(dir, 'sum.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const rows = readFileSync(join(dir, 'sum.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
     expect(rows.length).toBe(100);
     const single = runCli(['drift', 'drift.npz', '--frames', '0:100', '-o', 'one.csv'], dir);
     expect(single.code).toBe(0);
-    const one = readFileSync(join(dir, 'one.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
-    expectClose(rows.map((r) => r[1]), one.map((r) => 2 * r[1]), { atol: 1e-9 });
+    const one = readFileSync(join(dir, 'one.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
+    expectClose(
+      rows.map((r) => r[1]),
+      one.map((r) => 2 * r[1]),
+      { atol: 1e-9 },
+    );
   });
 
   it('info describes a table and a drift file', () => {
@@ -142,7 +177,7 @@ describe('bad input: one clear line, exit code, nothing written', () => {
   });
 });
 
-describe.skipIf(!haveSharedFixtures)('the original plugin\'s drift.npz', () => {
+describe.skipIf(!haveSharedFixtures)("the original plugin's drift.npz", () => {
   const python = findPython('numpy', 'scipy');
   it.skipIf(!python)('applied with --extrapolation spline corrects exactly as the original (SciPy UnivariateSpline, s default)', async () => {
     copyFileSync(sharedFixture('seed-example', 'drift.npz'), join(dir, 'seed_drift.npz'));
@@ -162,8 +197,16 @@ print(json.dumps([UnivariateSpline(d['tIndex'], d['drift'][:, a], k=3)(t).tolist
       ),
     );
     expectClose(out.columns.get('dx')!, ref[0], { rtol: 1e-9, atol: 1e-9 });
-    expectClose(out.columns.get('x')!, frames.map((_, i) => 1000 + i + ref[0][i]), { rtol: 1e-9, atol: 1e-9 });
-    expectClose(out.columns.get('y')!, frames.map((_, i) => 2000 - i + ref[1][i]), { rtol: 1e-9, atol: 1e-9 });
+    expectClose(
+      out.columns.get('x')!,
+      frames.map((_, i) => 1000 + i + ref[0][i]),
+      { rtol: 1e-9, atol: 1e-9 },
+    );
+    expectClose(
+      out.columns.get('y')!,
+      frames.map((_, i) => 2000 - i + ref[1][i]),
+      { rtol: 1e-9, atol: 1e-9 },
+    );
   });
   it('is skipped without the shared fixtures', () => {
     expect(sharedSkipReason).toMatch(/skipped/);

@@ -22,11 +22,30 @@ const INT64_BASE = 2 ** 31 + 12345;
 const F32_HALF_SPACING_NM = 2 ** -10;
 
 const DTYPES: Record<string, ColumnDtype> = {
-  x: 'f4', y: 'f4', z: 'f4', t: 'i4', A: 'f4', sig: 'f4', error_x: 'f4', error_y: 'f4',
-  clumpIndex: 'i8', nFrames: 'u2', probe: 'i1', nPhotons: 'f8',
+  x: 'f4',
+  y: 'f4',
+  z: 'f4',
+  t: 'i4',
+  A: 'f4',
+  sig: 'f4',
+  error_x: 'f4',
+  error_y: 'f4',
+  clumpIndex: 'i8',
+  nFrames: 'u2',
+  probe: 'i1',
+  nPhotons: 'f8',
 };
 const NUMPY: Record<ColumnDtype, string> = {
-  i1: '|i1', u1: '|u1', i2: '<i2', u2: '<u2', i4: '<i4', u4: '<u4', i8: '<i8', u8: '<u8', f4: '<f4', f8: '<f8',
+  i1: '|i1',
+  u1: '|u1',
+  i2: '<i2',
+  u2: '<u2',
+  i4: '<i4',
+  u4: '<u4',
+  i8: '<i8',
+  u8: '<u8',
+  f4: '<f4',
+  f8: '<f8',
 };
 
 let dir: string;
@@ -68,7 +87,11 @@ function expectDtypesKept(out: LocTable, label: string): void {
     expect(Array.from(out.columns.get(name)!), `${label}: ${name}`).toEqual(Array.from(input.columns.get(name)!));
   }
   // x, y, z: the input plus the correction, rounded once to float32.
-  for (const [axis, d] of [['x', 'dx'], ['y', 'dy'], ['z', 'dz']] as const) {
+  for (const [axis, d] of [
+    ['x', 'dx'],
+    ['y', 'dy'],
+    ['z', 'dz'],
+  ] as const) {
     const before = input.columns.get(axis)!;
     const after = out.columns.get(axis)!;
     const dv = out.columns.get(d)!;
@@ -78,7 +101,10 @@ function expectDtypesKept(out: LocTable, label: string): void {
     expect(worst, `${label}: ${axis}`).toBeLessThanOrEqual(2 * F32_HALF_SPACING_NM);
   }
   const dx = out.columns.get('dx')!;
-  expect(dx.some((v) => v !== 0), `${label}: a correction was applied`).toBe(true);
+  expect(
+    dx.some((v) => v !== 0),
+    `${label}: a correction was applied`,
+  ).toBe(true);
 }
 
 /** The numpy dtype string of every column of `path`'s /Localizations, from h5py, and the int64 column's equality. */
@@ -130,7 +156,10 @@ describe('column dtypes through the CLI (PYME .hdf in and out)', () => {
     // wrote one in `dir` (which a run refuses to replace without --force).
     const cwd = join(dir, 'run-cwd');
     mkdirSync(cwd);
-    const r = runCli(['run', existsSync(recipe) ? recipe : committed, inputPath(), '-o', outDir, '--skip', 'drift_plot', '--skip', 'dump_drift_plot', '-q'], cwd);
+    const r = runCli(
+      ['run', existsSync(recipe) ? recipe : committed, inputPath(), '-o', outDir, '--skip', 'drift_plot', '--skip', 'dump_drift_plot', '-q'],
+      cwd,
+    );
     expect(r.code, r.stderr).toBe(0);
     expectDtypesKept(await readTable(join(outDir, 'corrected_localizations.hdf')), 'run');
   });

@@ -19,12 +19,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('ccdrift images / apply on stacks', () => {
   it(`measures a simulated 20 nm-pixel stack's drift within ${STACK_RMSE_NM} nm and writes a corrected TIFF`, async () => {
     expect(runCli(['simulate', '--images', '-o', 'stack.tif', '--frames', '30', '--pixel', '20'], dir).code).toBe(0);
-    const r = runCli(['images', 'stack.tif', '-o', 'corr.tif', '--drift-out', 'drift.npz', '--plot', 'drift.png', '--debug-cor-file', 'cor.tif', '--workers', '2'], dir);
+    const r = runCli(
+      ['images', 'stack.tif', '-o', 'corr.tif', '--drift-out', 'drift.npz', '--plot', 'drift.png', '--debug-cor-file', 'cor.tif', '--workers', '2'],
+      dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['corr.tif', 'drift.npz', 'drift.png', 'cor.tif']) expect(existsSync(join(dir, f)), f).toBe(true);
     const est = await readDriftNpz(join(dir, 'drift.npz'));
     const truth = await readDriftNpz(join(dir, 'stack.truth.npz'));
-    for (const a of ['x', 'y'] as const) expect(rmseAfterOffset(est[a], Array.from(est.t, (t) => truth[a][t]))).toBeLessThan(STACK_RMSE_NM);
+    for (const a of ['x', 'y'] as const)
+      expect(
+        rmseAfterOffset(
+          est[a],
+          Array.from(est.t, (t) => truth[a][t]),
+        ),
+      ).toBeLessThan(STACK_RMSE_NM);
   });
 
   it('apply shifts a stack with a drift file; the corrected stack re-measures flat', async () => {
@@ -58,7 +67,19 @@ describe('ccdrift images / apply on stacks', () => {
   });
 
   it.skipIf(!haveSharedFixtures)("the original plugin's example .h5 runs end to end", () => {
-    const r = runCli(['images', sharedFixture('seed-example', 'wormlike_simulated_images_with_drift.h5'), '-o', 'seed.h5', '--median-filter-size', '-1', '--corr-window', '-1'], dir);
+    const r = runCli(
+      [
+        'images',
+        sharedFixture('seed-example', 'wormlike_simulated_images_with_drift.h5'),
+        '-o',
+        'seed.h5',
+        '--median-filter-size',
+        '-1',
+        '--corr-window',
+        '-1',
+      ],
+      dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     const info = runCli(['info', 'seed.h5'], dir);
     expect(info.stdout).toMatch(/\(10, 448, 448\)/);

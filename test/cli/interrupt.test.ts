@@ -19,7 +19,23 @@ describe('Ctrl-C during a run', () => {
     // Fine bins and many windows: the spectra phase lasts long enough to interrupt it.
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'bin', 'ccdrift.js'), 'locs', 'big.csv', '-o', 'out.csv', '--cache-fft', cache, '--binsize', '10', '--step', '200', '--window', '200', '--workers', '2'],
+      [
+        join(repoRoot, 'bin', 'ccdrift.js'),
+        'locs',
+        'big.csv',
+        '-o',
+        'out.csv',
+        '--cache-fft',
+        cache,
+        '--binsize',
+        '10',
+        '--step',
+        '200',
+        '--window',
+        '200',
+        '--workers',
+        '2',
+      ],
       { cwd: dir, stdio: 'ignore' },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

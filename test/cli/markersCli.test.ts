@@ -28,8 +28,14 @@ async function sampleError(npz: string): Promise<number> {
   const truth = await readDriftNpz(join(dir, 'beads.truth.npz'));
   const idx = Array.from(d.t, (t) => Math.round(t));
   return Math.max(
-    rmseAfterOffset(Array.from(d.x), idx.map((i) => truth.x[i])),
-    rmseAfterOffset(Array.from(d.y), idx.map((i) => truth.y[i])),
+    rmseAfterOffset(
+      Array.from(d.x),
+      idx.map((i) => truth.x[i]),
+    ),
+    rmseAfterOffset(
+      Array.from(d.y),
+      idx.map((i) => truth.y[i]),
+    ),
   );
 }
 
@@ -72,7 +78,25 @@ describe('ccdrift locs --method fiducial | AIM', () => {
   });
 
   it('AIM with parameters in nm', async () => {
-    const r = runCli(['locs', 'beads.csv', '-o', 'aim.csv', '--method', 'AIM', '--segment', '200', '--intersect-distance', '20', '--max-drift', '80', '--drift-out', 'aim.npz'], dir);
+    const r = runCli(
+      [
+        'locs',
+        'beads.csv',
+        '-o',
+        'aim.csv',
+        '--method',
+        'AIM',
+        '--segment',
+        '200',
+        '--intersect-distance',
+        '20',
+        '--max-drift',
+        '80',
+        '--drift-out',
+        'aim.npz',
+      ],
+      dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/Locs_AIM: AIM: 30 segments of 200 frames/);
     expect(await sampleError('aim.npz')).toBeLessThan(SAMPLE_RMSE_NM);

@@ -28,22 +28,37 @@ describe('core messages through the CLI', () => {
     expect(r.stderr).toContain('ccdrift: error: --max-drift (5 nm) must be at least half --intersect-distance (20 nm)');
     r = runCli(['locs', 'sim.csv', '-o', 'rcc.csv', '--refine', 'off', '--step', '100', '--window', '100', '--binsize', '30'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/ccdrift: warning: the time windows hold a median of only \d+ localizations .* use longer windows \(--step, --window\) or leave them at auto/);
+    expect(r.stderr).toMatch(
+      /ccdrift: warning: the time windows hold a median of only \d+ localizations .* use longer windows \(--step, --window\) or leave them at auto/,
+    );
     expect(r.stderr).not.toMatch(MARKED);
   });
 
   it('ccdrift run: the same error and warning name the recipe parameters', () => {
-    writeFileSync(join(dir, 'aim.yaml'), ['- Locs_AIM: {input_localizations: Localizations, output_drift: drift, max_drift: 5}', '- chung_cc.Drift_Save: {input_name: drift, save_path: aim}', ''].join('\n'));
+    writeFileSync(
+      join(dir, 'aim.yaml'),
+      [
+        '- Locs_AIM: {input_localizations: Localizations, output_drift: drift, max_drift: 5}',
+        '- chung_cc.Drift_Save: {input_name: drift, save_path: aim}',
+        '',
+      ].join('\n'),
+    );
     let r = runCli(['run', 'aim.yaml', 'sim.csv'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ccdrift: error: .*Locs_AIM.*: max_drift \(5 nm\) must be at least half intersect_distance \(20 nm\)/);
     writeFileSync(
       join(dir, 'rcc.yaml'),
-      ['- chung_cc.Locs_RCC: {input_for_correction: Localizations, output_drift: drift, step: 100, window: 100, binsize: 30}', '- chung_cc.Drift_Save: {input_name: drift, save_path: rcc}', ''].join('\n'),
+      [
+        '- chung_cc.Locs_RCC: {input_for_correction: Localizations, output_drift: drift, step: 100, window: 100, binsize: 30}',
+        '- chung_cc.Drift_Save: {input_name: drift, save_path: rcc}',
+        '',
+      ].join('\n'),
     );
     r = runCli(['run', 'rcc.yaml', 'sim.csv'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/ccdrift: warning: the time windows hold a median of only \d+ localizations .* use longer windows \(step, window\) or leave them at auto/);
+    expect(r.stderr).toMatch(
+      /ccdrift: warning: the time windows hold a median of only \d+ localizations .* use longer windows \(step, window\) or leave them at auto/,
+    );
     expect(r.stderr).not.toMatch(MARKED);
     expect(r.stderr).not.toMatch(/--(step|window)\b/);
   });

@@ -38,7 +38,27 @@ describe('one runner: a command and `ccdrift run` of the recipe it saved', () =>
   it('locs (RCC) --save-recipe, then run: the same drift and corrected table', async () => {
     let r = runCli(['simulate', '-o', 'x.csv', '--frames', '3000', '--locs', '15000', '--seed', '11', '--field', '8000', '--beads', '3'], dir);
     expect(r.code, r.stderr).toBe(0);
-    r = runCli(['locs', 'x.csv', '-o', 'corr.csv', '--drift-out', 'locs.npz', '--step', '500', '--window', '500', '--refine', 'off', '--workers', '1', '--save-recipe', 'rcc.yaml'], dir);
+    r = runCli(
+      [
+        'locs',
+        'x.csv',
+        '-o',
+        'corr.csv',
+        '--drift-out',
+        'locs.npz',
+        '--step',
+        '500',
+        '--window',
+        '500',
+        '--refine',
+        'off',
+        '--workers',
+        '1',
+        '--save-recipe',
+        'rcc.yaml',
+      ],
+      dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/wrote rcc\.yaml/);
     const recipe = readFileSync(join(dir, 'rcc.yaml'), 'utf8');
@@ -52,7 +72,29 @@ describe('one runner: a command and `ccdrift run` of the recipe it saved', () =>
   });
 
   it('locs --then fiducial: the recipe feeds the first drift to Locs_Fiducial (input_drift)', async () => {
-    let r = runCli(['locs', 'x.csv', '-o', 'then.csv', '--drift-out', 'then.npz', '--step', '500', '--window', '500', '--refine', 'off', '--then', 'fiducial', '--workers', '1', '--save-recipe', 'then.yaml'], dir);
+    let r = runCli(
+      [
+        'locs',
+        'x.csv',
+        '-o',
+        'then.csv',
+        '--drift-out',
+        'then.npz',
+        '--step',
+        '500',
+        '--window',
+        '500',
+        '--refine',
+        'off',
+        '--then',
+        'fiducial',
+        '--workers',
+        '1',
+        '--save-recipe',
+        'then.yaml',
+      ],
+      dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'then.yaml'), 'utf8')).toMatch(/input_drift: coarse_drift/);
     r = runCli(['run', 'then.yaml', 'x.csv', '--save', 'drift=then_run.npz', '--save', 'corrected_localizations=then_run.csv', '--workers', '1'], dir);
@@ -67,7 +109,8 @@ describe('one runner: a command and `ccdrift run` of the recipe it saved', () =>
     r = runCli(['images', 'stack.tif', '-o', 'corr.tif', '--drift-out', 'img.npz', '--bin', '2,2,1', '--workers', '1', '--save-recipe', 'img.yaml'], dir);
     expect(r.code, r.stderr).toBe(0);
     const recipe = readFileSync(join(dir, 'img.yaml'), 'utf8');
-    for (const m of ['Image_Pre_Clip&Filter', 'Image_Pre_Downsample', 'Image_RCC', 'Drift_Interpolate', 'Image_Post_Shift']) expect(recipe).toContain(`chung_cc.${m}:`);
+    for (const m of ['Image_Pre_Clip&Filter', 'Image_Pre_Downsample', 'Image_RCC', 'Drift_Interpolate', 'Image_Post_Shift'])
+      expect(recipe).toContain(`chung_cc.${m}:`);
     r = runCli(['run', 'img.yaml', 'stack.tif', '--save', 'drift=img_run.npz', '--save', 'drift_corrected_image=run.tif', '--workers', '1'], dir);
     expect(r.code, r.stderr).toBe(0);
     await expectSameDrift('img.npz', 'img_run.npz');

@@ -99,7 +99,8 @@ describe('--out-dir is made by a run that passed its checks, not before', () => 
 });
 
 describe('a recipe writes only inside the folder it runs in', () => {
-  const recipe = (saveParams: string) => `- chung_cc.Locs_RCC:\n    input_for_correction: Localizations\n    output_drift: drift\n    step: 1000\n    window: 1000\n${saveParams}- chung_cc.Drift_Save:\n    input_name: drift\n    save_path: %SAVE%\n`;
+  const recipe = (saveParams: string) =>
+    `- chung_cc.Locs_RCC:\n    input_for_correction: Localizations\n    output_drift: drift\n    step: 1000\n    window: 1000\n${saveParams}- chung_cc.Drift_Save:\n    input_name: drift\n    save_path: %SAVE%\n`;
 
   it('Drift_Save save_path ../x.npz or /abs/x.npz is refused before the work', () => {
     for (const target of ['../escaped.npz', '/tmp/ccdrift-escaped.npz', 'sub/../../escaped']) {
@@ -140,10 +141,19 @@ describe('run -o DIR: the files it names itself are checked before the data is r
     writeFileSync(join(dir, 'd.yaml'), recipe);
     mkdirSync(join(dir, 'res'), { recursive: true });
     writeFileSync(join(dir, 'res', 'corrected_localizations.csv'), before);
-    refused(['run', 'd.yaml', 'res/corrected_localizations.csv', '-o', 'res'], /-o res \(slot corrected_localizations\) .*corrected_localizations\.csv is the input file/);
+    refused(
+      ['run', 'd.yaml', 'res/corrected_localizations.csv', '-o', 'res'],
+      /-o res \(slot corrected_localizations\) .*corrected_localizations\.csv is the input file/,
+    );
     expect(readFileSync(join(dir, 'res', 'corrected_localizations.csv')).equals(before)).toBe(true);
     refused(['run', 'd.yaml', 'in.csv', '-o', 'in.csv'], /-o in\.csv is a file, not a folder/);
-    writeFileSync(join(dir, 'load.yaml'), recipe.replace(/- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n/, '- chung_cc.Drift_Load_Interpolate:\n    input_dummy: drift\n    load_paths: [gone.npz]\n'));
+    writeFileSync(
+      join(dir, 'load.yaml'),
+      recipe.replace(
+        /- chung_cc.Drift_Interpolate:\n    input_drift_raw: drift\n/,
+        '- chung_cc.Drift_Load_Interpolate:\n    input_dummy: drift\n    load_paths: [gone.npz]\n',
+      ),
+    );
     const r = runCli(['run', 'load.yaml', 'in.csv', '-o', 'res'], dir);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/Drift_Load_Interpolate load_paths \(item 2\): gone\.npz does not exist/);
@@ -158,8 +168,17 @@ describe('run -o DIR: the files it names itself are checked before the data is r
     const table = join(dir, 'fresh', 'results', 'corrected_localizations.csv');
     const written = readFileSync(table);
     // Each "wrote" line comes after the outputs are in place, the last of the run's lines.
-    expect(first.stderr.trimEnd().split('\n').slice(-3).every((l) => l.startsWith('wrote ') || l.startsWith('not saved'))).toBe(true);
-    refused(['run', 'd.yaml', 'in.csv', '-o', 'fresh/results'], /-o fresh\/results \(slot \w+\) .* already exists; ccdrift does not replace it without --force \(or choose another -o folder\)/);
+    expect(
+      first.stderr
+        .trimEnd()
+        .split('\n')
+        .slice(-3)
+        .every((l) => l.startsWith('wrote ') || l.startsWith('not saved')),
+    ).toBe(true);
+    refused(
+      ['run', 'd.yaml', 'in.csv', '-o', 'fresh/results'],
+      /-o fresh\/results \(slot \w+\) .* already exists; ccdrift does not replace it without --force \(or choose another -o folder\)/,
+    );
     expect(readFileSync(table).equals(written)).toBe(true);
     const again = runCli(['run', 'd.yaml', 'in.csv', '-o', 'fresh/results', '--force'], dir);
     expect(again.code, again.stderr).toBe(0);

@@ -21,7 +21,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const python = findPython('numpy');
 
 /** Every way an HTML page can make the browser fetch something. */
-const EXTERNAL_REFERENCE = /(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?\s*(?:https?:|\/\/|ftp:|file:)|url\(\s*["']?\s*(?:https?:|\/\/)|@import|<link\b|<script\b[^>]*\bsrc=|<iframe|<object|<embed/i;
+const EXTERNAL_REFERENCE =
+  /(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?\s*(?:https?:|\/\/|ftp:|file:)|url\(\s*["']?\s*(?:https?:|\/\/)|@import|<link\b|<script\b[^>]*\bsrc=|<iframe|<object|<embed/i;
 
 /** Tags that must be balanced for the page to be well-formed (the void ones excluded). */
 function checkWellFormed(html: string): void {
@@ -83,7 +84,11 @@ describe('drift_sd in drift.npz', () => {
 
 describe('report pieces', () => {
   it('a PNG with the right signature, size and chunks', () => {
-    const png = encodeGreyPng(Uint8Array.from({ length: 12 }, (_, i) => i * 20), 4, 3);
+    const png = encodeGreyPng(
+      Uint8Array.from({ length: 12 }, (_, i) => i * 20),
+      4,
+      3,
+    );
     expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
     const view = new DataView(png.buffer, png.byteOffset);
     expect(view.getUint32(16)).toBe(4);
@@ -113,7 +118,7 @@ describe('report pieces', () => {
     const b = Float64Array.from({ length: n * n }, () => rng.normal());
     expect(fourierRingCorrelation(a, a, n, 10).resolutionNm).toBeNull();
     const noise = fourierRingCorrelation(a, b, n, 10);
-    expect(noise.resolutionNm).toBeGreaterThan(n * 10 / 4);
+    expect(noise.resolutionNm).toBeGreaterThan((n * 10) / 4);
   });
 });
 
@@ -122,11 +127,26 @@ describe('ccdrift locs --report', () => {
   const input = join(dir, 'cell.csv');
   const lines = ['x,y,t,error_x,error_y'];
   const c = sim.table.columns;
-  for (let i = 0; i < sim.table.length; i++) lines.push(`${c.get('x')![i]},${c.get('y')![i]},${c.get('t')![i]},${c.get('error_x')![i]},${c.get('error_y')![i]}`);
+  for (let i = 0; i < sim.table.length; i++)
+    lines.push(`${c.get('x')![i]},${c.get('y')![i]},${c.get('t')![i]},${c.get('error_x')![i]},${c.get('error_y')![i]}`);
   writeFileSync(input, lines.join('\n') + '\n');
 
   it('writes a self-contained, well-formed report with inline images, and drift_sd and sd columns', async () => {
-    const r = runCli(['locs', input, '-o', join(dir, 'out.csv'), '--drift-out', join(dir, 'drift.npz'), '--per-frame', join(dir, 'pf.csv'), '--report', join(dir, 'report.html')], dir);
+    const r = runCli(
+      [
+        'locs',
+        input,
+        '-o',
+        join(dir, 'out.csv'),
+        '--drift-out',
+        join(dir, 'drift.npz'),
+        '--per-frame',
+        join(dir, 'pf.csv'),
+        '--report',
+        join(dir, 'report.html'),
+      ],
+      dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     checkWellFormed(html);
@@ -136,7 +156,17 @@ describe('ccdrift locs --report', () => {
     const pngs = [...html.matchAll(/src="data:image\/png;base64,([A-Za-z0-9+/=]+)"/g)];
     expect(pngs.length).toBe(2);
     for (const [, b64] of pngs) expect(Buffer.from(b64, 'base64').subarray(1, 4).toString()).toBe('PNG');
-    for (const section of ['Input', 'Parameters', 'Warnings', 'Drift', 'Uncertainty', 'Pairs and residuals', 'Time windows', 'Before and after', 'Fourier ring correlation']) {
+    for (const section of [
+      'Input',
+      'Parameters',
+      'Warnings',
+      'Drift',
+      'Uncertainty',
+      'Pairs and residuals',
+      'Time windows',
+      'Before and after',
+      'Fourier ring correlation',
+    ]) {
       expect(html).toContain(`>${section}</h`);
     }
     expect(html).toContain('cell.csv');

@@ -62,7 +62,15 @@ function withCell(name: string, row: number, column: string, value: string): str
 /** A little-endian TIFF of one uncompressed uint16 page declaring `w` × `h` pixels. */
 function tiffDeclaring(w: number, h: number): Buffer {
   const entries: [number, number, number][] = [
-    [256, 4, w], [257, 4, h], [258, 3, 16], [259, 3, 1], [262, 3, 1], [273, 4, 200], [277, 3, 1], [278, 4, h], [279, 4, 100],
+    [256, 4, w],
+    [257, 4, h],
+    [258, 3, 16],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 200],
+    [277, 3, 1],
+    [278, 4, h],
+    [279, 4, 100],
   ];
   const buf = Buffer.alloc(300);
   buf.write('II*\0', 0, 'latin1');
@@ -89,7 +97,10 @@ describe('memory that cannot exist is refused before it is asked for', () => {
     const saved = memoryLimit();
     setMemoryLimit(2 ** 20, 'this test allows 1 MiB');
     try {
-      const interp = createDriftInterpolator([{ t: Float64Array.of(0, 10, 20), x: new Float64Array(3), y: new Float64Array(3), z: new Float64Array(3) }], { smoothing: 0, degree: 1 });
+      const interp = createDriftInterpolator([{ t: Float64Array.of(0, 10, 20), x: new Float64Array(3), y: new Float64Array(3), z: new Float64Array(3) }], {
+        smoothing: 0,
+        degree: 1,
+      });
       expect(() => sampleDriftPerFrame(interp, 0, 999_999)).toThrow(MemoryLimitError);
       expect(() => sampleDriftPerFrame(interp, 0, 999_999)).toThrow(/per-frame drift of frames 0–999999 would need 30\.5 MiB, but this test allows 1 MiB/);
       expect(sampleDriftPerFrame(interp, 0, 99).t.length).toBe(100);
@@ -142,7 +153,11 @@ describe('memory that cannot exist is refused before it is asked for', () => {
       [['--frames', '-5'], 2, /--frames must be a whole number ≥ 2, got -5/],
       [['--locs', '2.5'], 2, /--locs must be a whole number ≥ 1, got 2\.5/],
       [['--jumps', '0'], 2, /--jumps expects frames between 1 and 29999 \(--frames 30000\), got 0/],
-      [['--beads', '1e9'], 1, /the simulated table \(30000000130000 rows: 130000 localizations \+ 1000000000 beads × 30000 frames.*would need [\d.]+ PiB, but .*; simulate fewer localizations, beads or frames/],
+      [
+        ['--beads', '1e9'],
+        1,
+        /the simulated table \(30000000130000 rows: 130000 localizations \+ 1000000000 beads × 30000 frames.*would need [\d.]+ PiB, but .*; simulate fewer localizations, beads or frames/,
+      ],
       [['--field', '1e9'], 1, /filaments of about .* would need .*simulate a smaller field/],
       [['--images', '--frames', '1e12'], 1, /the drift trace \(1000000000000 frames.*would need [\d.]+ TiB/],
     ];
@@ -164,13 +179,21 @@ describe('memory that cannot exist is refused before it is asked for', () => {
     writeFileSync(join(dir, 'huge.tif'), tiffDeclaring(1_000_000, 1_000_000));
     writeFileSync(join(dir, 'big.tif'), tiffDeclaring(100_000, 100_000));
     const vs = { voxelSizeNm: [100, 100, 100] as [number, number, number] };
-    expect(await messageOf(readImageStack(join(dir, 'huge.tif'), vs))).toMatch(/one frame of .*huge\.tif \(1000000 × 1000000 uint16 pixels, as the file declares\) would need [\d.]+ TiB/);
-    expect(await messageOf(readImageStack(join(dir, 'big.tif'), vs))).toMatch(/big\.tif: the TIFF declares 1 images of 100000 × 100000 uint16 pixels .* but the file holds only 300 bytes/);
+    expect(await messageOf(readImageStack(join(dir, 'huge.tif'), vs))).toMatch(
+      /one frame of .*huge\.tif \(1000000 × 1000000 uint16 pixels, as the file declares\) would need [\d.]+ TiB/,
+    );
+    expect(await messageOf(readImageStack(join(dir, 'big.tif'), vs))).toMatch(
+      /big\.tif: the TIFF declares 1 images of 100000 × 100000 uint16 pixels .* but the file holds only 300 bytes/,
+    );
   });
 
   it('HDF5 image and table declaring absurd sizes (chunked, never written)', async () => {
-    expect(await messageOf(readImageStack(join(FIX, 'huge_image.h5')))).toMatch(/one frame of .*huge_image\.h5 \(\/ImageData: 1000000 × 1000000 uint16 pixels, as the file declares\) would need/);
-    expect(await messageOf(readTable(join(FIX, 'huge_table.h5r')))).toMatch(/huge_table\.h5r: the table \/FitResults \(100000000000 rows of 3 columns, as the file declares\) would need/);
+    expect(await messageOf(readImageStack(join(FIX, 'huge_image.h5')))).toMatch(
+      /one frame of .*huge_image\.h5 \(\/ImageData: 1000000 × 1000000 uint16 pixels, as the file declares\) would need/,
+    );
+    expect(await messageOf(readTable(join(FIX, 'huge_table.h5r')))).toMatch(
+      /huge_table\.h5r: the table \/FitResults \(100000000000 rows of 3 columns, as the file declares\) would need/,
+    );
   });
 });
 
@@ -221,21 +244,36 @@ describe('messages name the file and say what was expected', () => {
     mkdirSync(join(dir, 'folder.csv'), { recursive: true });
     expect(await messageOf(readTable(join(dir, 'folder.csv')))).toMatch(/folder\.csv: is a folder, expected a file/);
     expect(await messageOf(readDriftNpz(join(dir, 'missing.npz')))).toMatch(/missing\.npz: no such file/);
-    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', syscall: 'write', path: join(dir, '.out.csv.123.0a1b2c3d.tmp') });
-    expect(describeError(enospc).message).toBe(`${join(dir, 'out.csv')}: no space left on the device (the disk is full); free some space or write elsewhere (while writing it)`);
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: join(dir, '.out.csv.123.0a1b2c3d.tmp'),
+    });
+    expect(describeError(enospc).message).toBe(
+      `${join(dir, 'out.csv')}: no space left on the device (the disk is full); free some space or write elsewhere (while writing it)`,
+    );
     const eacces = Object.assign(new Error("EACCES: permission denied, open '/x/y.csv'"), { code: 'EACCES', syscall: 'open' });
     expect(describeError(eacces).message).toBe('/x/y.csv: permission denied (while opening it)');
     const wasm = new RangeError('WebAssembly.instantiate(): Out of memory: Cannot allocate Wasm memory for new instance');
-    expect(describeError(wasm).message).toMatch(/WebAssembly .* could not reserve its address space.*NODE_OPTIONS=--disable-wasm-trap-handler.*ulimit -v unlimited/);
+    expect(describeError(wasm).message).toMatch(
+      /WebAssembly .* could not reserve its address space.*NODE_OPTIONS=--disable-wasm-trap-handler.*ulimit -v unlimited/,
+    );
   });
 });
 
 describe('a virtual-memory limit (ulimit -v), as some clusters set', () => {
   it('a run succeeds under ulimit -v 8G (WebAssembly without its 10 GiB reservation)', () => {
-    const r = spawnSync('bash', ['-c', `ulimit -v 8000000 && exec "${process.execPath}" "${join(repoRoot, 'bin', 'ccdrift.js')}" drift "${join(FIX, 'drift_ok.npz')}" -o ul.csv --plot ul.svg`], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `ulimit -v 8000000 && exec "${process.execPath}" "${join(repoRoot, 'bin', 'ccdrift.js')}" drift "${join(FIX, 'drift_ok.npz')}" -o ul.csv --plot ul.svg`,
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    );
     expect(r.stderr).not.toMatch(/Aborted|RuntimeError|^\s+at /m);
     expect(r.status).toBe(0);
     expect(existsSync(join(dir, 'ul.csv')) && existsSync(join(dir, 'ul.svg'))).toBe(true);
@@ -298,7 +336,21 @@ describe('SIGKILL mid-run', () => {
     // A tiny memory budget sends the spectra to the disk cache in TMPDIR, named with the pid.
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'bin', 'ccdrift.js'), 'locs', sim, '-o', join(scratch, 'out.csv'), '--memory-budget', '1', '--correlation', 'fft', '--binsize', '10', '--workers', '1'],
+      [
+        join(repoRoot, 'bin', 'ccdrift.js'),
+        'locs',
+        sim,
+        '-o',
+        join(scratch, 'out.csv'),
+        '--memory-budget',
+        '1',
+        '--correlation',
+        'fft',
+        '--binsize',
+        '10',
+        '--workers',
+        '1',
+      ],
       { cwd: dir, stdio: 'ignore', env: { ...process.env, TMPDIR: scratch } },
     );
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

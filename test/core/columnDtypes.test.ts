@@ -36,10 +36,21 @@ describe('column storage dtypes travel with derived tables', () => {
   });
 
   it('a correction keeps x, y float32 (values float64 until written) and adds float32 dx, dy, dz', () => {
-    const src = table(Float32Array.from({ length: N }, (_, i) => 1000.5 + i), [['id', Float64Array.from({ length: N }, (_, i) => 2 ** 40 + i), 'i8']]);
+    const src = table(
+      Float32Array.from({ length: N }, (_, i) => 1000.5 + i),
+      [['id', Float64Array.from({ length: N }, (_, i) => 2 ** 40 + i), 'i8']],
+    );
     const out = applyDriftToTable(src, drift);
     expect(out.columns.get('x')).toBeInstanceOf(Float64Array);
-    for (const [name, dtype] of [['x', 'f4'], ['y', 'f4'], ['t', 'i4'], ['id', 'i8'], ['dx', 'f4'], ['dy', 'f4'], ['dz', 'f4']]) {
+    for (const [name, dtype] of [
+      ['x', 'f4'],
+      ['y', 'f4'],
+      ['t', 'i4'],
+      ['id', 'i8'],
+      ['dx', 'f4'],
+      ['dy', 'f4'],
+      ['dz', 'f4'],
+    ]) {
       expect(columnStorageDtype(out, name), name).toBe(dtype);
     }
     // A second correction: still float32, and the input table's record is untouched.
@@ -57,11 +68,14 @@ describe('column storage dtypes travel with derived tables', () => {
     expect(columnStorageDtype(applyDriftToTable(withDx, drift), 'dx')).toBe('f8');
   });
 
-  it('filtering rows and converting column names keep the kept columns\' dtypes', () => {
-    const src = table(Float32Array.from({ length: N }, (_, i) => i), [
-      ['id', Float64Array.from({ length: N }, (_, i) => 2 ** 33 + i), 'i8'],
-      ['error_x', new Float32Array(N).fill(10)],
-    ]);
+  it("filtering rows and converting column names keep the kept columns' dtypes", () => {
+    const src = table(
+      Float32Array.from({ length: N }, (_, i) => i),
+      [
+        ['id', Float64Array.from({ length: N }, (_, i) => 2 ** 33 + i), 'i8'],
+        ['error_x', new Float32Array(N).fill(10)],
+      ],
+    );
     const kept = filterTable(src, { x: [9.5, 20.5] });
     expect(kept.length).toBe(11);
     expect(columnStorageDtype(kept, 'id')).toBe('i8');

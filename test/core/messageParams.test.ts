@@ -48,7 +48,7 @@ describe('the marking', () => {
     expect(renderParamsFor(renderParamsFor(text, 'flag'), 'flag')).toBe(renderParamsFor(text, 'flag'));
   });
 
-  it('every option with a recipe parameter has a name on the command line; the commands\' own flags come first', () => {
+  it("every option with a recipe parameter has a name on the command line; the commands' own flags come first", () => {
     for (const option of Object.keys(RECIPE_PARAMETER_OF)) expect(flagsOf(option).length, option).toBeGreaterThan(0);
     expect(flagsOf('paddingMultiplier')).toEqual(['--padding', '--padding-multiplier']);
     expect(parameterNameFor('refine', 'flag')).toBe('--refine');
@@ -65,7 +65,10 @@ describe('a library caller reads the options it typed, the CLI its flags, a reci
     const e = await rejection(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 }));
     expect(e.message).toMatch(/^`maxDriftNm` \(5 nm\) must be at least half `intersectDistanceNm` \(20 nm\)/);
     expect(e.message).not.toMatch(FLAG);
-    expect(describeError(e, { command: 'locs' })).toEqual({ message: e.message.replace('`maxDriftNm`', '--max-drift').replace('`intersectDistanceNm`', '--intersect-distance'), exitCode: 2 });
+    expect(describeError(e, { command: 'locs' })).toEqual({
+      message: e.message.replace('`maxDriftNm`', '--max-drift').replace('`intersectDistanceNm`', '--intersect-distance'),
+      exitCode: 2,
+    });
     expect(describeError(e, { command: 'run' }).message).toMatch(/^max_drift \(5 nm\) must be at least half intersect_distance \(20 nm\)/);
   });
 
@@ -83,7 +86,9 @@ describe('a library caller reads the options it typed, the CLI its flags, a reci
     const e = thrown(() => estimateDriftFiducial({ x: sim.table.columns.get('x')!, y: sim.table.columns.get('y')!, t: sim.table.columns.get('t')! }));
     expect(e.message).toMatch(/give the markers \(`picks`\), or a larger `radiusNm` \/ smaller `minFraction`$/);
     expect(e.message).not.toMatch(FLAG);
-    expect(describeError(e, { command: 'locs' }).message).toMatch(/give the markers \(--picks\), or a larger --fiducial-radius \/ smaller --fiducial-min-fraction$/);
+    expect(describeError(e, { command: 'locs' }).message).toMatch(
+      /give the markers \(--picks\), or a larger --fiducial-radius \/ smaller --fiducial-min-fraction$/,
+    );
     expect(describeError(e, { command: 'run' }).message).toMatch(/give the markers \(picks\), or a larger radius \/ smaller min_fraction$/);
   });
 
@@ -118,7 +123,7 @@ describe('a library caller reads the options it typed, the CLI its flags, a reci
 });
 
 describe('the web app shows an option as its form field, or as the recipe parameter when Run runs a recipe', () => {
-  it('field labels (the flags of the form: --padding-multiplier, not the CLI\'s --padding)', async () => {
+  it("field labels (the flags of the form: --padding-multiplier, not the CLI's --padding)", async () => {
     const { renderForForm } = await import('../../web/src/params.js');
     const text = `give a smaller ${param('paddingMultiplier')}, keep ${param('background')} 'auto' or set ${param('refine')} off`;
     expect(renderForForm(text, 'stack', false)).toBe("give a smaller --padding-multiplier, keep --background 'auto' or set `refine` off");

@@ -81,7 +81,15 @@ describe('the CLI shows the parameter as its user typed it', () => {
 });
 
 describe('the clip filter and the Fourier shift name their options, not the recipe parameters', () => {
-  const params = { medianFilterSize: 1, thresholdLower: 0, clipToLower: 0, thresholdUpper: 65535, clipToUpper: 0, tukeySize: 0.25, background: 'auto' as const };
+  const params = {
+    medianFilterSize: 1,
+    thresholdLower: 0,
+    clipToLower: 0,
+    thresholdUpper: 65535,
+    clipToUpper: 0,
+    tukeySize: 0.25,
+    background: 'auto' as const,
+  };
   const stack = simulateImageStack({ frames: 2, width: 16, height: 16, seed: 1, driftAmplitudeNm: 0 }).stack;
 
   it('a library caller sees the option (medianFilterSize), a recipe user median_filter_size, a command-line user --median-filter-size', () => {

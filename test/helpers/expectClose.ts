@@ -9,12 +9,7 @@ export interface Tolerance {
  * Compare two arrays elementwise with |a − e| ≤ atol + rtol·|e|, reporting the worst index
  * (and its values) on failure rather than the first.
  */
-export function expectClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  { rtol = 1e-9, atol = 0 }: Tolerance = {},
-  label = 'values',
-): void {
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { rtol = 1e-9, atol = 0 }: Tolerance = {}, label = 'values'): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
   let worst = -1;
   let worstExcess = 0;

@@ -11,8 +11,7 @@ export const fixturesDir = join(repoRoot, 'test', 'fixtures');
 /** `../shared/fixtures` beside the checkout; absent on some clones. */
 export const sharedFixturesDir = resolve(repoRoot, '..', 'shared', 'fixtures');
 export const haveSharedFixtures = existsSync(sharedFixturesDir);
-export const sharedSkipReason =
-  `skipped: ${sharedFixturesDir} is absent (the shared fixtures live beside the checkout)`;
+export const sharedSkipReason = `skipped: ${sharedFixturesDir} is absent (the shared fixtures live beside the checkout)`;
 if (!haveSharedFixtures) console.warn(sharedSkipReason);
 
 export function sharedFixture(...parts: string[]): string {

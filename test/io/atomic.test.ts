@@ -40,12 +40,15 @@ describe('withOutputBatch', () => {
     const plot = join(dir, 'plot.png');
     let discarded: string[] = [];
     await expect(
-      withOutputBatch(async () => {
-        await write(out, 'table');
-        await writeAtomically([plot], async () => {
-          throw new Error('the plot failed');
-        });
-      }, (d) => (discarded = d)),
+      withOutputBatch(
+        async () => {
+          await write(out, 'table');
+          await writeAtomically([plot], async () => {
+            throw new Error('the plot failed');
+          });
+        },
+        (d) => (discarded = d),
+      ),
     ).rejects.toThrow('the plot failed');
     expect(existsSync(out) || existsSync(plot)).toBe(false);
     expect(discarded).toEqual([out]);

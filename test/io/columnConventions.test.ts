@@ -57,8 +57,19 @@ describe('converting maps the known columns to the target names and units, and k
     expect(header).not.toContain('lpx');
     expect(header).toContain('error_x');
     const back = await readCsvTable(out);
-    expectClose(back.columns.get('error_x')!, col(pic, 'lpx').map((v) => v * px), { rtol: 1e-12 }, 'error_x');
-    if (pic.columns.has('sx')) expectClose(back.columns.get('sigmax') ?? back.columns.get('sig')!, col(pic, 'sx').map((v) => v * px), { rtol: 1e-12 }, 'sigma');
+    expectClose(
+      back.columns.get('error_x')!,
+      col(pic, 'lpx').map((v) => v * px),
+      { rtol: 1e-12 },
+      'error_x',
+    );
+    if (pic.columns.has('sx'))
+      expectClose(
+        back.columns.get('sigmax') ?? back.columns.get('sig')!,
+        col(pic, 'sx').map((v) => v * px),
+        { rtol: 1e-12 },
+        'sigma',
+      );
     for (const name of pic.columns.keys()) {
       if (!['lpx', 'lpy', 'sx', 'sy', 'photons', 'bg', 'x', 'y', 't'].includes(name)) expect(back.columns.has(name), name).toBe(true);
     }
@@ -69,7 +80,12 @@ describe('converting maps the known columns to the target names and units, and k
     const out = join(tmp, 'from_pyme.hdf5');
     await writeTable(out, pyme, { pixelSizeNm: 100 });
     const back = await readTable(out);
-    expectClose(back.columns.get('lpx')!, col(pyme, 'error_x').map((v) => v / 100), { rtol: FLOAT32_RTOL }, 'lpx');
+    expectClose(
+      back.columns.get('lpx')!,
+      col(pyme, 'error_x').map((v) => v / 100),
+      { rtol: FLOAT32_RTOL },
+      'lpx',
+    );
     expect(back.columns.get('lpx')).toBeInstanceOf(Float32Array);
   });
 
@@ -105,7 +121,12 @@ describe('correcting a corrected file composes in every format (dx, dy, dz in th
       const rtol = ext === '.hdf5' ? FLOAT32_RTOL : 1e-12;
       expectClose(second.columns.get('dx')!, new Float64Array(original.length).fill(15), { rtol, atol: 1e-9 }, 'dx');
       expectClose(second.columns.get('dy')!, new Float64Array(original.length).fill(-3), { rtol, atol: 1e-9 }, 'dy');
-      expectClose(second.columns.get('x')!, col(original, 'x').map((v) => v + 15), { rtol, atol: 1e-6 }, 'x');
+      expectClose(
+        second.columns.get('x')!,
+        col(original, 'x').map((v) => v + 15),
+        { rtol, atol: 1e-6 },
+        'x',
+      );
       // one dx column, under one name
       expect([...second.columns.keys()].filter((k) => k.startsWith('dx'))).toEqual(['dx']);
       if (ext === '.csv' || ext === '.tsv') {
@@ -141,7 +162,9 @@ describe('the pixel size a table states, and --pixel-size against it', () => {
   it('a disagreeing --pixel-size is a usage error naming both, unless --force', async () => {
     const { checkPixelSizeAgreement } = await import('../../src/cli/output.js');
     const md = { 'voxelsize.x': 0.1, 'voxelsize.units': 'um' };
-    expect(() => checkPixelSizeAgreement('cell.hdf', md, 130, false)).toThrow(/cell\.hdf: --pixel-size 130 nm disagrees with the file's own pixel size, 100 nm/);
+    expect(() => checkPixelSizeAgreement('cell.hdf', md, 130, false)).toThrow(
+      /cell\.hdf: --pixel-size 130 nm disagrees with the file's own pixel size, 100 nm/,
+    );
     expect(() => checkPixelSizeAgreement('cell.hdf', md, 130, true)).not.toThrow();
     expect(() => checkPixelSizeAgreement('cell.hdf', md, 100, false)).not.toThrow();
     expect(() => checkPixelSizeAgreement('cell.csv', {}, 130, false)).not.toThrow();

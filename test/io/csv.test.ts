@@ -78,7 +78,10 @@ describe('readCsvTable: ThunderSTORM export', () => {
     expect(col(back, 'dx')).toEqual([1.5, 2, 3, 4]);
     expect(back.columns.has('dx [nm]')).toBe(false);
     // … and written again under the same header, once (issue 13: it was duplicated).
-    back.columns.set('dx', Float64Array.from(back.columns.get('dx')!, (v) => v + 1));
+    back.columns.set(
+      'dx',
+      Float64Array.from(back.columns.get('dx')!, (v) => v + 1),
+    );
     const again = join(tmp, 'ts-dx2.csv');
     await writeCsvTable(again, back);
     const header2 = readFileSync(again, 'utf8').split('\n')[0];
@@ -96,9 +99,7 @@ describe('readCsvTable: plain tables', () => {
     expect(t.metadata[CSV_META.style]).toBe('plain');
     const out = join(tmp, 'plain-out.tsv');
     await writeCsvTable(out, t);
-    expect(readFileSync(out, 'utf8')).toBe(
-      readFileSync(join(fixturesDir, 'csv', 'plain.tsv'), 'utf8').replace(/\r\n/g, '\n'),
-    );
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(fixturesDir, 'csv', 'plain.tsv'), 'utf8').replace(/\r\n/g, '\n'));
   });
 
   it('plain style: frame without any [unit] header is a 0-based index; with [unit] headers it is 1-based', async () => {
@@ -168,9 +169,7 @@ describe('readCsvTable: units', () => {
 describe('readCsvTable: errors name the file, line, column and text', () => {
   it('no x / y / t column lists the columns found', async () => {
     const path = csvFile('"id","frame","y [nm]"\n1,1,1\n');
-    await expect(readCsvTable(path)).rejects.toThrow(
-      `${path}: no x column (columns found: 'id', 'frame', 'y [nm]'); expected a header 'x', 'x [nm]'`,
-    );
+    await expect(readCsvTable(path)).rejects.toThrow(`${path}: no x column (columns found: 'id', 'frame', 'y [nm]'); expected a header 'x', 'x [nm]'`);
     const noT = csvFile('x,y,A\n1,2,3\n');
     await expect(readCsvTable(noT)).rejects.toThrow(`${noT}: no t column (columns found: 'x', 'y', 'A')`);
   });
@@ -233,9 +232,7 @@ describe('streaming', () => {
     const texts = fc.sample(
       fc.oneof(
         fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
-        fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 99999999 }), fc.nat(8)).map(
-          ([a, b, z]) => `${a}.${'0'.repeat(z)}${b}`,
-        ),
+        fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 99999999 }), fc.nat(8)).map(([a, b, z]) => `${a}.${'0'.repeat(z)}${b}`),
         fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }).map(String),
       ),
       { numRuns: 4000, seed: 20240611 },
@@ -288,10 +285,7 @@ describe('writeCsvTable', () => {
     const out = join(tmp, 'w.csv');
     await writeCsvTable(out, table());
     expect(readFileSync(out, 'utf8')).toBe(
-      'x,y,z,t,photons,frameIndex\n' +
-        '0.1,1e+21,0,0,0.1,4294967295\n' +
-        '0.3333333333333333,123456789.125,0,17,1234.5677,0\n' +
-        '-2e-9,0,0,2500,3.4e+38,7\n',
+      'x,y,z,t,photons,frameIndex\n' + '0.1,1e+21,0,0,0.1,4294967295\n' + '0.3333333333333333,123456789.125,0,17,1234.5677,0\n' + '-2e-9,0,0,2500,3.4e+38,7\n',
     );
   });
 

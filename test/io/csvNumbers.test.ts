@@ -15,9 +15,39 @@ const f32 = (v: number) => text(writeFloat32(out, 0, v));
 
 /** Values that probe each branch: integers, ≤ 15-digit decimals, 17-digit values, edges. */
 const EDGES = [
-  0, -0, NaN, Infinity, -Infinity, 1, -1, 0.1, 0.5, 1e-6, 9.99e-7, 1e-7, 1e-300, 5e-324, 2.2250738585072014e-308,
-  1.7976931348623157e308, 1e15, 1e15 + 0.5, 999999999999999.9, 2 ** 53, 2 ** 53 + 2, 2 ** 60, 1e21, 1e22, 123456789012345.6,
-  0.000001234567890123, 100, 1234.5, 0.30000000000000004, 1 / 3, 2 / 3, 9.999999999999999, 99999.99999999999,
+  0,
+  -0,
+  NaN,
+  Infinity,
+  -Infinity,
+  1,
+  -1,
+  0.1,
+  0.5,
+  1e-6,
+  9.99e-7,
+  1e-7,
+  1e-300,
+  5e-324,
+  2.2250738585072014e-308,
+  1.7976931348623157e308,
+  1e15,
+  1e15 + 0.5,
+  999999999999999.9,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 60,
+  1e21,
+  1e22,
+  123456789012345.6,
+  0.000001234567890123,
+  100,
+  1234.5,
+  0.30000000000000004,
+  1 / 3,
+  2 / 3,
+  9.999999999999999,
+  99999.99999999999,
 ];
 
 describe('writeFloat64 writes exactly String(v)', () => {
@@ -30,14 +60,10 @@ describe('writeFloat64 writes exactly String(v)', () => {
 
   it('on random doubles of every bit pattern, and on short decimals', () => {
     const anyDouble = fc.double({ noDefaultInfinity: false, noNaN: false });
-    const shortDecimal = fc
-      .tuple(fc.integer({ min: -999999999, max: 999999999 }), fc.integer({ min: 0, max: 16 }))
-      .map(([m, k]) => m / 10 ** k);
+    const shortDecimal = fc.tuple(fc.integer({ min: -999999999, max: 999999999 }), fc.integer({ min: 0, max: 16 })).map(([m, k]) => m / 10 ** k);
     const coordinate = fc.double({ min: -1e5, max: 1e5, noNaN: true });
     // Decimals of 1 … 17 significant digits, 1e-7 … 1e16: every digit count the search meets.
-    const digitsDecimal = fc
-      .tuple(fc.double({ min: 1e-7, max: 1e16, noNaN: true }), fc.integer({ min: 1, max: 17 }))
-      .map(([v, p]) => +v.toPrecision(p));
+    const digitsDecimal = fc.tuple(fc.double({ min: 1e-7, max: 1e16, noNaN: true }), fc.integer({ min: 1, max: 17 })).map(([v, p]) => +v.toPrecision(p));
     fc.assert(
       fc.property(fc.oneof(anyDouble, shortDecimal, coordinate, digitsDecimal), (v) => f64(v) === String(v)),
       { seed: SEED, numRuns: 100000 },

@@ -52,9 +52,7 @@ describe('writePicassoDriftTxt', () => {
         '5.000000000000000000e-01 -2.500000000000000000e-01\r\n',
     );
     const p3 = await writePicassoDriftTxt(join(tmp, 'd3_drift.txt'), trace, { pixelSizeNm: 108, dims: 3 });
-    expect(readFileSync(p3, 'utf8').split('\r\n')[1]).toBe(
-      '-1.000000000000000000e+00 2.000000000000000000e+00 -1.250000000000000000e+01',
-    );
+    expect(readFileSync(p3, 'utf8').split('\r\n')[1]).toBe('-1.000000000000000000e+00 2.000000000000000000e+00 -1.250000000000000000e+01');
   });
 
   it('refuses traces that are not one sample per frame from 0, and bad options', async () => {
@@ -132,9 +130,7 @@ describe('writePerFrameDriftCsv', () => {
     const path = await writePerFrameDriftCsv(join(tmp, 'perframe-np.csv'), trace);
     const reply = runPython(
       python!,
-      'import sys, json, numpy as np\n' +
-        'a = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)\n' +
-        'print(json.dumps(a.T.tolist()))',
+      'import sys, json, numpy as np\n' + 'a = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)\n' + 'print(json.dumps(a.T.tolist()))',
       [path],
     );
     const [t, x, y, z] = JSON.parse(reply) as number[][];

@@ -131,7 +131,31 @@ describe('fuzz: parsers give a result or a named error, never another exception'
       mutated(new TextEncoder().encode(valid)).map((b) => new TextDecoder().decode(b)),
       fc.string({ maxLength: 300 }),
       // YAML's own constructs: anchors, aliases, tags, flow maps, deep nesting.
-      fc.array(fc.constantFrom('- ', '&a ', '*a', '!!binary ', '{', '}', '[', ']', ': ', '\n', '  ', 'chung_cc.Locs_RCC', 'binsize', '1e400', '<<: *a', '"', "'", '?'), { maxLength: 60 }).map((parts) => parts.join('')),
+      fc
+        .array(
+          fc.constantFrom(
+            '- ',
+            '&a ',
+            '*a',
+            '!!binary ',
+            '{',
+            '}',
+            '[',
+            ']',
+            ': ',
+            '\n',
+            '  ',
+            'chung_cc.Locs_RCC',
+            'binsize',
+            '1e400',
+            '<<: *a',
+            '"',
+            "'",
+            '?',
+          ),
+          { maxLength: 60 },
+        )
+        .map((parts) => parts.join('')),
     );
     fc.assert(
       fc.property(text, (t) => {

@@ -58,7 +58,11 @@ describe('parseNpy / parseNpz: dtypes and layouts written by numpy', () => {
   it('transposes fortran_order arrays into C order', () => {
     // numpy: np.arange(24).reshape(2, 3, 4) * 0.5, stored Fortran order, must read as C order.
     const a = arrays.get('fortran_3d')!;
-    expectExactly(a.data, Array.from({ length: 24 }, (_, i) => i * 0.5), 'fortran_3d');
+    expectExactly(
+      a.data,
+      Array.from({ length: 24 }, (_, i) => i * 0.5),
+      'fortran_3d',
+    );
   });
 
   it('reads header versions 2.0 and 3.0', () => {
@@ -93,9 +97,7 @@ describe('parseNpy: clear refusals', () => {
 
   it('refuses unsupported dtypes, listing the supported ones', () => {
     const bytes = patchHeader(buildNpy({ data: new Float64Array([1, 2]), shape: [2] }), "'<f8'", "'<c8'");
-    expect(() => parseNpy(bytes, 'complex.npy')).toThrow(
-      /complex\.npy: unsupported \.npy dtype '<c8'; supported: float64/,
-    );
+    expect(() => parseNpy(bytes, 'complex.npy')).toThrow(/complex\.npy: unsupported \.npy dtype '<c8'; supported: float64/);
   });
 
   it('refuses files that are not .npy / .npz', () => {
@@ -204,9 +206,7 @@ describe('drift .npz files', () => {
       tIndex: { data: new Float64Array(30), shape: [30] },
       drift: { data: new Float64Array(120), shape: [30, 4] },
     });
-    expect(() => decodeDriftNpz(bytes, 'drift.npz')).toThrow(
-      "drift.npz: key 'drift' has shape (30, 4); expected (n, 3) with n = len(tIndex) = 30",
-    );
+    expect(() => decodeDriftNpz(bytes, 'drift.npz')).toThrow("drift.npz: key 'drift' has shape (30, 4); expected (n, 3) with n = len(tIndex) = 30");
   });
 
   it('names the file and what is wrong: mismatched lengths, missing keys, non-finite values', () => {

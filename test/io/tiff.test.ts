@@ -99,7 +99,8 @@ function patternStack(frames: number, width: number, height: number, depth: numb
   const data: NumericArray[] = [];
   for (let t = 0; t < frames; t++) {
     const f = dtype === 'uint16' ? new Uint16Array(width * height * depth) : new Float32Array(width * height * depth);
-    for (let z = 0; z < depth; z++) for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) f[(z * height + y) * width + x] = pattern(t, z, y, x) * (dtype === 'float32' ? 0.5 : 1);
+    for (let z = 0; z < depth; z++)
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) f[(z * height + y) * width + x] = pattern(t, z, y, x) * (dtype === 'float32' ? 0.5 : 1);
     data.push(f);
   }
   return memoryStack(data, { width, height, depth }, { dtype, voxelSizeNm, metadata: { 'Camera.ADOffset': 100, note: 'ü ✓', nested: { a: [1, 2] } } });

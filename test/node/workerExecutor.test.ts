@@ -11,7 +11,14 @@ import { createWorkerExecutor } from '../../src/node/workerExecutor.js';
 import { expectClose } from '../helpers/expectClose.js';
 
 const options: LocsRccOptions = {
-  stepFrames: 1000, windowFrames: 1000, binSizeNm: 20, flattenZ: false, tukeySize: 0.25, method: 'RCC', shiftMaxNm: 5, corrWindow: 3,
+  stepFrames: 1000,
+  windowFrames: 1000,
+  binSizeNm: 20,
+  flattenZ: false,
+  tukeySize: 0.25,
+  method: 'RCC',
+  shiftMaxNm: 5,
+  corrWindow: 3,
 };
 
 describe('worker-pool executor', () => {
@@ -21,8 +28,12 @@ describe('worker-pool executor', () => {
 
   it('gives the same drift from points on the pool as from points in one thread', async () => {
     const kinds: string[] = [];
-    const one = await estimateDriftFromLocs(cols, options, { executor: createWorkerExecutor({ workers: 1, pointsRoute: 'always', onStorage: (s) => kinds.push(`${s.kind} ${s.workers}`) }) });
-    const pool = await estimateDriftFromLocs(cols, options, { executor: createWorkerExecutor({ workers: 2, pointsRoute: 'always', onStorage: (s) => kinds.push(`${s.kind} ${s.workers}`) }) });
+    const one = await estimateDriftFromLocs(cols, options, {
+      executor: createWorkerExecutor({ workers: 1, pointsRoute: 'always', onStorage: (s) => kinds.push(`${s.kind} ${s.workers}`) }),
+    });
+    const pool = await estimateDriftFromLocs(cols, options, {
+      executor: createWorkerExecutor({ workers: 2, pointsRoute: 'always', onStorage: (s) => kinds.push(`${s.kind} ${s.workers}`) }),
+    });
     expect(kinds).toEqual(['points 1', 'points 2']);
     for (const axis of ['x', 'y'] as const) expectClose(pool.drift[axis], one.drift[axis], { atol: 1e-9 }, `points ${axis}`);
   });
@@ -35,7 +46,15 @@ describe('worker-pool executor', () => {
     });
     let cachePath: string | undefined;
     const disk = await estimateDriftFromLocs(cols, options, {
-      executor: createWorkerExecutor({ workers: 2, pointsRoute: 'off', memoryBudgetBytes: 1, onStorage: (s) => { storages.push(s.kind); cachePath = s.path; } }),
+      executor: createWorkerExecutor({
+        workers: 2,
+        pointsRoute: 'off',
+        memoryBudgetBytes: 1,
+        onStorage: (s) => {
+          storages.push(s.kind);
+          cachePath = s.path;
+        },
+      }),
     });
     expect(storages).toEqual(['memory', 'disk']);
     for (const axis of ['x', 'y'] as const) {

@@ -61,9 +61,7 @@ function svgTexts(svg: string): string[] {
 function pointPositionsByPanel(svg: string): [number, number][][] {
   const groups = [...svg.matchAll(/<g class="mark-symbol role-mark child_layer_2_marks"[^>]*>(.*?)<\/g>/g)];
   return groups.map((g) =>
-    [...g[1].matchAll(/<path[^>]*transform="translate\(([-\d.e]+),([-\d.e]+)\)"/g)].map(
-      (m) => [Number(m[1]), Number(m[2])] as [number, number],
-    ),
+    [...g[1].matchAll(/<path[^>]*transform="translate\(([-\d.e]+),([-\d.e]+)\)"/g)].map((m) => [Number(m[1]), Number(m[2])] as [number, number]),
   );
 }
 
@@ -206,8 +204,16 @@ describe('drift plot SVG', () => {
           expect(Math.abs(pixels[i] - predicted), `${axis} sample ${i}`).toBeLessThanOrEqual(PIXEL_TOLERANCE_PX);
         });
       };
-      check(trace.t, pts.map((p) => p[0]), 1);
-      check(trace[axis], pts.map((p) => p[1]), -1);
+      check(
+        trace.t,
+        pts.map((p) => p[0]),
+        1,
+      );
+      check(
+        trace[axis],
+        pts.map((p) => p[1]),
+        -1,
+      );
     });
   });
 
@@ -266,9 +272,7 @@ describe('drift plot input errors', () => {
   const trace = makeTrace(10, false);
   it('rejects what cannot be plotted, naming the problem', () => {
     expect(() => buildDriftPlotSpec({ sources: [] })).toThrow(/nothing to plot/);
-    expect(() =>
-      buildDriftPlotSpec({ sources: [{ label: 'a', trace }], references: [{ label: 'a', trace }] }),
-    ).toThrow(/two series are labelled 'a'/);
+    expect(() => buildDriftPlotSpec({ sources: [{ label: 'a', trace }], references: [{ label: 'a', trace }] })).toThrow(/two series are labelled 'a'/);
     const short = { ...trace, y: trace.y.subarray(0, 9) };
     expect(() => buildDriftPlotSpec({ sources: [{ label: 'short', trace: short }] })).toThrow(InputError);
     expect(() => buildDriftPlotSpec({ sources: [{ label: 'a', trace }], axes: [] })).toThrow(UsageError);
@@ -337,9 +341,7 @@ describe('drift plot files', () => {
     // Bad data: the existing file stays as it was, and no temporary file remains.
     const existing = join(sub, 'old.png');
     writeFileSync(existing, 'previous plot');
-    await expect(
-      writeDriftPlot(existing, { sources: [{ label: 'a', trace: makeTrace(5, false) }], axes: [] }),
-    ).rejects.toThrow(UsageError);
+    await expect(writeDriftPlot(existing, { sources: [{ label: 'a', trace: makeTrace(5, false) }], axes: [] })).rejects.toThrow(UsageError);
     expect(readdirSync(sub)).toEqual(['old.png']);
     expect(readFileSync(existing, 'utf8')).toBe('previous plot');
 

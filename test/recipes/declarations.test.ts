@@ -44,6 +44,8 @@ describe('module declarations', () => {
     expect(err).toBeInstanceOf(InputError);
     expect(err).not.toBeInstanceOf(RecipeStepError);
     expect((err as Error).message).toMatch(/^item 1 \(chung_cc\.Locs_RCC\): /);
-    expect((err as Error).message).toMatch(/input input_for_correction \(slot 'Localizations'\) must be a localization table, but the slot holds an image stack/);
+    expect((err as Error).message).toMatch(
+      /input input_for_correction \(slot 'Localizations'\) must be a localization table, but the slot holds an image stack/,
+    );
   });
 });

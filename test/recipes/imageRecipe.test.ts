@@ -59,7 +59,9 @@ describe.skipIf(!haveSharedFixtures)(`correct_drift_images.yaml on the original'
       prefilterStack(input, { medianFilterSize: -1, thresholdLower: 0, clipToLower: 0, thresholdUpper: 65535, clipToUpper: 0, tukeySize: 0.25 }),
       { method: 'RCC', shiftMaxNm: 5, corrWindow: -1 },
     );
-    const expected = applyDriftToStack(input, createDriftInterpolator([raw.drift], { degree: 3, smoothing: -1, extrapolation: 'linear' }), { paddingMultiplier: 1 });
+    const expected = applyDriftToStack(input, createDriftInterpolator([raw.drift], { degree: 3, smoothing: -1, extrapolation: 'linear' }), {
+      paddingMultiplier: 1,
+    });
     for (const i of [0, input.frames - 1]) expect(await written.readFrame(i)).toEqual(await expected.readFrame(i));
     expected.dispose();
   });

@@ -36,7 +36,16 @@ describe('the original example recipes', () => {
     expect(rcc.item).toBe(3);
     expect(rcc.inputs).toEqual({ input_for_correction: 'filtered_localizations' });
     expect(rcc.outputs.output_drift).toBe('drift_raw');
-    expect(rcc.params).toMatchObject({ binsize: 20, flatten_z: true, step: 1000, window: 1000, multiprocessing: true, method: 'RCC', shift_max: 5, corr_window: 5 });
+    expect(rcc.params).toMatchObject({
+      binsize: 20,
+      flatten_z: true,
+      step: 1000,
+      window: 1000,
+      multiprocessing: true,
+      method: 'RCC',
+      shift_max: 5,
+      corr_window: 5,
+    });
     expect(plan.steps[1].params.filters).toEqual({ A: [5, 20000], error_x: [0, 30], error_y: [0, 30], sig: [95, 200] });
     expect(plan.steps[5].params.save_path).toBe('drift');
     expect(plan.consumers.get('drift_raw')!.map((s) => s.item)).toEqual([4, 6]);
@@ -104,9 +113,15 @@ describe('every problem is reported with its item number before anything runs', 
     const problems = problemsOf(text);
     const byItem = (i: number) => problems.filter((p) => p.item === i);
     expect(byItem(1)).toEqual([expect.objectContaining({ kind: 'unknown-module', message: expect.stringMatching(/did you mean 'chung_cc.Locs_RCC'/) })]);
-    expect(byItem(2).map((p) => p.kind).sort()).toEqual(['missing-input', 'unknown-parameter']);
+    expect(
+      byItem(2)
+        .map((p) => p.kind)
+        .sort(),
+    ).toEqual(['missing-input', 'unknown-parameter']);
     expect(byItem(2).find((p) => p.kind === 'unknown-parameter')!.message).toMatch(/unknown parameter 'smoothing_factr'; did you mean 'smoothing_factor'/);
-    expect(byItem(2).find((p) => p.kind === 'missing-input')!.message).toMatch(/input_drift_raw: 'drift_raw' is not produced by any module; available: Localizations, /);
+    expect(byItem(2).find((p) => p.kind === 'missing-input')!.message).toMatch(
+      /input_drift_raw: 'drift_raw' is not produced by any module; available: Localizations, /,
+    );
     expect(byItem(3)[0].message).toMatch(/input_drift_interpolator: 'interp' is not produced by any module/);
     expect(byItem(4)[0]).toMatchObject({ kind: 'invalid-value', message: expect.stringMatching(/filters\.A\.1: .*expected number/) });
     expect(byItem(5)[0]).toMatchObject({ kind: 'invalid-value', message: expect.stringMatching(/parameter step: .*"ten"/) });
@@ -167,7 +182,14 @@ describe('every problem is reported with its item number before anything runs', 
   it('compatibility parameters are accepted, and modules can be declared with custom schemas', () => {
     const plan = parseRecipe('- Locs_RCC: {multiprocessing: true, cache_fft: "", input_for_mapping: x}\n', ['Localizations']);
     expect(plan.steps[0].params.multiprocessing).toBe(true);
-    const custom: ModuleDecl = { name: 'x.Y', summary: '', inputs: {}, outputs: { out: { kind: 'any', default: 'o', description: '' } }, params: { n: { schema: z.number().int(), default: 1, description: '' } }, run: async () => ({}) };
+    const custom: ModuleDecl = {
+      name: 'x.Y',
+      summary: '',
+      inputs: {},
+      outputs: { out: { kind: 'any', default: 'o', description: '' } },
+      params: { n: { schema: z.number().int(), default: 1, description: '' } },
+      run: async () => ({}),
+    };
     expect(() => parseRecipe('- Y: {n: 1.5}\n', [], { modules: [custom] })).toThrow(/parameter n: /);
   });
 });

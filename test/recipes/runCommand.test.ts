@@ -59,7 +59,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('ccdrift run', () => {
   it('gives the same corrected table as ccdrift locs with the same parameters', async () => {
     await ccdrift('run', 'my.yaml', 'cell.hdf', '--save', 'corrected_localizations=cell_corr.hdf', '--save', 'drift_plot=drift.png', '--workers', '1', '-q');
-    await ccdrift('locs', 'cell.hdf', '-o', 'locs_corr.hdf', '--step', '1000', '--window', '1000', '--binsize', '20', '--smoothing', '10', '--refine', 'off', '--shift-max', '5', '--corr-window', '5', '--workers', '1', '-q');
+    await ccdrift(
+      'locs',
+      'cell.hdf',
+      '-o',
+      'locs_corr.hdf',
+      '--step',
+      '1000',
+      '--window',
+      '1000',
+      '--binsize',
+      '20',
+      '--smoothing',
+      '10',
+      '--refine',
+      'off',
+      '--shift-max',
+      '5',
+      '--corr-window',
+      '5',
+      '--workers',
+      '1',
+      '-q',
+    );
     expect(existsSync(join(dir, 'drift.png'))).toBe(true);
     const a: LocTable = await readTable(join(dir, 'cell_corr.hdf'));
     const b: LocTable = await readTable(join(dir, 'locs_corr.hdf'));
@@ -75,7 +97,9 @@ describe('ccdrift run', () => {
     const err = await ccdrift('run', 'bad.yaml', 'missing.hdf', '-q').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RecipeError);
     expect((err as Error).message).toMatch(/item 1 \(Locs_RCC\): unknown parameter 'stepp'; did you mean 'step'\?/);
-    expect((err as Error).message).toMatch(/item 2 \(Drift_Interpolate\): input_drift_raw: 'nothing' is not produced by any module; available: Localizations, /);
+    expect((err as Error).message).toMatch(
+      /item 2 \(Drift_Interpolate\): input_drift_raw: 'nothing' is not produced by any module; available: Localizations, /,
+    );
   });
 
   it('refuses a --save of a slot the recipe does not have, with a suggestion', async () => {

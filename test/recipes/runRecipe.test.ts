@@ -67,7 +67,11 @@ describe('correct_drift_locs.yaml on simulated localizations', () => {
   const unforeseen: string[] = [];
 
   it('the -o DIR files are named before the run (to be checked first), and are the files written', () => {
-    expect([...planned.values()].map((p) => p.slice(outDir().length + 1)).sort()).toEqual(['corrected_localizations.hdf', 'drift_plot.png', 'dump_drift_plot.png']);
+    expect([...planned.values()].map((p) => p.slice(outDir().length + 1)).sort()).toEqual([
+      'corrected_localizations.hdf',
+      'drift_plot.png',
+      'dump_drift_plot.png',
+    ]);
     expect(unforeseen).toEqual([]);
     expect(readdirSync(outDir()).sort()).toEqual([...planned.values()].map((p) => p.slice(outDir().length + 1)).sort());
   });
@@ -130,7 +134,12 @@ describe('correct_drift_locs.yaml on simulated localizations', () => {
 
 describe('correct_drift_locs_load.yaml', () => {
   it('loads drift.npz relative to the working directory and corrects the filtered table with its spline', async () => {
-    const trace: DriftTrace = { t: Float64Array.from([500, 1500, 2500, 3500]), x: Float64Array.from([0, 10, 25, 30]), y: Float64Array.from([0, -5, -8, -20]), z: new Float64Array(4) };
+    const trace: DriftTrace = {
+      t: Float64Array.from([500, 1500, 2500, 3500]),
+      x: Float64Array.from([0, 10, 25, 30]),
+      y: Float64Array.from([0, -5, -8, -20]),
+      z: new Float64Array(4),
+    };
     const { writeDriftNpz } = await import('../../src/io/npz.js');
     await writeDriftNpz(join(dir, 'drift.npz'), trace);
     const plan = parseRecipe(recipeText('correct_drift_locs_load.yaml'), ['Localizations']);

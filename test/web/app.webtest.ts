@@ -26,7 +26,11 @@ const TABLE_RMSE_NM = 8;
 const STACK_RMSE_NM = 2;
 const RUN_TIMEOUT_MS = 300_000;
 
-const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : !existsSync(join(DIST_WEB, 'index.html')) ? `no ${DIST_WEB}/index.html (npm run build:web)` : '';
+const missing = !existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+  : !existsSync(join(DIST_WEB, 'index.html'))
+    ? `no ${DIST_WEB}/index.html (npm run build:web)`
+    : '';
 if (missing) console.warn(`browser tests skipped: ${missing}`);
 
 let dir: string;
@@ -105,10 +109,22 @@ describe.skipIf(missing)('browser app', () => {
 
     const perFrame = await save(page, 'download-per-frame');
     const truth = npz(join(dir, 'worms.truth.npz'));
-    const rows = readFileSync(perFrame.path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const rows = readFileSync(perFrame.path, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
     const inside = rows.filter((r) => r[0] >= 300 && r[0] <= 5700);
-    for (const [a, c] of [['x', 1], ['y', 2]] as const) {
-      expect(rmseAfterOffset(inside.map((r) => r[c]), inside.map((r) => truth[a][r[0]]))).toBeLessThan(TABLE_RMSE_NM);
+    for (const [a, c] of [
+      ['x', 1],
+      ['y', 2],
+    ] as const) {
+      expect(
+        rmseAfterOffset(
+          inside.map((r) => r[c]),
+          inside.map((r) => truth[a][r[0]]),
+        ),
+      ).toBeLessThan(TABLE_RMSE_NM);
     }
 
     const corrected = await save(page, 'download-corrected');
@@ -135,7 +151,13 @@ describe.skipIf(missing)('browser app', () => {
     const web = npz((await save(page, 'download-drift')).path);
     expect(maxDiff(web, npz(join(dir, 'cli-stack.npz')))).toBeLessThan(SAME_AS_CLI_NM);
     const truth = npz(join(dir, 'stack.truth.npz'));
-    for (const a of ['x', 'y'] as const) expect(rmseAfterOffset(web[a], Array.from(web.t, (t) => truth[a][t]))).toBeLessThan(STACK_RMSE_NM);
+    for (const a of ['x', 'y'] as const)
+      expect(
+        rmseAfterOffset(
+          web[a],
+          Array.from(web.t, (t) => truth[a][t]),
+        ),
+      ).toBeLessThan(STACK_RMSE_NM);
     const corrected = await save(page, 'download-corrected');
     expect(corrected.name).toBe('stack_undrift.tif');
     expect(readFileSync(corrected.path)).toEqual(readFileSync(join(dir, 'cli.tif')));
@@ -147,7 +169,7 @@ describe.skipIf(missing)('browser app', () => {
     await page.close();
   });
 
-  it('HDF5: a Picasso .hdf5 with its .yaml and a PYME .h5 stack give the CLI\'s drift; the .yaml comes back beside the table', async () => {
+  it("HDF5: a Picasso .hdf5 with its .yaml and a PYME .h5 stack give the CLI's drift; the .yaml comes back beside the table", async () => {
     expect(runCli(['simulate', '-o', 'pic.hdf5', '--frames', '3000', '--locs', '15000', '--seed', '21', '--field', '8000', '-q'], dir).code).toBe(0);
     expect(runCli(['locs', 'pic.hdf5', '-o', 'cli-pic.hdf5', '--drift-out', 'cli-pic.npz', '-q'], dir).code).toBe(0);
     expect(runCli(['simulate', '--images', '-o', 'pstack.h5', '--frames', '12', '--pixel', '20', '--seed', '22', '-q'], dir).code).toBe(0);
@@ -171,7 +193,7 @@ describe.skipIf(missing)('browser app', () => {
     await page.close();
   });
 
-  it('a drift .npz picked with the table is applied as ccdrift apply does; a bad parameter gets the CLI\'s message', async () => {
+  it("a drift .npz picked with the table is applied as ccdrift apply does; a bad parameter gets the CLI's message", async () => {
     // worms.csv and cli.npz come from the first test.
     const cli = runCli(['apply', 'worms.csv', '--drift', 'cli.npz', '-o', 'cli-applied.csv'], dir);
     expect(cli.code, cli.stderr).toBe(0);
@@ -214,7 +236,7 @@ describe.skipIf(missing)('browser app', () => {
     await page.close();
   });
 
-  it('a bad file shows the CLI\'s message in the status element', async () => {
+  it("a bad file shows the CLI's message in the status element", async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'x,y,frame_no\n1,2,3\n');
     const cli = runCli(['locs', 'bad.csv', '-o', 'bad-out.csv'], dir);

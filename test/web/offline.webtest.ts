@@ -18,7 +18,11 @@ import { CHROMIUM, DIST_WEB, launch, maxDiff, serveStatic, waitForStatus } from 
 const SAME_AS_CLI_NM = 0.01;
 const RUN_TIMEOUT_MS = 300_000;
 
-const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : !existsSync(join(DIST_WEB, 'sw.js')) ? `no ${DIST_WEB}/sw.js (npm run build:web)` : '';
+const missing = !existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+  : !existsSync(join(DIST_WEB, 'sw.js'))
+    ? `no ${DIST_WEB}/sw.js (npm run build:web)`
+    : '';
 if (missing) console.warn(`browser offline tests skipped: ${missing}`);
 
 let dir: string;

@@ -21,7 +21,11 @@ const RUN_TIMEOUT_MS = 300_000;
 /** The first bytes of every PNG file. */
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : !existsSync(join(DIST_WEB, 'index.html')) ? `no ${DIST_WEB}/index.html (npm run build:web)` : '';
+const missing = !existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+  : !existsSync(join(DIST_WEB, 'index.html'))
+    ? `no ${DIST_WEB}/index.html (npm run build:web)`
+    : '';
 if (missing) console.warn(`browser tests skipped: ${missing}`);
 
 let dir: string;
@@ -113,7 +117,9 @@ describe.skipIf(missing)('browser app: what a user does', () => {
     expect(png.name).toBe('drop_drift.png');
     expect([...readFileSync(png.path).subarray(0, 8)]).toEqual(PNG_SIGNATURE);
 
-    const perFrame = readFileSync((await save(page, 'download-per-frame')).path, 'utf8').trim().split('\n');
+    const perFrame = readFileSync((await save(page, 'download-per-frame')).path, 'utf8')
+      .trim()
+      .split('\n');
     expect(perFrame[0]).toMatch(/^t,x,y/);
     const frames = perFrame.slice(1).map((l) => Number(l.split(',')[0]));
     expect(frames[frames.length - 1] - frames[0] + 1).toBe(frames.length); // one row per frame
@@ -125,7 +131,7 @@ describe.skipIf(missing)('browser app: what a user does', () => {
     await page.close();
   });
 
-  it('HDF5 read through the filter plugins (blosc/lz4) and a .h5r; their errors are the CLI\'s', async () => {
+  it("HDF5 read through the filter plugins (blosc/lz4) and a .h5r; their errors are the CLI's", async () => {
     const page = await openApp(browser, url);
     for (const name of ['pyme_locs_blosc_lz4.hdf', 'synthetic.h5r']) {
       const file = join(fixturesDir, 'hdf5', name);
@@ -140,23 +146,26 @@ describe.skipIf(missing)('browser app: what a user does', () => {
     await page.close();
   });
 
-  it.skipIf(!haveSharedFixtures)(`a PYME .h5r from PYME gives the CLI's drift and a corrected .hdf${haveSharedFixtures ? '' : ` (${sharedSkipReason})`}`, async () => {
-    const h5r = sharedFixture('pyme', '1_2_series_D.h5r');
-    expect(runCli(['locs', h5r, '-o', join(dir, 'cli-h5r.hdf'), '--drift-out', join(dir, 'cli-h5r.npz'), '-q'], dir).code).toBe(0);
-    const page = await openApp(browser, url);
-    await page.getByTestId('file-input').setInputFiles(h5r);
-    expect(await waitForStatus(page, /ready/, RUN_TIMEOUT_MS)).toContain('ready');
-    expect(await page.getByTestId('summary').textContent()).toContain('camera pixel: 72 nm');
-    await page.getByTestId('run').click();
-    expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
-    const drift = decodeDriftNpz(readFileSync((await save(page, 'download-drift')).path), 'web');
-    const cli = decodeDriftNpz(readFileSync(join(dir, 'cli-h5r.npz')), 'cli');
-    for (const a of ['x', 'y'] as const) for (let i = 0; i < cli.t.length; i++) expect(Math.abs(drift[a][i] - cli[a][i])).toBeLessThan(SAME_AS_CLI_NM);
-    const corrected = await save(page, 'download-corrected');
-    expect(corrected.name).toBe('1_2_series_D_undrift.hdf');
-    expect(readFileSync(corrected.path).subarray(0, 8).toString('latin1')).toBe('\x89HDF\r\n\x1a\n');
-    await page.close();
-  });
+  it.skipIf(!haveSharedFixtures)(
+    `a PYME .h5r from PYME gives the CLI's drift and a corrected .hdf${haveSharedFixtures ? '' : ` (${sharedSkipReason})`}`,
+    async () => {
+      const h5r = sharedFixture('pyme', '1_2_series_D.h5r');
+      expect(runCli(['locs', h5r, '-o', join(dir, 'cli-h5r.hdf'), '--drift-out', join(dir, 'cli-h5r.npz'), '-q'], dir).code).toBe(0);
+      const page = await openApp(browser, url);
+      await page.getByTestId('file-input').setInputFiles(h5r);
+      expect(await waitForStatus(page, /ready/, RUN_TIMEOUT_MS)).toContain('ready');
+      expect(await page.getByTestId('summary').textContent()).toContain('camera pixel: 72 nm');
+      await page.getByTestId('run').click();
+      expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
+      const drift = decodeDriftNpz(readFileSync((await save(page, 'download-drift')).path), 'web');
+      const cli = decodeDriftNpz(readFileSync(join(dir, 'cli-h5r.npz')), 'cli');
+      for (const a of ['x', 'y'] as const) for (let i = 0; i < cli.t.length; i++) expect(Math.abs(drift[a][i] - cli[a][i])).toBeLessThan(SAME_AS_CLI_NM);
+      const corrected = await save(page, 'download-corrected');
+      expect(corrected.name).toBe('1_2_series_D_undrift.hdf');
+      expect(readFileSync(corrected.path).subarray(0, 8).toString('latin1')).toBe('\x89HDF\r\n\x1a\n');
+      await page.close();
+    },
+  );
 
   it('a recipe on a stack: the after render is the shifted stack, not the input; no detail render for stacks', async () => {
     expect(runCli(['simulate', '--images', '-o', 'rstack.tif', '--frames', '10', '--pixel', '20', '--seed', '42', '-q'], dir).code).toBe(0);
@@ -167,7 +176,8 @@ describe.skipIf(missing)('browser app: what a user does', () => {
     await page.getByTestId('run').click();
     expect(await waitForStatus(page, /done/, RUN_TIMEOUT_MS)).toContain('done');
     expect(await page.locator('#detail').isHidden()).toBe(true);
-    const pixels = (id: string) => page.evaluate((i) => [...(document.getElementById(i) as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 64, 64).data].join(), id);
+    const pixels = (id: string) =>
+      page.evaluate((i) => [...(document.getElementById(i) as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 64, 64).data].join(), id);
     expect(await pixels('after')).not.toBe(await pixels('before'));
     await page.close();
   });

@@ -22,10 +22,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!haveSnakemake)(`workflows/drift.smk ${haveSnakemake ? `(snakemake ${snakemake.stdout.trim()})` : skipReason}`, () => {
   const run = () =>
-    spawnSync('snakemake', ['-s', join(repoRoot, 'workflows', 'drift.smk'), '--cores', '2', '--configfile', 'config.yaml', '--config', 'inputs=raw/', 'out=corrected/'], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
+    spawnSync(
+      'snakemake',
+      ['-s', join(repoRoot, 'workflows', 'drift.smk'), '--cores', '2', '--configfile', 'config.yaml', '--config', 'inputs=raw/', 'out=corrected/'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    );
 
   it('corrects every table in the folder with the names of `ccdrift locs`, and nothing twice', { timeout: 300_000 }, async () => {
     mkdirSync(join(dir, 'raw'));
@@ -36,10 +40,15 @@ describe.skipIf(!haveSnakemake)(`workflows/drift.smk ${haveSnakemake ? `(snakema
     copyFileSync(join(fixturesDir, 'hdf5', 'picasso_locs.hdf5'), join(dir, 'raw', 'pic_locs.hdf5'));
     copyFileSync(join(fixturesDir, 'hdf5', 'picasso_locs.yaml'), join(dir, 'raw', 'pic_locs.yaml'));
     writeFileSync(join(dir, 'raw', 'old_undrift.csv'), 'x,y,t\n');
-    writeFileSync(join(dir, 'config.yaml'), `ccdrift: "${process.execPath} '${join(repoRoot, 'bin', 'ccdrift.js')}'"\nargs: "--refine off --step 10 --window 10"\nthreads: 1\n`);
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `ccdrift: "${process.execPath} '${join(repoRoot, 'bin', 'ccdrift.js')}'"\nargs: "--refine off --step 10 --window 10"\nthreads: 1\n`,
+    );
     const r = run();
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    const written = readdirSync(join(dir, 'corrected')).filter((f) => f !== 'logs').sort();
+    const written = readdirSync(join(dir, 'corrected'))
+      .filter((f) => f !== 'logs')
+      .sort();
     expect(written).toEqual(['cell_drift.npz', 'cell_undrift.csv', 'pic_locs_drift.npz', 'pic_locs_undrift.hdf5', 'pic_locs_undrift.yaml']);
     const t = await readTable(join(dir, 'corrected', 'cell_undrift.csv'));
     expect(t.columns.has('dx')).toBe(true);

@@ -88,7 +88,8 @@ function showOffline(): void {
 
 async function storeForOffline(): Promise<void> {
   if (!import.meta.env.PROD) throw new Error('no service worker in the development server');
-  if (!window.isSecureContext || !navigator.serviceWorker) throw new Error('this browser keeps no offline copy for a page served over plain http from another machine');
+  if (!window.isSecureContext || !navigator.serviceWorker)
+    throw new Error('this browser keeps no offline copy for a page served over plain http from another machine');
   let installing: ServiceWorker | null = null;
   try {
     installing = (await navigator.serviceWorker.register('./sw.js')).installing;
@@ -99,7 +100,8 @@ async function storeForOffline(): Promise<void> {
   // A first install that fails (a file of the site could not be fetched) leaves no worker: say so.
   const failed = new Promise<never>((_, reject) =>
     installing?.addEventListener('statechange', () => {
-      if (installing?.state === 'redundant' && !navigator.serviceWorker.controller) reject(new Error('the offline copy could not be stored: a file of the site could not be fetched'));
+      if (installing?.state === 'redundant' && !navigator.serviceWorker.controller)
+        reject(new Error('the offline copy could not be stored: a file of the site could not be fetched'));
     }),
   );
   await Promise.race([navigator.serviceWorker.ready, failed]);
@@ -203,7 +205,8 @@ function pick(list: FileList | null): void {
 function showSummary(s: Summary): void {
   const lines = [...s.lines];
   recipeRun = s.recipe !== undefined;
-  if (s.recipe) lines.push(`Run runs the recipe ${s.recipe} as ccdrift run does (the form's pixel size and workers apply; its other parameters are the recipe's)`);
+  if (s.recipe)
+    lines.push(`Run runs the recipe ${s.recipe} as ccdrift run does (the form's pixel size and workers apply; its other parameters are the recipe's)`);
   if (s.driftFile) lines.push(`drift to apply: ${s.driftFile} (Run applies it instead of measuring, as ccdrift apply)`);
   for (const i of s.ignored) lines.push(`not used: ${i}`);
   summaryEl.textContent = lines.join('\n');
@@ -305,7 +308,8 @@ function interactiveDriftSpec(result: Result): TopLevelSpec {
 function trajectorySpec(result: Result): TopLevelSpec {
   const rows: { t: number; x: number; y: number; kind: string }[] = [];
   const step = Math.max(1, Math.ceil(result.perFrame.t.length / 4000));
-  for (let i = 0; i < result.perFrame.t.length; i += step) rows.push({ t: result.perFrame.t[i], x: result.perFrame.x[i], y: result.perFrame.y[i], kind: 'interpolated' });
+  for (let i = 0; i < result.perFrame.t.length; i += step)
+    rows.push({ t: result.perFrame.t[i], x: result.perFrame.x[i], y: result.perFrame.y[i], kind: 'interpolated' });
   const s = result.samples;
   for (let i = 0; i < s.t.length; i++) if (Number.isFinite(s.x[i]) && Number.isFinite(s.y[i])) rows.push({ t: s.t[i], x: s.x[i], y: s.y[i], kind: 'samples' });
   const tooltip = [

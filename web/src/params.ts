@@ -70,11 +70,25 @@ function moduleFields(decl: ModuleDecl, only?: string[]): Field[] {
 
 /** The options `ccdrift locs` declares itself (src/cli/commands/locs.ts), same names and help. */
 const LOCS_OPTIONS: Field[] = [
-  { flag: 'refine', kind: 'enum', choices: ['on', 'off'], default: 'on', help: 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', group: 'ccdrift locs' },
+  {
+    flag: 'refine',
+    kind: 'enum',
+    choices: ['on', 'off'],
+    default: 'on',
+    help: 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)',
+    group: 'ccdrift locs',
+  },
   { flag: 'breaks', kind: 'text', default: 'auto', help: "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", group: 'ccdrift locs' },
   { flag: 'pixel-size', kind: 'number', default: '', unit: 'nm', help: 'camera pixel size in nm, for Picasso files and drift .txt', group: 'ccdrift locs' },
   { flag: 'table', kind: 'text', default: '', help: 'table inside an HDF5 file with several', group: 'ccdrift locs' },
-  { flag: 'format', kind: 'enum', choices: ['', 'csv', 'tsv', 'hdf', 'hdf5'], default: '', help: "format of the corrected table (default: the input's; .h5r gives .hdf)", group: 'ccdrift locs' },
+  {
+    flag: 'format',
+    kind: 'enum',
+    choices: ['', 'csv', 'tsv', 'hdf', 'hdf5'],
+    default: '',
+    help: "format of the corrected table (default: the input's; .h5r gives .hdf)",
+    group: 'ccdrift locs',
+  },
 ];
 
 /** The CLI's --workers (src/cli/context.ts), in the browser: workers of the page. */
@@ -88,13 +102,40 @@ const WORKERS_OPTION: Field = {
 
 /** The options `ccdrift images` declares itself (src/cli/commands/images.ts). */
 const IMAGES_OPTIONS: Field[] = [
-  { flag: 'prefilter', kind: 'boolean', default: 'true', help: 'pre-filter the frames before measuring (Image_Pre_Clip&Filter); off = --no-prefilter, measure on the raw frames', group: 'ccdrift images' },
-  { flag: 'bin', kind: 'text', default: '', unit: 'x,y,t', help: 'bin pixels and time points before measuring (Image_Pre_Downsample binsize)', group: 'ccdrift images' },
+  {
+    flag: 'prefilter',
+    kind: 'boolean',
+    default: 'true',
+    help: 'pre-filter the frames before measuring (Image_Pre_Clip&Filter); off = --no-prefilter, measure on the raw frames',
+    group: 'ccdrift images',
+  },
+  {
+    flag: 'bin',
+    kind: 'text',
+    default: '',
+    unit: 'x,y,t',
+    help: 'bin pixels and time points before measuring (Image_Pre_Downsample binsize)',
+    group: 'ccdrift images',
+  },
   { flag: 'x-start', kind: 'number', default: '', unit: 'px', help: 'crop before measuring: first x pixel', group: 'ccdrift images' },
-  { flag: 'x-end', kind: 'number', default: '', unit: 'px', help: 'crop: end of the x range (exclusive; −1 = through the last pixel)', group: 'ccdrift images' },
+  {
+    flag: 'x-end',
+    kind: 'number',
+    default: '',
+    unit: 'px',
+    help: 'crop: end of the x range (exclusive; −1 = through the last pixel)',
+    group: 'ccdrift images',
+  },
   { flag: 'y-start', kind: 'number', default: '', unit: 'px', help: 'crop: first y pixel', group: 'ccdrift images' },
   { flag: 'y-end', kind: 'number', default: '', unit: 'px', help: 'crop: end of the y range', group: 'ccdrift images' },
-  { flag: 'voxel-size', kind: 'text', default: '', unit: 'nm x,y,z', help: 'voxel size in nm when the file does not say (must agree when it does)', group: 'ccdrift images' },
+  {
+    flag: 'voxel-size',
+    kind: 'text',
+    default: '',
+    unit: 'nm x,y,z',
+    help: 'voxel size in nm when the file does not say (must agree when it does)',
+    group: 'ccdrift images',
+  },
   { flag: 'float', kind: 'boolean', default: 'false', help: 'write float32 frames instead of the input dtype', group: 'ccdrift images' },
 ];
 

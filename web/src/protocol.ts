@@ -3,9 +3,7 @@ import type { DriftTrace } from '../../src/core/types.js';
 import type { DriftPlotData } from '../../src/plot/driftPlotSpec.js';
 import type { DataKind, FormValues } from './params.js';
 
-export type ToWorker =
-  | { type: 'open'; files: File[]; values: FormValues }
-  | { type: 'run'; values: FormValues };
+export type ToWorker = { type: 'open'; files: File[]; values: FormValues } | { type: 'run'; values: FormValues };
 
 export interface Summary {
   kind: DataKind;

@@ -32,7 +32,19 @@ import { setVfs, vfs, type EmscriptenFs } from './shims/vfs.js';
 import { removeSync } from './shims/fsPromises.js';
 import { formatRecipe, parseRecipe, type RecipePlan } from '../../src/recipes/parseRecipe.js';
 import { disposeSlotValue, runRecipe, slotValue } from '../../src/recipes/runRecipe.js';
-import { APPLY_SLOTS, buildApplyPlan, buildImagesPlan, buildLocsPlan, downsampleChanges, IMAGE_SLOT, IMAGES_SLOTS, LOCS_SLOTS, recipeFileText, runCommandPlan, TABLE_SLOT } from '../../src/recipes/plans.js';
+import {
+  APPLY_SLOTS,
+  buildApplyPlan,
+  buildImagesPlan,
+  buildLocsPlan,
+  downsampleChanges,
+  IMAGE_SLOT,
+  IMAGES_SLOTS,
+  LOCS_SLOTS,
+  recipeFileText,
+  runCommandPlan,
+  TABLE_SLOT,
+} from '../../src/recipes/plans.js';
 import { shortName } from '../../src/recipes/registry.js';
 import { createSaveSink, planSaves, type SaveOptions } from '../../src/recipes/saveOutputs.js';
 
@@ -96,7 +108,9 @@ function classify(names: string[]): { data: string; driftFile?: string; recipe?:
   const yamls = names.filter((n) => ['.yaml', '.yml'].includes(extensionOf(n)));
   const rest = names.filter((n) => !drifts.includes(n) && !yamls.includes(n));
   if (rest.length === 0) {
-    throw new UsageError(`no table or image stack among the files (${names.join(', ')}); pick a table (.csv, .tsv, .hdf5 + .yaml, .hdf, .h5r) or a stack (.tif, .h5)`);
+    throw new UsageError(
+      `no table or image stack among the files (${names.join(', ')}); pick a table (.csv, .tsv, .hdf5 + .yaml, .hdf, .h5r) or a stack (.tif, .h5)`,
+    );
   }
   if (rest.length > 1) throw new UsageError(`pick one table or stack at a time (with its sidecar); got ${rest.join(', ')}`);
   const data = rest[0];
@@ -105,7 +119,8 @@ function classify(names: string[]): { data: string; driftFile?: string; recipe?:
   const stem = data.slice(0, data.length - extensionOf(data).length);
   const recipes = yamls.filter((y) => y.slice(0, y.length - extensionOf(y).length) !== stem);
   if (recipes.length > 1) throw new UsageError(`pick at most one recipe .yaml to run; got ${recipes.join(', ')} (a Picasso sidecar is named as its .hdf5)`);
-  if (recipes.length && drifts.length) throw new UsageError(`a recipe (${recipes[0]}) and a drift file (${drifts[0]}): pick one; a recipe loads drift files itself (Drift_Load_Interpolate)`);
+  if (recipes.length && drifts.length)
+    throw new UsageError(`a recipe (${recipes[0]}) and a drift file (${drifts[0]}): pick one; a recipe loads drift files itself (Drift_Load_Interpolate)`);
   return { data, driftFile: drifts[0], recipe: recipes[0], ignored: [] };
 }
 
@@ -166,12 +181,20 @@ async function open(files: File[], values: FormValues): Promise<Opened> {
   const { data, driftFile, recipe, ignored } = classify(files.map((f) => f.name));
   if (HDF5_EXTENSIONS.has(extensionOf(data))) {
     // Fetched when the worker starts (so they are there offline); files without these filters open without them.
-    await installBrowserPlugins(module).catch((err) => progress.warn?.(`${(err as Error).message}; HDF5 files compressed with blosc, lz4, zstd or bitshuffle cannot be read`));
+    await installBrowserPlugins(module).catch((err) =>
+      progress.warn?.(`${(err as Error).message}; HDF5 files compressed with blosc, lz4, zstd or bitshuffle cannot be read`),
+    );
   }
   const readWith = JSON.stringify([values['pixel-size'] ?? '', values.table ?? '', values['voxel-size'] ?? '']);
   if (driftFile) decodeDriftNpz(fs.readFile(driftFile) as Uint8Array, driftFile); // a bad drift file fails now
   // A bad recipe fails before the data is read, as with `ccdrift run`.
-  const recipeLines = recipe ? [`recipe ${recipe}: ${parseRecipeFile(recipe, isImagePath(data)).steps.map((st) => st.decl.name).join(' → ')}`] : [];
+  const recipeLines = recipe
+    ? [
+        `recipe ${recipe}: ${parseRecipeFile(recipe, isImagePath(data))
+          .steps.map((st) => st.decl.name)
+          .join(' → ')}`,
+      ]
+    : [];
   if (isImagePath(data)) {
     const voxel = values['voxel-size']?.trim() ? parseTriple('voxel-size', values['voxel-size']) : undefined;
     const stack = await readImageStack(data, { voxelSizeNm: voxel });
@@ -201,7 +224,8 @@ async function takeOutput(name: string, mime: string): Promise<OutputFile> {
   // The in-memory file's own bytes (MEMFS keeps them in one array), not a copy: an output is as
   // large as the input (5 M localizations: ~0.3–0.8 GB), and a copy would double the peak.
   const node = fs.lookupPath(path).node;
-  const bytes = node.contents instanceof Uint8Array && typeof node.usedBytes === 'number' ? node.contents.subarray(0, node.usedBytes) : (fs.readFile(path) as Uint8Array);
+  const bytes =
+    node.contents instanceof Uint8Array && typeof node.usedBytes === 'number' ? node.contents.subarray(0, node.usedBytes) : (fs.readFile(path) as Uint8Array);
   fs.unlink(path);
   return { name, bytes, mime };
 }
@@ -216,7 +240,13 @@ function outputName(input: string, format?: string): string {
   return `${input.slice(0, input.length - extensionOf(input).length)}_undrift${ext}`;
 }
 
-const MIME: Record<string, string> = { '.csv': 'text/csv', '.tsv': 'text/tab-separated-values', '.yaml': 'application/yaml', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
+const MIME: Record<string, string> = {
+  '.csv': 'text/csv',
+  '.tsv': 'text/tab-separated-values',
+  '.yaml': 'application/yaml',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+};
 const mimeOf = (name: string) => MIME[extensionOf(name)] ?? 'application/octet-stream';
 
 /** 2D histogram of x, y over a fixed grid (the same for before and after). */
@@ -242,7 +272,9 @@ function detailGrid(table: LocTable, corrected: LocTable) {
   const err = table.columns.get('error_x') ?? table.columns.get('uncertainty') ?? table.columns.get('lpx');
   let px = 10;
   if (err) {
-    const sample = Float64Array.from({ length: Math.min(err.length, 10_000) }, (_, i) => err[Math.floor((i * err.length) / Math.min(err.length, 10_000))]).filter(Number.isFinite).sort();
+    const sample = Float64Array.from({ length: Math.min(err.length, 10_000) }, (_, i) => err[Math.floor((i * err.length) / Math.min(err.length, 10_000))])
+      .filter(Number.isFinite)
+      .sort();
     // Picasso's lpx is in camera pixels.
     const scale = table.columns.has('error_x') || table.columns.has('uncertainty') ? 1 : (pixelSizeOf(table) ?? 0);
     const median = sample.length ? sample[sample.length >> 1] * scale : 0;
@@ -290,7 +322,12 @@ function projector(stack: ImageStack) {
     for (let z = 0; z < stack.depth; z++) for (let i = 0; i < plane; i++) sum[i] += frame[z * plane + i];
     n++;
   };
-  const picture = (): Picture => ({ width: stack.width, height: stack.height, data: sum.map((v) => v / Math.max(1, n)), pixel: `${fmt(stack.voxelSizeNm[0])} nm` });
+  const picture = (): Picture => ({
+    width: stack.width,
+    height: stack.height,
+    data: sum.map((v) => v / Math.max(1, n)),
+    pixel: `${fmt(stack.voxelSizeNm[0])} nm`,
+  });
   return { add, picture };
 }
 
@@ -415,7 +452,10 @@ async function runStack(o: Opened, values: FormValues): Promise<Result> {
   const stem = input.slice(0, input.length - extensionOf(input).length);
   const reports: string[] = [];
   const padding = optionalNumber(values, 'padding-multiplier');
-  const shiftParams = paramsFromForm(imagePostShift, values, { ...(padding !== undefined && { padding_multipler: padding }), float_output: values.float === 'true' });
+  const shiftParams = paramsFromForm(imagePostShift, values, {
+    ...(padding !== undefined && { padding_multipler: padding }),
+    float_output: values.float === 'true',
+  });
   // Recorded as by `ccdrift images`, which gives --float to Image_Post_Shift's float_output but records it apart.
   const { float_output: _float, ...shiftRecorded } = shiftParams;
   // The modules run as `ccdrift apply` (a picked drift file) or `ccdrift images` build them (src/recipes/plans.ts).
@@ -524,7 +564,11 @@ function parseRecipeFile(recipe: string, isImage: boolean): RecipePlan {
 /** The output of the recipe's last Locs_Post_Shift / Image_Post_Shift step: the corrected data, for the after render. */
 function shifted<K extends 'table' | 'image'>(plan: RecipePlan, slots: Map<string, unknown>, kind: K): SlotValues[K] | undefined {
   const step = [...plan.steps].reverse().find((st) => /Post_Shift$/.test(st.decl.name));
-  const value = step ? Object.values(step.outputs).map((slot) => slots.get(slot)).find((v) => v !== undefined) : undefined;
+  const value = step
+    ? Object.values(step.outputs)
+        .map((slot) => slots.get(slot))
+        .find((v) => v !== undefined)
+    : undefined;
   return isSlotValue(kind, value) ? value : undefined;
 }
 
@@ -545,7 +589,9 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
   for (const name of fs.readdir(IN)) if (name !== '.' && name !== '..') fs.symlink(`${IN}/${name}`, `${WORK}/${name}`);
   // Plots are saved as SVG here (the CLI's PNG needs its native rasterizer); the page offers PNG.
   const saves: Record<string, string> = {};
-  for (const step of plan.steps) for (const [param, slot] of Object.entries(step.outputs)) if (param.includes('plot') && !plan.consumers.get(slot)?.length) saves[slot] = `results/${slot}.svg`;
+  for (const step of plan.steps)
+    for (const [param, slot] of Object.entries(step.outputs))
+      if (param.includes('plot') && !plan.consumers.get(slot)?.length) saves[slot] = `results/${slot}.svg`;
   const pixelSizeNm = optionalNumber(values, 'pixel-size');
   const saveOptions: SaveOptions = { outDir: 'results', saves, skip: [], inputPath: input, cwd: WORK, recipeText: formatRecipe(plan), pixelSizeNm };
   const savePlan = planSaves(plan, saveOptions);
@@ -582,7 +628,9 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
   const drift = firstOfKind(values_, 'drift') ?? interp?.sources[0];
   if (!interp || !drift) {
     for (const v of values_) disposeSlotValue(v);
-    throw new UsageError(`the recipe ${o.summary.recipe} produced no drift interpolator (Drift_Interpolate or Drift_Load_Interpolate); nothing to show or correct with`);
+    throw new UsageError(
+      `the recipe ${o.summary.recipe} produced no drift interpolator (Drift_Interpolate or Drift_Load_Interpolate); nothing to show or correct with`,
+    );
   }
   const stem = input.slice(0, input.length - extensionOf(input).length);
   let before: Picture;
@@ -623,7 +671,12 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
     samples: drift,
     perFrame: per.trace,
     is3d,
-    plot: interpolatorPlot(interp, interp.sources.map((_, i) => (interp.sources.length > 1 ? `samples ${i + 1}` : 'samples')), `Drift of ${input} (${o.summary.recipe})`, { frames: [first, last] }),
+    plot: interpolatorPlot(
+      interp,
+      interp.sources.map((_, i) => (interp.sources.length > 1 ? `samples ${i + 1}` : 'samples')),
+      `Drift of ${input} (${o.summary.recipe})`,
+      { frames: [first, last] },
+    ),
     title: `Drift of ${input} (${o.summary.recipe})`,
     label: `samples (${o.summary.recipe})`,
     before,
@@ -639,7 +692,13 @@ async function runRecipeFile(o: Opened, values: FormValues): Promise<Result> {
 }
 
 function transferables(r: Result): Transferable[] {
-  const out: Transferable[] = [r.before.data.buffer, r.after.data.buffer, ...(r.detail ? [r.detail.before.data.buffer, r.detail.after.data.buffer] : []), r.driftNpz.bytes.buffer, r.perFrameCsv.bytes.buffer];
+  const out: Transferable[] = [
+    r.before.data.buffer,
+    r.after.data.buffer,
+    ...(r.detail ? [r.detail.before.data.buffer, r.detail.after.data.buffer] : []),
+    r.driftNpz.bytes.buffer,
+    r.perFrameCsv.bytes.buffer,
+  ];
   for (const f of [...r.corrected, ...(r.extra ?? [])]) out.push(f.bytes.buffer);
   if (r.picassoTxt) out.push(r.picassoTxt.bytes.buffer);
   if (r.recipe) out.push(r.recipe.bytes.buffer);

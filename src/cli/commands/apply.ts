@@ -3,7 +3,20 @@ import type { DriftInterpolator, ImageStack, LocTable } from '../../core/types.j
 import { findImageFormat, findTableFormat, isImagePath, readTable, writeImageStack, writeTable } from '../../io/index.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { checkDriftFileExtension, readDriftFile } from '../../io/driftFiles.js';
-import { batchInputs, checkBatchPlans, driftSpan, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import {
+  batchInputs,
+  checkBatchPlans,
+  driftSpan,
+  inOutDir,
+  makeOutputFolders,
+  outputBeside,
+  perInputPath,
+  refuseExisting,
+  removeStaleOutputs,
+  runBatch,
+  UNDRIFT_SUFFIX,
+  type BatchPlan,
+} from '../batch.js';
 import { defaultTableExtension, checkOutDir, PLOT_EXTS } from './locs.js';
 import { imagePostShift } from '../../recipes/modules/imagePostShift.js';
 import { parseTriple, readStackForCli } from './images.js';
@@ -58,16 +71,22 @@ export function registerApplyCommand(program: Command): void {
     .argument('<inputs...>', 'localization files, or image stacks (.tif/.h5: every frame is shifted by the drift at its time), or quoted globs')
     .requiredOption(
       '--drift <file>',
-      'drift file, repeat to sum several: .npz (PYME/ccdrift samples), Picasso .txt (pixel size from the table\'s yaml/metadata or --pixel-size), per-frame .csv (ccdrift), ThunderSTORM .json',
+      "drift file, repeat to sum several: .npz (PYME/ccdrift samples), Picasso .txt (pixel size from the table's yaml/metadata or --pixel-size), per-frame .csv (ccdrift), ThunderSTORM .json",
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('-o, --output <file>', 'corrected output, for one input (format from the extension); default <name>_undrift.<ext>')
     .option('--out-dir <dir>', 'folder for the default outputs (created if missing)')
-    .option('--force', 'replace default outputs that exist already; accept a --pixel-size that disagrees with the file\'s own')
+    .option('--force', "replace default outputs that exist already; accept a --pixel-size that disagrees with the file's own")
     .option('--plot <file>', 'plot of the loaded samples and the summed curve (.png/.svg)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parsePositiveFlag('pixel-size', v))
+    .option('--pixel-size <nm>', "camera pixel size in nm, for Picasso files and drift .txt (default: the file's own)", (v) =>
+      parsePositiveFlag('pixel-size', v),
+    )
     .option('--table <name>', 'table inside an HDF5 file with several')
-    .option('--padding <n>', `image stacks: zero padding for the Fourier shift, in frame sizes (default ${String(imagePostShift.params.padding_multipler.default)})`, (v) => parseNonNegativeFlag('padding', v))
+    .option(
+      '--padding <n>',
+      `image stacks: zero padding for the Fourier shift, in frame sizes (default ${String(imagePostShift.params.padding_multipler.default)})`,
+      (v) => parseNonNegativeFlag('padding', v),
+    )
     .option('--float', 'image stacks: write float32 frames instead of the input dtype')
     .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say', (v) => parseTriple('voxel-size', v))
     .option('-q, --quiet', 'no messages');
@@ -80,10 +99,13 @@ export function registerApplyCommand(program: Command): void {
     const plans: (BatchPlan & { output: string; plot?: string })[] = files.map((input) => {
       const output = opts.output ?? outputBeside(input, UNDRIFT_SUFFIX, defaultTableExtension(input, undefined), opts.outDir);
       const plot = perInputPath('--plot', opts.plot, input, batch, opts.outDir, PLOT_EXTS);
-      const outputs = inOutDir([
-        { path: output, what: opts.output ? '-o' : 'output', check: isImagePath(input) ? accepts.image(output) : accepts.table(output) },
-        ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
-      ], opts.outDir);
+      const outputs = inOutDir(
+        [
+          { path: output, what: opts.output ? '-o' : 'output', check: isImagePath(input) ? accepts.image(output) : accepts.table(output) },
+          ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
+        ],
+        opts.outDir,
+      );
       const defaults = outputs.filter((o) => o.what === 'output' || (o.path === plot && plot !== opts.plot));
       return { input, outputs, defaults, output, plot };
     });
@@ -197,10 +219,16 @@ export function registerApplyCommand(program: Command): void {
     if (opts.saveRecipe) throw new UsageError(`--save-recipe is for one input with apply (the recipe records that input's pixel size); got ${files.length}`);
     const planProblems = checkBatchPlans(plans, [...files, ...opts.drift], opts.force);
     await removeStaleOutputs(plans, (m) => say(opts, m));
-    await runBatch(plans, planProblems, problems, (plan) => {
-      const p = plan as (typeof plans)[number];
-      return correctOne(p.input, p.output, p.plot);
-    }, (line) => say(opts, line));
+    await runBatch(
+      plans,
+      planProblems,
+      problems,
+      (plan) => {
+        const p = plan as (typeof plans)[number];
+        return correctOne(p.input, p.output, p.plot);
+      },
+      (line) => say(opts, line),
+    );
   });
 }
 

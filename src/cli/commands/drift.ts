@@ -48,8 +48,11 @@ export function registerDriftCommand(program: Command): void {
     .command('drift')
     .description('the interpolated drift (correction to add, nm) at every frame, from one or more drift files (summed); converts between drift files')
     .argument('<files...>', 'drift files: .npz, Picasso .txt, per-frame .csv, ThunderSTORM .json')
-    .option('--frames <first:end>', 'frame range, end exclusive (default: the samples\' range; from 0 for a Picasso .txt)')
-    .option('-o, --output <file>', '.csv (t,x,y,z nm), Picasso .txt (camera pixels; needs --pixel-size), ThunderSTORM .json, or .npz; default: the table on stdout')
+    .option('--frames <first:end>', "frame range, end exclusive (default: the samples' range; from 0 for a Picasso .txt)")
+    .option(
+      '-o, --output <file>',
+      '.csv (t,x,y,z nm), Picasso .txt (camera pixels; needs --pixel-size), ThunderSTORM .json, or .npz; default: the table on stdout',
+    )
     .option('--pixel-size <nm>', 'camera pixel size for Picasso .txt (in or out) and pixel-unit ThunderSTORM files', (v) => parsePositiveFlag('pixel-size', v))
     .option('--dims <2|3>', 'columns in a Picasso .txt (default: 3 when any z drift is non-zero)')
     .option('--plot <file>', 'plot of the samples and the summed curve (.png/.svg)')
@@ -58,10 +61,15 @@ export function registerDriftCommand(program: Command): void {
   addModuleFlags(cmd, driftLoadInterpolate);
   cmd.action(async (files: string[], opts: DriftOptions) => {
     for (const f of files) checkDriftFileExtension(f, 'input');
-    await planOutputs(files, [
-      ...optionalFile(opts.output, '-o', opts.output ? accepts.perFrame(opts.output, opts.pixelSize) : undefined),
-      ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
-    ], [], (m) => say(opts, m));
+    await planOutputs(
+      files,
+      [
+        ...optionalFile(opts.output, '-o', opts.output ? accepts.perFrame(opts.output, opts.pixelSize) : undefined),
+        ...optionalFile(opts.plot, '--plot', opts.plot ? accepts.plot(opts.plot) : undefined),
+      ],
+      [],
+      (m) => say(opts, m),
+    );
     const loaded = await Promise.all(files.map((p) => readDriftFile(p, { pixelSizeNm: opts.pixelSize })));
     // Per-frame files are interpolated as they are (see `apply`); samples as the original does.
     const overrides: Record<string, unknown> = { load_paths: files };
@@ -72,11 +80,13 @@ export function registerDriftCommand(program: Command): void {
     if (cmd.getOptionValueSource('degree') === 'default' && allPerFrame) overrides.degree_of_spline = 1;
     const params = paramsFromFlags(driftLoadInterpolate, opts as unknown as Record<string, unknown>, overrides);
     const ctx = makeRunContext({ quiet: opts.quiet, workers: 1 });
-    const interp = buildInterpolator(ctx, loaded.map((f) => f.trace), params);
+    const interp = buildInterpolator(
+      ctx,
+      loaded.map((f) => f.trace),
+      params,
+    );
     const toTxt = opts.output !== undefined && extensionOf(opts.output) === '.txt';
-    const [a, b] = opts.frames
-      ? parseFrameRange(opts.frames)
-      : [toTxt ? 0 : Math.floor(interp.range[0]), Math.floor(interp.range[1]) + 1];
+    const [a, b] = opts.frames ? parseFrameRange(opts.frames) : [toTxt ? 0 : Math.floor(interp.range[0]), Math.floor(interp.range[1]) + 1];
     const trace = sampleDriftPerFrame(interp, a, b - 1);
     const is3d = opts.dims ? opts.dims === '3' : trace.z.some((v) => v !== 0);
     // Frames are counted as the inputs counted them (ThunderSTORM's from 1).

@@ -115,7 +115,9 @@ export async function describeStackPixels(stack: ImageStack): Promise<string> {
   const lines = [
     `  pixel statistics (counts) of ${count} of ${stack.frames} frames:`,
     `    ${'frame'.padStart(7)} ${cols.map((c) => c.padStart(10)).join(' ')}`,
-    ...rows.map(([i, s]) => `    ${String(i).padStart(7)} ${[s.min, s.p1, s.median, s.p999, s.max, s.background, s.noiseSd].map((x) => v(x).padStart(10)).join(' ')}`),
+    ...rows.map(
+      ([i, s]) => `    ${String(i).padStart(7)} ${[s.min, s.p1, s.median, s.p999, s.max, s.background, s.noiseSd].map((x) => v(x).padStart(10)).join(' ')}`,
+    ),
   ];
   const mid = (f: (s: FrameStatistics) => number) => rows.map(([, s]) => f(s)).sort((a, b) => a - b)[rows.length >> 1];
   const background = mid((s) => s.background);
@@ -133,7 +135,9 @@ export async function describeStackPixels(stack: ImageStack): Promise<string> {
 export function registerInfoCommand(program: Command): void {
   program
     .command('info')
-    .description('what a file holds, in one layout: rows, columns, frame range, extent, metadata (tables); samples or frames (drift .npz/.txt/.csv/.json); shape, dtype, voxel size and pixel statistics — pedestal, background, signal (images)')
+    .description(
+      'what a file holds, in one layout: rows, columns, frame range, extent, metadata (tables); samples or frames (drift .npz/.txt/.csv/.json); shape, dtype, voxel size and pixel statistics — pedestal, background, signal (images)',
+    )
     .argument('<file>')
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files without one', (v) => parsePositiveFlag('pixel-size', v))
     .action(async (file: string, opts: { pixelSize?: number }) => {
@@ -149,7 +153,10 @@ export function registerInfoCommand(program: Command): void {
           if (stack) text += `\n${await describeStackPixels(stack)}`;
         }
       } else {
-        text = describeTable(file, await readTable(file, { pixelSizeNm: opts.pixelSize, progress: { warn: (m) => process.stderr.write(`ccdrift: warning: ${m}\n`) } }));
+        text = describeTable(
+          file,
+          await readTable(file, { pixelSizeNm: opts.pixelSize, progress: { warn: (m) => process.stderr.write(`ccdrift: warning: ${m}\n`) } }),
+        );
       }
       process.stdout.write(`${text}\n`);
     });

@@ -11,7 +11,21 @@ import { driftNpzPath, writeDriftNpz } from '../../io/npz.js';
 import { writeDriftPlot } from '../../io/plotFile.js';
 import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs } from '../outputPlan.js';
 import { withOutputBatch } from '../../io/atomic.js';
-import { batchInputs, checkBatchPlans, driftSpan, DRIFT_SUFFIX, inOutDir, makeOutputFolders, outputBeside, perInputPath, refuseExisting, removeStaleOutputs, runBatch, UNDRIFT_SUFFIX, type BatchPlan } from '../batch.js';
+import {
+  batchInputs,
+  checkBatchPlans,
+  driftSpan,
+  DRIFT_SUFFIX,
+  inOutDir,
+  makeOutputFolders,
+  outputBeside,
+  perInputPath,
+  refuseExisting,
+  removeStaleOutputs,
+  runBatch,
+  UNDRIFT_SUFFIX,
+  type BatchPlan,
+} from '../batch.js';
 import { detailsOf } from '../../recipes/declare.js';
 import { buildLocsPlan, LOCS_SLOTS, runCommandPlan, TABLE_SLOT } from '../../recipes/plans.js';
 import { shortName } from '../../recipes/registry.js';
@@ -95,30 +109,45 @@ interface LocsPaths {
 export function registerLocsCommand(program: Command): void {
   const cmd = program
     .command('locs')
-    .summary('measure the drift of localization tables by RCC and correct them (undrift: Picasso\'s word)')
+    .summary("measure the drift of localization tables by RCC and correct them (undrift: Picasso's word)")
     .alias('undrift')
     .description(
       'measure the drift of localization tables by RCC, correct them, and write the corrected tables ' +
-        '(undrift: the same, Picasso\'s word). Without -o: <name>_undrift.<ext> (+ .yaml for Picasso) and <name>_drift.npz beside each input, or in --out-dir',
+        "(undrift: the same, Picasso's word). Without -o: <name>_undrift.<ext> (+ .yaml for Picasso) and <name>_drift.npz beside each input, or in --out-dir",
     )
-    .argument('<inputs...>', 'localization files (.csv, .tsv, .hdf, .h5r, .hdf5) or quoted globs (\'run2/*.hdf5\', \'raw/**/*.csv\')')
+    .argument('<inputs...>', "localization files (.csv, .tsv, .hdf, .h5r, .hdf5) or quoted globs ('run2/*.hdf5', 'raw/**/*.csv')")
     .option('-o, --output <file>', 'corrected table, for one input (format from the extension); default <name>_undrift.<ext>')
     .option('--out-dir <dir>', 'folder for the default outputs (created if missing); default: beside each input')
     .option('--format <ext>', "format of the default outputs: csv, tsv, hdf or hdf5 (default: the input's; .h5r gives .hdf)")
-    .option('--force', 'replace default outputs that exist already; accept a --pixel-size that disagrees with the file\'s own')
-    .option('--drift-out <file.npz>', 'the measured drift samples (numpy .npz, the original plugin\'s format); default without -o: <name>_drift.npz')
+    .option('--force', "replace default outputs that exist already; accept a --pixel-size that disagrees with the file's own")
+    .option('--drift-out <file.npz>', "the measured drift samples (numpy .npz, the original plugin's format); default without -o: <name>_drift.npz")
     .option('--plot <file>', 'drift plot, .png or .svg (several inputs: png or svg gives <name>_drift.png each)')
-    .option('--per-frame <file>', 'the interpolated drift at every frame: .csv (t,x,y,z nm), Picasso .txt, ThunderSTORM .json (several inputs: csv/txt/json gives <name>_drift.<ext> each)')
-    .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files and drift .txt (default: the file\'s own)', (v) => parsePositiveFlag('pixel-size', v))
+    .option(
+      '--per-frame <file>',
+      'the interpolated drift at every frame: .csv (t,x,y,z nm), Picasso .txt, ThunderSTORM .json (several inputs: csv/txt/json gives <name>_drift.<ext> each)',
+    )
+    .option('--pixel-size <nm>', "camera pixel size in nm, for Picasso files and drift .txt (default: the file's own)", (v) =>
+      parsePositiveFlag('pixel-size', v),
+    )
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--refine <on|off>', 'the fine stage after RCC (segments against a leave-one-out reference; resolves fast drift and jumps)', 'on')
     .option('--breaks <frames|auto|none>', "frames where the drift jumps, e.g. 12000,20000; 'auto' detects them", 'auto');
   cmd.option('--method <name>', `${LOCS_METHODS.join(' | ')}: RCC family (Locs_RCC), fiducial markers (Locs_Fiducial) or AIM (Locs_AIM)`, 'RCC');
-  cmd.option('--then <method>', "a second method that refines the first: 'fiducial' (markers tracked after the first method's drift; picks in its coordinates)");
-  addModuleFlags(cmd, locsRcc, Object.keys(locsRcc.params).filter((p) => p !== 'method'));
+  cmd.option(
+    '--then <method>',
+    "a second method that refines the first: 'fiducial' (markers tracked after the first method's drift; picks in its coordinates)",
+  );
+  addModuleFlags(
+    cmd,
+    locsRcc,
+    Object.keys(locsRcc.params).filter((p) => p !== 'method'),
+  );
   addModuleFlags(cmd, locsFiducial);
   addModuleFlags(cmd, locsAim);
-  cmd.option('--report <file.html>', 'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs and windows (RCC), markers (fiducial) or segments (AIM), warnings, before/after, FRC');
+  cmd.option(
+    '--report <file.html>',
+    'a self-contained HTML report: input, parameters and why, drift with its uncertainty, pairs and windows (RCC), markers (fiducial) or segments (AIM), warnings, before/after, FRC',
+  );
   addModuleFlags(cmd, driftInterpolate);
   addSaveRecipeOption(cmd, 'ccdrift locs');
   addCommonOptions(cmd);
@@ -166,16 +195,26 @@ export function registerLocsCommand(program: Command): void {
       // Picasso's yaml (read without the data) or a PYME file's metadata gives a drift .txt its pixel size.
       const pixelHint = opts.pixelSize ?? (extensionOf(input) === '.hdf5' ? picassoYamlPixelSize(input) : undefined);
       const pixelLater = ['.hdf', '.h5r'].includes(extensionOf(input));
-      const outputs = inOutDir([
-        { path: output, what: opts.output ? '-o' : 'output', check: accepts.table(output) },
-        ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
-        ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
-        ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
-        ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
-        ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
-      ], opts.outDir);
+      const outputs = inOutDir(
+        [
+          { path: output, what: opts.output ? '-o' : 'output', check: accepts.table(output) },
+          ...optionalFile(driftOut, opts.driftOut ? '--drift-out' : 'drift file'),
+          ...optionalFile(plot, '--plot', plot ? accepts.plot(plot) : undefined),
+          ...optionalFile(report, '--report', report ? accepts.report(report) : undefined),
+          ...optionalFile(perFrame, '--per-frame', perFrame ? accepts.perFrame(perFrame, pixelHint, pixelLater) : undefined),
+          ...optionalFile(rccParams.debug_cor_file, '--debug-cor-file', accepts.tiff('--debug-cor-file', rccParams.debug_cor_file)),
+        ],
+        opts.outDir,
+      );
       // Names ccdrift chose, and extension-only flags, never replace a file without --force.
-      const defaults = outputs.filter((o) => o.what === 'output' || o.what === 'drift file' || (o.path !== opts.plot && o.path === plot) || (o.path !== opts.perFrame && o.path === perFrame) || (o.path !== opts.report && o.path === report));
+      const defaults = outputs.filter(
+        (o) =>
+          o.what === 'output' ||
+          o.what === 'drift file' ||
+          (o.path !== opts.plot && o.path === plot) ||
+          (o.path !== opts.perFrame && o.path === perFrame) ||
+          (o.path !== opts.report && o.path === report),
+      );
       return { input, outputs, defaults, scratch: optionalFile(rccParams.cache_fft, '--cache-fft'), paths: { output, driftOut, plot, perFrame, report } };
     });
 
@@ -189,105 +228,126 @@ export function registerLocsCommand(program: Command): void {
       const collected = collectWarnings(progress);
       if (paths.report) ctx.progress = collected.progress;
       try {
-      const loaded: LocTable = await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table, progress: ctx.progress, overridePixelSize: opts.force });
-      checkPixelSizeAgreement(input, loaded.metadata, opts.pixelSize, opts.force);
-      const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(loaded.metadata);
-      if (paths.perFrame && extensionOf(paths.perFrame) === '.txt' && !pixelSizeNm) {
-        // Before any work: the table states no pixel size (no Picasso yaml, no PYME voxelsize).
-        throw new UsageError(`--per-frame ${paths.perFrame}: Picasso drift files are in camera pixels and ${input} states no pixel size; give --pixel-size <nm>`);
-      }
-      say(opts, `${input}: ${loaded.length} localizations`);
-      const reports: string[] = [];
-      // Each module's outputs, for the report (the estimators' details) and --debug-cor-file.
-      const outputsOf = new Map<string, Record<string, unknown>>();
-      const run = await runCommandPlan(locsPlan.plan, { [TABLE_SLOT]: loaded }, ctx, {
-        wantedSlots: new Set([locsPlan.tableSlot, ...Object.values(LOCS_SLOTS)]),
-        onStepDone: (step, report, _seconds, outputs) => {
-          if (outputs) outputsOf.set(step.decl.name, outputs);
-          if (![locsRcc.name, locsAim.name, locsFiducial.name].includes(step.decl.name)) return;
-          const after = step.decl.name === locsFiducial.name && then ? ` (after ${method})` : '';
-          say(opts, `${shortName(step.decl.name)}${after}: ${report ?? ''}`);
-          reports.push(String(report));
-        },
-      });
-      // The table Locs_Post_Shift corrected: the fiducial module's adds the column of the markers' rows.
-      const table = slotValue(run, locsPlan.tableSlot, 'table');
-      const drift = slotValue(run, LOCS_SLOTS.drift, 'drift');
-      const interp = slotValue(run, LOCS_SLOTS.interpolator, 'interpolator');
-      const corrected = slotValue(run, LOCS_SLOTS.corrected, 'table');
-      const rcc = outputsOf.get(locsRcc.name);
-      // The fiducial or AIM result, for the report.
-      const marker = method === 'fiducial' || then === 'fiducial' ? detailsOf(locsFiducial, outputsOf.get(locsFiducial.name)) : method === 'AIM' ? detailsOf(locsAim, outputsOf.get(locsAim.name)) : undefined;
-      const markerPlotSources = marker?.fiducial ? markerSources(marker.fiducial) : [];
-      const label =
-        method === 'fiducial'
-          ? 'measured (fiducials)'
-          : then === 'fiducial'
-            ? `measured (${method}, then fiducials)`
-            : method === 'AIM'
-              ? 'measured (AIM)'
-              : rccParams.refine
-                ? 'measured (RCC + fine stage)'
-                : 'measured (RCC)';
-      const methodParams = method === 'fiducial' ? fidParams : method === 'AIM' ? aimParams : rccParams;
-      const provenance = provenanceOf(
-        'locs',
-        { method, ...(then ? { then, fiducial: fidParams } : {}), ...methodParams, ...splineParams, chosen: reports.join(' | ') },
-        input,
-      );
-      Object.assign(corrected.metadata, provenance.metadata);
-      const written = await writeTable(paths.output, corrected, { inputs: [input], pixelSizeNm: opts.pixelSize, provenance: provenance.record, progress: ctx.progress });
-      sayWritten(opts, `wrote ${written.join(', ')}`);
-      if (paths.driftOut) {
-        const w = await writeDriftNpz(paths.driftOut, drift, { inputs: [input] });
-        written.push(w);
-        sayWritten(opts, `wrote ${w}`);
-      }
-      const crossCor = outputValue(rcc, 'output_cross_cor', 'cross-correlation');
-      if (rccParams.debug_cor_file && crossCor) {
-        sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, crossCor, [input])} (thresholded correlation, one image per pair)`);
-      }
-      const [lo, hi] = minMax(table.columns.get('t')!);
-      const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
-        frames: [Math.floor(lo), Math.ceil(hi)],
-        subtitle: `${table.length} localizations; ${reports.join('; ').split('; grid')[0]}; smoothing ${String(splineParams.smoothing_factor)}`,
-      });
-      // Fiducials: each used marker's own trace beside the combined samples.
-      plotData.sources.push(...markerPlotSources);
-      if (paths.plot) {
-        await writeDriftPlot(paths.plot, plotData);
-        written.push(paths.plot);
-        sayWritten(opts, `wrote ${paths.plot}`);
-      }
-      if (paths.perFrame) {
-        // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
-        const first = extensionOf(paths.perFrame) === '.txt' ? 0 : Math.floor(lo);
-        const frameBase = table.metadata[CSV_META.frameBase] === 1 ? 1 : 0;
-        const perFrame = sampleDriftPerFrame(interp, first, Math.ceil(hi));
-        await writePerFrameOutputs(paths.perFrame, perFrame, pixelSizeNm, table.columns.has('z'), { frameBase, inputs: [input], sd: interp.evaluateSd?.(perFrame.t) });
-        written.push(paths.perFrame);
-        sayWritten(opts, `wrote ${paths.perFrame}`);
-      }
-      if (paths.report) {
-        const data = await locsReportData({
-          inputPath: input,
-          command: ['ccdrift', ...process.argv.slice(2)].join(' '),
-          table,
-          corrected,
-          result: rccFamily ? detailsOf(locsRcc, rcc) : undefined,
-          marker,
-          interp,
-          plot: plotData,
-          params: { ...methodParams, ...splineParams },
-          warnings: collected.warnings,
+        const loaded: LocTable = await readTable(input, {
+          pixelSizeNm: opts.pixelSize,
+          table: opts.table,
+          progress: ctx.progress,
+          overridePixelSize: opts.force,
         });
-        await writeReport(paths.report, data, [input]);
-        written.push(paths.report);
-        sayWritten(opts, `wrote ${paths.report}`);
-      }
-      const spanText = driftSpan(drift, table.columns.has('z') && !rccParams.flatten_z);
-      say(opts, `drift range: ${spanText} nm`);
-      return { rows: table.length, span: spanText, written };
+        checkPixelSizeAgreement(input, loaded.metadata, opts.pixelSize, opts.force);
+        const pixelSizeNm = opts.pixelSize ?? tablePixelSizeNm(loaded.metadata);
+        if (paths.perFrame && extensionOf(paths.perFrame) === '.txt' && !pixelSizeNm) {
+          // Before any work: the table states no pixel size (no Picasso yaml, no PYME voxelsize).
+          throw new UsageError(
+            `--per-frame ${paths.perFrame}: Picasso drift files are in camera pixels and ${input} states no pixel size; give --pixel-size <nm>`,
+          );
+        }
+        say(opts, `${input}: ${loaded.length} localizations`);
+        const reports: string[] = [];
+        // Each module's outputs, for the report (the estimators' details) and --debug-cor-file.
+        const outputsOf = new Map<string, Record<string, unknown>>();
+        const run = await runCommandPlan(locsPlan.plan, { [TABLE_SLOT]: loaded }, ctx, {
+          wantedSlots: new Set([locsPlan.tableSlot, ...Object.values(LOCS_SLOTS)]),
+          onStepDone: (step, report, _seconds, outputs) => {
+            if (outputs) outputsOf.set(step.decl.name, outputs);
+            if (![locsRcc.name, locsAim.name, locsFiducial.name].includes(step.decl.name)) return;
+            const after = step.decl.name === locsFiducial.name && then ? ` (after ${method})` : '';
+            say(opts, `${shortName(step.decl.name)}${after}: ${report ?? ''}`);
+            reports.push(String(report));
+          },
+        });
+        // The table Locs_Post_Shift corrected: the fiducial module's adds the column of the markers' rows.
+        const table = slotValue(run, locsPlan.tableSlot, 'table');
+        const drift = slotValue(run, LOCS_SLOTS.drift, 'drift');
+        const interp = slotValue(run, LOCS_SLOTS.interpolator, 'interpolator');
+        const corrected = slotValue(run, LOCS_SLOTS.corrected, 'table');
+        const rcc = outputsOf.get(locsRcc.name);
+        // The fiducial or AIM result, for the report.
+        const marker =
+          method === 'fiducial' || then === 'fiducial'
+            ? detailsOf(locsFiducial, outputsOf.get(locsFiducial.name))
+            : method === 'AIM'
+              ? detailsOf(locsAim, outputsOf.get(locsAim.name))
+              : undefined;
+        const markerPlotSources = marker?.fiducial ? markerSources(marker.fiducial) : [];
+        const label =
+          method === 'fiducial'
+            ? 'measured (fiducials)'
+            : then === 'fiducial'
+              ? `measured (${method}, then fiducials)`
+              : method === 'AIM'
+                ? 'measured (AIM)'
+                : rccParams.refine
+                  ? 'measured (RCC + fine stage)'
+                  : 'measured (RCC)';
+        const methodParams = method === 'fiducial' ? fidParams : method === 'AIM' ? aimParams : rccParams;
+        const provenance = provenanceOf(
+          'locs',
+          { method, ...(then ? { then, fiducial: fidParams } : {}), ...methodParams, ...splineParams, chosen: reports.join(' | ') },
+          input,
+        );
+        Object.assign(corrected.metadata, provenance.metadata);
+        const written = await writeTable(paths.output, corrected, {
+          inputs: [input],
+          pixelSizeNm: opts.pixelSize,
+          provenance: provenance.record,
+          progress: ctx.progress,
+        });
+        sayWritten(opts, `wrote ${written.join(', ')}`);
+        if (paths.driftOut) {
+          const w = await writeDriftNpz(paths.driftOut, drift, { inputs: [input] });
+          written.push(w);
+          sayWritten(opts, `wrote ${w}`);
+        }
+        const crossCor = outputValue(rcc, 'output_cross_cor', 'cross-correlation');
+        if (rccParams.debug_cor_file && crossCor) {
+          sayWritten(opts, `wrote ${await writeDebugCorrelations(rccParams.debug_cor_file, crossCor, [input])} (thresholded correlation, one image per pair)`);
+        }
+        const [lo, hi] = minMax(table.columns.get('t')!);
+        const plotData = interpolatorPlot(interp, [label], `Drift of ${basename(input)}`, {
+          frames: [Math.floor(lo), Math.ceil(hi)],
+          subtitle: `${table.length} localizations; ${reports.join('; ').split('; grid')[0]}; smoothing ${String(splineParams.smoothing_factor)}`,
+        });
+        // Fiducials: each used marker's own trace beside the combined samples.
+        plotData.sources.push(...markerPlotSources);
+        if (paths.plot) {
+          await writeDriftPlot(paths.plot, plotData);
+          written.push(paths.plot);
+          sayWritten(opts, `wrote ${paths.plot}`);
+        }
+        if (paths.perFrame) {
+          // Picasso's .txt has one row per frame from frame 0 (it indexes the rows by frame).
+          const first = extensionOf(paths.perFrame) === '.txt' ? 0 : Math.floor(lo);
+          const frameBase = table.metadata[CSV_META.frameBase] === 1 ? 1 : 0;
+          const perFrame = sampleDriftPerFrame(interp, first, Math.ceil(hi));
+          await writePerFrameOutputs(paths.perFrame, perFrame, pixelSizeNm, table.columns.has('z'), {
+            frameBase,
+            inputs: [input],
+            sd: interp.evaluateSd?.(perFrame.t),
+          });
+          written.push(paths.perFrame);
+          sayWritten(opts, `wrote ${paths.perFrame}`);
+        }
+        if (paths.report) {
+          const data = await locsReportData({
+            inputPath: input,
+            command: ['ccdrift', ...process.argv.slice(2)].join(' '),
+            table,
+            corrected,
+            result: rccFamily ? detailsOf(locsRcc, rcc) : undefined,
+            marker,
+            interp,
+            plot: plotData,
+            params: { ...methodParams, ...splineParams },
+            warnings: collected.warnings,
+          });
+          await writeReport(paths.report, data, [input]);
+          written.push(paths.report);
+          sayWritten(opts, `wrote ${paths.report}`);
+        }
+        const spanText = driftSpan(drift, table.columns.has('z') && !rccParams.flatten_z);
+        say(opts, `drift range: ${spanText} nm`);
+        return { rows: table.length, span: spanText, written };
       } finally {
         ctx.progress = progress;
       }
@@ -307,7 +367,9 @@ export function registerLocsCommand(program: Command): void {
     if (!batch) {
       if (problems.length) throw new InputError(problems[0].message);
       const plan = plans[0];
-      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipe], plan.scratch ?? [], (m) => say(opts, m));
+      await planOutputs([plan.input, ...(fiducialParams.picks ? [fiducialParams.picks] : [])], [...plan.outputs, ...recipe], plan.scratch ?? [], (m) =>
+        say(opts, m),
+      );
       refuseExisting(plan.defaults, opts.force);
       await makeOutputFolders([...plan.outputs, ...recipe]);
       // Written with the other outputs: all or nothing.
@@ -321,7 +383,13 @@ export function registerLocsCommand(program: Command): void {
     checkOutputPlan(files, recipe);
     await makeOutputFolders(recipe);
     await withOutputBatch(saveRecipe, undefined, { own: true });
-    await runBatch(plans, planProblems, problems, (plan) => correctOne(plan.input, (plan as (typeof plans)[number]).paths), (line) => say(opts, line));
+    await runBatch(
+      plans,
+      planProblems,
+      problems,
+      (plan) => correctOne(plan.input, (plan as (typeof plans)[number]).paths),
+      (line) => say(opts, line),
+    );
   });
 }
 

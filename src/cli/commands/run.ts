@@ -67,7 +67,7 @@ function inputIsImage(path: string): boolean {
 export function registerRunCommand(program: Command): void {
   const cmd = program
     .command('run')
-    .description('run a PYME-style YAML recipe (e.g. the original plugin\'s correct_drift_locs.yaml) on a localization table or image stack')
+    .description("run a PYME-style YAML recipe (e.g. the original plugin's correct_drift_locs.yaml) on a localization table or image stack")
     .argument('<recipe>', 'recipe file (.yaml): a list of `- Module: {parameters}` items; see `ccdrift modules`')
     .argument('<input>', `data file: a table is the slot '${TABLE_SLOT}', an image stack the slot '${IMAGE_SLOT}'`)
     .option('-o, --output <dir>', 'directory for every output no module reads (named after its slot)')
@@ -76,7 +76,10 @@ export function registerRunCommand(program: Command): void {
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parsePositiveFlag('pixel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--force', 'replace files that exist already in -o DIR, or named by the recipe (save_path, debug_cor_file)')
-    .option('--report <file.html>', 'a self-contained HTML report of the recipe\'s Locs_RCC or Image_RCC step: drift with its uncertainty, pairs, warnings, before/after, FRC');
+    .option(
+      '--report <file.html>',
+      "a self-contained HTML report of the recipe's Locs_RCC or Image_RCC step: drift with its uncertainty, pairs, warnings, before/after, FRC",
+    );
   addCommonOptions(cmd);
   cmd.action(async (recipePath: string, input: string, opts: RunOptions) => {
     let text: string;
@@ -103,7 +106,12 @@ export function registerRunCommand(program: Command): void {
     const defaultFiles = plannedDefaultFiles(plan, savePlan, saveOptions, isImage ? 'image' : 'table');
     const defaults: PlannedFile[] = [...defaultFiles].map(([slot, path]) => ({ path, what: `-o ${opts.output} (slot ${slot})`, folderMadeByRun: true }));
     const inputs = [input, recipePath];
-    await checkRecipeOutputs(plan.steps, savePlan.explicit, { input, recipePath, cwd, cacheFft: opts.cacheFft, extraOutputs: reportFile, defaults, force: opts.force }, (m) => say(opts, m));
+    await checkRecipeOutputs(
+      plan.steps,
+      savePlan.explicit,
+      { input, recipePath, cwd, cacheFft: opts.cacheFft, extraOutputs: reportFile, defaults, force: opts.force },
+      (m) => say(opts, m),
+    );
     const caches = [...new Set(plan.steps.map((s) => s.params.cache_fft).filter((c): c is string => typeof c === 'string' && c !== ''))];
     if (caches.length > 1) say(opts, `note: several cache_fft files in the recipe; using ${caches[0]}`);
     const ctx = makeRunContext({ ...opts, cacheFft: opts.cacheFft || caches[0] }, { cwd, recipeText, inputName: basename(input) }, 'recipe');
@@ -112,7 +120,8 @@ export function registerRunCommand(program: Command): void {
     const stepOutputs = new Map<string, Record<string, unknown>>();
 
     const data = isImage ? await readImageStack(input) : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
-    if ('readFrame' in data) say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
+    if ('readFrame' in data)
+      say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
     else say(opts, `${input}: ${data.length} localizations`);
     // What needs the data's size but not its content is checked before any step runs: the
     // padded frame of Image_Post_Shift, which comes after the long RCC.

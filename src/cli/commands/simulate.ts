@@ -36,7 +36,12 @@ export function registerSimulateCommand(program: Command): void {
     .description('simulate a drifting SMLM dataset (wormlike filaments, blinking, known drift); writes the truth (.truth.npz) beside it')
     .requiredOption('-o, --output <file>', 'localization table to write (format from the extension)')
     .option('--images', 'simulate an image stack (time points of rendered filaments) instead of localizations')
-    .option('--pixel <nm>', 'images: pixel size; 20 gives fine float32 frames, ≥ 50 camera-like uint16 frames (offset, background, Poisson noise)', (v) => parseNumberFlag('pixel', v), 20)
+    .option(
+      '--pixel <nm>',
+      'images: pixel size; 20 gives fine float32 frames, ≥ 50 camera-like uint16 frames (offset, background, Poisson noise)',
+      (v) => parseNumberFlag('pixel', v),
+      20,
+    )
     .option('--frames <n>', 'frames (default 30000; 50 with --images)', (v) => parseNumberFlag('frames', v))
     .option('--locs <n>', 'localizations', (v) => parseNumberFlag('locs', v), 130000)
     .option('--dim <2|3>', '2D or 3D', (v) => parseNumberFlag('dim', v), 2)
@@ -50,22 +55,33 @@ export function registerSimulateCommand(program: Command): void {
       checkSimulateFlags(opts, frames);
       const jumps = opts.jumps ? opts.jumps.split(',').map((s) => parseNumberFlag('jumps', s)) : [];
       for (const j of jumps) {
-        if (!Number.isInteger(j) || j < 1 || j >= frames) throw new UsageError(`--jumps expects frames between 1 and ${frames - 1} (--frames ${frames}), got ${j}`);
+        if (!Number.isInteger(j) || j < 1 || j >= frames)
+          throw new UsageError(`--jumps expects frames between 1 and ${frames - 1} (--frames ${frames}), got ${j}`);
       }
       // Plan, check, then work: both files are checked before anything is simulated.
       const truthPath = truthPathFor(opts.output);
       const check = opts.images ? accepts.image(opts.output) : accepts.table(opts.output);
-      checkOutputPlan([], [
-        { path: opts.output, what: '-o', check },
-        { path: truthPath, what: 'the true drift (beside -o)' },
-      ]);
+      checkOutputPlan(
+        [],
+        [
+          { path: opts.output, what: '-o', check },
+          { path: truthPath, what: 'the true drift (beside -o)' },
+        ],
+      );
       if (opts.images) {
         const sim = simulateImageStack({ frames, pixelNm: opts.pixel, dim: opts.dim as 2 | 3, seed: opts.seed, jumps });
         const s = sim.stack;
-        checkDiskSpace(opts.output, frames * s.width * s.height * s.depth * (s.dtype === 'uint16' ? 2 : 4), `${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype} (--frames)`);
+        checkDiskSpace(
+          opts.output,
+          frames * s.width * s.height * s.depth * (s.dtype === 'uint16' ? 2 : 4),
+          `${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype} (--frames)`,
+        );
         const written = await writeImageStack(opts.output, sim.stack);
         const truth = await writeDriftNpz(truthPath, sim.truth);
-        sayWritten(opts, `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`);
+        sayWritten(
+          opts,
+          `wrote ${written.join(', ')} (${frames} time points of ${s.width}×${s.height}${s.depth > 1 ? `×${s.depth}` : ''} ${s.dtype}, ${opts.pixel} nm pixels) and ${truth} (the true drift)`,
+        );
         return;
       }
       // Nothing is written while it runs: Ctrl-C ends it at once.
@@ -76,7 +92,10 @@ export function registerSimulateCommand(program: Command): void {
       checkDiskSpace(opts.output, sim.table.length * sim.table.columns.size * 12, `${sim.table.length} localizations (--locs, --beads × --frames)`);
       const written = await writeTable(opts.output, sim.table);
       const truth = await writeDriftNpz(truthPath, sim.truth);
-      sayWritten(opts, `wrote ${written.join(', ')} (${sim.table.length} localizations, ${frames} frames) and ${truth} (the true drift, correction convention)`);
+      sayWritten(
+        opts,
+        `wrote ${written.join(', ')} (${sim.table.length} localizations, ${frames} frames) and ${truth} (the true drift, correction convention)`,
+      );
     });
 }
 
@@ -94,7 +113,9 @@ function checkSimulateFlags(opts: SimulateOptions, frames: number): void {
   if (opts.images) {
     // Frames are 256 or 128 pixels wide: the field must hold a drift of about 200 nm, and stay a sample of filaments.
     if (!(opts.pixel >= PIXEL_RANGE_NM[0] && opts.pixel <= PIXEL_RANGE_NM[1])) {
-      throw new UsageError(`--pixel must be a pixel size between ${PIXEL_RANGE_NM[0]} and ${PIXEL_RANGE_NM[1]} nm (the frames are 256 or 128 pixels wide), got ${opts.pixel}`);
+      throw new UsageError(
+        `--pixel must be a pixel size between ${PIXEL_RANGE_NM[0]} and ${PIXEL_RANGE_NM[1]} nm (the frames are 256 or 128 pixels wide), got ${opts.pixel}`,
+      );
     }
     return;
   }
@@ -116,6 +137,8 @@ function checkDiskSpace(path: string, bytes: number, what: string): void {
     return; // not every file system says
   }
   if (bytes > free) {
-    throw new UsageError(`-o ${path}: ${what} would take about ${formatBytes(bytes)} on disk, but ${dirname(resolve(path))} has ${formatBytes(free)} free; simulate less`);
+    throw new UsageError(
+      `-o ${path}: ${what} would take about ${formatBytes(bytes)} on disk, but ${dirname(resolve(path))} has ${formatBytes(free)} free; simulate less`,
+    );
   }
 }

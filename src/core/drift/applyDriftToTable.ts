@@ -79,8 +79,6 @@ export function applyDriftToTable(table: LocTable, drift: DriftInterpolator): Lo
   columns.set('dz', plusDrift(table.columns.get('dz'), 'z'));
   // Corrected x, y, z are computed in float64 and keep their storage dtype (rounded once, on
   // write); dx, dy, dz keep theirs when the table had them, else get driftColumnDtype's.
-  const added = Object.fromEntries(
-    (['dx', 'dy', 'dz'] as const).map((d) => [d, table.columns.has(d) ? columnStorageDtype(table, d) : driftDtype]),
-  );
+  const added = Object.fromEntries((['dx', 'dy', 'dz'] as const).map((d) => [d, table.columns.has(d) ? columnStorageDtype(table, d) : driftDtype]));
   return deriveTable(table, columns, { added });
 }

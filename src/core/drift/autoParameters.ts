@@ -67,10 +67,7 @@ function pixelSizeNm(metadata: Metadata | undefined): number | undefined {
  * The localization precision of a table: the median of its precision column when it has one
  * (error_x/error_y, ThunderSTORM uncertainty, Picasso lpx/lpy in pixels), else NeNA.
  */
-export function estimatePrecision(
-  columns: ReadonlyMap<string, NumericArray>,
-  metadata?: Metadata,
-): PrecisionEstimate {
+export function estimatePrecision(columns: ReadonlyMap<string, NumericArray>, metadata?: Metadata): PrecisionEstimate {
   const x = columns.get('x');
   const y = columns.get('y');
   const t = columns.get('t');
@@ -221,7 +218,10 @@ export function nenaPrecision(x: NumericArray, y: NumericArray, t: NumericArray,
   }
   let axialNm: number | undefined;
   if (z) {
-    const close = dz.filter((_, k) => dist[k] < 2 * Math.SQRT2 * sigma).map(Math.abs).sort((a, b) => a - b);
+    const close = dz
+      .filter((_, k) => dist[k] < 2 * Math.SQRT2 * sigma)
+      .map(Math.abs)
+      .sort((a, b) => a - b);
     if (close.length >= NENA_MIN_PAIRS / 2) axialNm = (1.4826 * close[close.length >> 1]) / Math.SQRT2;
   }
   return { lateralNm: sigma, axialNm };

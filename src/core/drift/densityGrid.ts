@@ -634,7 +634,18 @@ export class OwnCells {
     }
     const end = this.start[this.m];
     this.first = end;
-    this.last = this.ix[local] === FAR ? end : this.gather(local, this.ix[local] + Math.round(cx), this.iy[local] + Math.round(cy), this.iz[local] + Math.round(cz), this.patch, this.reachZ === 0 ? 0 : this.reachZ - OWN_CLIMB, end);
+    this.last =
+      this.ix[local] === FAR
+        ? end
+        : this.gather(
+            local,
+            this.ix[local] + Math.round(cx),
+            this.iy[local] + Math.round(cy),
+            this.iz[local] + Math.round(cz),
+            this.patch,
+            this.reachZ === 0 ? 0 : this.reachZ - OWN_CLIMB,
+            end,
+          );
   }
 }
 

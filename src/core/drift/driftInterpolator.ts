@@ -78,24 +78,18 @@ type AxisModel =
 
 const AXES = ['x', 'y', 'z'] as const;
 
-export function createDriftInterpolator(
-  traces: readonly DriftTrace[],
-  options: DriftInterpolatorOptions = {},
-): DriftInterpolator {
+export function createDriftInterpolator(traces: readonly DriftTrace[], options: DriftInterpolatorOptions = {}): DriftInterpolator {
   const degree = options.degree ?? DRIFT_INTERPOLATION_DEFAULTS.degree;
   const smoothing = options.smoothing ?? DRIFT_INTERPOLATION_DEFAULTS.smoothing;
   const extrapolation = options.extrapolation ?? DRIFT_INTERPOLATION_DEFAULTS.extrapolation;
   if (!EXTRAPOLATION_MODES.includes(extrapolation)) {
     throw new UsageError(
-      `${param('extrapolation')} must be one of ${EXTRAPOLATION_MODES.map((e) => `'${e}'`).join(', ')}, ` +
-        `received '${String(extrapolation)}'`,
+      `${param('extrapolation')} must be one of ${EXTRAPOLATION_MODES.map((e) => `'${e}'`).join(', ')}, ` + `received '${String(extrapolation)}'`,
       { param: 'extrapolation' },
     );
   }
   if (traces.length === 0) {
-    throw new InsufficientDataError(
-      'drift interpolation: no drift traces were given; at least one is needed',
-    );
+    throw new InsufficientDataError('drift interpolation: no drift traces were given; at least one is needed');
   }
 
   let rangeFirst = Infinity;
@@ -106,8 +100,7 @@ export function createDriftInterpolator(
     for (const axis of AXES) {
       if (trace[axis].length !== m) {
         throw new InputError(
-          `${label}: column ${axis} has ${trace[axis].length} samples but t has ${m}; ` +
-            'every column must have one value per sample time',
+          `${label}: column ${axis} has ${trace[axis].length} samples but t has ${m}; ` + 'every column must have one value per sample time',
         );
       }
     }
@@ -122,7 +115,13 @@ export function createDriftInterpolator(
         const auto = smoothing === 'auto';
         const smoothed = auto ? autoSmoothing(t, v, trace.sd?.[axis].subarray(a, b)) : undefined;
         fits.push({ t, v, w: smoothed?.w, lambda: smoothed?.lambda, modelVariance: smoothed?.modelVariance });
-        const model = fitAxis(t, smoothed ? smoothed.values : v, degree, auto ? 0 : smoothing, `${label}, axis ${axis}${edges.length > 1 ? ` (frames ${lo}–${hi})` : ''}`);
+        const model = fitAxis(
+          t,
+          smoothed ? smoothed.values : v,
+          degree,
+          auto ? 0 : smoothing,
+          `${label}, axis ${axis}${edges.length > 1 ? ` (frames ${lo}–${hi})` : ''}`,
+        );
         if (!model.zero && model.spline.warning) warnings.add(model.spline.warning);
         return model;
       });
@@ -328,14 +327,7 @@ function autoSmoothing(
   return { values: spline.f, w, lambda, modelVariance };
 }
 
-function fitAxis(
-  t: Float64Array,
-  values: Float64Array,
-  degree: number,
-  smoothing: number,
-  label: string,
-  weights?: Float64Array,
-): AxisModel {
+function fitAxis(t: Float64Array, values: Float64Array, degree: number, smoothing: number, label: string, weights?: Float64Array): AxisModel {
   // An all-zero axis (z of 2D data) stays exactly zero, whatever the rounding of a fit.
   // Non-finite values fall through to the fit, which reports them.
   if (t.length > 0 && values.every((v) => v === 0)) {
@@ -360,14 +352,7 @@ function fitAxis(
 }
 
 /** Fit, and name the trace and axis in data errors (parameter errors pass through unchanged). */
-function fitOrExplain(
-  t: Float64Array,
-  values: Float64Array,
-  degree: number,
-  smoothing: number,
-  label: string,
-  weights?: Float64Array,
-): SmoothingSpline {
+function fitOrExplain(t: Float64Array, values: Float64Array, degree: number, smoothing: number, label: string, weights?: Float64Array): SmoothingSpline {
   try {
     return fitSmoothingSpline(t, values, { degree, smoothing, weights });
   } catch (e) {
@@ -380,13 +365,7 @@ function fitOrExplain(
 }
 
 /** out[i] += this axis at t[i], with the extrapolation mode beyond the trace's samples. */
-function addAxis(
-  model: Extract<AxisModel, { zero: false }>,
-  t: Float64Array,
-  extrapolation: Extrapolation,
-  scratch: Float64Array,
-  out: Float64Array,
-): void {
+function addAxis(model: Extract<AxisModel, { zero: false }>, t: Float64Array, extrapolation: Extrapolation, scratch: Float64Array, out: Float64Array): void {
   evaluateSpline(model.spline, t, scratch);
   const { tFirst, tLast, valueFirst, valueLast, slopeFirst, slopeLast } = model;
   for (let i = 0; i < t.length; i++) {
@@ -407,21 +386,12 @@ function addAxis(
  * The drift at every integer frame from `firstFrame` to `lastFrame` inclusive (one row per
  * frame), e.g. for per-frame drift output.
  */
-export function sampleDriftPerFrame(
-  interpolator: DriftInterpolator,
-  firstFrame: number,
-  lastFrame: number,
-): DriftTrace {
+export function sampleDriftPerFrame(interpolator: DriftInterpolator, firstFrame: number, lastFrame: number): DriftTrace {
   if (!Number.isSafeInteger(firstFrame) || !Number.isSafeInteger(lastFrame)) {
-    throw new UsageError(
-      `per-frame drift needs integer frames, received first ${firstFrame} and last ${lastFrame}`,
-    );
+    throw new UsageError(`per-frame drift needs integer frames, received first ${firstFrame} and last ${lastFrame}`);
   }
   if (lastFrame < firstFrame) {
-    throw new UsageError(
-      `per-frame drift: last frame (${lastFrame}) is before first frame (${firstFrame}); ` +
-        'give first <= last',
-    );
+    throw new UsageError(`per-frame drift: last frame (${lastFrame}) is before first frame (${firstFrame}); ` + 'give first <= last');
   }
   // The frames and the x, y, z drift at each: four float64 per frame.
   checkAllocation(4 * 8 * (lastFrame - firstFrame + 1), `the per-frame drift of frames ${firstFrame}–${lastFrame}`, 'ask for a shorter frame range');

@@ -169,7 +169,8 @@ export function autoSegmentFrames(n: number, nFrames: number): number {
 }
 
 function validate(o: { segmentFrames: number; intersectDistanceNm: number; maxDriftNm: number }): void {
-  if (!(Number.isInteger(o.segmentFrames) && o.segmentFrames >= 1)) throw new UsageError(`${param('segmentFrames')} must be a whole number of frames ≥ 1, got ${o.segmentFrames}`, { param: 'segmentFrames' });
+  if (!(Number.isInteger(o.segmentFrames) && o.segmentFrames >= 1))
+    throw new UsageError(`${param('segmentFrames')} must be a whole number of frames ≥ 1, got ${o.segmentFrames}`, { param: 'segmentFrames' });
   if (!(o.intersectDistanceNm > 0) || !Number.isFinite(o.intersectDistanceNm)) {
     throw new UsageError(`${param('intersectDistanceNm')} must be a positive number of nm, got ${o.intersectDistanceNm}`, { param: 'intersectDistanceNm' });
   }
@@ -391,8 +392,20 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
   for (let pass = 0; pass < MAX_ROUND2_PASSES; pass++) {
     const keep = segmentsWhere(use);
     if (keep.length < 2) break;
-    linearPerFrame(Float64Array.from(keep, (k) => segments[k].t), Float64Array.from(keep, (k) => (pass === 0 ? dx[k] : sample.x[k])), [], f0, perFrame[0]);
-    linearPerFrame(Float64Array.from(keep, (k) => segments[k].t), Float64Array.from(keep, (k) => (pass === 0 ? dy[k] : sample.y[k])), [], f0, perFrame[1]);
+    linearPerFrame(
+      Float64Array.from(keep, (k) => segments[k].t),
+      Float64Array.from(keep, (k) => (pass === 0 ? dx[k] : sample.x[k])),
+      [],
+      f0,
+      perFrame[0],
+    );
+    linearPerFrame(
+      Float64Array.from(keep, (k) => segments[k].t),
+      Float64Array.from(keep, (k) => (pass === 0 ? dy[k] : sample.y[k])),
+      [],
+      f0,
+      perFrame[1],
+    );
     for (let i = 0; i < n; i++) {
       cx[i] = x[i] + perFrame[0][frameOf[i]];
       cy[i] = y[i] + perFrame[1][frameOf[i]];
@@ -539,7 +552,9 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
     warn(
       `AIM: in ${widened.length} of ${segments.length} segments the drift since the previous segment reached the search radius ` +
         `(${param('maxDriftNm')} ${o.maxDriftNm} nm) and was searched up to ${WIDEN_FACTOR}× wider (frames ${frames(widened)}); ` +
-        (widened.length > WARN_FRACTION * segments.length ? `the radius is smaller than the drift between segments: raise ${param('maxDriftNm')} or shorten ${param('segmentFrames')}` : 'a jump or fast drift'),
+        (widened.length > WARN_FRACTION * segments.length
+          ? `the radius is smaller than the drift between segments: raise ${param('maxDriftNm')} or shorten ${param('segmentFrames')}`
+          : 'a jump or fast drift'),
     );
   }
   if (unclearSegments.length > 0) {
@@ -561,7 +576,19 @@ export async function estimateDriftAim(cols: Cols, options: AimOptions = {}): Pr
     (moved.length ? `, ${moved.length} moved to where their neighbours put them` : '') +
     `; second round (leave-one-out) ${passes} pass${passes === 1 ? '' : 'es'}${Number.isFinite(lastChange) ? `, last change ${lastChange.toFixed(2)} nm` : ''}` +
     (z ? '; z by its own 1D search' : '');
-  return { drift, round1, segments, segmentFrames: o.segmentFrames, movedSegments: moved, unclearSegments, widenedSegments: widened, passes, lastChangeNm: lastChange, binNm: bin, summary };
+  return {
+    drift,
+    round1,
+    segments,
+    segmentFrames: o.segmentFrames,
+    movedSegments: moved,
+    unclearSegments,
+    widenedSegments: widened,
+    passes,
+    lastChangeNm: lastChange,
+    binNm: bin,
+    summary,
+  };
 }
 
 /**
@@ -640,8 +667,20 @@ function traceOf(segments: AimSegment[], ok: Uint8Array, x: Float64Array, y: Flo
 function perFrameOf(segments: AimSegment[], keep: number[], s: { x: Float64Array; y: Float64Array }, f0: number, nFrames: number): Float64Array[] {
   const ts = Float64Array.from(keep, (k) => segments[k].t);
   const out = [new Float64Array(nFrames), new Float64Array(nFrames)];
-  linearPerFrame(ts, Float64Array.from(keep, (k) => s.x[k]), [], f0, out[0]);
-  linearPerFrame(ts, Float64Array.from(keep, (k) => s.y[k]), [], f0, out[1]);
+  linearPerFrame(
+    ts,
+    Float64Array.from(keep, (k) => s.x[k]),
+    [],
+    f0,
+    out[0],
+  );
+  linearPerFrame(
+    ts,
+    Float64Array.from(keep, (k) => s.y[k]),
+    [],
+    f0,
+    out[1],
+  );
   return out;
 }
 
@@ -734,7 +773,13 @@ async function aimAxial(
   for (let pass = 0; pass < 2; pass++) {
     const keep = order.filter((k) => ok[k]);
     if (keep.length < 2) break;
-    linearPerFrame(Float64Array.from(keep, (k) => segments[k].t), Float64Array.from(keep, (k) => current[k]), [], f0, perFrame);
+    linearPerFrame(
+      Float64Array.from(keep, (k) => segments[k].t),
+      Float64Array.from(keep, (k) => current[k]),
+      [],
+      f0,
+      perFrame,
+    );
     const cz = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       cz[i] = z[i] + perFrame[frameOf[i]];

@@ -73,7 +73,11 @@ export async function estimateDriftByMarkers(input: LocInput, options: FiducialL
     // (a fine RCC at the automatic bin costs many times more and is not needed).
     // Its warnings (peaks at the border of coarse bins…) are not the user's concern: the markers decide.
     const quiet = ctx.progress && { ...ctx.progress, warn: undefined };
-    const rcc = await estimateDriftFromLocs(input, { refine: false, flattenZ: true, binSizeNm: COARSE_BIN_NM, windowCount: COARSE_WINDOWS }, { ...ctx, progress: quiet });
+    const rcc = await estimateDriftFromLocs(
+      input,
+      { refine: false, flattenZ: true, binSizeNm: COARSE_BIN_NM, windowCount: COARSE_WINDOWS },
+      { ...ctx, progress: quiet },
+    );
     coarseDrift = rcc.drift;
     coarseText = `tracked after a coarse RCC (${rcc.choices.summary})`;
   }

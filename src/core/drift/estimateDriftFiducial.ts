@@ -276,7 +276,9 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   }
   const live = () => Array.from({ length: m }, (_, k) => k).filter((k) => usable[k]);
   if (live().length === 0) {
-    throw new InsufficientDataError(`none of the ${m} fiducial markers could be followed for more than ${2 * RUN_HALF} frames; check ${param('picks')} or ${param('radiusNm')}`);
+    throw new InsufficientDataError(
+      `none of the ${m} fiducial markers could be followed for more than ${2 * RUN_HALF} frames; check ${param('picks')} or ${param('radiusNm')}`,
+    );
   }
 
   // 2. Offsets and the weighted consensus, with the leave-others-out comparison in blocks.
@@ -312,7 +314,12 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
         }
         offset[k][a] = diffs.length > 0 ? medianOf(diffs) : 0;
       }
-      if (!hasOverlap(ok[k], placed.map((j) => ok[j]))) {
+      if (
+        !hasOverlap(
+          ok[k],
+          placed.map((j) => ok[j]),
+        )
+      ) {
         notes[k] = (notes[k] ? notes[k] + '; ' : '') + 'never seen together with another marker: its offset is a guess';
       }
     }
@@ -522,7 +529,9 @@ export function estimateDriftFiducial(cols: Cols, options: FiducialOptions = {})
   if (covered < nFrames) {
     warn(
       `${nFrames - covered} of ${nFrames} frames have no marker measurement; the drift there is interpolated` +
-        (covered < LOW_COVERAGE * nFrames ? `: the markers were lost (a jump larger than their radius, bleaching?); check ${param('picks')}, a larger ${param('radiusNm')}, or correct with RCC before tracking the markers` : ''),
+        (covered < LOW_COVERAGE * nFrames
+          ? `: the markers were lost (a jump larger than their radius, bleaching?); check ${param('picks')}, a larger ${param('radiusNm')}, or correct with RCC before tracking the markers`
+          : ''),
     );
   }
   return { drift, markers, markerTraces, markerOfRow, coveredFrames: covered, totalFrames: nFrames, summary };
@@ -603,7 +612,10 @@ function findMarkers(
   }
   const nx = Math.floor((xh - xl) / bin) + 2;
   const ny = Math.floor((yh - yl) / bin) + 2;
-  if (nx * ny > 64e6) throw new UsageError(`the field (${(xh - xl).toFixed(0)} × ${(yh - yl).toFixed(0)} nm) is too large to search for fiducials at a radius of ${radius} nm; give the markers (${param('picks')})`);
+  if (nx * ny > 64e6)
+    throw new UsageError(
+      `the field (${(xh - xl).toFixed(0)} × ${(yh - yl).toFixed(0)} nm) is too large to search for fiducials at a radius of ${radius} nm; give the markers (${param('picks')})`,
+    );
   const h = new Uint32Array(nx * ny);
   const cell = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -70,10 +70,16 @@ export function validateStackForRcc(stack: ImageStack): void {
     throw new InputError(`frames are ${width} × ${height} pixels; registration needs at least 2 × 2 pixels per frame`);
   }
   const [vx, vy, vz] = stack.voxelSizeNm;
-  for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
+  for (const [axis, v] of [
+    ['x', vx],
+    ['y', vy],
+    ['z', vz],
+  ] as const) {
     if (axis === 'z' && depth === 1) continue;
     if (!(v > 0) || !Number.isFinite(v)) {
-      throw new InputError(`voxel size ${axis} is ${v} nm; it must be a positive number (give the voxel size in nm: ${param('voxelSizeNm')}, e.g. 100,100,200)`);
+      throw new InputError(
+        `voxel size ${axis} is ${v} nm; it must be a positive number (give the voxel size in nm: ${param('voxelSizeNm')}, e.g. 100,100,200)`,
+      );
     }
   }
 }

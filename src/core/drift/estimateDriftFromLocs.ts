@@ -14,13 +14,7 @@ import { checkPlausibleLocs } from './plausibleLocs.js';
 import { diagnosePairs, pairWarnings } from '../registration/pairDiagnostics.js';
 import type { DriftTrace, NumericArray, ProgressReporter } from '../types.js';
 import { buildPairs, resolveCorrWindow, solveDrift, type RccMethod, type RccResult } from './solveDrift.js';
-import {
-  chooseBinSize,
-  chooseWindowCount,
-  estimatePrecision,
-  makeCountWindows,
-  type PrecisionEstimate,
-} from './autoParameters.js';
+import { chooseBinSize, chooseWindowCount, estimatePrecision, makeCountWindows, type PrecisionEstimate } from './autoParameters.js';
 import { refineDrift, type RefineResult } from './refineDrift.js';
 import { estimateDriftByMarkers, type AimLocsOptions, type FiducialLocsOptions, type MarkerMethodResult } from './estimateDriftByMarkers.js';
 import { addInQuadrature, calibrateSampleSd, leastSquaresSd, rmsDifference, uniformSd, type AxisSd } from './driftUncertainty.js';
@@ -134,8 +128,7 @@ export interface LocsRccResult extends RccResult {
 
 /** The pieces of the uncertainty estimate, for reports. */
 export type LocsUncertainty =
-  | { method: 'rcc'; pairSdNm: [number, number, number]; validationNm: [number, number, number] }
-  | { method: 'fine'; pairSdNm: [number, number, number] };
+  { method: 'rcc'; pairSdNm: [number, number, number]; validationNm: [number, number, number] } | { method: 'fine'; pairSdNm: [number, number, number] };
 
 export interface LocsDriftChoices {
   binSizeNm: number;
@@ -154,7 +147,10 @@ export function validateLocsRccOptions(o: LocsRccOptions): void {
   checkPositiveOrAuto(o.windowFrames, 'windowFrames', 'frames');
   checkPositiveOrAuto(o.binSizeNm, 'binSizeNm', 'nm');
   if (o.windowFrames !== 'auto' && o.stepFrames !== 'auto' && o.windowFrames < o.stepFrames) {
-    throw new UsageError(`${param('windowFrames')} (${o.windowFrames} frames) is shorter than ${param('stepFrames')} (${o.stepFrames}); the window must be ≥ the step`, { param: 'windowFrames' });
+    throw new UsageError(
+      `${param('windowFrames')} (${o.windowFrames} frames) is shorter than ${param('stepFrames')} (${o.stepFrames}); the window must be ≥ the step`,
+      { param: 'windowFrames' },
+    );
   }
   checkTukeySize(o.tukeySize);
   checkShiftMax(o.shiftMaxNm);
@@ -256,7 +252,11 @@ export function makeTimeWindows(t: NumericArray, stepFrames: number, windowFrame
  * fine stage. Every option may be left out: `estimateDriftFromLocs(table)` chooses everything
  * from the data (LOCS_DRIFT_DEFAULTS).
  */
-export async function estimateDriftFromLocs(input: LocInput, options: FiducialLocsOptions | AimLocsOptions, context?: LocsDriftContext): Promise<MarkerMethodResult>;
+export async function estimateDriftFromLocs(
+  input: LocInput,
+  options: FiducialLocsOptions | AimLocsOptions,
+  context?: LocsDriftContext,
+): Promise<MarkerMethodResult>;
 export async function estimateDriftFromLocs(input: LocInput, options?: Partial<LocsRccOptions>, context?: LocsDriftContext): Promise<LocsRccResult>;
 export async function estimateDriftFromLocs(
   input: LocInput,
@@ -292,7 +292,12 @@ async function estimateDriftRcc(
   const cols = locColumnsOf(input);
   const n = cols.t.length;
   if (n === 0) throw new InsufficientDataError('the table has no localizations');
-  for (const [name, v] of [['x', cols.x], ['y', cols.y], ['t', cols.t], ['z', cols.z]] as const) {
+  for (const [name, v] of [
+    ['x', cols.x],
+    ['y', cols.y],
+    ['t', cols.t],
+    ['z', cols.z],
+  ] as const) {
     if (v) checkFinite(v, name);
   }
   checkPlausibleLocs(cols);
@@ -306,7 +311,11 @@ async function estimateDriftRcc(
   const userBreaks = Array.isArray(options.breaks) ? (options.breaks as number[]) : [];
   const needPrecision = options.binSizeNm === 'auto' || refine;
   const findPrecision = () =>
-    options.precision ?? estimatePrecision('columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })), 'columns' in input ? input.metadata : undefined);
+    options.precision ??
+    estimatePrecision(
+      'columns' in input ? input.columns : new Map(Object.entries({ x, y, t, ...(z ? { z } : {}) })),
+      'columns' in input ? input.metadata : undefined,
+    );
   const precision = needPrecision ? findPrecision() : undefined;
   const binSizeNm = options.binSizeNm === 'auto' ? chooseBinSize(precision!.lateralNm, refine) : options.binSizeNm;
   const byCount = options.stepFrames === 'auto' && options.windowFrames === 'auto';

@@ -250,11 +250,7 @@ interface SegmentFit {
   ok: boolean;
 }
 
-export async function refineDrift(
-  cols: Sorted,
-  coarse: DriftTrace,
-  options: RefineOptions,
-): Promise<RefineResult> {
+export async function refineDrift(cols: Sorted, coarse: DriftTrace, options: RefineOptions): Promise<RefineResult> {
   const { x, y, z, t } = cols;
   const n = t.length;
   const threeD = !!z;
@@ -315,7 +311,8 @@ export async function refineDrift(
   const marginZ = Math.max(4 * kernelZ, 0.25 * (zh - zl));
   const extent: [number, number, number, number, number, number] = [xl - margin, xh + margin, yl - margin, yh + margin, zl - marginZ, zh + marginZ];
   // Very large fields: coarsen the bin (and kernel) until the grid fits.
-  const cellsAt = (b: number, bz: number) => ((extent[1] - extent[0]) / b + 20) * ((extent[3] - extent[2]) / b + 20) * (threeD ? (extent[5] - extent[4]) / bz + 20 : 1);
+  const cellsAt = (b: number, bz: number) =>
+    ((extent[1] - extent[0]) / b + 20) * ((extent[3] - extent[2]) / b + 20) * (threeD ? (extent[5] - extent[4]) / bz + 20 : 1);
   let kernelNm = kernel;
   let kernelZNm = kernelZ;
   while (cellsAt(bin, binZ) > MAX_GRID_CELLS / 2) {
@@ -535,7 +532,13 @@ export async function refineDrift(
     // The model follows the good samples only.
     const ts = Float64Array.from(keep, (k) => s.t[k]);
     (['x', 'y', 'z'] as const).forEach((a, ax) =>
-      linearPerFrame(ts, Float64Array.from(keep, (k) => s[a][k]), breaks, f0, perFrame[ax]),
+      linearPerFrame(
+        ts,
+        Float64Array.from(keep, (k) => s[a][k]),
+        breaks,
+        f0,
+        perFrame[ax],
+      ),
     );
     iterations++;
     return s;
@@ -605,11 +608,7 @@ export async function refineDrift(
  * much larger than the typical step around it, than its standard error and than the kernel.
  * Consecutive large steps (a jump inside a segment mixes both positions) merge into one.
  */
-function detectJumps(
-  s: { x: Float64Array; y: Float64Array; z: Float64Array },
-  fits: SegmentFit[],
-  kernelNm: number,
-): [number, number][] {
+function detectJumps(s: { x: Float64Array; y: Float64Array; z: Float64Array }, fits: SegmentFit[], kernelNm: number): [number, number][] {
   const keep = fits.flatMap((f, k) => (f.ok ? [k] : []));
   const m = keep.length;
   if (m < 8) return [];

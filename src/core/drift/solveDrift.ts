@@ -49,7 +49,7 @@ export function resolveCorrWindow(corrWindow: number | 'auto', n: number): numbe
   if ((n * (n - 1)) / 2 <= AUTO_PAIR_BUDGET) return 0;
   // Pairs with j − i ≤ w number about n·w − w²/2.
   let w = AUTO_MIN_CORR_WINDOW;
-  while (w + 1 < n && (n * (w + 1) - ((w + 1) * (w + 2)) / 2) <= AUTO_PAIR_BUDGET) w++;
+  while (w + 1 < n && n * (w + 1) - ((w + 1) * (w + 2)) / 2 <= AUTO_PAIR_BUDGET) w++;
   return w;
 }
 
@@ -133,7 +133,9 @@ export function solveDrift(
   /** The threshold for 'auto', from the median residual of the rows in use. */
   const autoThreshold = (): number => {
     const res = residualNorms(pairs, shifts, used, sol.drift);
-    const kept = Array.from(res).filter((v, r) => used[r] && Number.isFinite(v)).sort((a, b) => a - b);
+    const kept = Array.from(res)
+      .filter((v, r) => used[r] && Number.isFinite(v))
+      .sort((a, b) => a - b);
     return Math.max(AUTO_SHIFT_MAX_FLOOR, AUTO_SHIFT_MAX_FACTOR * (kept.length ? kept[kept.length >> 1] : 0));
   };
   let shiftMax = auto ? NaN : shiftMaxOption;

@@ -8,13 +8,7 @@
  * with ky, kz in FFT order (0 … n−1, negative frequencies in the upper half).
  * Transforms are unscaled: inverse(forward(g)) = nx·ny·nz·g.
  */
-import {
-  PFFFT_BACKWARD,
-  PFFFT_COMPLEX,
-  PFFFT_FORWARD,
-  PFFFT_REAL,
-  type PffftModule,
-} from './pffft.js';
+import { PFFFT_BACKWARD, PFFFT_COMPLEX, PFFFT_FORWARD, PFFFT_REAL, type PffftModule } from './pffft.js';
 
 /** Rows transposed per block: large enough for cache-friendly scatter, small enough for L1/L2. */
 const BLOCK_ROWS = 16;
@@ -97,7 +91,7 @@ export class RealFftNd {
       for (let y0 = 0; y0 < ny; y0 += BLOCK_ROWS) {
         const rows = Math.min(BLOCK_ROWS, ny - y0);
         for (let r = 0; r < rows; r++) {
-          const src = ((z * ny) + y0 + r) * nx;
+          const src = (z * ny + y0 + r) * nx;
           const heap = m.HEAPF32;
           heap.set(grid.subarray(src, src + nx), inIdx);
           m._pffft_transform_ordered(this.setupX, this.inPtr, this.outPtr, this.workPtr, PFFFT_FORWARD);
@@ -203,6 +197,4 @@ export class RealFftNd {
       }
     }
   }
-
-
 }

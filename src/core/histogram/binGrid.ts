@@ -32,15 +32,12 @@ function arangeLength(start: number, stop: number, step: number): number {
   return Math.max(0, Math.ceil((stop - start) / step));
 }
 
-export function computeBinGrid(
-  x: ArrayLike<number>,
-  y: ArrayLike<number>,
-  z: ArrayLike<number> | undefined,
-  binSizeNm: number,
-  flattenZ: boolean,
-): BinGrid {
+export function computeBinGrid(x: ArrayLike<number>, y: ArrayLike<number>, z: ArrayLike<number> | undefined, binSizeNm: number, flattenZ: boolean): BinGrid {
   if (!(binSizeNm > 0) || !Number.isFinite(binSizeNm)) throw new RangeError(`${param('binSizeNm')} must be a positive number of nm, got ${binSizeNm}`);
-  const axes: [ArrayLike<number>, string][] = [[x, 'x'], [y, 'y']];
+  const axes: [ArrayLike<number>, string][] = [
+    [x, 'x'],
+    [y, 'y'],
+  ];
   const origin: [number, number, number] = [0, 0, 0];
   const bins: [number, number, number] = [1, 1, 1];
   axes.forEach(([v, name], a) => {

@@ -32,7 +32,6 @@ const INTEGER_RANGE: Partial<Record<ImageDtype, [number, number]>> = {
   int32: [-2147483648, 2147483647],
 };
 
-
 /** Convert shifted float values to `dtype`: integer types are rounded and clamped (ringing can overshoot the range). */
 export function convertFrame(values: Float32Array, dtype: ImageDtype): NumericArray {
   if (dtype === 'float32') return values;
@@ -71,7 +70,11 @@ export function applyDriftToStack(
   checkPadding(options.paddingMultiplier);
   const { width, height, depth, frames } = stack;
   const [vx, vy, vz] = stack.voxelSizeNm;
-  for (const [axis, v] of [['x', vx], ['y', vy], ['z', vz]] as const) {
+  for (const [axis, v] of [
+    ['x', vx],
+    ['y', vy],
+    ['z', vz],
+  ] as const) {
     if (axis === 'z' && depth === 1) continue;
     if (!(v > 0) || !Number.isFinite(v)) {
       throw new UsageError(`voxel size ${axis} is ${v} nm; shifting needs a positive voxel size (give it in nm: ${param('voxelSizeNm')}, e.g. 100,100,200)`);

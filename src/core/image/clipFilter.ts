@@ -84,7 +84,9 @@ export function validateClipFilterParams(p: ClipFilterParams): void {
   }
   checkTukeySize(p.tukeySize);
   if (p.background !== undefined && !BACKGROUND_MODES.includes(p.background)) {
-    throw new UsageError(`${param('background')} must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`, { param: 'background' });
+    throw new UsageError(`${param('background')} must be one of ${BACKGROUND_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(p.background)}'`, {
+      param: 'background',
+    });
   }
 }
 
@@ -167,13 +169,7 @@ export function clipFrame(frame: NumericArray, width: number, height: number, de
  * Pre-filter one frame: clipFrame → subtract the background map, plane by plane (background
  * 'auto') → multiply by the Tukey window. Returns a new float32 array of the same layout.
  */
-export function clipAndFilterFrame(
-  frame: NumericArray,
-  width: number,
-  height: number,
-  depth: number,
-  params: ClipFilterParams,
-): Float32Array {
+export function clipAndFilterFrame(frame: NumericArray, width: number, height: number, depth: number, params: ClipFilterParams): Float32Array {
   const hotPixels = params.hotPixels ?? !(frame instanceof Float32Array || frame instanceof Float64Array);
   const out = clipFrame(frame, width, height, depth, params);
   const tx = tukeyWindow(width, params.tukeySize);

@@ -49,7 +49,12 @@ export function downsampleGeometry(width: number, height: number, frames: number
       throw new UsageError(`binsize[${i}] (${['x', 'y', 't'][i]}) must be a whole number ≥ 1, got ${b}`);
     }
   });
-  for (const [name, v] of [['x_start', params.xStart], ['x_end', params.xEnd], ['y_start', params.yStart], ['y_end', params.yEnd]] as const) {
+  for (const [name, v] of [
+    ['x_start', params.xStart],
+    ['x_end', params.xEnd],
+    ['y_start', params.yStart],
+    ['y_end', params.yEnd],
+  ] as const) {
     if (!Number.isInteger(v)) throw new UsageError(`${name} must be a whole number of pixels, got ${v}`);
   }
   const x0 = params.xStart;
@@ -87,7 +92,10 @@ export function downsampleStack(stack: ImageStack, params: DownsampleParams): Im
     'recipe.crop': [x0, geo.x1, y0, geo.y1],
   };
   // Keep PYME-style voxel size entries consistent with voxelSizeNm when the file had them.
-  for (const [key, b] of [['voxelsize.x', bx], ['voxelsize.y', by]] as const) {
+  for (const [key, b] of [
+    ['voxelsize.x', bx],
+    ['voxelsize.y', by],
+  ] as const) {
     const v = metadata[key];
     if (typeof v === 'number') metadata[key] = v * b;
   }

@@ -93,11 +93,12 @@ export function fourierRingCorrelation(a: Float64Array, b: Float64Array, n: numb
   const w = tukey(n, 0.25);
   const wa = new Float64Array(n * n);
   const wb = new Float64Array(n * n);
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
-    const k = w[x] * w[y];
-    wa[y * n + x] = a[y * n + x] * k;
-    wb[y * n + x] = b[y * n + x] * k;
-  }
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) {
+      const k = w[x] * w[y];
+      wa[y * n + x] = a[y * n + x] * k;
+      wb[y * n + x] = b[y * n + x] * k;
+    }
   const fa = fft2dReal(wa, n);
   const fb = fft2dReal(wb, n);
   const rings = n / 2;

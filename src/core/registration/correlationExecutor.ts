@@ -114,7 +114,11 @@ export async function prefersPoints(task: CorrelationTask, registrar = new Point
 }
 
 /** Correlations from the task's points (pointCorrelation.ts), in this thread. */
-export async function runPointCorrelations(task: CorrelationTask, progress?: ProgressReporter, registrar = new PointRegistrar(task.plan)): Promise<CorrelationResult> {
+export async function runPointCorrelations(
+  task: CorrelationTask,
+  progress?: ProgressReporter,
+  registrar = new PointRegistrar(task.plan),
+): Promise<CorrelationResult> {
   const points = task.points;
   if (!points) throw new TypeError('runPointCorrelations needs a task with points');
   const { count, pairs } = task;

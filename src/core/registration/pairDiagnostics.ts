@@ -48,10 +48,13 @@ export function diagnosePairs(shiftsPx: Float64Array, secondaryRatios: Float64Ar
     measured++;
     if (axes.every((a) => Math.abs(shiftsPx[3 * p + a]) < PINNED_SHIFT_PX)) pinned++;
     // Region [shiftLo, shiftHi) in whole-pixel shifts; the peak's integer position is the rounded shift.
-    if (axes.some((a) => {
-      const s = shiftsPx[3 * p + a];
-      return s < plan.shiftLo[a] + EDGE_MARGIN_PX || s > plan.shiftHi[a] - 1 - EDGE_MARGIN_PX;
-    })) edge++;
+    if (
+      axes.some((a) => {
+        const s = shiftsPx[3 * p + a];
+        return s < plan.shiftLo[a] + EDGE_MARGIN_PX || s > plan.shiftHi[a] - 1 - EDGE_MARGIN_PX;
+      })
+    )
+      edge++;
     const r = secondaryRatios[p];
     ratios.push(Number.isFinite(r) ? r : 0);
   }

@@ -296,7 +296,9 @@ export class PointRegistrar {
     const [cx, cy, cz] = this.coarse.regionShape;
     const [fx, fy, fz] = this.fine.regionShape;
     return {
-      pairs: this.coarse.candidatePairs(this.coarsePoints(i), this.coarsePoints(j)) + TYPICAL_FINE_BOXES * this.fine.candidatePairs(this.finePoints(i), this.finePoints(j)),
+      pairs:
+        this.coarse.candidatePairs(this.coarsePoints(i), this.coarsePoints(j)) +
+        TYPICAL_FINE_BOXES * this.fine.candidatePairs(this.finePoints(i), this.finePoints(j)),
       voxels: (cx + 8) * (cy + 8) * (cz + 8) + TYPICAL_FINE_BOXES * (fx + 8) * (fy + 8) * (fz + 8),
     };
   }
@@ -381,12 +383,7 @@ export class PointRegistrar {
 }
 
 /** Points binned `factor` times coarser along each axis, one per occupied bin of `shape` with the summed weight; cached. */
-function aggregated(
-  p: BinnedPoints,
-  factor: readonly number[],
-  shape: { nx: number; ny: number },
-  cache: WeakMap<BinnedPoints, BinnedPoints>,
-): BinnedPoints {
+function aggregated(p: BinnedPoints, factor: readonly number[], shape: { nx: number; ny: number }, cache: WeakMap<BinnedPoints, BinnedPoints>): BinnedPoints {
   let c = cache.get(p);
   if (c) return c;
   const [fx, fy, fz] = factor;

@@ -33,7 +33,11 @@ export interface FrameShape {
  * float32 (the FFT rounds each axis up a little more). Callers may check before long work.
  */
 export function checkFourierShiftMemory({ width, height, depth }: FrameShape, paddingMultiplier: number): void {
-  const padded = [width + 2 * paddingFor(width, paddingMultiplier), height + 2 * paddingFor(height, paddingMultiplier), depth + 2 * paddingFor(depth, paddingMultiplier)];
+  const padded = [
+    width + 2 * paddingFor(width, paddingMultiplier),
+    height + 2 * paddingFor(height, paddingMultiplier),
+    depth + 2 * paddingFor(depth, paddingMultiplier),
+  ];
   checkAllocation(
     2 * 4 * padded[0] * padded[1] * padded[2],
     `the zero-padded frame for the Fourier shift (${padded.filter((_, a) => a < 2 || depth > 1).join(' × ')} px: a ` +
@@ -68,7 +72,11 @@ export class FourierShifter {
 
   constructor(pffft: PffftModule, shape: FrameShape, paddingMultiplier: number) {
     const { width, height, depth } = shape;
-    for (const [name, v] of [['width', width], ['height', height], ['depth', depth]] as const) {
+    for (const [name, v] of [
+      ['width', width],
+      ['height', height],
+      ['depth', depth],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`frame ${name} must be a whole number ≥ 1, got ${v}`);
     }
     checkPadding(paddingMultiplier);

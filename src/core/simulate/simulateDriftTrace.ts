@@ -80,9 +80,7 @@ export function resolveJumps(
       };
     }
     if (!withZ && jump.zNm !== undefined && jump.zNm !== 0) {
-      throw new UsageError(
-        `jumps[${i}].zNm is ${jump.zNm} but the data are 2D (z stays 0); drop zNm or simulate with dim: 3`,
-      );
+      throw new UsageError(`jumps[${i}].zNm is ${jump.zNm} but the data are 2D (z stays 0); drop zNm or simulate with dim: 3`);
     }
     const step = { frame, xNm: jump.xNm ?? 0, yNm: jump.yNm ?? 0, zNm: withZ ? (jump.zNm ?? 0) : 0 };
     for (const axis of ['xNm', 'yNm', 'zNm'] as const) {
@@ -127,10 +125,7 @@ function smoothAxis(rng: SeededRandom, frames: number, amplitudeNm: number, out:
  * A smooth random drift trace with optional jumps, sampled at every frame 0..frames−1,
  * `truth[0] = 0` exactly. Returns the trace and the resolved jumps.
  */
-export function simulateDriftTrace(
-  rng: SeededRandom,
-  options: DriftTraceOptions,
-): { trace: DriftTrace; jumps: Required<DriftJump>[] } {
+export function simulateDriftTrace(rng: SeededRandom, options: DriftTraceOptions): { trace: DriftTrace; jumps: Required<DriftJump>[] } {
   const { frames, dim = 2, amplitudeNm = 300, amplitudeZNm = 100, jumps = [], jumpSizeNm = 200, oscillations = [] } = options;
   if (dim !== 2 && dim !== 3) throw new UsageError(`dim must be 2 or 3; received ${dim}`);
   if (!Number.isInteger(frames) || frames < 1) {
@@ -156,9 +151,7 @@ export function simulateDriftTrace(
   if (dim === 3) smoothAxis(rng, frames, amplitudeZNm, z);
   oscillations.forEach((o, k) => {
     if (!(o.amplitudeNm >= 0) || !Number.isFinite(o.amplitudeNm) || !(o.periodFrames > 0) || !Number.isFinite(o.periodFrames)) {
-      throw new UsageError(
-        `oscillations[${k}] needs a finite amplitudeNm ≥ 0 and periodFrames > 0; received ${o.amplitudeNm} nm, ${o.periodFrames} frames`,
-      );
+      throw new UsageError(`oscillations[${k}] needs a finite amplitudeNm ≥ 0 and periodFrames > 0; received ${o.amplitudeNm} nm, ${o.periodFrames} frames`);
     }
     for (const axis of [x, y]) {
       const phase = 2 * Math.PI * rng.uniform();

@@ -254,10 +254,7 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
   let maxShiftZ = 0;
   for (let i = 0; i < frames; i++) maxShiftZ = Math.max(maxShiftZ, Math.abs(truth.z[i]));
   const zExtentNm = depth * zStepNm;
-  const zHalfRangeNm =
-    dim === 3
-      ? Math.max(0, Math.min(0.5 * Z_FILL_FRACTION * zExtentNm, 0.5 * zExtentNm - maxShiftZ - Z_PSF_MARGIN_SD * psfSigmaZNm))
-      : 0;
+  const zHalfRangeNm = dim === 3 ? Math.max(0, Math.min(0.5 * Z_FILL_FRACTION * zExtentNm, 0.5 * zExtentNm - maxShiftZ - Z_PSF_MARGIN_SD * psfSigmaZNm)) : 0;
   const chains = simulateFilaments(rng, {
     count: filaments,
     boundsNm: bounds,
@@ -277,7 +274,11 @@ export function simulateImageStack(options: SimulateImageStackOptions = {}): Sim
   if (options.photonsPerEmitter !== undefined) positiveFinite('photonsPerEmitter', options.photonsPerEmitter);
   // photonsPerEmitter counts what one exposure (a 2D frame, or the in-focus plane of a volume) collects.
   const emitterIntensity = options.photonsPerEmitter !== undefined ? options.photonsPerEmitter / zFraction : signalPeak / (lineFraction * zFraction);
-  for (const [name, value] of [['adPerElectron', camera.adPerElectron], ['emGain', camera.emGain]] as const) positiveFinite(name, value);
+  for (const [name, value] of [
+    ['adPerElectron', camera.adPerElectron],
+    ['emGain', camera.emGain],
+  ] as const)
+    positiveFinite(name, value);
 
   const halfX = Math.ceil(PSF_CUTOFF_SD * sigmaPx);
   const halfZ = dim === 3 ? Math.ceil(PSF_CUTOFF_SD * sigmaPlanes) : 0;

@@ -212,12 +212,7 @@ class IntList {
  * geometric length at uniform random times on uniformly chosen emitters until the real
  * localizations are used up; spurious localizations at uniform frames. Counting sort by frame.
  */
-function assignRows(
-  rng: SeededRandom,
-  r: Resolved,
-  real: number,
-  emitterCount: number,
-): { emitterOfRow: Int32Array; frameStart: Int32Array } {
+function assignRows(rng: SeededRandom, r: Resolved, real: number, emitterCount: number): { emitterOfRow: Int32Array; frameStart: Int32Array } {
   const { frames, locs } = r;
   const burstEmitter = new IntList(Math.ceil((real / r.meanOnFrames) * 1.1));
   const burstStart = new IntList(burstEmitter.data.length);

@@ -53,7 +53,12 @@ export function simulateRenderedStack(options: SimulateRenderedStackOptions = {}
   const height = options.height ?? 448;
   const pixelNm = options.pixelNm ?? 20;
   const minSigmaNm = options.minSigmaNm ?? 0;
-  for (const [name, v] of [['frames', frames], ['acquisitionFrames', acquisitionFrames], ['width', width], ['height', height]] as const) {
+  for (const [name, v] of [
+    ['frames', frames],
+    ['acquisitionFrames', acquisitionFrames],
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`${name} must be a positive integer; received ${v}`);
   }
   if (acquisitionFrames < frames) throw new UsageError(`acquisitionFrames (${acquisitionFrames}) must be at least frames (${frames})`);

@@ -15,14 +15,7 @@
 /** Largest degree FITPACK supports; scratch arrays are sized for it. */
 export const MAX_SPLINE_DEGREE = 5;
 
-export function bsplineBasis(
-  t: Float64Array,
-  k: number,
-  x: number,
-  l: number,
-  h: Float64Array,
-  scratch: Float64Array,
-): void {
+export function bsplineBasis(t: Float64Array, k: number, x: number, l: number, h: Float64Array, scratch: Float64Array): void {
   h[1] = 1;
   for (let j = 1; j <= k; j++) {
     for (let i = 1; i <= j; i++) scratch[i] = h[i];

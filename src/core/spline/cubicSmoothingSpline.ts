@@ -131,11 +131,7 @@ export const MIN_CV_SAMPLES = 8;
  * the λ found for half the samples is halved for all of them (the same balance of data to
  * roughness per unit time). Returns the fitted spline through all samples.
  */
-export function crossValidatedSmoothing(
-  t: Float64Array,
-  y: Float64Array,
-  w: Float64Array,
-): { spline: NaturalSpline; lambda: number; cvMeanSquare: number } {
+export function crossValidatedSmoothing(t: Float64Array, y: Float64Array, w: Float64Array): { spline: NaturalSpline; lambda: number; cvMeanSquare: number } {
   const m = t.length;
   if (m < 2) throw new InsufficientDataError('smoothing needs at least two samples');
   if (m < MIN_CV_SAMPLES) return { spline: fitCubicSmoothingSpline(t, y, w, 0), lambda: 0, cvMeanSquare: NaN };

@@ -11,25 +11,17 @@ import type { BSpline } from './fitSmoothingSpline.js';
  * Values of `spline` at `t`, or of its `derivativeOrder`-th derivative (0 = the values).
  * Writes into `out` when given (it must have t.length elements) and returns it.
  */
-export function evaluateSpline(
-  spline: BSpline,
-  t: ArrayLike<number>,
-  out?: Float64Array,
-  derivativeOrder = 0,
-): Float64Array {
+export function evaluateSpline(spline: BSpline, t: ArrayLike<number>, out?: Float64Array, derivativeOrder = 0): Float64Array {
   const { knots, coefficients, degree: k } = spline;
   const m = t.length;
   const result = out ?? new Float64Array(m);
   if (result.length !== m) {
     throw new UsageError(
-      `evaluateSpline: output array has ${result.length} elements but ${m} points were given; ` +
-        'pass an output of the same length as the points, or none',
+      `evaluateSpline: output array has ${result.length} elements but ${m} points were given; ` + 'pass an output of the same length as the points, or none',
     );
   }
   if (!Number.isInteger(derivativeOrder) || derivativeOrder < 0) {
-    throw new UsageError(
-      `evaluateSpline: derivative order must be a non-negative integer, received ${derivativeOrder}`,
-    );
+    throw new UsageError(`evaluateSpline: derivative order must be a non-negative integer, received ${derivativeOrder}`);
   }
   const n = knots.length;
   const k1 = k + 1;

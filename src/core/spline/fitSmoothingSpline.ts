@@ -80,11 +80,7 @@ const CON9 = 0.9;
  * Fit a smoothing spline to samples (x_i, y_i), x strictly increasing. With m <= degree
  * samples the degree is lowered to m − 1 (a constant for one sample) and `warning` says so.
  */
-export function fitSmoothingSpline(
-  x: Float64Array,
-  y: Float64Array,
-  options: SmoothingSplineOptions,
-): SmoothingSpline {
+export function fitSmoothingSpline(x: Float64Array, y: Float64Array, options: SmoothingSplineOptions): SmoothingSpline {
   const { degree, smoothing, weights } = options;
   validate(x, y, degree, smoothing, weights);
   const m = x.length;
@@ -149,52 +145,33 @@ export function fitSmoothingSpline(
   return { knots, coefficients, degree: k, residual: work.fp, smoothing: s, status, warning };
 }
 
-function validate(
-  x: Float64Array,
-  y: Float64Array,
-  degree: number,
-  smoothing: number,
-  weights: Float64Array | undefined,
-): void {
+function validate(x: Float64Array, y: Float64Array, degree: number, smoothing: number, weights: Float64Array | undefined): void {
   if (!Number.isInteger(degree) || degree < 1 || degree > MAX_SPLINE_DEGREE) {
-    throw new UsageError(
-      `spline degree must be an integer from 1 to ${MAX_SPLINE_DEGREE}, received ${degree}`,
-    );
+    throw new UsageError(`spline degree must be an integer from 1 to ${MAX_SPLINE_DEGREE}, received ${degree}`);
   }
   if (Number.isNaN(smoothing) || smoothing === Infinity) {
-    throw new UsageError(
-      `smoothing factor must be a finite number (negative = default, 0 = interpolate), received ${smoothing}`,
-    );
+    throw new UsageError(`smoothing factor must be a finite number (negative = default, 0 = interpolate), received ${smoothing}`);
   }
   if (x.length !== y.length) {
-    throw new InputError(
-      `spline samples: x has ${x.length} values but y has ${y.length}; they must have equal lengths`,
-    );
+    throw new InputError(`spline samples: x has ${x.length} values but y has ${y.length}; they must have equal lengths`);
   }
   if (weights && weights.length !== x.length) {
-    throw new InputError(
-      `spline weights: ${weights.length} weights for ${x.length} samples; give one weight per sample`,
-    );
+    throw new InputError(`spline weights: ${weights.length} weights for ${x.length} samples; give one weight per sample`);
   }
   if (x.length === 0) {
     throw new InsufficientDataError('spline: no samples to fit; at least one sample is needed');
   }
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) {
-      throw new InputError(
-        `spline samples: sample ${i} is not finite (x = ${x[i]}, y = ${y[i]}); remove or repair it`,
-      );
+      throw new InputError(`spline samples: sample ${i} is not finite (x = ${x[i]}, y = ${y[i]}); remove or repair it`);
     }
     if (i > 0 && !(x[i] > x[i - 1])) {
       throw new InputError(
-        `spline samples: x must be strictly increasing, but x[${i - 1}] = ${x[i - 1]} and ` +
-          `x[${i}] = ${x[i]}; sort the samples and merge duplicates`,
+        `spline samples: x must be strictly increasing, but x[${i - 1}] = ${x[i - 1]} and ` + `x[${i}] = ${x[i]}; sort the samples and merge duplicates`,
       );
     }
     if (weights && !(weights[i] > 0 && Number.isFinite(weights[i]))) {
-      throw new InputError(
-        `spline weights must be positive and finite, but weight ${i} is ${weights[i]}`,
-      );
+      throw new InputError(`spline weights must be positive and finite, but weight ${i} is ${weights[i]}`);
     }
   }
 }
@@ -294,14 +271,7 @@ class FitWork {
   }
 
   /** fpback: solve the banded upper-triangular a·c = z (bandwidth bw, row stride), in place safe. */
-  static back(
-    a: Float64Array,
-    stride: number,
-    z: Float64Array,
-    n: number,
-    bw: number,
-    c: Float64Array,
-  ): void {
+  static back(a: Float64Array, stride: number, z: Float64Array, n: number, bw: number, c: Float64Array): void {
     const k1 = bw - 1;
     c[n] = z[n] / a[n * stride + 1];
     let i = n - 1;
@@ -662,11 +632,7 @@ class FitWork {
  * fprati: the zero of the rational function r(p) = (u p + v)/(p + w) through (p1,f1),
  * (p2,f2), (p3,f3) (p3 < 0 stands for infinity); then narrows the bracket so f1 > 0 > f3.
  */
-function rationalRoot(
-  br: { p1: number; f1: number; p3: number; f3: number },
-  p2: number,
-  f2: number,
-): number {
+function rationalRoot(br: { p1: number; f1: number; p3: number; f3: number }, p2: number, f2: number): number {
   const { p1, f1, p3, f3 } = br;
   let p: number;
   if (p3 > 0) {

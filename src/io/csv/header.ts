@@ -97,16 +97,11 @@ function coordinateScale(path: string, header: string, unit: string | undefined,
   if (u === 'um' || u === 'µm' || u === 'μm' || u === 'micron' || u === 'microns') return 1000;
   if (u === 'px' || u === 'pixel' || u === 'pixels') {
     if (pixelSizeNm === undefined) {
-      throw new InputError(
-        `${path}: column '${header}' is in camera pixels, and no pixel size is known; ` +
-          `give it with ${param('pixelSizeNm')} (nm)`,
-      );
+      throw new InputError(`${path}: column '${header}' is in camera pixels, and no pixel size is known; ` + `give it with ${param('pixelSizeNm')} (nm)`);
     }
     return pixelSizeNm;
   }
-  throw new InputError(
-    `${path}: column '${header}' has unit '${unit}'; coordinates must be in nm, um (µm) or px (with ${param('pixelSizeNm')})`,
-  );
+  throw new InputError(`${path}: column '${header}' has unit '${unit}'; coordinates must be in nm, um (µm) or px (with ${param('pixelSizeNm')})`);
 }
 
 export interface ColumnPlan {

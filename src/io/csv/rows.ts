@@ -35,7 +35,6 @@ const SPECIAL_VALUES = new Map<string, number>([
   ['-infinity', -Infinity],
 ]);
 
-
 /**
  * bytes[start, end) as text when it is short and plain ASCII (a number with many digits: far
  * cheaper than a TextDecoder call per cell), else undefined.

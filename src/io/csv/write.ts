@@ -62,17 +62,11 @@ function outputColumns(table: LocTable): { columns: OutColumn[]; quoted: boolean
  * format registry hand a temporary path). `target` (default `path`) picks the delimiter:
  * tab for `.tsv`, else the input's comma or semicolon, else comma.
  */
-export async function writeCsvTable(
-  path: string,
-  source: LocTable,
-  target: string = path,
-  progress?: ProgressReporter,
-): Promise<void> {
+export async function writeCsvTable(path: string, source: LocTable, target: string = path, progress?: ProgressReporter): Promise<void> {
   // A ThunderSTORM table stays ThunderSTORM; any other is written plain, with PYME's names in nm.
   const table = conventionOf(source) === 'thunderstorm' ? source : toConvention(source, 'pyme');
   const { columns, quoted, delimiter: inputDelimiter } = outputColumns(table);
-  const delimiter =
-    extname(target).toLowerCase() === '.tsv' ? '\t' : inputDelimiter === ';' || inputDelimiter === ',' ? inputDelimiter : ',';
+  const delimiter = extname(target).toLowerCase() === '.tsv' ? '\t' : inputDelimiter === ';' || inputDelimiter === ',' ? inputDelimiter : ',';
   for (const c of columns) {
     if (c.data.length !== table.length) {
       throw new RangeError(`table column '${c.header}' has ${c.data.length} values, the table ${table.length} rows`);

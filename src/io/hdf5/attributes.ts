@@ -20,7 +20,6 @@ const NUMERIC_KINDS = new Set<string>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8',
 /** PyTables' bookkeeping attributes on every node; not user metadata. */
 const SYSTEM_ATTRS = new Set(['CLASS', 'TITLE', 'VERSION', 'FILTERS', 'PYTABLES_FORMAT_VERSION']);
 
-
 function scalarOf(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const arr = Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
@@ -41,12 +40,7 @@ function isPickledTuple(text: string): boolean {
 }
 
 /** One attribute as a metadata value, or undefined when it cannot be represented. */
-export function readAttribute(
-  module: H5Module,
-  file: H5File,
-  objPath: string,
-  name: string,
-): { value: MetaValue; kind: AttrKind } | undefined {
+export function readAttribute(module: H5Module, file: H5File, objPath: string, name: string): { value: MetaValue; kind: AttrKind } | undefined {
   const meta = module.get_attribute_metadata(file.file_id, objPath, name);
   const entity = file.get(objPath) as { get_attribute(n: string, json: boolean): unknown } | null;
   if (!entity) return undefined;
@@ -88,14 +82,7 @@ export function readAttribute(
  * for Python 3 `str` values (PyTables returns ASCII-set attributes as `bytes`, UTF-8 as `str`).
  * Pickles must be ASCII-set: PyTables only tries to unpickle `bytes` values ending in '.'.
  */
-export function writeStringAttribute(
-  module: H5Module,
-  fileId: bigint,
-  objPath: string,
-  name: string,
-  text: string,
-  cset: 'utf8' | 'ascii' = 'utf8',
-): void {
+export function writeStringAttribute(module: H5Module, fileId: bigint, objPath: string, name: string, text: string, cset: 'utf8' | 'ascii' = 'utf8'): void {
   const bytes = Buffer.from(text, 'utf8');
   const size = Math.max(1, bytes.length);
   const ptr = mallocChecked(module, size);
@@ -118,14 +105,7 @@ export function writeStringAttribute(
 }
 
 /** Write a scalar numeric attribute of numpy dtype `dtype`. */
-export function writeNumberAttribute(
-  module: H5Module,
-  fileId: bigint,
-  objPath: string,
-  name: string,
-  value: number,
-  dtype: ColumnDtype,
-): void {
+export function writeNumberAttribute(module: H5Module, fileId: bigint, objPath: string, name: string, value: number, dtype: ColumnDtype): void {
   const size = dtypeSize(dtype);
   const ptr = mallocChecked(module, 8);
   try {
@@ -182,11 +162,7 @@ export function readMetadataTree(module: H5Module, file: H5File, groupPath = '/M
 }
 
 /** readMetadataTree, with each key's storage kind (for LocTable/ImageStack.metadataKinds). */
-export function readMetadataTreeWithKinds(
-  module: H5Module,
-  file: H5File,
-  groupPath = '/MetaData',
-): { metadata: Metadata; kinds: Map<string, AttrKind> } {
+export function readMetadataTreeWithKinds(module: H5Module, file: H5File, groupPath = '/MetaData'): { metadata: Metadata; kinds: Map<string, AttrKind> } {
   const metadata: Metadata = {};
   const kinds = new Map<string, AttrKind>();
   const visit = (path: string, prefix: string) => {
@@ -289,13 +265,7 @@ export function planMetadataTree(metadata: Metadata, groupPath = '/MetaData', ki
  * Write flat dotted metadata as PYME's tree under `groupPath` (created here), restoring each
  * value's original storage kind when the metadata came from a PYME file.
  */
-export function writeMetadataTree(
-  module: H5Module,
-  fileId: bigint,
-  metadata: Metadata,
-  groupPath = '/MetaData',
-  kinds?: ReadonlyMap<string, AttrKind>,
-): void {
+export function writeMetadataTree(module: H5Module, fileId: bigint, metadata: Metadata, groupPath = '/MetaData', kinds?: ReadonlyMap<string, AttrKind>): void {
   for (const [path, attrs] of planMetadataTree(metadata, groupPath, kinds)) {
     module.create_group(fileId, path, false);
     for (const attr of attrs) writeAttribute(module, fileId, path, attr);

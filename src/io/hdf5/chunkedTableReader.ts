@@ -85,7 +85,8 @@ function chunkPlan(storage: Extract<DatasetStorage, { layout: 'chunked' }>, rowB
   const deflate = storage.filters.findIndex((f) => f.id === FILTER.deflate);
   const shuffle = storage.filters.findIndex((f) => f.id === FILTER.shuffle);
   if (shuffle >= 0 && deflate >= 0 && shuffle > deflate) return 'deflate before shuffle';
-  if (shuffle >= 0 && storage.filters[shuffle].clientData[0] !== undefined && storage.filters[shuffle].clientData[0] !== rowBytes) return 'shuffle by an element size other than the row';
+  if (shuffle >= 0 && storage.filters[shuffle].clientData[0] !== undefined && storage.filters[shuffle].clientData[0] !== rowBytes)
+    return 'shuffle by an element size other than the row';
   const chunkRows = storage.chunkDims[0];
   if (!(chunkRows > 0)) return 'chunks of zero rows';
   // Every row must come from a stored chunk (a missing chunk would read as the fill value).
@@ -121,7 +122,9 @@ async function readContiguous(
 
 function inflateAsync(data: Uint8Array, expected: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    inflate(data, { chunkSize: Math.max(64 << 10, expected + 64) }, (err, out) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length))));
+    inflate(data, { chunkSize: Math.max(64 << 10, expected + 64) }, (err, out) =>
+      err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.length)),
+    );
   });
 }
 

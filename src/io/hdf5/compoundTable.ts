@@ -110,7 +110,10 @@ export function compoundLeaves(meta: TypeMetadata): { leaves: CompoundLeaf[]; sk
     if (dtype) leaves.push({ path, offset: base, dtype, littleEndian: m.littleEndian !== false || m.size === 1 });
     else {
       skipped.push(path.join('.'));
-      skippedKinds.set(path.join('_'), m.type === H5T.STRING ? 'a string' : m.type === H5T.ENUM ? 'an enum' : m.type === H5T.BITFIELD ? 'a bitfield' : `of HDF5 type class ${m.type}`);
+      skippedKinds.set(
+        path.join('_'),
+        m.type === H5T.STRING ? 'a string' : m.type === H5T.ENUM ? 'an enum' : m.type === H5T.BITFIELD ? 'a bitfield' : `of HDF5 type class ${m.type}`,
+      );
     }
   };
   visit(meta, [], 0);
@@ -152,15 +155,7 @@ function rowsPerBlock(rowBytes: number, chunkRows: number | null): number {
 }
 
 /** Copy one field of `count` rows out of the interleaved heap buffer into `out` at `start`. */
-export function extractField(
-  heap: ArrayBuffer,
-  ptr: number,
-  rowBytes: number,
-  leaf: CompoundLeaf,
-  out: NumericArray,
-  start: number,
-  count: number,
-): void {
+export function extractField(heap: ArrayBuffer, ptr: number, rowBytes: number, leaf: CompoundLeaf, out: NumericArray, start: number, count: number): void {
   const size = dtypeSize(leaf.dtype);
   const at = ptr + leaf.offset;
   const le = leaf.littleEndian;
@@ -228,7 +223,8 @@ export function readCompoundColumns(
 ): NumericArray[] {
   // The row count comes from the file (a chunked dataset may declare any length).
   checkAllocation(
-    leaves.reduce((sum, leaf) => sum + (leaf.dtype === 'f8' || leaf.dtype === 'i8' || leaf.dtype === 'u8' ? 8 : 4), 0) * nRows + block0(rowBytes, nRows, chunkRows),
+    leaves.reduce((sum, leaf) => sum + (leaf.dtype === 'f8' || leaf.dtype === 'i8' || leaf.dtype === 'u8' ? 8 : 4), 0) * nRows +
+      block0(rowBytes, nRows, chunkRows),
     `the table ${datasetPath} (${nRows} rows of ${leaves.length} columns, as the file declares)`,
     'is the file corrupt?',
   );
@@ -341,11 +337,7 @@ export function writeCompoundColumns(
   datasetPath: string,
   fields: OutputField[],
   nRows: number,
-  {
-    chunkBytes = 256 << 10,
-    deflateLevel = 0,
-    onRows,
-  }: { chunkBytes?: number; deflateLevel?: number; onRows?: (done: number) => void } = {},
+  { chunkBytes = 256 << 10, deflateLevel = 0, onRows }: { chunkBytes?: number; deflateLevel?: number; onRows?: (done: number) => void } = {},
 ): { chunkRows: number } {
   const { meta, offsets, rowBytes } = compoundWriteMetadata(fields);
   const chunkRows = Math.max(1, Math.min(Math.floor(chunkBytes / rowBytes), Math.max(nRows, 1)));

@@ -60,7 +60,8 @@ class Reader {
   ) {}
 
   async bytes(address: number, length: number): Promise<Uint8Array> {
-    if (address < 0 || address + length > this.fileSize) throw new StorageUnsupported(`a structure at byte ${address} (+${length}) lies past the end of the file (${this.fileSize} bytes)`);
+    if (address < 0 || address + length > this.fileSize)
+      throw new StorageUnsupported(`a structure at byte ${address} (+${length}) lies past the end of the file (${this.fileSize} bytes)`);
     const key = address * 65536 + length;
     const hit = length <= 65535 ? this.cache.get(key) : undefined;
     if (hit) return hit;
@@ -154,7 +155,7 @@ async function objectMessages(r: Reader, address: number): Promise<Message[]> {
     while (pending.length) {
       const { at, length } = pending.shift()!;
       const block = await r.bytes(at, length);
-      for (let p = 0; p + 8 <= length; ) {
+      for (let p = 0; p + 8 <= length;) {
         const type = r.uint(block, p, 2);
         const size = r.uint(block, p + 2, 2);
         const data = block.subarray(p + 8, p + 8 + size);
@@ -183,7 +184,7 @@ async function objectMessages(r: Reader, address: number): Promise<Message[]> {
       const end = firstBlock ? length : length - 4;
       firstBlock = false;
       const block = await r.bytes(at, length);
-      for (let q = start; q + 4 + (creationOrder ? 2 : 0) <= end; ) {
+      for (let q = start; q + 4 + (creationOrder ? 2 : 0) <= end;) {
         const type = block[q];
         const size = r.uint(block, q + 1, 2);
         const hdr = 4 + (creationOrder ? 2 : 0);
@@ -349,7 +350,8 @@ async function chunkBTree(r: Reader, root: number, rank: number): Promise<Stored
   const visit = async (address: number, depth: number): Promise<void> => {
     if (depth > 64) throw new StorageUnsupported('a chunk B-tree deeper than 64 levels');
     const head = await r.bytes(address, 8 + 2 * r.offsetSize);
-    if (String.fromCharCode(head[0], head[1], head[2], head[3]) !== 'TREE' || head[4] !== 1) throw new StorageUnsupported('a chunk B-tree node without its signature');
+    if (String.fromCharCode(head[0], head[1], head[2], head[3]) !== 'TREE' || head[4] !== 1)
+      throw new StorageUnsupported('a chunk B-tree node without its signature');
     const level = head[5];
     const entries = r.uint(head, 6, 2);
     const body = await r.bytes(address + 8 + 2 * r.offsetSize, (entries + 1) * keySize + entries * r.offsetSize);

@@ -19,7 +19,16 @@ import { chooseTable, listTables, readTableColumns } from './pymeTable.js';
 const MAX_VALUE_CHARS = 60;
 
 const NUMPY_NAMES: Record<ColumnDtype, string> = {
-  i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32', u4: 'uint32', i8: 'int64', u8: 'uint64', f4: 'float32', f8: 'float64',
+  i1: 'int8',
+  u1: 'uint8',
+  i2: 'int16',
+  u2: 'uint16',
+  i4: 'int32',
+  u4: 'uint32',
+  i8: 'int64',
+  u8: 'uint64',
+  f4: 'float32',
+  f8: 'float64',
 };
 
 function range(values: ArrayLike<number>): [number, number] {
@@ -36,7 +45,7 @@ function range(values: ArrayLike<number>): [number, number] {
 const fmt = (v: number) => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1));
 
 function abbreviate(value: MetaValue): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }
 
@@ -49,7 +58,9 @@ export function isInternalKey(key: string): boolean {
 }
 
 export function describeMetadata(metadata: Metadata): string[] {
-  const keys = Object.keys(metadata).filter((k) => !isInternalKey(k)).sort();
+  const keys = Object.keys(metadata)
+    .filter((k) => !isInternalKey(k))
+    .sort();
   if (keys.length === 0) return ['  metadata: (none)'];
   return [`  metadata (${keys.length} keys):`, ...keys.map((k) => `    ${k} = ${abbreviate(metadata[k])}`)];
 }
@@ -130,7 +141,9 @@ export async function describeHdf5(path: string): Promise<string> {
   return [
     `${path}: Picasso localizations (HDF5 'locs' + ${picassoYamlPath(path)})`,
     `  rows: ${fmt(table.length)}`,
-    ...(unit === 'px' ? ['  pixel size: unknown (no Pixelsize in the yaml): x, y shown in camera pixels'] : [`  pixel size: ${String(table.metadata.Pixelsize)} nm`]),
+    ...(unit === 'px'
+      ? ['  pixel size: unknown (no Pixelsize in the yaml): x, y shown in camera pixels']
+      : [`  pixel size: ${String(table.metadata.Pixelsize)} nm`]),
     ...describeColumns(table, unit),
     ...describeMetadata(table.metadata),
   ].join('\n');

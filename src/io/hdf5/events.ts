@@ -122,7 +122,16 @@ export function eventsTableNode(events: readonly AcquisitionEvent[]): TableNode 
  */
 export function writeEvents(module: H5Module, fileId: bigint, events: readonly AcquisitionEvent[]): void {
   const rowBytes = DESCR_BYTES + NAME_BYTES + 8;
-  const str = (name: string, offset: number, size: number) => ({ name, offset, type: H5T.STRING, size, signed: false, vlen: false, cset: 0, littleEndian: true });
+  const str = (name: string, offset: number, size: number) => ({
+    name,
+    offset,
+    type: H5T.STRING,
+    size,
+    signed: false,
+    vlen: false,
+    cset: 0,
+    littleEndian: true,
+  });
   const members = [
     str('EventDescr', 0, DESCR_BYTES),
     str('EventName', DESCR_BYTES, NAME_BYTES),

@@ -22,9 +22,7 @@ import type { ColumnDtype } from '../../core/types.js';
  * numpy bool (an 8-bit bitfield).
  */
 export type AttributeValue =
-  | { kind: 'string'; text: string; cset: 'utf8' | 'ascii' }
-  | { kind: 'number'; value: number; dtype: ColumnDtype }
-  | { kind: 'bool'; value: boolean };
+  { kind: 'string'; text: string; cset: 'utf8' | 'ascii' } | { kind: 'number'; value: number; dtype: ColumnDtype } | { kind: 'bool'; value: boolean };
 
 export interface Attribute {
   name: string;
@@ -82,7 +80,17 @@ const CHUNK_BTREE_K = 32;
 const MAX_MESSAGE_BYTES = 0xffff;
 
 /** Object-header message types used here. */
-const MSG = { DATASPACE: 0x01, LINK_INFO: 0x02, DATATYPE: 0x03, FILL_VALUE: 0x05, LINK: 0x06, LAYOUT: 0x08, GROUP_INFO: 0x0a, FILTERS: 0x0b, ATTRIBUTE: 0x0c } as const;
+const MSG = {
+  DATASPACE: 0x01,
+  LINK_INFO: 0x02,
+  DATATYPE: 0x03,
+  FILL_VALUE: 0x05,
+  LINK: 0x06,
+  LAYOUT: 0x08,
+  GROUP_INFO: 0x0a,
+  FILTERS: 0x0b,
+  ATTRIBUTE: 0x0c,
+} as const;
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -156,12 +164,24 @@ export function lookup3(data: Uint8Array, initval = 0): number {
     a = (a + (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) | 0;
     b = (b + (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24))) | 0;
     c = (c + (data[i + 8] | (data[i + 9] << 8) | (data[i + 10] << 16) | (data[i + 11] << 24))) | 0;
-    a = (a - c) | 0; a ^= rot(c, 4); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rot(a, 6); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rot(b, 8); b = (b + a) | 0;
-    a = (a - c) | 0; a ^= rot(c, 16); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rot(a, 19); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rot(b, 4); b = (b + a) | 0;
+    a = (a - c) | 0;
+    a ^= rot(c, 4);
+    c = (c + b) | 0;
+    b = (b - a) | 0;
+    b ^= rot(a, 6);
+    a = (a + c) | 0;
+    c = (c - b) | 0;
+    c ^= rot(b, 8);
+    b = (b + a) | 0;
+    a = (a - c) | 0;
+    a ^= rot(c, 16);
+    c = (c + b) | 0;
+    b = (b - a) | 0;
+    b ^= rot(a, 19);
+    a = (a + c) | 0;
+    c = (c - b) | 0;
+    c ^= rot(b, 4);
+    b = (b + a) | 0;
     i += 12;
     n -= 12;
   }
@@ -171,13 +191,20 @@ export function lookup3(data: Uint8Array, initval = 0): number {
   c = (c + (k(8) | (k(9) << 8) | (k(10) << 16) | (k(11) << 24))) | 0;
   b = (b + (k(4) | (k(5) << 8) | (k(6) << 16) | (k(7) << 24))) | 0;
   a = (a + (k(0) | (k(1) << 8) | (k(2) << 16) | (k(3) << 24))) | 0;
-  c ^= b; c = (c - rot(b, 14)) | 0;
-  a ^= c; a = (a - rot(c, 11)) | 0;
-  b ^= a; b = (b - rot(a, 25)) | 0;
-  c ^= b; c = (c - rot(b, 16)) | 0;
-  a ^= c; a = (a - rot(c, 4)) | 0;
-  b ^= a; b = (b - rot(a, 14)) | 0;
-  c ^= b; c = (c - rot(b, 24)) | 0;
+  c ^= b;
+  c = (c - rot(b, 14)) | 0;
+  a ^= c;
+  a = (a - rot(c, 11)) | 0;
+  b ^= a;
+  b = (b - rot(a, 25)) | 0;
+  c ^= b;
+  c = (c - rot(b, 16)) | 0;
+  a ^= c;
+  a = (a - rot(c, 4)) | 0;
+  b ^= a;
+  b = (b - rot(a, 14)) | 0;
+  c ^= b;
+  c = (c - rot(b, 24)) | 0;
   return c >>> 0;
 }
 
@@ -194,7 +221,15 @@ function isFixedString(dtype: ColumnDtype | FixedString): dtype is FixedString {
 
 /** Datatype message (version 1) of an 8-bit little-endian bitfield: numpy's bool as PyTables stores it. */
 function bitfieldType(): Uint8Array {
-  return new Bytes().u8(0x10 | 4).u8(0).u8(0).u8(0).u32(1).u16(0).u16(8).done();
+  return new Bytes()
+    .u8(0x10 | 4)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u32(1)
+    .u16(0)
+    .u16(8)
+    .done();
 }
 
 /** Datatype message (version 1) of a scalar number. */
@@ -203,12 +238,22 @@ function numberType(dtype: ColumnDtype): Uint8Array {
   const out = new Bytes();
   if (dtype.startsWith('f')) {
     // class 1, little-endian, implied-msb mantissa normalisation; sign bit location
-    out.u8(0x10 | 1).u8(0x20).u8(size * 8 - 1).u8(0).u32(size);
+    out
+      .u8(0x10 | 1)
+      .u8(0x20)
+      .u8(size * 8 - 1)
+      .u8(0)
+      .u32(size);
     out.u16(0).u16(size * 8);
     if (size === 4) out.u8(23).u8(8).u8(0).u8(23).u32(127);
     else out.u8(52).u8(11).u8(0).u8(52).u32(1023);
   } else {
-    out.u8(0x10 | 0).u8(dtype.startsWith('i') ? 0x08 : 0).u8(0).u8(0).u32(size);
+    out
+      .u8(0x10 | 0)
+      .u8(dtype.startsWith('i') ? 0x08 : 0)
+      .u8(0)
+      .u8(0)
+      .u32(size);
     out.u16(0).u16(size * 8);
   }
   return out.done();
@@ -238,13 +283,21 @@ function compoundType(fields: TableField[]): { type: Uint8Array; rowBytes: numbe
     offsets.push(offset);
     offset += dtypeBytes(f.dtype);
   }
-  const head = new Bytes().u8(0x10 | 6).u16(fields.length).u8(0).u32(offset);
+  const head = new Bytes()
+    .u8(0x10 | 6)
+    .u16(fields.length)
+    .u8(0)
+    .u32(offset);
   return { type: head.bytes(members.done()).done(), rowBytes: offset, offsets };
 }
 
 /** Dataspace message (version 2): scalar when `dims` is empty. */
 function dataspace(dims: number[], maxDims?: (number | 'unlimited')[]): Uint8Array {
-  const out = new Bytes().u8(2).u8(dims.length).u8(maxDims ? 1 : 0).u8(dims.length === 0 ? 0 : 1);
+  const out = new Bytes()
+    .u8(2)
+    .u8(dims.length)
+    .u8(maxDims ? 1 : 0)
+    .u8(dims.length === 0 ? 0 : 1);
   for (const d of dims) out.u64(d);
   if (maxDims) for (const d of maxDims) out.u64(d === 'unlimited' ? UNDEFINED_ADDRESS : d);
   return out.done();
@@ -255,16 +308,35 @@ function numberBytes(value: number, dtype: ColumnDtype): Uint8Array {
   const dv = new DataView(out.buffer);
   const v = dtype.startsWith('f') ? value : Math.trunc(value);
   switch (dtype) {
-    case 'f8': dv.setFloat64(0, v, true); break;
-    case 'f4': dv.setFloat32(0, v, true); break;
-    case 'i8': dv.setBigInt64(0, BigInt(v), true); break;
-    case 'u8': dv.setBigUint64(0, BigInt(v), true); break;
-    case 'i4': dv.setInt32(0, v, true); break;
-    case 'u4': dv.setUint32(0, v, true); break;
-    case 'i2': dv.setInt16(0, v, true); break;
-    case 'u2': dv.setUint16(0, v, true); break;
-    case 'i1': dv.setInt8(0, v); break;
-    default: dv.setUint8(0, v);
+    case 'f8':
+      dv.setFloat64(0, v, true);
+      break;
+    case 'f4':
+      dv.setFloat32(0, v, true);
+      break;
+    case 'i8':
+      dv.setBigInt64(0, BigInt(v), true);
+      break;
+    case 'u8':
+      dv.setBigUint64(0, BigInt(v), true);
+      break;
+    case 'i4':
+      dv.setInt32(0, v, true);
+      break;
+    case 'u4':
+      dv.setUint32(0, v, true);
+      break;
+    case 'i2':
+      dv.setInt16(0, v, true);
+      break;
+    case 'u2':
+      dv.setUint16(0, v, true);
+      break;
+    case 'i1':
+      dv.setInt8(0, v);
+      break;
+    default:
+      dv.setUint8(0, v);
   }
   return out.subarray(0, dtypeBytes(dtype));
 }
@@ -331,7 +403,12 @@ function objectHeader(messages: Message[]): Uint8Array {
   if (width === 0) out.u8(bodyBytes);
   else if (width === 1) out.u16(bodyBytes);
   else out.u32(bodyBytes);
-  for (const m of messages) out.u8(m.type).u16(m.body.length).u8(m.flags ?? 0).bytes(m.body);
+  for (const m of messages)
+    out
+      .u8(m.type)
+      .u16(m.body.length)
+      .u8(m.flags ?? 0)
+      .bytes(m.body);
   const bytes = out.done();
   return new Bytes().bytes(bytes).u32(lookup3(bytes)).done();
 }
@@ -525,7 +602,11 @@ async function writeChunkBtree(file: FileWriter, chunks: WrittenChunks, chunkRow
   const entries = 2 * CHUNK_BTREE_K;
   const keyBytes = 4 + 4 + 2 * 8;
   const nodeBytes = 24 + (entries + 1) * keyBytes + entries * 8;
-  interface Key { size: number; row: number; elem: number }
+  interface Key {
+    size: number;
+    row: number;
+    elem: number;
+  }
   const encodeKey = (b: Bytes, k: Key) => b.u32(k.size).u32(0).u64(k.row).u64(k.elem);
   // Level 0: children are chunks; each chunk's key is its first row; the last key closes the range.
   let children = chunks.addresses.map((address, i) => ({ address, key: { size: chunks.sizes[i], row: i * chunkRows, elem: 0 } }));
@@ -557,12 +638,24 @@ async function writeChunkBtree(file: FileWriter, chunks: WrittenChunks, chunkRow
 }
 
 function tableMessages(table: TableNode, type: Uint8Array, rowBytes: number, btree: number | null): Message[] {
-  const layout = new Bytes().u8(3).u8(2).u8(2).u64(btree ?? UNDEFINED_ADDRESS).u32(table.chunkRows).u32(rowBytes).done();
+  const layout = new Bytes()
+    .u8(3)
+    .u8(2)
+    .u8(2)
+    .u64(btree ?? UNDEFINED_ADDRESS)
+    .u32(table.chunkRows)
+    .u32(rowBytes)
+    .done();
   // Shuffle then deflate, both optional (as PyTables and h5py mark them); their parameters are
   // the element size and the zlib level.
   const filters = new Bytes().u8(2).u8(2).u16(2).u16(1).u16(1).u32(rowBytes).u16(1).u16(1).u16(1).u32(table.deflateLevel).done();
   // Fill value version 3: allocation incremental, written if set, defined as zeros.
-  const fill = new Bytes().u8(3).u8(3 | (2 << 2) | (1 << 5)).u32(rowBytes).zeros(rowBytes).done();
+  const fill = new Bytes()
+    .u8(3)
+    .u8(3 | (2 << 2) | (1 << 5))
+    .u32(rowBytes)
+    .zeros(rowBytes)
+    .done();
   return [
     { type: MSG.DATASPACE, body: dataspace([table.rows], ['unlimited']) },
     { type: MSG.DATATYPE, body: type, flags: 1 },
@@ -635,7 +728,15 @@ export async function writeHdf5(
     const { type, rowBytes, offsets } = compoundType(node.fields);
     let address: number | null = null;
     if (node.rows > 0) {
-      const chunks = await writeChunks(file, node, offsets, rowBytes, typeof deflate === 'function' ? deflate : deflate.perTable(), Math.max(1, parallel), onRows);
+      const chunks = await writeChunks(
+        file,
+        node,
+        offsets,
+        rowBytes,
+        typeof deflate === 'function' ? deflate : deflate.perTable(),
+        Math.max(1, parallel),
+        onRows,
+      );
       address = await writeChunkBtree(file, chunks, node.chunkRows, rowBytes);
     }
     btrees.set(node, { address, type, rowBytes });

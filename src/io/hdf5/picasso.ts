@@ -122,8 +122,7 @@ export async function readPicasso(path: string, options: TableReadOptions = {}):
 /** Pixel size for writing: the option, else Picasso's `Pixelsize`, else PYME's voxel size (µm). */
 function writePixelSize(table: LocTable, options: TableWriteOptions, target: string): number {
   const md = table.metadata;
-  const fromPyme =
-    typeof md['voxelsize.x'] === 'number' && (md['voxelsize.units'] ?? 'um') === 'um' ? (md['voxelsize.x']) * 1000 : undefined;
+  const fromPyme = typeof md['voxelsize.x'] === 'number' && (md['voxelsize.units'] ?? 'um') === 'um' ? md['voxelsize.x'] * 1000 : undefined;
   const px = options.pixelSizeNm ?? (typeof md.Pixelsize === 'number' ? md.Pixelsize : undefined) ?? fromPyme;
   if (px === undefined || !(px > 0)) {
     throw new UsageError(
@@ -141,12 +140,7 @@ function maxOf(values: ArrayLike<number>): number {
 }
 
 /** Write Picasso `.hdf5` (x, y back in pixels as float32, `frame` uint32) and its `.yaml` with a new history document. */
-export async function writePicasso(
-  temporaryPaths: string[],
-  source: LocTable,
-  options: TableWriteOptions = {},
-  target = temporaryPaths[0],
-): Promise<void> {
+export async function writePicasso(temporaryPaths: string[], source: LocTable, options: TableWriteOptions = {}, target = temporaryPaths[0]): Promise<void> {
   const pixelSizeNm = writePixelSize(source, options, target);
   // Other formats' precision, sigma, photons, background columns under Picasso's names, in pixels.
   const table = toConvention(source, 'picasso', pixelSizeNm);

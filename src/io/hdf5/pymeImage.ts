@@ -38,13 +38,12 @@ function imageDtypeOf(meta: TypeMetadata): ImageDtype | null {
   return found ?? null;
 }
 
-
 /** Voxel size in nm from PYME's `voxelsize.{x,y,z}` (+ `units`, µm by default). */
 export function voxelSizeFromMetadata(metadata: Metadata): [number, number, number] | undefined {
   const x = metadata['voxelsize.x'];
   const y = metadata['voxelsize.y'];
   if (typeof x !== 'number' || typeof y !== 'number') return undefined;
-  const z = typeof metadata['voxelsize.z'] === 'number' ? (metadata['voxelsize.z']) : 1;
+  const z = typeof metadata['voxelsize.z'] === 'number' ? metadata['voxelsize.z'] : 1;
   const units = metadata['voxelsize.units'] ?? 'um';
   const scale = units === 'nm' ? 1 : units === 'um' || units === 'µm' ? 1000 : NaN;
   if (!Number.isFinite(scale)) return undefined;
@@ -73,7 +72,10 @@ class LazyFile {
 
 /** Open a PYME `.h5` image stack; frames are read when asked for. */
 /** The metadata tree as an ImageStack holds it. */
-function metadataOf({ metadata, kinds }: { metadata: Metadata; kinds: Map<string, MetadataKind> }): { metadata: Metadata; metadataKinds: Map<string, MetadataKind> } {
+function metadataOf({ metadata, kinds }: { metadata: Metadata; kinds: Map<string, MetadataKind> }): {
+  metadata: Metadata;
+  metadataKinds: Map<string, MetadataKind>;
+} {
   return { metadata, metadataKinds: kinds };
 }
 
@@ -82,7 +84,9 @@ export async function readPymeImage(path: string, options: { voxelSizeNm?: [numb
     if (module.get_type(file.file_id, '/ImageData') !== module.H5G_DATASET) {
       const { tables, others } = listTables(module, file);
       if (tables.some((t) => t.path !== '/Events')) {
-        throw new InputError(`${path}: this is a localization table (${tables.map((t) => t.path.slice(1)).join(', ')}), not an image stack; use \`ccdrift locs\``);
+        throw new InputError(
+          `${path}: this is a localization table (${tables.map((t) => t.path.slice(1)).join(', ')}), not an image stack; use \`ccdrift locs\``,
+        );
       }
       throw new InputError(`${path}: no /ImageData (a PYME image stack); datasets in the file: ${others.map((o) => o.slice(1)).join(', ') || '(none)'}`);
     }

@@ -117,9 +117,7 @@ export function chooseTable(path: string, tables: TableInfo[], others: string[],
         `datasets in the file: ${[...names, ...others].join(', ') || '(none)'}`,
     );
   }
-  throw new InputError(
-    `${path}: several tables (${candidates.map((t) => t.path.slice(1)).join(', ')}); choose one with ${param('table')}`,
-  );
+  throw new InputError(`${path}: several tables (${candidates.map((t) => t.path.slice(1)).join(', ')}); choose one with ${param('table')}`);
 }
 
 /** Column name of a (possibly nested) field: SPEC's .h5r names, else the path joined with '_'. */
@@ -135,7 +133,9 @@ export function requireXYT(path: string, columns: Map<string, NumericArray>, non
   const wrongType = missing.find((c) => nonNumeric.has(c) || (c === 't' && nonNumeric.has('frame')));
   if (wrongType) {
     const name = nonNumeric.has(wrongType) ? wrongType : 'frame';
-    throw new InputError(`${path}: column ${name} is ${nonNumeric.get(name)}, expected numbers (${wrongType === 't' ? 'frames' : 'nm'}); write it as a numeric field`);
+    throw new InputError(
+      `${path}: column ${name} is ${nonNumeric.get(name)}, expected numbers (${wrongType === 't' ? 'frames' : 'nm'}); write it as a numeric field`,
+    );
   }
   if (missing.length > 0) {
     throw new InputError(
@@ -161,7 +161,9 @@ export async function readTableColumns(
   const nested = leaves.some((l) => l.path.length > 1);
   progress?.start?.('reading', table.rows);
   const onRows = (done: number) => progress?.update?.(done);
-  const data = (await readTableFast(path, table, leaves, onRows)) ?? readCompoundColumns(module, file.file_id, table.path, leavesAsDelivered(table.type, leaves), table.type.size, table.rows, table.chunkRows, onRows);
+  const data =
+    (await readTableFast(path, table, leaves, onRows)) ??
+    readCompoundColumns(module, file.file_id, table.path, leavesAsDelivered(table.type, leaves), table.type.size, table.rows, table.chunkRows, onRows);
   progress?.stop?.();
   const columns = new Map<string, NumericArray>();
   const dtypes = new Map<string, ColumnDtype>();
@@ -213,8 +215,7 @@ export async function readPymeTable(path: string, options: TableReadOptions = {}
     const { columns, skippedKinds, dtypes } = await readTableColumns(path, module, file, table, options.progress);
     if (table.path === '/locs' && columns.has('frame') && !columns.has('t')) {
       throw new InputError(
-        `${path}: this looks like a Picasso file (dataset 'locs', x/y in camera pixels); ` +
-          `give it the .hdf5 extension and keep its .yaml sidecar beside it`,
+        `${path}: this looks like a Picasso file (dataset 'locs', x/y in camera pixels); ` + `give it the .hdf5 extension and keep its .yaml sidecar beside it`,
       );
     }
     requireXYT(path, columns, skippedKinds);
@@ -233,16 +234,9 @@ function withProvenance(metadata: Metadata, provenance: Record<string, unknown> 
 }
 
 /** Write `table` as a PyTables table `/Localizations` plus `/MetaData`, as PYME itself saves localizations. */
-export async function writePymeTable(
-  temporaryPaths: string[],
-  source: LocTable,
-  options: TableWriteOptions = {},
-  target = temporaryPaths[0],
-): Promise<void> {
+export async function writePymeTable(temporaryPaths: string[], source: LocTable, options: TableWriteOptions = {}, target = temporaryPaths[0]): Promise<void> {
   if (extensionOf(target) === '.h5r') {
-    throw new UsageError(
-      `${target}: .h5r files are PYME's raw analysis results and are not written; use the .hdf extension for localizations`,
-    );
+    throw new UsageError(`${target}: .h5r files are PYME's raw analysis results and are not written; use the .hdf extension for localizations`);
   }
   const file = temporaryPaths[0];
   // Other formats' precision, sigma, photons, background columns under PYME's names, in nm.
@@ -311,7 +305,6 @@ async function writeOwnPymeFile(
     await handle.close();
   }
 }
-
 
 /** The attributes that make a compound dataset a PyTables Table, written through h5wasm. */
 export function writePyTablesTableAttrs(module: H5Module, fileId: bigint, path: string, fields: OutputField[], rows: number): void {

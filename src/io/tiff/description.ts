@@ -9,8 +9,8 @@ const NM_PER_UNIT: Record<string, number> = {
   nanometer: 1,
   nanometre: 1,
   um: 1000,
-  'µm': 1000,
-  'μm': 1000,
+  µm: 1000,
+  μm: 1000,
   micron: 1000,
   microns: 1000,
   micrometer: 1000,
@@ -19,14 +19,17 @@ const NM_PER_UNIT: Record<string, number> = {
   millimeter: 1e6,
   cm: 1e7,
   m: 1e9,
-  'å': 0.1,
+  å: 0.1,
   angstrom: 0.1,
 };
 
 /** nm per `unit`, or null for pixel/unknown units. Accepts ImageJ's escaped µ (\u00B5m). */
 export function nmPerUnit(unit: string | undefined): number | null {
   if (!unit) return null;
-  const u = unit.trim().replace(/\\u00[bB]5/g, 'µ').toLowerCase();
+  const u = unit
+    .trim()
+    .replace(/\\u00[bB]5/g, 'µ')
+    .toLowerCase();
   return NM_PER_UNIT[u] ?? null;
 }
 

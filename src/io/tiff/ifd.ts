@@ -126,9 +126,21 @@ interface Entry {
 }
 
 const WANTED_ALWAYS = new Set<number>([
-  TAG.NewSubfileType, TAG.ImageWidth, TAG.ImageLength, TAG.BitsPerSample, TAG.Compression, TAG.StripOffsets,
-  TAG.SamplesPerPixel, TAG.RowsPerStrip, TAG.StripByteCounts, TAG.Predictor, TAG.TileWidth, TAG.SampleFormat,
-  TAG.XResolution, TAG.YResolution, TAG.ResolutionUnit,
+  TAG.NewSubfileType,
+  TAG.ImageWidth,
+  TAG.ImageLength,
+  TAG.BitsPerSample,
+  TAG.Compression,
+  TAG.StripOffsets,
+  TAG.SamplesPerPixel,
+  TAG.RowsPerStrip,
+  TAG.StripByteCounts,
+  TAG.Predictor,
+  TAG.TileWidth,
+  TAG.SampleFormat,
+  TAG.XResolution,
+  TAG.YResolution,
+  TAG.ResolutionUnit,
 ]);
 
 /** Parse the header and every IFD (pages in file order). */

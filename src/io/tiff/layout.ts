@@ -131,7 +131,9 @@ export function resolveVoxelSize(
   }
   const z = fz ?? option?.[2];
   if (z === undefined && depth > 1) {
-    throw new InputError(`${path}: the file states no z spacing for its ${depth}-plane volumes; give the voxel size in nm, e.g. ${param('voxelSizeNm')} ${formatNumber(x)},${formatNumber(y)},200`);
+    throw new InputError(
+      `${path}: the file states no z spacing for its ${depth}-plane volumes; give the voxel size in nm, e.g. ${param('voxelSizeNm')} ${formatNumber(x)},${formatNumber(y)},200`,
+    );
   }
   return [x, y, z ?? x];
 }

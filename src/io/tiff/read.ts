@@ -110,7 +110,10 @@ export async function readTiff(path: string, options: { voxelSizeNm?: [number, n
           if (raster.byteLength < pageBytes) throw new Error(`${raster.byteLength} bytes decoded, ${pageBytes} expected`);
         } catch (err) {
           // The decoder's own errors (RangeError, TypeError…) on a corrupt page.
-          throw new InputError(`${path}: cannot decode page ${ifdIndex[pageIndex]} (compression ${page.compression}${page.tiled ? ', tiled' : ''}): ${(err as Error).message}; the file is corrupt or truncated`, { cause: err });
+          throw new InputError(
+            `${path}: cannot decode page ${ifdIndex[pageIndex]} (compression ${page.compression}${page.tiled ? ', tiled' : ''}): ${(err as Error).message}; the file is corrupt or truncated`,
+            { cause: err },
+          );
         }
         target.set(new Uint8Array(raster.buffer, raster.byteOffset, pageBytes));
         return; // geotiff returns native byte order
@@ -166,7 +169,8 @@ export async function describeTiff(path: string): Promise<string> {
     `${path}: ${structure.bigTiff ? 'BigTIFF' : 'TIFF'}, ${structure.littleEndian ? 'little' : 'big'}-endian, ${structure.pages.length} IFD${structure.pages.length === 1 ? '' : 's'}`,
   ];
   if (!first) return lines.join('\n');
-  const compression = { 1: 'none', 5: 'LZW', 8: 'deflate', 32946: 'deflate', 32773: 'PackBits', 50000: 'zstd' }[first.compression] ?? `code ${first.compression}`;
+  const compression =
+    { 1: 'none', 5: 'LZW', 8: 'deflate', 32946: 'deflate', 32773: 'PackBits', 50000: 'zstd' }[first.compression] ?? `code ${first.compression}`;
   lines.push(
     `pages: ${first.width} × ${first.height}, ${first.bitsPerSample}-bit ${{ 1: 'unsigned', 2: 'signed', 3: 'float' }[first.sampleFormat] ?? '?'}, ` +
       `${first.samplesPerPixel} sample${first.samplesPerPixel === 1 ? '' : 's'}/pixel, compression ${compression}${first.tiled ? ', tiled' : ''}`,
@@ -175,8 +179,12 @@ export async function describeTiff(path: string): Promise<string> {
     const layout = describeLayout({ ...structure, pages }, path);
     const priv = parsePrivate(first.privateJson);
     const v = priv?.voxelSizeNm ?? layout.voxelNm;
-    lines.push(`stack (from ${layout.source}): ${layout.frames} time point${layout.frames === 1 ? '' : 's'}${layout.depth > 1 ? ` × ${layout.depth} z planes` : ''}`);
-    lines.push(`voxel size: ${v.map((x) => (x === undefined ? '?' : displayNumber(x))).join(' × ')} nm${v.some((x) => x === undefined) ? ' (? = not stated in the file)' : ''}`);
+    lines.push(
+      `stack (from ${layout.source}): ${layout.frames} time point${layout.frames === 1 ? '' : 's'}${layout.depth > 1 ? ` × ${layout.depth} z planes` : ''}`,
+    );
+    lines.push(
+      `voxel size: ${v.map((x) => (x === undefined ? '?' : displayNumber(x))).join(' × ')} nm${v.some((x) => x === undefined) ? ' (? = not stated in the file)' : ''}`,
+    );
   } catch (err) {
     lines.push(`stack: ${(err as Error).message}`);
   }

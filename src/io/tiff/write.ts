@@ -124,7 +124,8 @@ export async function writeTiffStack(path: string, stack: ImageStack, { bigTiff 
   const description = Buffer.from(imageJDescription(stack) + '\0', 'utf8');
   const json = Buffer.from(JSON.stringify({ voxelSizeNm: stack.voxelSizeNm, metadata: stack.metadata }) + '\0', 'utf8');
   const needsBig = nPages * pageBytes + json.length + description.length + nPages * 400 > CLASSIC_TIFF_LIMIT;
-  if (needsBig && bigTiff === false) throw new UsageError(`the stack needs more than 4 GB (${nPages} pages of ${pageBytes} bytes): classic TIFF cannot hold it`);
+  if (needsBig && bigTiff === false)
+    throw new UsageError(`the stack needs more than 4 GB (${nPages} pages of ${pageBytes} bytes): classic TIFF cannot hold it`);
   const big = bigTiff ?? needsBig;
   const offsetType = big ? 16 : 4;
   const [xr, xd] = rational(1000 / stack.voxelSizeNm[0]);

@@ -27,11 +27,11 @@ export const splineParams = {
   extrapolation: {
     schema: schemas.extrapolation,
     default: DRIFT_INTERPOLATION_DEFAULTS.extrapolation,
-    description: "beyond the first/last sample: 'linear' continues the end value along the end slope, 'spline' extrapolates the end polynomial (the original), 'constant' holds the end value",
+    description:
+      "beyond the first/last sample: 'linear' continues the end value along the end slope, 'spline' extrapolates the end polynomial (the original), 'constant' holds the end value",
     flag: 'extrapolation',
   },
 } satisfies Record<string, ParamDecl>;
-
 
 export function buildInterpolator(ctx: RunContext, traces: DriftTrace[], params: ParamValues<typeof splineParams>): DriftInterpolator {
   return createDriftInterpolator(traces, {

@@ -13,7 +13,12 @@ export const driftLoadInterpolate = defineModule({
     output_drift_plot: { kind: 'plot', default: 'drift_plot', description: "every file's samples and the summed curve" },
   },
   params: {
-    load_paths: { schema: z.array(z.string()).min(1), default: ['drift.npz'], description: "drift files (.npz; also ccdrift's per-frame .csv and ThunderSTORM's .json in nm), relative to the working directory", flag: 'drift' },
+    load_paths: {
+      schema: z.array(z.string()).min(1),
+      default: ['drift.npz'],
+      description: "drift files (.npz; also ccdrift's per-frame .csv and ThunderSTORM's .json in nm), relative to the working directory",
+      flag: 'drift',
+    },
     pixel_size: {
       schema: z.number().min(0),
       default: 0,
@@ -23,13 +28,13 @@ export const driftLoadInterpolate = defineModule({
     ...splineParams,
   },
   async run(ctx, _inputs, params) {
-    const paths = (params.load_paths).map((p) => (isAbsolute(p) ? p : resolve(ctx.cwd, p)));
+    const paths = params.load_paths.map((p) => (isAbsolute(p) ? p : resolve(ctx.cwd, p)));
     // .npz as the original; ccdrift's per-frame .csv, ThunderSTORM's .json (nm) and Picasso's .txt (pixel_size) load too.
     const traces = await Promise.all(paths.map(async (p) => (await readDriftFile(p, { pixelSizeNm: params.pixel_size || undefined })).trace));
     const interp = buildInterpolator(ctx, traces, params);
     return {
       output_drift_interpolator: interp,
-      output_drift_plot: interpolatorPlot(interp, params.load_paths, `Loaded drift: ${(params.load_paths).map((p) => p.split(/[\\/]/).pop()).join(' + ')}`),
+      output_drift_plot: interpolatorPlot(interp, params.load_paths, `Loaded drift: ${params.load_paths.map((p) => p.split(/[\\/]/).pop()).join(' + ')}`),
     };
   },
 });

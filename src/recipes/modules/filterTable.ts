@@ -15,9 +15,7 @@ export function filterTable(table: LocTable, filters: TableFilters): LocTable {
   const names = Object.keys(filters);
   const missing = names.filter((n) => !table.columns.has(n));
   if (missing.length > 0) {
-    throw new InputError(
-      `FilterTable: no column ${missing.map((m) => `'${m}'`).join(', ')} in the table; available: ${[...table.columns.keys()].join(', ')}`,
-    );
+    throw new InputError(`FilterTable: no column ${missing.map((m) => `'${m}'`).join(', ')} in the table; available: ${[...table.columns.keys()].join(', ')}`);
   }
   const keep = new Uint8Array(table.length).fill(1);
   for (const n of names) {

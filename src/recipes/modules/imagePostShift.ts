@@ -9,13 +9,15 @@ export const imagePostShift = defineModule({
     input_image: { kind: 'image', default: 'input', description: 'stack to correct (the original data, not the pre-filtered copy)' },
     input_drift_interpolator: { kind: 'interpolator', default: 'drift_interpolator', description: 'drift at any frame' },
   },
-  outputs: { outputName: { kind: 'image', default: 'drift_corrected_image', description: 'corrected stack, same type as the input (integers rounded and clamped)' } },
+  outputs: {
+    outputName: { kind: 'image', default: 'drift_corrected_image', description: 'corrected stack, same type as the input (integers rounded and clamped)' },
+  },
   params: {
     padding_multipler: {
       schema: z.number().min(0),
       default: 1,
       unit: 'frame sizes',
-      description: 'zero padding on every side before the Fourier shift, as a multiple of the frame size (the original\'s spelling)',
+      description: "zero padding on every side before the Fourier shift, as a multiple of the frame size (the original's spelling)",
       flag: 'padding-multiplier',
     },
     float_output: {
@@ -33,6 +35,13 @@ export const imagePostShift = defineModule({
   async run(ctx, inputs, params) {
     const stack = inputs.input_image;
     const interp = inputs.input_drift_interpolator;
-    return { outputName: applyDriftToStack(stack, interp, { paddingMultiplier: params.padding_multipler, floatOutput: params.float_output }, { progress: ctx.progress }) };
+    return {
+      outputName: applyDriftToStack(
+        stack,
+        interp,
+        { paddingMultiplier: params.padding_multipler, floatOutput: params.float_output },
+        { progress: ctx.progress },
+      ),
+    };
   },
 });

@@ -11,14 +11,20 @@ export const imagePreDownsample = defineModule({
   outputs: { output_name: { kind: 'image', default: 'downsampled_images', description: 'cropped and binned stack (computed as it is read)' } },
   params: {
     x_start: { schema: z.number().int().min(0), default: 0, unit: 'pixels', description: 'first x pixel kept (0-based)' },
-    x_end: { schema: schemas.wholeNumber, default: -1, unit: 'pixels', description: 'end of the x range (exclusive); negative counts from the end, −1 = through the last pixel' },
+    x_end: {
+      schema: schemas.wholeNumber,
+      default: -1,
+      unit: 'pixels',
+      description: 'end of the x range (exclusive); negative counts from the end, −1 = through the last pixel',
+    },
     y_start: { schema: z.number().int().min(0), default: 0, unit: 'pixels', description: 'first y pixel kept (0-based)' },
     y_end: { schema: schemas.wholeNumber, default: -1, unit: 'pixels', description: 'end of the y range, as x_end' },
     binsize: {
       schema: z.tuple([binCount, binCount, binCount]),
       default: [1, 1, 1],
       unit: 'pixels, pixels, frames',
-      description: 'bin sizes [x, y, t]: pixels that do not fill a whole x/y bin are dropped, the last time bin may be partial; the voxel size grows accordingly',
+      description:
+        'bin sizes [x, y, t]: pixels that do not fill a whole x/y bin are dropped, the last time bin may be partial; the voxel size grows accordingly',
     },
     cache_bin: {
       schema: schemas.path,

@@ -7,7 +7,6 @@ function formatNm(v: number): string {
   return v >= 10 ? v.toFixed(0) : v.toPrecision(2);
 }
 
-
 /** The RCC parameters Image_RCC shares with Locs_RCC (one declaration, one default). */
 
 export const imageRcc = defineModule({
@@ -41,13 +40,17 @@ export const imageRcc = defineModule({
       ...locsRcc.params.corr_window,
       schema: autoOr(schemas.wholeNumber),
       default: 'auto',
-      description: "correlate time points at most this far apart (≤ 0: all pairs); 'auto': all pairs up to 5000 pairs (100 time points), else the widest window within that many",
+      description:
+        "correlate time points at most this far apart (≤ 0: all pairs); 'auto': all pairs up to 5000 pairs (100 time points), else the widest window within that many",
     },
   },
   async run(ctx, inputs, params) {
     const stack = inputs.input_image;
     const result = await estimateDriftFromImages(stack, sharedRccOptions(ctx, params), { executor: ctx.executor, progress: ctx.progress });
-    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift' };
+    const plot: DriftPlotData = {
+      sources: [{ label: 'measured (RCC)', trace: result.drift }],
+      title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift',
+    };
     const crossCor: CrossCorrelationStack | undefined = result.correlations && {
       images: result.correlations,
       shape: result.regionShape,
@@ -65,4 +68,3 @@ export const imageRcc = defineModule({
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, [REPORT_KEY]: report, [DETAILS_KEY]: result };
   },
 });
-

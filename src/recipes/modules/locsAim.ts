@@ -55,7 +55,7 @@ export const locsAim = defineModule({
         segmentFrames: params.segment,
         intersectDistanceNm: params.intersect_distance,
         maxDriftNm: params.max_drift,
-        maxDriftZNm: params.max_drift_z === 'auto' ? undefined : (params.max_drift_z),
+        maxDriftZNm: params.max_drift_z === 'auto' ? undefined : params.max_drift_z,
         flattenZ: params.flatten_z,
       },
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },

@@ -47,7 +47,10 @@ export function markerTable(result: FiducialResult): LocTable {
 /** Each used marker's own trace as a plot series, labelled with its number and position. */
 export function markerSources(result: FiducialResult): { label: string; trace: DriftTrace }[] {
   const used = result.markers.flatMap((m, k) => (m.used ? [k] : []));
-  return used.map((k, q) => ({ label: `marker #${k + 1} (${result.markers[k].x.toFixed(0)}, ${result.markers[k].y.toFixed(0)} nm)`, trace: result.markerTraces[q] }));
+  return used.map((k, q) => ({
+    label: `marker #${k + 1} (${result.markers[k].x.toFixed(0)}, ${result.markers[k].y.toFixed(0)} nm)`,
+    trace: result.markerTraces[q],
+  }));
 }
 
 /** Pixel size (nm) of a table for Picasso picks: the parameter, else the table's own (Picasso yaml Pixelsize, PYME voxelsize.x in µm). */
@@ -70,7 +73,7 @@ export const locsFiducial = defineModule({
       optional: true,
       description:
         "drift another method measured first (e.g. Locs_RCC's or Locs_AIM's output_drift; `ccdrift locs --then fiducial`): the markers are tracked after it, " +
-        "picks are in its coordinates, and output_drift includes it (coarse is then not used); left out: coarse decides",
+        'picks are in its coordinates, and output_drift includes it (coarse is then not used); left out: coarse decides',
     },
   },
   outputs: {
@@ -81,7 +84,12 @@ export const locsFiducial = defineModule({
       default: 'fiducial_localizations',
       description: `the input with a column '${FIDUCIAL_COLUMN}': marker index + 1 for the markers' own localizations, else 0`,
     },
-    output_markers: { kind: 'table', default: 'fiducial_markers', description: 'one row per marker: position (nm), frames found, scatter, used', onRequest: true },
+    output_markers: {
+      kind: 'table',
+      default: 'fiducial_markers',
+      description: 'one row per marker: position (nm), frames found, scatter, used',
+      onRequest: true,
+    },
   },
   params: {
     picks: {
@@ -113,7 +121,8 @@ export const locsFiducial = defineModule({
     coarse: {
       schema: z.enum(['auto', 'rcc', 'none']),
       default: 'auto',
-      description: "correction before the markers are looked for and tracked: 'rcc' (automatic RCC), 'none', 'auto' (rcc without picks, none with picks: picks are in the table's coordinates)",
+      description:
+        "correction before the markers are looked for and tracked: 'rcc' (automatic RCC), 'none', 'auto' (rcc without picks, none with picks: picks are in the table's coordinates)",
     },
     pixel_size: {
       schema: z.number().min(0),

@@ -1,7 +1,6 @@
 import { applyDriftToTable } from '../../core/drift/applyDriftToTable.js';
 import { defineModule } from '../declare.js';
 
-
 export const locsPostShift = defineModule({
   name: 'chung_cc.Locs_Post_Shift',
   summary: 'Correct localizations: add the interpolated drift (columns dx, dy, dz) to x, y, z.',

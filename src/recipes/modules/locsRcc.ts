@@ -22,7 +22,6 @@ export function parseBreaks(text: string): number[] | 'auto' | 'none' {
   return v.split(',').map((f) => Number(f.trim()));
 }
 
-
 /** The RCC options Locs_RCC and Image_RCC share, from recipe parameters (names as the original's). */
 export function sharedRccOptions(
   ctx: RunContext,
@@ -66,7 +65,8 @@ export const locsRcc = defineModule({
       default: 2500,
       cliDefault: 'auto',
       unit: 'frames',
-      description: "frames between the starts of consecutive time windows; 'auto' (with window auto): windows of equal localization count, ~3000 each, 10–60 (10–25 with the fine stage)",
+      description:
+        "frames between the starts of consecutive time windows; 'auto' (with window auto): windows of equal localization count, ~3000 each, 10–60 (10–25 with the fine stage)",
       flag: 'step',
     },
     window: {
@@ -98,8 +98,18 @@ export const locsRcc = defineModule({
       description: "with refine: frames where the drift jumps — 'auto' (detected), 'none', or frames like '12000,20000'",
     },
     flatten_z: { schema: schemas.boolean, default: false, description: 'ignore z: one z bin even for 3D data', flag: 'flatten-z' },
-    tukey_size: { schema: schemas.fraction, default: 0.25, description: 'shape of the Tukey window applied to each histogram (0 none … 1 Hann)', flag: 'tukey-size' },
-    method: { schema: schemas.method, default: 'RCC', description: 'RCC (redundant, outlier rejection), MCC (redundant, no rejection) or DCC (each window against the first)', flag: 'method' },
+    tukey_size: {
+      schema: schemas.fraction,
+      default: 0.25,
+      description: 'shape of the Tukey window applied to each histogram (0 none … 1 Hann)',
+      flag: 'tukey-size',
+    },
+    method: {
+      schema: schemas.method,
+      default: 'RCC',
+      description: 'RCC (redundant, outlier rejection), MCC (redundant, no rejection) or DCC (each window against the first)',
+      flag: 'method',
+    },
     shift_max: {
       schema: autoOr(schemas.positiveNumber),
       default: 5,
@@ -116,7 +126,13 @@ export const locsRcc = defineModule({
       description: "correlate windows at most this far apart (≤ 0: all pairs); 'auto': all pairs up to 5000",
       flag: 'corr-window',
     },
-    debug_cor_file: { schema: schemas.path, default: '', description: "TIFF file for the stack of thresholded correlation images ('' = off)", flag: 'debug-cor-file', savesOutput: 'output_cross_cor' },
+    debug_cor_file: {
+      schema: schemas.path,
+      default: '',
+      description: "TIFF file for the stack of thresholded correlation images ('' = off)",
+      flag: 'debug-cor-file',
+      savesOutput: 'output_cross_cor',
+    },
     cache_fft: {
       schema: schemas.path,
       default: '',
@@ -154,7 +170,11 @@ export const locsRcc = defineModule({
       },
       { executor: ctx.executor, progress: ctx.progress, yieldNow: createYielder() },
     );
-    const plot: DriftPlotData = { sources: [{ label: 'measured (RCC)', trace: result.drift }], title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift', subtitle: result.choices.summary };
+    const plot: DriftPlotData = {
+      sources: [{ label: 'measured (RCC)', trace: result.drift }],
+      title: ctx.inputName ? `Measured drift of ${ctx.inputName}` : 'Measured drift',
+      subtitle: result.choices.summary,
+    };
     // The original's legacy output: corrected by an interpolating cubic spline through the samples.
     const legacy = wanted('outputName')
       ? applyDriftToTable(table, createDriftInterpolator([result.drift], { degree: 3, smoothing: 0, extrapolation: 'spline' }))
@@ -172,7 +192,8 @@ export const locsRcc = defineModule({
       (result.measuredWindows.length < result.windows.length ? ` (${result.windows.length - result.measuredWindows.length} windows left out)` : '') +
       '; ' +
       `grid ${result.grid.bins.join('×')} bins (${result.fromPoints ? 'correlated from points' : `FFT ${Object.values(result.plan.fftShape).join('×')}`}), ` +
-      `${result.pairs.length / 2} pairs, ${used} used` + (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${s.shiftMax.toFixed(1)} nm)` : '');
+      `${result.pairs.length / 2} pairs, ${used} used` +
+      (s.rejected ? `, ${s.rejected} rejected by RCC (residual > ${s.shiftMax.toFixed(1)} nm)` : '');
     return { output_drift: result.drift, output_cross_cor: crossCor, output_drift_plot: plot, outputName: legacy, [REPORT_KEY]: report, [DETAILS_KEY]: result };
   },
 });

@@ -23,7 +23,10 @@ export const processColour = defineModule({
     },
   },
   async run(_ctx, inputs, params) {
-    for (const [name, v] of [['species_ratios', params.species_ratios], ['species_dyes', params.species_dyes]] as const) {
+    for (const [name, v] of [
+      ['species_ratios', params.species_ratios],
+      ['species_dyes', params.species_dyes],
+    ] as const) {
       if (Object.keys(v).length > 0) {
         throw new UsageError(`ProcessColour: ${name} is not supported (ccdrift corrects single-colour data); remove it or leave it empty`);
       }

@@ -16,7 +16,15 @@ describe('applyDriftToTable', () => {
     for (const t of [Int32Array.of(250, 3, 3, 420, -5, 0, 250, 399), Float64Array.of(250.5, 3, 3.25, 420, -5, 0, 250, 399)]) {
       const n = t.length;
       const x = Float64Array.from({ length: n }, (_, i) => 10 * i);
-      const table = { length: n, columns: new Map<string, ArrayLike<number>>([['x', x], ['y', new Float32Array(n)], ['t', t]]), metadata: {} };
+      const table = {
+        length: n,
+        columns: new Map<string, ArrayLike<number>>([
+          ['x', x],
+          ['y', new Float32Array(n)],
+          ['t', t],
+        ]),
+        metadata: {},
+      };
       const out = applyDriftToTable(table as never, drift);
       const ref = drift.evaluate(t);
       for (let i = 0; i < n; i++) {

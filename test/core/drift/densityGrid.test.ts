@@ -39,7 +39,7 @@ function naiveDensity(grid: DensityGrid, cells: Int32Array, kx: Float64Array, kz
 
 function randomCells(grid: DensityGrid, count: number, seed: number): Int32Array {
   let s = seed;
-  const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const next = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const cells = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     // Some points at the very edges, where the kernel is clipped, and one outside (−1).
@@ -107,13 +107,18 @@ describe('DensityGrid', () => {
     grid.build(cells);
     const before = Float32Array.from(grid.data);
     grid.splat(cells[3], -1);
-    const without = naiveDensity(grid, cells.filter((_, i) => i !== 3), gaussian(1), null);
+    const without = naiveDensity(
+      grid,
+      cells.filter((_, i) => i !== 3),
+      gaussian(1),
+      null,
+    );
     expect(maxAbsDiff(grid.data, without)).toBeLessThan(ATOL);
     grid.splat(cells[3], +1);
     expect(maxAbsDiff(grid.data, before)).toBeLessThan(ATOL);
   });
 
-  it('leaves a segment\'s own share out of its reads analytically, as taking it out of the grid would (2D and 3D)', () => {
+  it("leaves a segment's own share out of its reads analytically, as taking it out of the grid would (2D and 3D)", () => {
     const cases = [
       new DensityGrid({ binNm: 10, sigmaNm: 10, extent: [0, 200, 0, 200, 0, 0], maxCells: 1e6 }),
       new DensityGrid({ binNm: 10, sigmaNm: 8, binZNm: 25, sigmaZNm: 30, extent: [0, 150, 0, 120, -100, 100], maxCells: 1e6, cutoffSd: 2.5 }),
@@ -121,8 +126,12 @@ describe('DensityGrid', () => {
     for (const grid of cases) {
       // Points away from the edges (the reads need their 4×4 patch inside the grid).
       let s = 17;
-      const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-      const pts = Array.from({ length: 50 }, () => [40 + next() * (grid.nx * 10 - 200), 40 + next() * (grid.ny * 10 - 200), grid.z0 + 90 + next() * (grid.nz * 25 - 250)]);
+      const next = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pts = Array.from({ length: 50 }, () => [
+        40 + next() * (grid.nx * 10 - 200),
+        40 + next() * (grid.ny * 10 - 200),
+        grid.z0 + 90 + next() * (grid.nz * 25 - 250),
+      ]);
       // Several of the segment's points in the same neighbourhood, so their shares overlap.
       for (let i = 20; i < 26; i++) pts[i] = [pts[20][0] + i - 20, pts[20][1] + 2 * (i - 20), pts[20][2]];
       const cells = Int32Array.from(pts, ([x, y, z]) => grid.cellOf(x, y, z));
@@ -130,7 +139,10 @@ describe('DensityGrid', () => {
       const [from, to] = [18, 30];
       const own = new OwnCells().set(grid, cells, from, to);
       // Reads near each point (within the neighbour lists' reach) and farther (gathered anew).
-      for (const [dx, dy, dz] of [[3.3, -7.1, 4], [35, -42, 30]]) {
+      for (const [dx, dy, dz] of [
+        [3.3, -7.1, 4],
+        [35, -42, 30],
+      ]) {
         const analytic = new Float64Array(9);
         const analyticZ = new Float64Array(3);
         const gradA = new Float64Array(5);

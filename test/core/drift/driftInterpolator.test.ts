@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  createDriftInterpolator,
-  DRIFT_INTERPOLATION_DEFAULTS,
-  sampleDriftPerFrame,
-} from '../../../src/core/drift/driftInterpolator.js';
+import { createDriftInterpolator, DRIFT_INTERPOLATION_DEFAULTS, sampleDriftPerFrame } from '../../../src/core/drift/driftInterpolator.js';
 import { InputError, InsufficientDataError, UsageError } from '../../../src/core/errors.js';
 import type { DriftTrace, Extrapolation } from '../../../src/core/types.js';
 import { expectClose } from '../../helpers/expectClose.js';
@@ -26,9 +22,7 @@ interface SplineCase {
   outsideValues: number[];
   endDerivative: number[];
 }
-const seedCases = (
-  JSON.parse(readFileSync(join(fixturesDir, 'spline', 'seed.json'), 'utf8')) as { cases: SplineCase[] }
-).cases;
+const seedCases = (JSON.parse(readFileSync(join(fixturesDir, 'spline', 'seed.json'), 'utf8')) as { cases: SplineCase[] }).cases;
 const byName = (name: string): SplineCase => {
   const c = seedCases.find((s) => s.name === name);
   if (!c) throw new Error(`fixture case '${name}' is missing from seed.json`);
@@ -120,11 +114,7 @@ describe('createDriftInterpolator on the seed drift', () => {
 });
 
 describe('createDriftInterpolator sums traces', () => {
-  const a = trace([0, 100, 200, 300, 400, 500, 600, 700], (t) => [
-    Math.sin(t / 150) * 40 + 0.02 * t,
-    -0.1 * t + 3 * Math.cos(t / 90),
-    (t / 100) ** 2,
-  ]);
+  const a = trace([0, 100, 200, 300, 400, 500, 600, 700], (t) => [Math.sin(t / 150) * 40 + 0.02 * t, -0.1 * t + 3 * Math.cos(t / 90), (t / 100) ** 2]);
   // A second stage over a shorter range: its own extrapolation applies outside [150, 450].
   const b = trace([150, 250, 350, 450], (t) => [0.05 * t - 3, Math.sqrt(t), 0]);
   const probe = [-200, 0, 120, 150, 233.3, 449, 450, 451, 600, 700, 1000];
@@ -188,14 +178,10 @@ describe('createDriftInterpolator errors', () => {
     expect(() => createDriftInterpolator([ragged])).toThrow(/column y has 29 samples but t has 30/);
     const unsorted = trace([0, 10, 5, 20], (t) => [t, t, 0]);
     expect(() => createDriftInterpolator([seedTrace, unsorted])).toThrow(InputError);
-    expect(() => createDriftInterpolator([seedTrace, unsorted])).toThrow(
-      /drift trace 2 of 2, axis x: .*strictly increasing/,
-    );
+    expect(() => createDriftInterpolator([seedTrace, unsorted])).toThrow(/drift trace 2 of 2, axis x: .*strictly increasing/);
     const empty = trace([], () => [0, 0, 0]);
     expect(() => createDriftInterpolator([empty])).toThrow(InsufficientDataError);
-    expect(() => createDriftInterpolator([seedTrace], { extrapolation: 'quadratic' as Extrapolation })).toThrow(
-      UsageError,
-    );
+    expect(() => createDriftInterpolator([seedTrace], { extrapolation: 'quadratic' as Extrapolation })).toThrow(UsageError);
     expect(() => createDriftInterpolator([seedTrace], { degree: 7 })).toThrow(UsageError);
   });
 });

@@ -53,9 +53,12 @@ function coverage(t: Float64Array, values: Float64Array, sd: Float64Array, truth
 
 const pooled: Count = { inside: 0, total: 0 };
 const perFrame: Count = { inside: 0, total: 0 };
-const fast = [{ amplitudeNm: 50, periodFrames: 3000 }, { amplitudeNm: 30, periodFrames: 4500 }];
+const fast = [
+  { amplitudeNm: 50, periodFrames: 3000 },
+  { amplitudeNm: 30, periodFrames: 4500 },
+];
 
-const LOC_SCENARIOS: { name: string; sim: SimulateLocalizationsOptions; options?: Partial<LocsRccOptions>}[] = [
+const LOC_SCENARIOS: { name: string; sim: SimulateLocalizationsOptions; options?: Partial<LocsRccOptions> }[] = [
   { name: 'dense', sim: { locs: 40_000, frames: 10_000, fieldNm: 12_000, seed: 21 } },
   { name: 'dense, dim, other field', sim: { locs: 50_000, frames: 12_000, fieldNm: 16_000, photonsMedian: 220, seed: 22 } },
   { name: 'sparse', sim: { locs: 8_000, frames: 20_000, fieldNm: 12_000, seed: 23 } },
@@ -68,61 +71,84 @@ const LOC_SCENARIOS: { name: string; sim: SimulateLocalizationsOptions; options?
 ];
 
 describe('calibrated drift standard errors', () => {
-  it.each(LOC_SCENARIOS)('localizations: $name', async ({ sim: o, options }) => {
-    const sim = simulateLocalizations(o);
-    const r = await estimateDriftFromLocs(sim.table, options ?? {});
-    const d = r.drift;
-    expect(d.sd).toBeDefined();
-    const axes = o.dim === 3 ? (['x', 'y', 'z'] as const) : (['x', 'y'] as const);
-    const here: Count = { inside: 0, total: 0 };
-    const interp = createDriftInterpolator([d], { smoothing: 'auto' });
-    const frames = Float64Array.from({ length: Math.floor(d.t[d.t.length - 1] - d.t[0]) }, (_, i) => Math.ceil(d.t[0]) + i);
-    const curve = interp.evaluate(frames);
-    const curveSd = interp.evaluateSd!(frames)!;
-    const frameCount: Count = { inside: 0, total: 0 };
-    for (const a of axes) {
-      const c = coverage(d.t, d[a], d.sd![a], sim.truth, a);
-      here.inside += c.inside;
-      here.total += c.total;
-      const f = coverage(frames, curve[a], curveSd[a], sim.truth, a);
-      frameCount.inside += f.inside;
-      frameCount.total += f.total;
-    }
-    console.log(`${o.locs} locs, ${o.frames} frames: ${here.total} sample-axes, ${((100 * here.inside) / here.total).toFixed(1)} % within ±2 sd; per frame ${((100 * frameCount.inside) / frameCount.total).toFixed(1)} %`);
-    expect(here.inside / here.total).toBeGreaterThanOrEqual(SCENARIO_MIN_COVERAGE);
-    pooled.inside += here.inside;
-    pooled.total += here.total;
-    perFrame.inside += frameCount.inside;
-    perFrame.total += frameCount.total;
-  }, 240_000);
+  it.each(LOC_SCENARIOS)(
+    'localizations: $name',
+    async ({ sim: o, options }) => {
+      const sim = simulateLocalizations(o);
+      const r = await estimateDriftFromLocs(sim.table, options ?? {});
+      const d = r.drift;
+      expect(d.sd).toBeDefined();
+      const axes = o.dim === 3 ? (['x', 'y', 'z'] as const) : (['x', 'y'] as const);
+      const here: Count = { inside: 0, total: 0 };
+      const interp = createDriftInterpolator([d], { smoothing: 'auto' });
+      const frames = Float64Array.from({ length: Math.floor(d.t[d.t.length - 1] - d.t[0]) }, (_, i) => Math.ceil(d.t[0]) + i);
+      const curve = interp.evaluate(frames);
+      const curveSd = interp.evaluateSd!(frames)!;
+      const frameCount: Count = { inside: 0, total: 0 };
+      for (const a of axes) {
+        const c = coverage(d.t, d[a], d.sd![a], sim.truth, a);
+        here.inside += c.inside;
+        here.total += c.total;
+        const f = coverage(frames, curve[a], curveSd[a], sim.truth, a);
+        frameCount.inside += f.inside;
+        frameCount.total += f.total;
+      }
+      console.log(
+        `${o.locs} locs, ${o.frames} frames: ${here.total} sample-axes, ${((100 * here.inside) / here.total).toFixed(1)} % within ±2 sd; per frame ${((100 * frameCount.inside) / frameCount.total).toFixed(1)} %`,
+      );
+      expect(here.inside / here.total).toBeGreaterThanOrEqual(SCENARIO_MIN_COVERAGE);
+      pooled.inside += here.inside;
+      pooled.total += here.total;
+      perFrame.inside += frameCount.inside;
+      perFrame.total += frameCount.total;
+    },
+    240_000,
+  );
 
   it.each([
     { name: 'camera 96², 6 photons/emitter', seed: 27, photonsPerEmitter: 6 },
     { name: 'camera 96², 15 photons/emitter', seed: 28, photonsPerEmitter: 15 },
-  ])('images: $name', async ({ seed, photonsPerEmitter }) => {
-    const sim = simulateImageStack({
-      dtype: 'uint16', width: 96, height: 96, pixelNm: 100, frames: 80, psfSigmaNm: 130, camera: 'scmos', readNoiseE: 2,
-      adPerElectron: 1, offsetPatternSd: 0, photonsPerEmitter, driftAmplitudeNm: 800, seed,
-    });
-    const ctx: RunContext = { executor: inlineExecutor, progress: {}, cwd: '.' };
-    const filtered = (await imagePreClipFilter.run(ctx, { input_name: sim.stack }, paramsFromFlags(imagePreClipFilter, {}))).output_name as ImageStack;
-    const d = (await imageRcc.run(ctx, { input_image: filtered }, paramsFromFlags(imageRcc, {}))).output_drift as DriftTrace;
-    const here: Count = { inside: 0, total: 0 };
-    for (const a of ['x', 'y'] as const) {
-      const c = coverage(d.t, d[a], d.sd![a], sim.truth, a);
-      here.inside += c.inside;
-      here.total += c.total;
-    }
-    console.log(`images seed ${seed}: ${((100 * here.inside) / here.total).toFixed(1)} % within ±2 sd`);
-    expect(here.inside / here.total).toBeGreaterThanOrEqual(SCENARIO_MIN_COVERAGE);
-    pooled.inside += here.inside;
-    pooled.total += here.total;
-  }, 240_000);
+  ])(
+    'images: $name',
+    async ({ seed, photonsPerEmitter }) => {
+      const sim = simulateImageStack({
+        dtype: 'uint16',
+        width: 96,
+        height: 96,
+        pixelNm: 100,
+        frames: 80,
+        psfSigmaNm: 130,
+        camera: 'scmos',
+        readNoiseE: 2,
+        adPerElectron: 1,
+        offsetPatternSd: 0,
+        photonsPerEmitter,
+        driftAmplitudeNm: 800,
+        seed,
+      });
+      const ctx: RunContext = { executor: inlineExecutor, progress: {}, cwd: '.' };
+      const filtered = (await imagePreClipFilter.run(ctx, { input_name: sim.stack }, paramsFromFlags(imagePreClipFilter, {}))).output_name as ImageStack;
+      const d = (await imageRcc.run(ctx, { input_image: filtered }, paramsFromFlags(imageRcc, {}))).output_drift as DriftTrace;
+      const here: Count = { inside: 0, total: 0 };
+      for (const a of ['x', 'y'] as const) {
+        const c = coverage(d.t, d[a], d.sd![a], sim.truth, a);
+        here.inside += c.inside;
+        here.total += c.total;
+      }
+      console.log(`images seed ${seed}: ${((100 * here.inside) / here.total).toFixed(1)} % within ±2 sd`);
+      expect(here.inside / here.total).toBeGreaterThanOrEqual(SCENARIO_MIN_COVERAGE);
+      pooled.inside += here.inside;
+      pooled.total += here.total;
+    },
+    240_000,
+  );
 
   it('pooled over every scenario, within the issue bounds', () => {
     expect(pooled.total).toBeGreaterThan(0);
     const share = pooled.inside / pooled.total;
-    console.log(`pooled: ${pooled.inside} of ${pooled.total} sample-axes (${(100 * share).toFixed(1)} %) within ±2 sd; per frame ${((100 * perFrame.inside) / perFrame.total).toFixed(1)} %`);
+    console.log(
+      `pooled: ${pooled.inside} of ${pooled.total} sample-axes (${(100 * share).toFixed(1)} %) within ±2 sd; per frame ${((100 * perFrame.inside) / perFrame.total).toFixed(1)} %`,
+    );
     expect(share).toBeGreaterThanOrEqual(POOLED_COVERAGE[0]);
     expect(share).toBeLessThanOrEqual(POOLED_COVERAGE[1]);
     expect(perFrame.inside / perFrame.total).toBeGreaterThanOrEqual(PER_FRAME_MIN_COVERAGE);
@@ -153,7 +179,14 @@ describe('uncertainty pieces', () => {
     const shifts = Float64Array.from({ length: 3 * rows }, () => rng.normal());
     const used = new Uint8Array(rows).fill(1);
     const drift: [Float64Array, Float64Array, Float64Array] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
-    const ls = leastSquaresSd(n, pairs, shifts, used, drift, Array.from({ length: n }, (_, i) => i));
+    const ls = leastSquaresSd(
+      n,
+      pairs,
+      shifts,
+      used,
+      drift,
+      Array.from({ length: n }, (_, i) => i),
+    );
     const exact = Math.sqrt((1 - 1 / n) / n);
     for (const v of ls.sd.x) expect(v / ls.pairSdNm[0]).toBeCloseTo(exact, 1);
   });

@@ -52,7 +52,10 @@ function report(label: string, est: Float64Array, truth: ArrayLike<number>): num
 describe('estimateDriftFromImages on simulated stacks with known drift', () => {
   it(`recovers the drift of a 50-frame, 20 nm-pixel stack within ${RMSE_FINE_NM} nm, raw and pre-filtered`, async () => {
     const sim = simulateImageStack({ frames: 50, pixelNm: 20, seed: 2 });
-    for (const [name, stack] of [['raw', sim.stack], ['pre-filtered', prefilterStack(sim.stack, PREFILTER_DEFAULTS)]] as const) {
+    for (const [name, stack] of [
+      ['raw', sim.stack],
+      ['pre-filtered', prefilterStack(sim.stack, PREFILTER_DEFAULTS)],
+    ] as const) {
       const res = await estimateDriftFromImages(stack, RCC_DEFAULTS);
       expect(Array.from(res.drift.t)).toEqual(Array.from({ length: 50 }, (_, i) => i));
       expect(res.drift.x[0]).toBe(0);
@@ -116,7 +119,9 @@ describe('estimateDriftFromImages on bad input', () => {
     const nan = Float32Array.from(frame);
     nan[20] = NaN;
     await expect(estimateDriftFromImages(memoryStack([frame, nan], { width: 16, height: 16 }), RCC_DEFAULTS)).rejects.toThrow(InputError);
-    await expect(estimateDriftFromImages(memoryStack([frame, frame], { width: 16, height: 16 }), { ...RCC_DEFAULTS, shiftMaxNm: 0 })).rejects.toThrow(UsageError);
+    await expect(estimateDriftFromImages(memoryStack([frame, frame], { width: 16, height: 16 }), { ...RCC_DEFAULTS, shiftMaxNm: 0 })).rejects.toThrow(
+      UsageError,
+    );
   });
 });
 
@@ -134,7 +139,10 @@ describe.skipIf(!haveSharedFixtures)(`the original plugin's example image stack 
     const interpolator = createDriftInterpolator([res.drift], { degree: 3, smoothing: -1, extrapolation: 'linear' });
     const corrected = applyDriftToStack(input, interpolator, { paddingMultiplier: 1 });
     expect(corrected.dtype).toBe('float32');
-    const again = await estimateDriftFromImages(prefilterStack(corrected, { ...PREFILTER_DEFAULTS, medianFilterSize: -1 }), { ...RCC_DEFAULTS, corrWindow: -1 });
+    const again = await estimateDriftFromImages(prefilterStack(corrected, { ...PREFILTER_DEFAULTS, medianFilterSize: -1 }), {
+      ...RCC_DEFAULTS,
+      corrWindow: -1,
+    });
     const residual = Math.max(span(again.drift.x), span(again.drift.y));
     console.log(`example: residual drift after correction spans ${residual.toFixed(2)} nm`);
     expect(residual).toBeLessThanOrEqual(EXAMPLE_RESIDUAL_NM);

@@ -92,7 +92,10 @@ describe('camera stacks at the defaults (issue 8)', () => {
     ['offset 100, background 40, 60 hot pixels', { offset: 100, backgroundPhotons: 40, hotPixels: 60, seed: 2 }],
     ['offset 0, background 5', { offset: 0, backgroundPhotons: 5, seed: 4 }],
     ['offset 2000, background 100, 12 photons', { offset: 2000, backgroundPhotons: 100, photonsPerEmitter: 12, seed: 5 }],
-    ['EMCCD, offset 100, background 40, 12 photons', { camera: 'emccd', readNoiseE: 50, adPerElectron: 0.1, offset: 100, backgroundPhotons: 40, photonsPerEmitter: 12, seed: 6 }],
+    [
+      'EMCCD, offset 100, background 40, 12 photons',
+      { camera: 'emccd', readNoiseE: 50, adPerElectron: 0.1, offset: 100, backgroundPhotons: 40, photonsPerEmitter: 12, seed: 6 },
+    ],
   ];
   for (const [name, cfg] of grid) {
     it(`${name}: within ${CAMERA_2D_RMSE_NM} nm per frame, the background reported, no warning`, async () => {
@@ -137,7 +140,12 @@ describe('rendered SMLM images: the defaults never lose to the original example 
     it(`${frames} rendered images of 448² × 20 nm`, async () => {
       const sim = simulateRenderedStack({ frames, seed: 3 });
       const defaults = rmse(`rendered ${frames}: defaults`, (await measureAtDefaults(sim.stack)).drift, sim.truth, ['x', 'y']);
-      const recipe = rmse(`rendered ${frames}: example recipe settings`, (await measureAtDefaults(sim.stack, { median_filter_size: -1 }, { corr_window: -1 })).drift, sim.truth, ['x', 'y']);
+      const recipe = rmse(
+        `rendered ${frames}: example recipe settings`,
+        (await measureAtDefaults(sim.stack, { median_filter_size: -1 }, { corr_window: -1 })).drift,
+        sim.truth,
+        ['x', 'y'],
+      );
       const original = rmse(
         `rendered ${frames}: the original's algorithm (no background removal, shift_max 5 px)`,
         (await measureAtDefaults(sim.stack, { median_filter_size: -1, background: 'none' }, { corr_window: -1, shift_max: 5 * 20 })).drift,
@@ -170,14 +178,42 @@ describe('no silent failure (issue 8)', () => {
   });
 
   it('warns about a pattern fixed to the camera pixels (sCMOS offset pattern), not about a clean camera', async () => {
-    const fpn = simulateImageStack({ ...CAMERA, frames: 12, adPerElectron: 0.5, readNoiseE: 1.6, offset: 100, backgroundPhotons: 40, offsetPatternSd: 1, seed: 24 });
+    const fpn = simulateImageStack({
+      ...CAMERA,
+      frames: 12,
+      adPerElectron: 0.5,
+      readNoiseE: 1.6,
+      offset: 100,
+      backgroundPhotons: 40,
+      offsetPatternSd: 1,
+      seed: 24,
+    });
     expect((await measureAtDefaults(fpn.stack)).warnings.join('\n')).toMatch(/fixed pixel pattern .* subtract a dark frame/);
-    const clean = simulateImageStack({ ...CAMERA, frames: 12, adPerElectron: 0.5, readNoiseE: 1.6, offset: 100, backgroundPhotons: 40, hotPixels: 60, seed: 24 });
+    const clean = simulateImageStack({
+      ...CAMERA,
+      frames: 12,
+      adPerElectron: 0.5,
+      readNoiseE: 1.6,
+      offset: 100,
+      backgroundPhotons: 40,
+      hotPixels: 60,
+      seed: 24,
+    });
     expect((await measureAtDefaults(clean.stack)).warnings).toEqual([]);
   }, 60_000);
 
   it('warns on a stack that did not drift, at the defaults, naming the causes', async () => {
-    const sim = simulateImageStack({ ...CAMERA, frames: 30, width: 128, height: 128, offset: 100, backgroundPhotons: 10, photonsPerEmitter: 200, driftAmplitudeNm: 0, seed: 22 });
+    const sim = simulateImageStack({
+      ...CAMERA,
+      frames: 30,
+      width: 128,
+      height: 128,
+      offset: 100,
+      backgroundPhotons: 10,
+      photonsPerEmitter: 200,
+      driftAmplitudeNm: 0,
+      seed: 22,
+    });
     const res = await measureAtDefaults(sim.stack);
     expect(res.warnings.join('\n')).toMatch(/pairs measure no shift .* the sample did not drift, or something fixed to the camera/);
   }, 60_000);
@@ -197,7 +233,7 @@ describe('hot-pixel suppression', () => {
     let s = 7;
     for (let i = 0; i < plane.length; i++) {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      plane[i] += ((s / 2 ** 32) - 0.5) * 6;
+      plane[i] += (s / 2 ** 32 - 0.5) * 6;
     }
     const sigma = 0.75;
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) plane[y * w + x] += 2000 * Math.exp(-((x - 20) ** 2 + (y - 20) ** 2) / (2 * sigma * sigma));

@@ -91,7 +91,7 @@ describe('fiducial markers', () => {
     expect(Math.max(...err)).toBeLessThan(FIDUCIAL_TROUBLED_BOUND_NM);
   });
 
-  it('a bead on a blinking structure: the structure\'s localizations are outliers, not drift', async () => {
+  it("a bead on a blinking structure: the structure's localizations are outliers, not drift", async () => {
     const sim = simulate({ beads: 3, seed: 24, locs: 60000 });
     const { table, emitters } = sim;
     const e = table.columns.get('emitter')!;
@@ -117,7 +117,9 @@ describe('fiducial markers', () => {
     }
     const res = await estimateDriftFromLocs(table, { method: 'fiducial' });
     const err = rmse(res.drift, sim.truth, 2);
-    console.log(`fiducial, bead on a structure: ${err.map((v) => v.toFixed(3)).join(' / ')} nm; ${res.fiducial!.markers.map((m) => m.note ?? '-').join(' | ')}`);
+    console.log(
+      `fiducial, bead on a structure: ${err.map((v) => v.toFixed(3)).join(' / ')} nm; ${res.fiducial!.markers.map((m) => m.note ?? '-').join(' | ')}`,
+    );
     expect(Math.max(...err)).toBeLessThan(FIDUCIAL_TROUBLED_BOUND_NM);
   });
 
@@ -170,7 +172,9 @@ describe('fiducial markers', () => {
     const y = sim.table.columns.get('y')!;
     // Where each bead is in its first frames (a click on the raw image at the start).
     const picks = [0, 1, 2].map((k) => {
-      const rows = beadRows(sim.table, k).sort((a, b) => t[a] - t[b]).slice(0, 20);
+      const rows = beadRows(sim.table, k)
+        .sort((a, b) => t[a] - t[b])
+        .slice(0, 20);
       return { xNm: rows.reduce((a, i) => a + x[i], 0) / rows.length, yNm: rows.reduce((a, i) => a + y[i], 0) / rows.length };
     });
     const res = await estimateDriftFromLocs(sim.table, { method: 'fiducial', picks });
@@ -209,7 +213,10 @@ describe('fiducial markers', () => {
 });
 
 describe('AIM', () => {
-  const fast = [{ amplitudeNm: 60, periodFrames: 4000 }, { amplitudeNm: 40, periodFrames: 5000 }];
+  const fast = [
+    { amplitudeNm: 60, periodFrames: 4000 },
+    { amplitudeNm: 40, periodFrames: 5000 },
+  ];
 
   it('dense: within the bound, the second round improves on the first', async () => {
     const sim = simulateLocalizations({ frames: 10000, locs: 80000, seed: 31 });
@@ -227,7 +234,10 @@ describe('AIM', () => {
       locs: 80000,
       seed: 32,
       oscillations: fast,
-      jumps: [{ frame: 5000, xNm: 90, yNm: -95 }, { frame: 10000, xNm: -120, yNm: 50 }],
+      jumps: [
+        { frame: 5000, xNm: 90, yNm: -95 },
+        { frame: 10000, xNm: -120, yNm: 50 },
+      ],
     });
     const warnings: string[] = [];
     const res = await estimateDriftFromLocs(sim.table, { method: 'AIM' }, { progress: { warn: (m) => warnings.push(m) } });
@@ -255,12 +265,18 @@ describe('AIM', () => {
 
   it('sparse data at the defaults: the segment length follows the density, over several seeds and densities', async () => {
     // 100-frame segments of ~40 localizations took false peaks here (24–330 nm RMSE).
-    for (const [locs, frames, seed] of [[9000, 24000, 37], [12000, 30000, 38], [6000, 16000, 39]]) {
+    for (const [locs, frames, seed] of [
+      [9000, 24000, 37],
+      [12000, 30000, 38],
+      [6000, 16000, 39],
+    ]) {
       const sim = simulateLocalizations({ frames, locs, seed });
       const res = await estimateDriftFromLocs(sim.table, { method: 'AIM' });
       const err = rmse(res.drift, sim.truth, 2);
       const perSegment = res.aim!.segments.map((s) => s.to - s.from).sort((a, b) => a - b)[res.aim!.segments.length >> 1];
-      console.log(`AIM sparse ${locs}/${frames} (seed ${seed}): segments of ${res.aim!.segmentFrames} frames, median ${perSegment} locs: ${err.map((v) => v.toFixed(2)).join(' / ')} nm`);
+      console.log(
+        `AIM sparse ${locs}/${frames} (seed ${seed}): segments of ${res.aim!.segmentFrames} frames, median ${perSegment} locs: ${err.map((v) => v.toFixed(2)).join(' / ')} nm`,
+      );
       const t = sim.table.columns.get('t')!;
       expect(res.aim!.segmentFrames).toBe(autoSegmentFrames(sim.table.length, Math.floor(t[t.length - 1]) - Math.floor(t[0]) + 1));
       expect(res.aim!.segmentFrames).toBeGreaterThan(AIM_DEFAULTS.segmentFrames);
@@ -306,7 +322,9 @@ describe('AIM', () => {
 
   it('refuses parameters that cannot work', async () => {
     const sim = simulateLocalizations({ frames: 2000, locs: 5000, seed: 36 });
-    await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 })).rejects.toThrow(/^`maxDriftNm` \(5 nm\) must be at least half `intersectDistanceNm`/);
+    await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', maxDriftNm: 5 })).rejects.toThrow(
+      /^`maxDriftNm` \(5 nm\) must be at least half `intersectDistanceNm`/,
+    );
     await expect(estimateDriftFromLocs(sim.table, { method: 'AIM', segmentFrames: 5000 })).rejects.toThrow(/only one AIM segment/);
   });
 });

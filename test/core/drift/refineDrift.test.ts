@@ -135,10 +135,14 @@ describe('estimateDriftFromLocs at its defaults (RCC + fine stage)', () => {
     { name: 'dense 2D, 20 µm', locs: 130_000, frames: 30_000, seed: 11 },
     { name: 'dense 2D, 12 µm, precise', locs: 100_000, frames: 20_000, seed: 12, fieldNm: 12_000, photonsMedian: 800 },
     { name: 'dense 2D, dim, fast blinking', locs: 130_000, frames: 30_000, seed: 13, photonsMedian: 200, meanOnFrames: 1.5 },
-  ])('$name: ≤ DENSE_BOUND_NM', async (o) => {
-    const { errors } = await measure(o);
-    for (const e of errors) expect(e).toBeLessThan(DENSE_BOUND_NM);
-  }, 60_000);
+  ])(
+    '$name: ≤ DENSE_BOUND_NM',
+    async (o) => {
+      const { errors } = await measure(o);
+      for (const e of errors) expect(e).toBeLessThan(DENSE_BOUND_NM);
+    },
+    60_000,
+  );
 
   it('fast drift with two jumps: the jumps are found and the drift followed', async () => {
     const jumps = [

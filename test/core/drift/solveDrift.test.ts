@@ -34,7 +34,12 @@ describe('solveDrift', () => {
           const drift = Array.from({ length: n }, (_, w) => (w === 0 ? [0, 0, 0] : [vals[3 * w], vals[3 * w + 1], vals[3 * w + 2]]));
           const pairs = buildPairs(n, method, 3);
           const sol = solveDrift(n, pairs, consistentShifts(drift, pairs), { method, shiftMax: 5 });
-          for (let a = 0; a < 3; a++) expectClose(sol.drift[a], drift.map((d) => d[a]), { atol: 1e-9 });
+          for (let a = 0; a < 3; a++)
+            expectClose(
+              sol.drift[a],
+              drift.map((d) => d[a]),
+              { atol: 1e-9 },
+            );
           expect(sol.rejected).toBe(0);
         },
       ),
@@ -53,7 +58,11 @@ describe('solveDrift', () => {
     // Rejection rounds re-solve: only the outlier goes (one-shot rejection from the first
     // solution's residuals also threw away 6 good rows here).
     expect(rcc.rejected).toBe(1);
-    expectClose(rcc.drift[0], drift.map((d) => d[0]), { atol: 1e-9 });
+    expectClose(
+      rcc.drift[0],
+      drift.map((d) => d[0]),
+      { atol: 1e-9 },
+    );
     const mcc = solveDrift(n, pairs, shifts, { method: 'MCC', shiftMax: 5 });
     expect(mcc.rejected).toBe(0);
     expect(Math.max(...mcc.drift[0].map((v, i) => Math.abs(v - drift[i][0])))).toBeGreaterThan(1);
@@ -76,10 +85,14 @@ describe('solveDrift', () => {
     shifts[0] = NaN;
     const sol = solveDrift(n, pairs, shifts, { method: 'RCC', shiftMax: 5 });
     expect(sol.used[0]).toBe(0);
-    expectClose(sol.drift[0], drift.map((d) => d[0]), { atol: 1e-9 });
+    expectClose(
+      sol.drift[0],
+      drift.map((d) => d[0]),
+      { atol: 1e-9 },
+    );
   });
 
-  it('rank-deficient pairs give numpy.linalg.pinv\'s minimum-norm solution (MCC: no rejection)', () => {
+  it("rank-deficient pairs give numpy.linalg.pinv's minimum-norm solution (MCC: no rejection)", () => {
     const fx = JSON.parse(readFileSync(join(fixturesDir, 'core', 'pinv.json'), 'utf8'));
     expect(fx.rank).toBeLessThan(fx.n - 1);
     const pairs = Int32Array.from(fx.pairs.flat());
@@ -95,9 +108,17 @@ describe('solveDrift', () => {
     const drift = Array.from({ length: n }, (_, w) => [w === 0 ? 0 : 50 * Math.sin(w / 700), w === 0 ? 0 : 0.01 * w, 0]);
     const pairs = buildPairs(n, 'RCC', 5);
     const sol = solveDrift(n, pairs, consistentShifts(drift, pairs), { method: 'RCC', shiftMax: 5 });
-    expectClose(sol.drift[0], drift.map((d) => d[0]), { atol: 1e-6 });
+    expectClose(
+      sol.drift[0],
+      drift.map((d) => d[0]),
+      { atol: 1e-6 },
+    );
     const dcc = buildPairs(n, 'DCC', 5);
     const solDcc = solveDrift(n, dcc, consistentShifts(drift, dcc), { method: 'DCC', shiftMax: 5 });
-    expectClose(solDcc.drift[1], drift.map((d) => d[1]), { atol: 1e-9 });
+    expectClose(
+      solDcc.drift[1],
+      drift.map((d) => d[1]),
+      { atol: 1e-9 },
+    );
   });
 });

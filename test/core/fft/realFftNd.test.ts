@@ -11,7 +11,7 @@ function naiveDft(grid: Float32Array, nx: number, ny: number, nz: number, kx: nu
   for (let z = 0; z < nz; z++)
     for (let y = 0; y < ny; y++)
       for (let x = 0; x < nx; x++) {
-        const a = -2 * Math.PI * (kx * x / nx + ky * y / ny + kz * z / nz);
+        const a = -2 * Math.PI * ((kx * x) / nx + (ky * y) / ny + (kz * z) / nz);
         const v = grid[(z * ny + y) * nx + x];
         re += v * Math.cos(a);
         im += v * Math.sin(a);
@@ -98,7 +98,12 @@ describe('RealFftNd', () => {
         }
     const full = new Float32Array(n);
     fft.inverse(spec, full);
-    expectClose(Array.from(full, (v) => v / n), grid, { atol: 1e-5 }, 'full round trip');
+    expectClose(
+      Array.from(full, (v) => v / n),
+      grid,
+      { atol: 1e-5 },
+      'full round trip',
+    );
     fft.dispose();
   });
 });

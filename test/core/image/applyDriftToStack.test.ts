@@ -75,7 +75,10 @@ describe('applyDriftToStack', () => {
 
   it('warns when the drift does not cover the stack, and extrapolates', async () => {
     const frame = new Float32Array(64);
-    const st = memoryStack(Array.from({ length: 6 }, () => frame), { width: 8, height: 8 });
+    const st = memoryStack(
+      Array.from({ length: 6 }, () => frame),
+      { width: 8, height: 8 },
+    );
     const drift = exact({ t: Float64Array.of(0, 2), x: Float64Array.of(0, 20), y: Float64Array.of(0, 0), z: Float64Array.of(0, 0) });
     const warnings: string[] = [];
     const out = applyDriftToStack(st, drift, { paddingMultiplier: 1 }, { progress: { warn: (m) => warnings.push(m) } });

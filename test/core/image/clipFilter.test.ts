@@ -6,7 +6,15 @@ import { expectClose } from '../../helpers/expectClose.js';
 import { findPython, runPython } from '../../helpers/fixtures.js';
 import { memoryStack } from './memoryStack.js';
 
-const NO_FILTER = { medianFilterSize: 0, thresholdLower: -Infinity, clipToLower: 0, thresholdUpper: Infinity, clipToUpper: 0, tukeySize: 0, background: 'none' as const };
+const NO_FILTER = {
+  medianFilterSize: 0,
+  thresholdLower: -Infinity,
+  clipToLower: 0,
+  thresholdUpper: Infinity,
+  clipToUpper: 0,
+  tukeySize: 0,
+  background: 'none' as const,
+};
 
 describe('clipAndFilterFrame', () => {
   it('clips upper first, then lower, subtracts clip_to_lower (exact, uint16 input)', () => {
@@ -97,11 +105,17 @@ describe('background auto', () => {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
       return (s / 2 ** 32 - 0.5) * 10;
     };
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) frame[y * w + x] = Math.round(1000 + 0.5 * x + 0.2 * y + noise() + (x === 64 && y > 20 && y < 70 ? 300 : 0));
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) frame[y * w + x] = Math.round(1000 + 0.5 * x + 0.2 * y + noise() + (x === 64 && y > 20 && y < 70 ? 300 : 0));
     const out = clipAndFilterFrame(frame, w, h, 1, { ...NO_FILTER, background: 'auto' });
     let sum = 0;
     let count = 0;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (Math.abs(x - 64) > 3) { sum += out[y * w + x]; count++; }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        if (Math.abs(x - 64) > 3) {
+          sum += out[y * w + x];
+          count++;
+        }
     expect(Math.abs(sum / count)).toBeLessThan(0.5);
     expect(out[40 * w + 64]).toBeGreaterThan(290);
     const none = clipAndFilterFrame(frame, w, h, 1, { ...NO_FILTER, background: 'none' });

@@ -19,7 +19,7 @@ const NUMPY_RTOL = 1e-4;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 /** Clustered points (blobs of σ ≈ 2 bins) in the middle half of the data shape, moved by `shift` bins. */
@@ -97,7 +97,12 @@ describe('PointRegistrar (coarse then fine)', () => {
     const full = new PointCorrelator(plan);
     const reg = new PointRegistrar(plan);
     const [rx, ry, rz] = full.regionShape;
-    for (const [seed, shift] of [[5, [7, -4, 2]], [9, [-11, 3, -3]], [13, [0, 0, 0]], [17, [12, 13, 4]]] as const) {
+    for (const [seed, shift] of [
+      [5, [7, -4, 2]],
+      [9, [-11, 3, -3]],
+      [13, [0, 0, 0]],
+      [17, [12, 13, 4]],
+    ] as const) {
       const a = clusteredPoints(data, 800, seed);
       const b = clusteredPoints(data, 800, seed, shift as unknown as [number, number, number], seed + 100);
       const ref = findPeak(full.correlationRegion(a, b), rx, ry, rz)!;
@@ -124,7 +129,10 @@ describe.skipIf(!python)('PointCorrelator against numpy', () => {
     const b = clusteredPoints(data, 200, 22, [3, 1, -2]);
     const kernel = Array.from(smoothingKernel(plan.smoothingSigmaPx));
     const payload = JSON.stringify({
-      data, lo: plan.shiftLo, hi: plan.shiftHi, kernel,
+      data,
+      lo: plan.shiftLo,
+      hi: plan.shiftHi,
+      kernel,
       a: [Array.from(a.ix), Array.from(a.iy), Array.from(a.iz), Array.from(a.w)],
       b: [Array.from(b.ix), Array.from(b.iy), Array.from(b.iz), Array.from(b.w)],
     });

@@ -11,7 +11,7 @@ const SUBPIXEL_TOL_PX = 0.02;
 function blobs(shape: { nx: number; ny: number; nz: number }, data: [number, number, number], seed: number, count = 60): Float32Array {
   const g = new Float32Array(shape.nx * shape.ny * shape.nz);
   let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const sigma = 1.5;
   for (let b = 0; b < count; b++) {
     const cx = data[0] * (0.25 + 0.5 * rnd());
@@ -54,8 +54,23 @@ function fourierShift(fft: RealFftNd, grid: Float32Array, d: [number, number, nu
 
 describe('Registrar', () => {
   const cases: { data: [number, number, number]; shifts: [number, number, number][] }[] = [
-    { data: [100, 80, 1], shifts: [[0, 0, 0], [1.3, -2.7, 0], [-5.45, 3.12, 0], [7.9, 0.5, 0], [-0.25, -0.75, 0]] },
-    { data: [64, 48, 24], shifts: [[0.4, -1.6, 0.8], [-2.2, 1.1, -1.35]] },
+    {
+      data: [100, 80, 1],
+      shifts: [
+        [0, 0, 0],
+        [1.3, -2.7, 0],
+        [-5.45, 3.12, 0],
+        [7.9, 0.5, 0],
+        [-0.25, -0.75, 0],
+      ],
+    },
+    {
+      data: [64, 48, 24],
+      shifts: [
+        [0.4, -1.6, 0.8],
+        [-2.2, 1.1, -1.35],
+      ],
+    },
   ];
   for (const { data, shifts } of cases) {
     it(`recovers known sub-pixel Fourier shifts in ${data[2] > 1 ? '3D' : '2D'} within ${SUBPIXEL_TOL_PX} px`, async () => {
@@ -103,8 +118,7 @@ describe('findPeak', () => {
     const img = new Float32Array(nx * ny);
     // An earlier (in raster order) blob above threshold, and the true, higher peak later.
     img[2 * nx + 2] = 0.9;
-    for (let y = 0; y < ny; y++)
-      for (let x = 0; x < nx; x++) img[y * nx + x] += Math.exp(-((x - 13.3) ** 2 + (y - 14.6) ** 2) / 4);
+    for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) img[y * nx + x] += Math.exp(-((x - 13.3) ** 2 + (y - 14.6) ** 2) / 4);
     const peak = findPeak(img, nx, ny, 1)!;
     expect(peak.maxIndex).toEqual([13, 15, 0]);
     expect(peak.mask[2 * nx + 2]).toBe(0);

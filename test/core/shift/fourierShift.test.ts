@@ -95,8 +95,21 @@ print(json.dumps(r.ravel().tolist()))
   it(`is recovered by the registration core within ${RECOVERY_TOL_PX} px (2D and 3D)`, async () => {
     const pffft = await loadPffft();
     const cases: { shape: [number, number, number]; shifts: [number, number, number][] }[] = [
-      { shape: [96, 80, 1], shifts: [[0.3, -0.7, 0], [2.45, 1.15, 0], [-4.8, 3.33, 0]] },
-      { shape: [48, 40, 24], shifts: [[0.6, -1.4, 0.75], [-1.25, 0.35, -1.6]] },
+      {
+        shape: [96, 80, 1],
+        shifts: [
+          [0.3, -0.7, 0],
+          [2.45, 1.15, 0],
+          [-4.8, 3.33, 0],
+        ],
+      },
+      {
+        shape: [48, 40, 24],
+        shifts: [
+          [0.6, -1.4, 0.75],
+          [-1.25, 0.35, -1.6],
+        ],
+      },
     ];
     for (const { shape, shifts } of cases) {
       const [w, h, d] = shape;

@@ -8,9 +8,7 @@ import { erf, erfc, logGamma } from '../../../src/core/simulate/special.js';
 import { expectClose } from '../../helpers/expectClose.js';
 
 /** Made by fixtures/make_random_reference.py (numpy/scipy versions recorded inside). */
-const reference = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'random_reference.json'), 'utf8'),
-) as {
+const reference = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'random_reference.json'), 'utf8')) as {
   xoshiro128ss: { seed: number; stream: number; outputs: number[] }[];
   erf: { x: number[]; value: number[] };
   gammaln: { x: number[]; value: number[] };
@@ -161,12 +159,7 @@ describe('special functions', () => {
   });
 
   it('logGamma matches scipy.special.gammaln and exact factorials', () => {
-    expectClose(
-      reference.gammaln.x.map(logGamma),
-      reference.gammaln.value,
-      { rtol: LOG_GAMMA_RTOL, atol: LOG_GAMMA_ATOL },
-      'logGamma',
-    );
+    expectClose(reference.gammaln.x.map(logGamma), reference.gammaln.value, { rtol: LOG_GAMMA_RTOL, atol: LOG_GAMMA_ATOL }, 'logGamma');
     // Γ(n) = (n − 1)!, Γ(1/2) = √π.
     expect(logGamma(5)).toBeCloseTo(Math.log(24), 13);
     expect(logGamma(11)).toBeCloseTo(Math.log(3628800), 12);

@@ -39,18 +39,10 @@ function countDifferent(a: NumericArray, b: NumericArray): number {
   return n;
 }
 
-function expectShift(
-  label: string,
-  c0: number[],
-  ck: number[],
-  expectedPx: number[],
-  tolerancePx: number,
-): void {
+function expectShift(label: string, c0: number[], ck: number[], expectedPx: number[], tolerancePx: number): void {
   for (let a = 0; a < expectedPx.length; a++) {
     const got = ck[a] - c0[a];
-    expect(Math.abs(got - expectedPx[a]), `${label}, axis ${'xyz'[a]}: shift ${got} px, expected ${expectedPx[a]} px`).toBeLessThan(
-      tolerancePx,
-    );
+    expect(Math.abs(got - expectedPx[a]), `${label}, axis ${'xyz'[a]}: shift ${got} px, expected ${expectedPx[a]} px`).toBeLessThan(tolerancePx);
   }
 }
 
@@ -190,13 +182,7 @@ describe('simulateImageStack', () => {
     const c0 = centroid(f0, 96, 80, depth, 0);
     for (const k of [4, 9]) {
       const ck = centroid(sim.renderFrame(k), 96, 80, depth, 0);
-      expectShift(
-        `volume ${k}`,
-        c0,
-        ck,
-        [-truth.x[k] / 20, -truth.y[k] / 20, -truth.z[k] / zStepNm],
-        NOISE_FREE_CENTROID_TOLERANCE_PX,
-      );
+      expectShift(`volume ${k}`, c0, ck, [-truth.x[k] / 20, -truth.y[k] / 20, -truth.z[k] / zStepNm], NOISE_FREE_CENTROID_TOLERANCE_PX);
     }
   });
 

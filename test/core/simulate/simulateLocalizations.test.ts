@@ -53,9 +53,7 @@ describe('simulateLocalizations', () => {
   it('has the PYME columns, the exact row count and plausible ranges', () => {
     const { table } = sim2;
     expect(table.length).toBe(locs);
-    expect([...table.columns.keys()]).toEqual([
-      'x', 'y', 't', 'A', 'sig', 'error_x', 'error_y', 'photons', 'bg', 'emitter',
-    ]);
+    expect([...table.columns.keys()]).toEqual(['x', 'y', 't', 'A', 'sig', 'error_x', 'error_y', 'photons', 'bg', 'emitter']);
     for (const [name, values] of table.columns) {
       expect(values.length, name).toBe(locs);
       expect(values.every(Number.isFinite), `${name} finite`).toBe(true);
@@ -131,9 +129,7 @@ describe('simulateLocalizations', () => {
         }
         const mean = sum / n;
         expect(Math.abs(mean), `${label} ${axis}: mean normalised residual`).toBeLessThan(Z_MAX / Math.sqrt(n));
-        expect(Math.abs(sumSq / n - 1), `${label} ${axis}: normalised variance`).toBeLessThan(
-          NORMALISED_VARIANCE_TOLERANCE,
-        );
+        expect(Math.abs(sumSq / n - 1), `${label} ${axis}: normalised variance`).toBeLessThan(NORMALISED_VARIANCE_TOLERANCE);
         // Without the correction the residuals are much wider: the relation is not vacuous.
         expect(sumUncorrectedSq / n, `${label} ${axis}: uncorrected`).toBeGreaterThan(axis === 'z' ? 1.5 : 4);
       }
@@ -226,9 +222,7 @@ describe('simulateLocalizations', () => {
 
   it('in 3D has z, error_z ≈ 2.5× the lateral error, z in range and non-zero truth.z', () => {
     const { table, truth } = sim3;
-    expect([...table.columns.keys()]).toEqual([
-      'x', 'y', 'z', 't', 'A', 'sig', 'error_x', 'error_y', 'error_z', 'photons', 'bg', 'emitter',
-    ]);
+    expect([...table.columns.keys()]).toEqual(['x', 'y', 'z', 't', 'A', 'sig', 'error_x', 'error_y', 'error_z', 'photons', 'bg', 'emitter']);
     const z = column(table, 'z');
     // Structure ±400 nm, drift ≤ 100 nm, label 5 nm, and axial noise of a few tens of nm.
     expect(fractionInside(z, -550, 550)).toBeGreaterThan(0.995);

@@ -67,25 +67,10 @@ function checkCase(c: SplineCase): void {
   const sumY2 = c.y.reduce((acc, v) => acc + v * v, 0);
   expectClose([spline.residual], [c.fp], { rtol: RTOL, atol: FP_ATOL_PER_SUM_Y2 * sumY2 }, `${c.name}: fp`);
   expectClose(evaluateSpline(spline, c.grid), c.values, { rtol: RTOL, atol }, `${c.name}: values`);
-  expectClose(
-    evaluateSpline(spline, c.outside),
-    c.outsideValues,
-    { rtol: RTOL, atol },
-    `${c.name}: end polynomials outside`,
-  );
+  expectClose(evaluateSpline(spline, c.outside), c.outsideValues, { rtol: RTOL, atol }, `${c.name}: end polynomials outside`);
   const slopeAtol = atol / span;
-  expectClose(
-    evaluateSpline(spline, c.derivativeGrid, undefined, 1),
-    c.derivative,
-    { rtol: RTOL, atol: slopeAtol },
-    `${c.name}: derivative`,
-  );
-  expectClose(
-    evaluateSpline(spline, [c.x[0], c.x[c.x.length - 1]], undefined, 1),
-    c.endDerivative,
-    { rtol: RTOL, atol: slopeAtol },
-    `${c.name}: end slopes`,
-  );
+  expectClose(evaluateSpline(spline, c.derivativeGrid, undefined, 1), c.derivative, { rtol: RTOL, atol: slopeAtol }, `${c.name}: derivative`);
+  expectClose(evaluateSpline(spline, [c.x[0], c.x[c.x.length - 1]], undefined, 1), c.endDerivative, { rtol: RTOL, atol: slopeAtol }, `${c.name}: end slopes`);
 }
 
 describe('fitSmoothingSpline matches scipy.interpolate.UnivariateSpline', () => {
@@ -170,24 +155,14 @@ describe('fitSmoothingSpline input errors', () => {
   const x = Float64Array.of(0, 1, 2, 3, 4);
   const y = Float64Array.of(0, 1, 0, 1, 0);
   it('rejects x that is not strictly increasing', () => {
-    expect(() => fitSmoothingSpline(Float64Array.of(0, 1, 1, 3, 4), y, { degree: 3, smoothing: 0 })).toThrow(
-      InputError,
-    );
-    expect(() => fitSmoothingSpline(Float64Array.of(0, 2, 1, 3, 4), y, { degree: 3, smoothing: 0 })).toThrow(
-      /strictly increasing.*x\[1\] = 2 and x\[2\] = 1/,
-    );
+    expect(() => fitSmoothingSpline(Float64Array.of(0, 1, 1, 3, 4), y, { degree: 3, smoothing: 0 })).toThrow(InputError);
+    expect(() => fitSmoothingSpline(Float64Array.of(0, 2, 1, 3, 4), y, { degree: 3, smoothing: 0 })).toThrow(/strictly increasing.*x\[1\] = 2 and x\[2\] = 1/);
   });
   it('rejects unequal lengths, non-finite samples and bad weights', () => {
     expect(() => fitSmoothingSpline(x, y.subarray(1), { degree: 3, smoothing: 0 })).toThrow(/equal lengths/);
-    expect(() => fitSmoothingSpline(x, Float64Array.of(0, NaN, 0, 1, 0), { degree: 3, smoothing: 0 })).toThrow(
-      /sample 1 is not finite/,
-    );
-    expect(() =>
-      fitSmoothingSpline(x, y, { degree: 3, smoothing: 0, weights: Float64Array.of(1, 1, 0, 1, 1) }),
-    ).toThrow(/weight 2 is 0/);
-    expect(() => fitSmoothingSpline(x, y, { degree: 3, smoothing: 0, weights: Float64Array.of(1) })).toThrow(
-      InputError,
-    );
+    expect(() => fitSmoothingSpline(x, Float64Array.of(0, NaN, 0, 1, 0), { degree: 3, smoothing: 0 })).toThrow(/sample 1 is not finite/);
+    expect(() => fitSmoothingSpline(x, y, { degree: 3, smoothing: 0, weights: Float64Array.of(1, 1, 0, 1, 1) })).toThrow(/weight 2 is 0/);
+    expect(() => fitSmoothingSpline(x, y, { degree: 3, smoothing: 0, weights: Float64Array.of(1) })).toThrow(InputError);
   });
   it('rejects degrees outside 1..5 and a NaN smoothing factor', () => {
     for (const degree of [0, 6, 2.5, NaN]) {
@@ -196,8 +171,6 @@ describe('fitSmoothingSpline input errors', () => {
     expect(() => fitSmoothingSpline(x, y, { degree: 3, smoothing: NaN })).toThrow(/smoothing factor/);
   });
   it('rejects an empty series', () => {
-    expect(() => fitSmoothingSpline(new Float64Array(0), new Float64Array(0), { degree: 3, smoothing: 0 })).toThrow(
-      InsufficientDataError,
-    );
+    expect(() => fitSmoothingSpline(new Float64Array(0), new Float64Array(0), { degree: 3, smoothing: 0 })).toThrow(InsufficientDataError);
   });
 });

@@ -45,7 +45,10 @@ print(json.dumps({'sum': {k: float(np.sum(a[k].astype('f8'))) for k in ('x', 'y'
     expect(table.length).toBe(ROWS);
     for (const [k, values] of Object.entries(stats.at as Record<string, number[]>)) {
       const col = table.columns.get(k)!;
-      expect((stats.idx as number[]).map((i) => col[i]), k).toEqual(values);
+      expect(
+        (stats.idx as number[]).map((i) => col[i]),
+        k,
+      ).toEqual(values);
     }
     for (const [k, sum] of Object.entries(stats.sum as Record<string, number>)) {
       let s = 0;
@@ -69,7 +72,15 @@ with tables.open_file(sys.argv[1]) as a, tables.open_file(sys.argv[2]) as b:
 
   it('writes and reads an empty table', async () => {
     const out = join(tmp, 'empty.hdf');
-    const empty = { length: 0, columns: new Map<string, NumericArray>([['x', new Float32Array(0)], ['y', new Float32Array(0)], ['t', new Int32Array(0)]]), metadata: {} };
+    const empty = {
+      length: 0,
+      columns: new Map<string, NumericArray>([
+        ['x', new Float32Array(0)],
+        ['y', new Float32Array(0)],
+        ['t', new Int32Array(0)],
+      ]),
+      metadata: {},
+    };
     await writePymeTable([out], empty, {}, out);
     const back = await readPymeTable(out);
     expect(back.length).toBe(0);

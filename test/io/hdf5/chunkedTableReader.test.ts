@@ -58,7 +58,16 @@ describe('direct chunk reader', () => {
         const want = Float64Array.from({ length: expected.rows }, (_, i) => f(i));
         expect(firstMismatch(Float64Array.from(values), want), `${col}`).toBe(-1);
       }
-      expect(direct.table.dtypes).toEqual(new Map([['x', 'f4'], ['y', 'f8'], ['t', 'i4'], ['big', 'i8'], ['n16', 'u2'], ['s8', 'i1']]));
+      expect(direct.table.dtypes).toEqual(
+        new Map([
+          ['x', 'f4'],
+          ['y', 'f8'],
+          ['t', 'i4'],
+          ['big', 'i8'],
+          ['n16', 'u2'],
+          ['s8', 'i1'],
+        ]),
+      );
       // h5wasm gives the same arrays, of the same types.
       const lib = await readWith('h5wasm', path, table);
       for (const [col, values] of lib.table.columns) {
@@ -86,12 +95,15 @@ describe('direct chunk reader', () => {
     for (const [col, values] of columns) expect(firstMismatch(direct.table.columns.get(col)!, values), col).toBe(-1);
   });
 
-  it.skipIf(!haveSharedFixtures)(`the real PYME .h5r (nested /FitResults) reads the same both ways${haveSharedFixtures ? '' : ` (${sharedSkipReason})`}`, async () => {
-    const path = sharedFixture('pyme', '1_2_series_D.h5r');
-    const direct = await readWith('chunks', path);
-    const lib = await readWith('h5wasm', path);
-    expect(direct.route).toBe('chunks');
-    expect([...direct.table.columns.keys()]).toEqual([...lib.table.columns.keys()]);
-    for (const [col, values] of lib.table.columns) expect(firstMismatch(direct.table.columns.get(col)!, values), col).toBe(-1);
-  });
+  it.skipIf(!haveSharedFixtures)(
+    `the real PYME .h5r (nested /FitResults) reads the same both ways${haveSharedFixtures ? '' : ` (${sharedSkipReason})`}`,
+    async () => {
+      const path = sharedFixture('pyme', '1_2_series_D.h5r');
+      const direct = await readWith('chunks', path);
+      const lib = await readWith('h5wasm', path);
+      expect(direct.route).toBe('chunks');
+      expect([...direct.table.columns.keys()]).toEqual([...lib.table.columns.keys()]);
+      for (const [col, values] of lib.table.columns) expect(firstMismatch(direct.table.columns.get(col)!, values), col).toBe(-1);
+    },
+  );
 });

@@ -5,7 +5,7 @@ import { adaptiveDeflate, deflateChunk, Z_RLE } from '../../../src/io/hdf5/defla
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 /** Byte planes as a shuffled float table has them: long runs, then noise. */

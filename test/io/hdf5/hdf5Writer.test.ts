@@ -27,16 +27,52 @@ function mixedTable(rows: number): LocTable {
     dtypes.set(name, dtype);
   };
   const seq = (f: (i: number) => number) => Float64Array.from({ length: rows }, (_, i) => f(i));
-  add('x', Float32Array.from({ length: rows }, (_, i) => 1000 * Math.sin(i) + i / 7), 'f4');
-  add('y', seq((i) => 5000 * Math.cos(i * 1.3) - i / 3), 'f8');
-  add('t', Int32Array.from({ length: rows }, (_, i) => i * 3 - 7), 'i4');
-  add('clumpIndex', seq((i) => i * 2 ** 33 + (i % 5) - 2 ** 40), 'i8');
-  add('probe', Uint8Array.from({ length: rows }, (_, i) => (i * 37) % 256), 'u1');
-  add('slice', Uint16Array.from({ length: rows }, (_, i) => (i * 4099) % 65536), 'u2');
-  add('neg', Int16Array.from({ length: rows }, (_, i) => -((i * 31) % 32768)), 'i2');
-  add('count', Uint32Array.from({ length: rows }, (_, i) => (i * 2654435761) % 2 ** 32), 'u4');
+  add(
+    'x',
+    Float32Array.from({ length: rows }, (_, i) => 1000 * Math.sin(i) + i / 7),
+    'f4',
+  );
+  add(
+    'y',
+    seq((i) => 5000 * Math.cos(i * 1.3) - i / 3),
+    'f8',
+  );
+  add(
+    't',
+    Int32Array.from({ length: rows }, (_, i) => i * 3 - 7),
+    'i4',
+  );
+  add(
+    'clumpIndex',
+    seq((i) => i * 2 ** 33 + (i % 5) - 2 ** 40),
+    'i8',
+  );
+  add(
+    'probe',
+    Uint8Array.from({ length: rows }, (_, i) => (i * 37) % 256),
+    'u1',
+  );
+  add(
+    'slice',
+    Uint16Array.from({ length: rows }, (_, i) => (i * 4099) % 65536),
+    'u2',
+  );
+  add(
+    'neg',
+    Int16Array.from({ length: rows }, (_, i) => -((i * 31) % 32768)),
+    'i2',
+  );
+  add(
+    'count',
+    Uint32Array.from({ length: rows }, (_, i) => (i * 2654435761) % 2 ** 32),
+    'u4',
+  );
   // a float64 array stored as float32 (as a corrected float32 x is)
-  add('sig', seq((i) => 100 + i / 9), 'f4');
+  add(
+    'sig',
+    seq((i) => 100 + i / 9),
+    'f4',
+  );
   return { length: rows, columns, dtypes, metadata: { 'voxelsize.x': 0.1, 'voxelsize.units': 'um', 'Camera.ROI': [1, 2, 3, 4], 'Analysis.Done': true } };
 }
 
@@ -50,7 +86,7 @@ function expectSameTable(back: LocTable, table: LocTable): void {
 }
 
 describe('lookup3 (the checksum of HDF5 version-2 metadata)', () => {
-  it('matches the reference values of Jenkins\' lookup3.c', () => {
+  it("matches the reference values of Jenkins' lookup3.c", () => {
     const text = new TextEncoder().encode('Four score and seven years ago');
     expect(lookup3(new Uint8Array(0))).toBe(0xdeadbeef);
     expect(lookup3(text, 0)).toBe(0x17770551);
@@ -93,7 +129,11 @@ describe('shuffledChunk', () => {
     return { out, rowBytes, offsets: sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0)) };
   };
   const t = mixedTable(103);
-  const fields: TableField[] = ['x', 'y', 't', 'clumpIndex', 'probe', 'slice'].map((name) => ({ name, values: t.columns.get(name)!, dtype: t.dtypes!.get(name)! }));
+  const fields: TableField[] = ['x', 'y', 't', 'clumpIndex', 'probe', 'slice'].map((name) => ({
+    name,
+    values: t.columns.get(name)!,
+    dtype: t.dtypes!.get(name)!,
+  }));
 
   it.each([
     [0, 16],
@@ -101,7 +141,7 @@ describe('shuffledChunk', () => {
     [0, 10], // rows not a multiple of 4: byte by byte
     [100, 10],
     [0, 103],
-  ])('is HDF5\'s byte transposition (chunk from row %i, %i rows)', (start, chunkRows) => {
+  ])("is HDF5's byte transposition (chunk from row %i, %i rows)", (start, chunkRows) => {
     const { out, rowBytes, offsets } = naive(fields, start, chunkRows, 103);
     expect(Array.from(shuffledChunk(fields, offsets, rowBytes, start, chunkRows, 103))).toEqual(Array.from(out));
   });
@@ -163,7 +203,12 @@ describe('PYME .hdf written by our writer', () => {
     const root: GroupNode = {
       kind: 'group',
       attributes: pyTablesGroupAttributes('/'),
-      children: new Map([['Localizations', { kind: 'table', attributes: pyTablesTableAttributes(fields, 20000), fields, rows: 20000, chunkRows: 512, deflateLevel: 2 } as TableNode]]),
+      children: new Map([
+        [
+          'Localizations',
+          { kind: 'table', attributes: pyTablesTableAttributes(fields, 20000), fields, rows: 20000, chunkRows: 512, deflateLevel: 2 } as TableNode,
+        ],
+      ]),
     };
     let written = 0;
     const full = {
@@ -183,7 +228,7 @@ describe('B-tree of many chunks (several levels), read and appended by HDF5', ()
   const table = mixedTable(rows);
   const out = join(tmp, 'many-chunks.hdf');
 
-  it('the browser build\'s deflate (fflate, web/src/shims/zlib.ts) writes a file HDF5 reads too', async () => {
+  it("the browser build's deflate (fflate, web/src/shims/zlib.ts) writes a file HDF5 reads too", async () => {
     const { deflate } = await import('../../../web/src/shims/zlib.js');
     const fflateDeflate = (data: Uint8Array, level: number) =>
       new Promise<Uint8Array>((resolve, reject) => deflate(data, { level }, (err, out) => (err ? reject(err) : resolve(out))));
@@ -191,7 +236,9 @@ describe('B-tree of many chunks (several levels), read and appended by HDF5', ()
     const root: GroupNode = {
       kind: 'group',
       attributes: pyTablesGroupAttributes('/'),
-      children: new Map([['Localizations', { kind: 'table', attributes: pyTablesTableAttributes(fields, rows), fields, rows, chunkRows: 1000, deflateLevel: 2 } as TableNode]]),
+      children: new Map([
+        ['Localizations', { kind: 'table', attributes: pyTablesTableAttributes(fields, rows), fields, rows, chunkRows: 1000, deflateLevel: 2 } as TableNode],
+      ]),
     };
     const path = join(tmp, 'fflate.hdf');
     const handle = await open(path, 'w');
@@ -208,7 +255,9 @@ describe('B-tree of many chunks (several levels), read and appended by HDF5', ()
     const root: GroupNode = {
       kind: 'group',
       attributes: pyTablesGroupAttributes('/'),
-      children: new Map([['Localizations', { kind: 'table', attributes: pyTablesTableAttributes(fields, rows), fields, rows, chunkRows, deflateLevel: 2 } as TableNode]]),
+      children: new Map([
+        ['Localizations', { kind: 'table', attributes: pyTablesTableAttributes(fields, rows), fields, rows, chunkRows, deflateLevel: 2 } as TableNode],
+      ]),
     };
     const handle = await open(out, 'w');
     try {

@@ -27,8 +27,18 @@ describe('readPicasso', () => {
     const table = await readPicasso(join(dir, 'picasso_locs.hdf5'));
     const px = expected.picasso_pixelsize_nm as number;
     expect(table.length).toBe(200);
-    expectClose(table.columns.get('x')!, (expected.picasso.x as number[]).map((v) => v * px), NM_TOL, 'x');
-    expectClose(table.columns.get('y')!, (expected.picasso.y as number[]).map((v) => v * px), NM_TOL, 'y');
+    expectClose(
+      table.columns.get('x')!,
+      (expected.picasso.x as number[]).map((v) => v * px),
+      NM_TOL,
+      'x',
+    );
+    expectClose(
+      table.columns.get('y')!,
+      (expected.picasso.y as number[]).map((v) => v * px),
+      NM_TOL,
+      'y',
+    );
     expectClose(table.columns.get('t')!, expected.picasso.frame, EXACT, 't');
     expect(table.columns.get('t')).toBeInstanceOf(Uint32Array);
     expectClose(table.columns.get('lpx')!, expected.picasso.lpx, EXACT, 'lpx');
@@ -82,7 +92,12 @@ describe('writePicasso', () => {
     await writeTable(out, table, { pixelSizeNm: 160 });
     const back = await readPicasso(out);
     expect(back.metadata.Pixelsize).toBe(160);
-    expectClose(back.columns.get('lpx')!, (expected.pyme_locs.error_x as number[]).map((v) => Math.fround(v / 160)), EXACT, 'lpx');
+    expectClose(
+      back.columns.get('lpx')!,
+      (expected.pyme_locs.error_x as number[]).map((v) => Math.fround(v / 160)),
+      EXACT,
+      'lpx',
+    );
     expectClose(back.columns.get('x')!, table.columns.get('x')!, { rtol: 1e-7, atol: 0 }, 'x'); // float32 pixels
   });
 

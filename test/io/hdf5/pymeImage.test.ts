@@ -78,7 +78,13 @@ describe('writePymeImage', () => {
 
   it('refuses volumes (PYME .h5 holds 2D frames)', async () => {
     const stack: ImageStack = {
-      width: 2, height: 2, depth: 3, frames: 1, dtype: 'uint16', voxelSizeNm: [100, 100, 200], metadata: {},
+      width: 2,
+      height: 2,
+      depth: 3,
+      frames: 1,
+      dtype: 'uint16',
+      voxelSizeNm: [100, 100, 200],
+      metadata: {},
       readFrame: async () => new Uint16Array(12),
     };
     await expect(writeImageStack(join(tmp, 'vol.h5'), stack)).rejects.toThrow(UsageError);
@@ -89,8 +95,14 @@ describe('writePymeImage', () => {
       const frames = [new Uint16Array([1, 2, 3, 4, 5, 6]), new Uint16Array([7, 8, 9, 10, 11, 65535])];
       // 3 wide (x), 2 high (y): frame[y * 3 + x]
       const stack: ImageStack = {
-        width: 3, height: 2, depth: 1, frames: 2, dtype: 'uint16', voxelSizeNm: [65, 65, 150],
-        metadata: { 'Camera.Name': 'sim' }, readFrame: async (i) => frames[i],
+        width: 3,
+        height: 2,
+        depth: 1,
+        frames: 2,
+        dtype: 'uint16',
+        voxelSizeNm: [65, 65, 150],
+        metadata: { 'Camera.Name': 'sim' },
+        readFrame: async (i) => frames[i],
       };
       const out = join(tmp, 'for_pytables.h5');
       await writeImageStack(out, stack);
@@ -114,8 +126,16 @@ print(json.dumps(res))
         shape: [2, 3, 2],
         dtype: 'uint16',
         data: [
-          [[1, 4], [2, 5], [3, 6]],
-          [[7, 10], [8, 11], [9, 65535]],
+          [
+            [1, 4],
+            [2, 5],
+            [3, 6],
+          ],
+          [
+            [7, 10],
+            [8, 11],
+            [9, 65535],
+          ],
         ],
         units: 'um',
         vx: 0.065,

@@ -44,9 +44,7 @@ describe('readPymeTable (.hdf written by PyTables)', () => {
   });
 
   it('chooses a named table and lists the tables when the name is wrong', async () => {
-    await expect(readPymeTable(join(dir, 'pyme_locs.hdf'), { table: 'Nope' })).rejects.toThrow(
-      /no table 'Nope'; tables in the file: Events, Localizations/,
-    );
+    await expect(readPymeTable(join(dir, 'pyme_locs.hdf'), { table: 'Nope' })).rejects.toThrow(/no table 'Nope'; tables in the file: Events, Localizations/);
     await expect(readPymeTable(join(dir, 'pyme_locs.hdf'), { table: 'Events' })).rejects.toThrow(/columns present: Time/);
   });
 });
@@ -87,9 +85,7 @@ describe('readPymeTable: bad input', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('names the columns present when x/y/t are missing', async () => {
-    await expect(readPymeTable(join(dir, 'no_xyt.hdf'))).rejects.toThrow(
-      /no columns x, y, t .*columns present: a, b, frame_no/,
-    );
+    await expect(readPymeTable(join(dir, 'no_xyt.hdf'))).rejects.toThrow(/no columns x, y, t .*columns present: a, b, frame_no/);
   });
 
   it('reports a truncated file as an InputError', async () => {
