@@ -190,11 +190,14 @@ describe('what dead runs left behind', () => {
   it('stale temporaries and FFT caches of dead processes are removed and named; others are not touched', () => {
     const deadPid = 999_999;
     const stale = join(dir, `.o5.csv.${deadPid}.abcdef01.tmp`);
-    const cache = join(tmpdir(), `ccdrift-fft-${deadPid}-abcdef02.cache`);
+    // A private temporary folder: every ccdrift run sweeps its TMPDIR for dead runs' caches, and
+    // other test files' runs in the shared one could remove this cache before this run does.
+    const privateTmp = mkdtempSync(join(tmpdir(), 'ccdrift-deadruns-'));
+    const cache = join(privateTmp, `ccdrift-fft-${deadPid}-abcdef02.cache`);
     const mine = join(dir, `.o5.csv.${process.pid}.abcdef03.tmp`); // a live process's
     const other = join(dir, '.notes.tmp');
     for (const f of [stale, cache, mine, other]) writeFileSync(f, 'x');
-    const r = runCli(['locs', 'in.csv', '-o', 'o5.csv', '--step', '1000', '--window', '1000'], dir);
+    const r = runCli(['locs', 'in.csv', '-o', 'o5.csv', '--step', '1000', '--window', '1000'], dir, { TMPDIR: privateTmp });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toContain(`removed ${stale}, left behind by a ccdrift run that no longer exists`);
     expect(r.stdout + r.stderr).toContain(`removed ${cache}`);
@@ -202,5 +205,6 @@ describe('what dead runs left behind', () => {
     expect(existsSync(mine) && existsSync(other)).toBe(true);
     rmSync(mine);
     rmSync(other);
+    rmSync(privateTmp, { recursive: true, force: true });
   });
 });
