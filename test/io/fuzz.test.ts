@@ -191,6 +191,14 @@ describe('fuzz: parsers give a result or a named error, never another exception'
       { seed: SEED, numRuns: RUNS / 3 },
     );
   });
+
+  it('the direct chunk reader on corrupted tables with a multi-level chunk B-tree (falls back or names the file)', async () => {
+    const valid = readFileSync(join(fixturesDir, 'hdf5', 'layouts', 'pytables_deep_btree.hdf'));
+    await fc.assert(
+      fc.asyncProperty(mutated(valid), (bytes) => fuzzFile('d.hdf', bytes, (p) => readTable(p))),
+      { seed: SEED, numRuns: RUNS / 3 },
+    );
+  });
 });
 
 describe('fuzz helpers', () => {

@@ -56,7 +56,7 @@ class Reader {
 
   constructor(
     private readonly handle: FileHandle,
-    private readonly fileSize: number,
+    readonly fileSize: number,
   ) {}
 
   async bytes(address: number, length: number): Promise<Uint8Array> {
@@ -148,6 +148,7 @@ async function objectMessages(r: Reader, address: number): Promise<Message[]> {
   const first = await r.bytes(address, 16);
   const messages: Message[] = [];
   const pending: { at: number; length: number }[] = [];
+  const seenBlocks = new Set<number>();
   if (first[0] === 1) {
     // Version 1: 16-byte prefix (12 used, padded to 8), then 8-byte aligned messages.
     const headerSize = r.uint(first, 8, 4);
@@ -159,7 +160,7 @@ async function objectMessages(r: Reader, address: number): Promise<Message[]> {
         const type = r.uint(block, p, 2);
         const size = r.uint(block, p + 2, 2);
         const data = block.subarray(p + 8, p + 8 + size);
-        if (type === MSG.continuation) pending.push(continuation(r, data));
+        if (type === MSG.continuation) pending.push(continuation(r, data, seenBlocks));
         else messages.push({ type, data });
         p += 8 + size;
       }
@@ -189,7 +190,7 @@ async function objectMessages(r: Reader, address: number): Promise<Message[]> {
         const size = r.uint(block, q + 1, 2);
         const hdr = 4 + (creationOrder ? 2 : 0);
         const data = block.subarray(q + hdr, q + hdr + size);
-        if (type === MSG.continuation) pending.push(continuation(r, data));
+        if (type === MSG.continuation) pending.push(continuation(r, data, seenBlocks));
         else if (type !== 0) messages.push({ type, data });
         q += hdr + size;
       }
@@ -199,9 +200,12 @@ async function objectMessages(r: Reader, address: number): Promise<Message[]> {
   throw new StorageUnsupported(`object header at byte ${address} has an unknown version`);
 }
 
-function continuation(r: Reader, data: Uint8Array): { at: number; length: number } {
+/** A continuation block's place; a block seen before (a corrupt file's loop) is refused. */
+function continuation(r: Reader, data: Uint8Array, seen: Set<number>): { at: number; length: number } {
   const at = r.address(data, 0);
   if (at === null) throw new StorageUnsupported('an object header continuation has no address');
+  if (seen.has(at)) throw new StorageUnsupported(`object header continuation blocks loop (byte ${at})`);
+  seen.add(at);
   return { at, length: r.uint(data, r.offsetSize, r.lengthSize) };
 }
 
@@ -265,8 +269,11 @@ async function searchSymbolTable(r: Reader, node: number, heap: { at: number; si
     while (end < heapBytes.length && heapBytes[end] !== 0) end++;
     return new TextDecoder().decode(heapBytes.subarray(offset, end));
   };
+  const seen = new Set<number>();
   const visit = async (address: number, depth: number): Promise<number | null> => {
     if (depth > 64) throw new StorageUnsupported('a group B-tree deeper than 64 levels');
+    if (seen.has(address)) throw new StorageUnsupported(`a group B-tree node is reached twice (byte ${address})`);
+    seen.add(address);
     const head = await r.bytes(address, 8);
     const sig = String.fromCharCode(head[0], head[1], head[2], head[3]);
     if (sig === 'SNOD') {
@@ -347,8 +354,11 @@ function parseFilters(r: Reader, d: Uint8Array): StorageFilter[] {
 async function chunkBTree(r: Reader, root: number, rank: number): Promise<StoredChunk[]> {
   const chunks: StoredChunk[] = [];
   const keySize = 8 + 8 * rank;
+  const seen = new Set<number>();
   const visit = async (address: number, depth: number): Promise<void> => {
     if (depth > 64) throw new StorageUnsupported('a chunk B-tree deeper than 64 levels');
+    if (seen.has(address)) throw new StorageUnsupported(`a chunk B-tree node is reached twice (byte ${address})`);
+    seen.add(address);
     const head = await r.bytes(address, 8 + 2 * r.offsetSize);
     if (String.fromCharCode(head[0], head[1], head[2], head[3]) !== 'TREE' || head[4] !== 1)
       throw new StorageUnsupported('a chunk B-tree node without its signature');
@@ -365,7 +375,9 @@ async function chunkBTree(r: Reader, root: number, rank: number): Promise<Stored
       }
       const offset: number[] = [];
       for (let j = 0; j < rank; j++) offset.push(r.uint(body, k + 8 + 8 * j, 8));
-      chunks.push({ offset: offset.slice(0, rank - 1), address: child, size: r.uint(body, k, 4), filterMask: r.uint(body, k + 4, 4) });
+      const size = r.uint(body, k, 4);
+      if (child + size > r.fileSize) throw new StorageUnsupported(`a chunk at byte ${child} (${size} bytes) lies past the end of the file`);
+      chunks.push({ offset: offset.slice(0, rank - 1), address: child, size, filterMask: r.uint(body, k + 4, 4) });
     }
   };
   await visit(root, 0);
