@@ -74,12 +74,19 @@ export function flagsOf(option: string): string[] {
   return [...new Set(flags.filter((f): f is string => f !== undefined))];
 }
 
+/** Options `ccdrift run` takes as flags of its own (reading the input), not as recipe parameters. */
+const RUN_FLAG_OF: Readonly<Record<string, string>> = {
+  pixelSizeNm: '--pixel-size',
+  table: '--table',
+  overridePixelSize: '--force',
+};
+
 /** How the user of a front end typed options: as recipe parameters (`ccdrift run`), or as command-line flags. */
 export type NameStyle = 'recipe' | 'flag';
 
 /** `option` as a user of `style` wrote it, or undefined when that user has no name for it. */
 function nameIn(option: string, style: NameStyle): string | undefined {
-  return style === 'recipe' ? RECIPE_PARAMETER_OF[option] : flagsOf(option)[0];
+  return style === 'recipe' ? (RECIPE_PARAMETER_OF[option] ?? RUN_FLAG_OF[option]) : flagsOf(option)[0];
 }
 
 /** `option` as a user of `style` wrote it (the option itself when that user has no name for it). */

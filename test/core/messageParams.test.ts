@@ -55,6 +55,10 @@ describe('the marking', () => {
     expect(parameterNameFor('radiusNm', 'flag')).toBe('--fiducial-radius');
     expect(parameterNameFor('radiusNm', 'recipe')).toBe('radius');
     expect(Object.values(COMMAND_FLAG_OF).every((f) => f.startsWith('--'))).toBe(true);
+    // Reading options: `ccdrift run` takes them as its own flags, not as recipe parameters.
+    expect(parameterNameFor('pixelSizeNm', 'flag')).toBe('--pixel-size');
+    expect(parameterNameFor('pixelSizeNm', 'recipe')).toBe('--pixel-size');
+    expect(parameterNameFor('voxelSizeNm', 'recipe')).toBe('voxelSizeNm');
   });
 });
 
