@@ -53,15 +53,18 @@ export async function readTableFromChunks(
       if (err instanceof StorageUnsupported) return { columns: null, reason: err.message };
       throw err;
     }
-    const columns = leaves.map((leaf) => allocateColumn(leaf.dtype, nRows));
-    if (nRows === 0) return { columns, reason: null };
+    // Whether this reader can read the table is settled before any column is allocated.
+    const allocate = () => leaves.map((leaf) => allocateColumn(leaf.dtype, nRows));
+    if (nRows === 0) return { columns: allocate(), reason: null };
     if (storage.layout === 'contiguous') {
       if (storage.address === null || storage.size < nRows * rowBytes) return { columns: null, reason: 'contiguous data shorter than the table' };
+      const columns = allocate();
       await readContiguous(handle, storage.address, leaves, rowBytes, nRows, columns, onRows);
       return { columns, reason: null };
     }
     const plan = chunkPlan(storage, rowBytes, nRows);
     if (typeof plan === 'string') return { columns: null, reason: plan };
+    const columns = allocate();
     await readChunks(handle, plan, leaves, rowBytes, nRows, columns, onRows);
     return { columns, reason: null };
   } finally {
