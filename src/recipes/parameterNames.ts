@@ -77,6 +77,7 @@ export function flagsOf(option: string): string[] {
 /** Options `ccdrift run` takes as flags of its own (reading the input), not as recipe parameters. */
 const RUN_FLAG_OF: Readonly<Record<string, string>> = {
   pixelSizeNm: '--pixel-size',
+  voxelSizeNm: '--voxel-size',
   table: '--table',
   overridePixelSize: '--force',
 };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readDriftNpz } from '../../src/io/npz.js';
 import { runCli } from '../helpers/cli.js';
 import { rmseAfterOffset } from '../helpers/expectClose.js';
-import { haveSharedFixtures, sharedFixture } from '../helpers/fixtures.js';
+import { findPython, fixturesDir, haveSharedFixtures, runPython, sharedFixture } from '../helpers/fixtures.js';
 
 /** Issue 4's bound for a simulated 20 nm-pixel stack. */
 const STACK_RMSE_NM = 2;
@@ -84,4 +84,38 @@ describe('ccdrift images / apply on stacks', () => {
     const info = runCli(['info', 'seed.h5'], dir);
     expect(info.stdout).toMatch(/\(10, 448, 448\)/);
   });
+});
+
+describe('ccdrift run on a stack without calibration', () => {
+  const python = findPython('numpy', 'tifffile');
+  const dir = mkdtempSync(join(tmpdir(), 'ccdrift-run-voxel-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.skipIf(!python)(
+    `is told --voxel-size, and with it gives the calibrated stack's result${python ? '' : ' (skipped: python3 with numpy and tifffile is absent)'}`,
+    async () => {
+      expect(runCli(['simulate', '--images', '-o', 'stack.tif', '--frames', '12', '--pixel', '100', '-q'], dir).code).toBe(0);
+      // The same pixels without the ImageJ calibration (a plain TIFF, as many cameras save them).
+      runPython(python!, 'import sys, tifffile; tifffile.imwrite(sys.argv[2], tifffile.imread(sys.argv[1]))', [join(dir, 'stack.tif'), join(dir, 'plain.tif')]);
+      const recipe = join(fixturesDir, 'recipes', 'correct_drift_images.yaml');
+      const refused = runCli(['run', recipe, 'plain.tif', '-o', 'none', '-q'], dir);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('states no pixel size');
+      expect(refused.stderr).toContain('--voxel-size 100,100,100');
+      expect(refused.stderr).not.toContain('voxelSizeNm');
+      const given = runCli(['run', recipe, 'plain.tif', '-o', 'given', '--voxel-size', '100,100,100', '-q', '--save', 'drift_raw=given.npz'], dir);
+      expect(given.code, given.stderr).toBe(0);
+      const calibrated = runCli(['run', recipe, 'stack.tif', '-o', 'calibrated', '-q', '--save', 'drift_raw=calibrated.npz'], dir);
+      expect(calibrated.code, calibrated.stderr).toBe(0);
+      const a = await readDriftNpz(join(dir, 'given.npz'));
+      const b = await readDriftNpz(join(dir, 'calibrated.npz'));
+      expect(a.t.length).toBeGreaterThan(1);
+      for (const k of ['t', 'x', 'y'] as const) expect(Array.from(a[k]), k).toEqual(Array.from(b[k]));
+      // A table is not a stack.
+      expect(runCli(['simulate', '-o', 'locs.csv', '--frames', '3000', '--locs', '6000', '-q'], dir).code).toBe(0);
+      const table = runCli(['run', join(fixturesDir, 'recipes', 'correct_drift_locs.yaml'), 'locs.csv', '--voxel-size', '100,100,100', '-q'], dir);
+      expect(table.code).toBe(2);
+      expect(table.stderr).toContain('--voxel-size is for image stacks');
+    },
+  );
 });

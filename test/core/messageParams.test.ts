@@ -58,7 +58,8 @@ describe('the marking', () => {
     // Reading options: `ccdrift run` takes them as its own flags, not as recipe parameters.
     expect(parameterNameFor('pixelSizeNm', 'flag')).toBe('--pixel-size');
     expect(parameterNameFor('pixelSizeNm', 'recipe')).toBe('--pixel-size');
-    expect(parameterNameFor('voxelSizeNm', 'recipe')).toBe('voxelSizeNm');
+    expect(parameterNameFor('voxelSizeNm', 'recipe')).toBe('--voxel-size');
+    expect(parameterNameFor('noSuchOption', 'recipe')).toBe('noSuchOption');
   });
 });
 

@@ -9,6 +9,7 @@ import { disposeSlotValue, outputValue, runRecipe } from '../../recipes/runRecip
 import { createSaveSink, plannedDefaultFiles, planSaves } from '../../recipes/saveOutputs.js';
 import { addCommonOptions, makeRunContext, type CommonOptions } from '../context.js';
 import { parsePositiveFlag } from '../flags.js';
+import { parseTriple } from './images.js';
 import { say, sayWritten } from '../output.js';
 import { afterCommit } from '../../io/atomic.js';
 import { accepts, checkFolderCanBeMade, checkOutputPlan, optionalFile, planOutputs, type PlannedFile } from '../outputPlan.js';
@@ -34,6 +35,7 @@ interface RunOptions extends CommonOptions {
   save: string[];
   skip: string[];
   pixelSize?: number;
+  voxelSize?: [number, number, number];
   table?: string;
   report?: string;
   force?: boolean;
@@ -74,6 +76,7 @@ export function registerRunCommand(program: Command): void {
     .option('--save <slot=path>', 'write slot SLOT to PATH (format from the extension); repeatable', (v: string, prev: string[]) => [...prev, v], [])
     .option('--skip <slot>', 'do not save SLOT by default; repeatable', (v: string, prev: string[]) => [...prev, v], [])
     .option('--pixel-size <nm>', 'camera pixel size in nm, for Picasso files', (v) => parsePositiveFlag('pixel-size', v))
+    .option('--voxel-size <x,y,z>', 'image stacks: voxel size in nm when the file does not say (must agree when it does)', (v) => parseTriple('voxel-size', v))
     .option('--table <name>', 'table inside an HDF5 file with several')
     .option('--force', 'replace files that exist already in -o DIR, or named by the recipe (save_path, debug_cor_file)')
     .option(
@@ -119,7 +122,11 @@ export function registerRunCommand(program: Command): void {
     if (opts.report) ctx.progress = collected.progress;
     const stepOutputs = new Map<string, Record<string, unknown>>();
 
-    const data = isImage ? await readImageStack(input) : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
+    if (opts.voxelSize && !isImage)
+      throw new UsageError(`--voxel-size is for image stacks; ${input} is read as a localization table (its pixel size: --pixel-size)`);
+    const data = isImage
+      ? await readImageStack(input, { voxelSizeNm: opts.voxelSize })
+      : await readTable(input, { pixelSizeNm: opts.pixelSize, table: opts.table });
     if ('readFrame' in data)
       say(opts, `${input}: image stack, ${data.frames} time points of ${data.width}×${data.height}${data.depth > 1 ? `×${data.depth}` : ''} pixels`);
     else say(opts, `${input}: ${data.length} localizations`);

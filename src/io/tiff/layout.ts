@@ -125,8 +125,8 @@ export function resolveVoxelSize(
   const y = fy ?? fx ?? option?.[1];
   if (x === undefined || y === undefined) {
     throw new InputError(
-      `${path}: the file states no pixel size (no ImageJ/OME calibration); give it in nm, e.g. ${param('voxelSizeNm')} 100,100,${depth > 1 ? 200 : 100} ` +
-        `(or voxelSizeNm), or set it in Fiji (Image > Properties) and save again`,
+      `${path}: the file states no pixel size (no ImageJ/OME calibration); give it in nm, e.g. ${param('voxelSizeNm')} 100,100,${depth > 1 ? 200 : 100}, ` +
+        `or set it in Fiji (Image > Properties) and save again`,
     );
   }
   const z = fz ?? option?.[2];
