@@ -3,7 +3,7 @@
 // writing the very table ccdrift wrote (zlib 5 + shuffle, as PYME saves tables). A peer that
 // cannot run here is reported as such, and any figure not measured here says "quoted".
 //
-// Usage: node bench/endToEnd.mjs [--rows 5e6] [--csv-rows 1e6]     (build first: npm run build;
+// Usage: node bench/endToEnd.mjs [--rows 5e6] [--csv-rows 1e6] [--field 20000] [--dim 2]     (build first: npm run build;
 // --rows 0 runs only the CSV part, --csv-rows 0 only the .hdf part)
 // Each measured job runs in its own child process, so its peak RSS is its own.
 import { execFileSync } from 'node:child_process';
@@ -62,7 +62,14 @@ async function child(args) {
   if (mode === 'prepare') {
     const [rows, dir] = rest;
     const { simulateLocalizations } = await import(dist('core/simulate/simulateLocalizations.js'));
-    const sim = simulateLocalizations({ locs: Number(rows), frames: FRAMES, dim: 2, seed: 7, fieldNm: 20000 });
+    // Other fields and 3D data (--field, --dim) vary the grid and the RCC's dimensions.
+    const sim = simulateLocalizations({
+      locs: Number(rows),
+      frames: FRAMES,
+      dim: Number(process.env.BENCH_DIM ?? 2),
+      seed: 7,
+      fieldNm: Number(process.env.BENCH_FIELD ?? 20000),
+    });
     // PYME's dtypes: float32 columns, t as int32.
     const columns = new Map();
     for (const [k, v] of sim.table.columns) columns.set(k, k === 't' ? Int32Array.from(v) : Float32Array.from(v));
@@ -165,6 +172,9 @@ const arg = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const rows = arg('--rows', 5e6);
+// Passed to the child processes (prepare) through the environment.
+process.env.BENCH_FIELD = String(arg('--field', 20000));
+process.env.BENCH_DIM = String(arg('--dim', 2));
 const csvRows = arg('--csv-rows', 1e6);
 const dir = mkdtempSync(join(tmpdir(), 'ccdrift-bench-e2e-'));
 const s = (v) => (v / 1000).toFixed(2);
@@ -173,7 +183,10 @@ const cpuLine = (r) => `    CPU time (all threads): ${s(r.cpu.total)} s = ${phas
 try {
   // --rows 0: only the CSV part.
   if (rows > 0) {
-    console.log(`${rows.toExponential(0)} localizations, 30 000 frames, 20 µm field, step = window = 1000, bin 20 nm, corr_window 5, spline s = 10:`);
+    console.log(
+      `${rows.toExponential(0)} localizations${process.env.BENCH_DIM === '3' ? ' (3D, z binned by the RCC: flatten_z off)' : ''}, 30 000 frames, ` +
+        `${Number(process.env.BENCH_FIELD) / 1000} µm field, step = window = 1000, bin 20 nm, corr_window 5, spline s = 10:`,
+    );
     runNode(['prepare', String(rows), dir, '.hdf', '.hdf5']);
     const out = join(dir, 'out.hdf');
     const ours = runNode(['run', join(dir, 'locs.hdf'), out]);
